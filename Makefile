@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PATIENTS ?= 36
+
+.PHONY: run test install demo check lint typecheck contracts pytest clean
+
+# Installs, migrates a fresh SQLite database, loads the demo clinic and serves it.
+run: install
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone migrate --no-input -v 0
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone demo_clinic --patients $(DEMO_PATIENTS) --reset
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone collectstatic --no-input -v 0
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
+
+# Installs everything (with the browser) and runs every check and test.
+test: install
+	scripts/ensure-chromium
+	$(MAKE) --no-print-directory check pytest
+
+check: lint typecheck contracts
+
+lint:
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+contracts:
+	$(BIN)/lint-imports
+
+pytest:
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-bootstrap.lock
+	test -x $(BIN)/python || $$(scripts/find-python) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-bootstrap.lock
+	$(BIN)/uv pip sync -q --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $@
+
+# Regenerates the hash-pinned lock from pyproject's exact pins, without any download address.
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.13 \
+	  --python-platform x86_64-manylinux_2_28 --no-emit-index-url --no-header -q -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* staticfiles

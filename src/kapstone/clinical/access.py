@@ -1,0 +1,125 @@
+"""Who may do what: the one place where Kapstone's authorisation rules live.
+
+The shell asks these functions through a single decorator (``kapstone.web.authz.requires``); no view
+decides access on its own. Patient-scoped actions also need the user to be on the patient's care team,
+unless their role sees every chart (the medical director, who supervises all care, and the intake
+coordinator, who registers patients before a care team exists).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    MEDICAL_DIRECTOR = "medical_director"
+    PRESCRIBER = "prescriber"
+    NURSE = "nurse"
+    THERAPIST = "therapist"
+    INTAKE_COORDINATOR = "intake_coordinator"
+    RESEARCHER = "researcher"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.MEDICAL_DIRECTOR: "Medical director",
+    Role.PRESCRIBER: "Prescriber",
+    Role.NURSE: "Nurse / monitor",
+    Role.THERAPIST: "Therapist",
+    Role.INTAKE_COORDINATOR: "Intake coordinator",
+    Role.RESEARCHER: "Researcher",
+    Role.ADMINISTRATOR: "Administrator",
+}
+
+
+class Modality(StrEnum):
+    """Integration psychotherapy modalities a therapist can be credentialed in."""
+
+    EMDR = "emdr"
+    ART = "art"
+    IFS = "ifs"
+    CBT = "cbt"
+    SOMATIC = "somatic"
+    EXPOSURE = "exposure"
+    BEHAVIOURAL_ACTIVATION = "behavioural_activation"
+
+    @property
+    def label(self) -> str:
+        return _MODALITY_LABELS[self]
+
+
+_MODALITY_LABELS = {
+    Modality.EMDR: "EMDR",
+    Modality.ART: "Accelerated Resolution Therapy",
+    Modality.IFS: "Internal Family Systems",
+    Modality.CBT: "CBT",
+    Modality.SOMATIC: "Somatic therapy",
+    Modality.EXPOSURE: "Exposure therapy",
+    Modality.BEHAVIOURAL_ACTIVATION: "Behavioural activation",
+}
+
+
+class Permission(StrEnum):
+    SEE_DASHBOARD = "see_dashboard"
+    FIND_PATIENTS = "find_patients"
+    REGISTER_PATIENT = "register_patient"
+    OPEN_CHART = "open_chart"
+    EDIT_PATIENT = "edit_patient"
+    RECORD_MEASUREMENT = "record_measurement"
+    BROWSE_AUDIT = "browse_audit"
+    MANAGE_STAFF = "manage_staff"
+
+
+CLINICAL_ROLES = frozenset(
+    {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.INTAKE_COORDINATOR}
+)
+
+_GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.SEE_DASHBOARD: frozenset(Role),
+    Permission.FIND_PATIENTS: CLINICAL_ROLES,
+    Permission.REGISTER_PATIENT: frozenset(
+        {Role.INTAKE_COORDINATOR, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.OPEN_CHART: CLINICAL_ROLES,
+    Permission.EDIT_PATIENT: frozenset(
+        {Role.INTAKE_COORDINATOR, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.RECORD_MEASUREMENT: CLINICAL_ROLES,
+    Permission.BROWSE_AUDIT: frozenset({Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR}),
+    Permission.MANAGE_STAFF: frozenset({Role.ADMINISTRATOR}),
+}
+
+# Permissions that act on one patient's chart: the care-team rule applies to them.
+PATIENT_SCOPED = frozenset(
+    {Permission.OPEN_CHART, Permission.EDIT_PATIENT, Permission.RECORD_MEASUREMENT}
+)
+
+# Roles that see every chart in the clinic, care team or not.
+SEES_EVERY_CHART = frozenset({Role.MEDICAL_DIRECTOR, Role.INTAKE_COORDINATOR})
+
+
+def role_may(role: Role, permission: Permission) -> bool:
+    """Whether the role carries the permission at all (before any care-team check)."""
+    return role in _GRANTS[permission]
+
+
+def may(role: Role, permission: Permission, *, on_care_team: bool | None = None) -> bool:
+    """The whole decision: the role's grant and, for a patient-scoped permission, the care team.
+
+    ``on_care_team`` is required for patient-scoped permissions and ignored otherwise.
+    """
+    if not role_may(role, permission):
+        return False
+    if permission not in PATIENT_SCOPED:
+        return True
+    if on_care_team is None:
+        raise ValueError(f"{permission} acts on a patient: say whether the user is on the care team")
+    return on_care_team or role in SEES_EVERY_CHART
+
+
+def roles_granted(permission: Permission) -> frozenset[Role]:
+    return _GRANTS[permission]

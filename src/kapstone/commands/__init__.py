@@ -1,0 +1,1 @@
+"""Pure console subcommands: JSON in, JSON out, no Django."""
