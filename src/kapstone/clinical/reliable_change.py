@@ -1,0 +1,191 @@
+"""Jacobson-Truax reliable change index (clinical-reference §5.1).
+
+SE = SD · √(1 - r); S_diff = SE · √2; RCI = (post - pre) / S_diff; reliable when |RCI| > 1.96.
+Reliability and SD are per instrument and population-specific, so they travel with the result: the
+UI must show which r and SD produced an index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kapstone.clinical.provenance import Evidence, Source, Verification
+
+RELIABLE_CHANGE_Z = 1.96
+RELIABLE_CHANGE_Z_SOURCE = Source(
+    "§5.1",
+    Verification.SECONDARY,
+    Evidence.PUBLISHED_PRACTICE,
+    "Jacobson & Truax 1991: reliable change if |RCI| > 1.96 (p < .05, two-tailed)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReliableChangeProblem:
+    field: str
+    message: str
+
+
+class ReliableChangeInputError(ValueError):
+    """Raised for impossible reliability parameters; ``problems`` names each one."""
+
+    def __init__(self, problems: tuple[ReliableChangeProblem, ...]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+class ReliableChangeCategory(StrEnum):
+    RELIABLE_IMPROVEMENT = "reliable_improvement"
+    NO_RELIABLE_CHANGE = "no_reliable_change"
+    RELIABLE_DETERIORATION = "reliable_deterioration"
+
+
+class ReliabilityKind(StrEnum):
+    INTERNAL_CONSISTENCY = "cronbach_alpha"
+    TEST_RETEST = "test_retest"
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityParameters:
+    """The r_xx and SD one instrument's reliable change is computed with, each with its Source."""
+
+    instrument: str
+    reliability: float
+    reliability_kind: ReliabilityKind
+    reliability_source: Source
+    standard_deviation: float
+    standard_deviation_source: Source
+
+    def __post_init__(self) -> None:
+        problems: list[ReliableChangeProblem] = []
+        if not 0.0 <= self.reliability < 1.0:
+            problems.append(
+                ReliableChangeProblem(
+                    "reliability", f"{self.reliability!r} is outside [0, 1); r = 1 means S_diff = 0"
+                )
+            )
+        if not self.standard_deviation > 0.0 or math.isinf(self.standard_deviation):
+            problems.append(
+                ReliableChangeProblem(
+                    "standard_deviation", f"{self.standard_deviation!r} must be a finite number > 0"
+                )
+            )
+        if problems:
+            raise ReliableChangeInputError(tuple(problems))
+
+    @property
+    def standard_error_of_measurement(self) -> float:
+        return self.standard_deviation * math.sqrt(1.0 - self.reliability)
+
+    @property
+    def standard_error_of_difference(self) -> float:
+        return math.sqrt(2.0) * self.standard_error_of_measurement
+
+    def minimum_reliable_change(self, z: float = RELIABLE_CHANGE_Z) -> int:
+        """Smallest whole-point change whose |RCI| exceeds z (the reference's "rounded up")."""
+        # floor + 1 rather than ceil: a change of exactly z·S_diff gives |RCI| == z, not > z.
+        return math.floor(z * self.standard_error_of_difference) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReliableChange:
+    instrument: str
+    baseline_total: int
+    latest_total: int
+    change: int
+    index: float
+    threshold: float
+    category: ReliableChangeCategory
+    reliability: float
+    standard_deviation: float
+    standard_error_of_difference: float
+    minimum_reliable_change: int
+    parameters: ReliabilityParameters
+
+
+def reliable_change(
+    baseline_total: int,
+    latest_total: int,
+    parameters: ReliabilityParameters,
+    *,
+    z: float = RELIABLE_CHANGE_Z,
+    higher_is_worse: bool = True,
+) -> ReliableChange:
+    """Jacobson-Truax RCI for one pre/post pair; the category follows the instrument's direction."""
+    if not z > 0.0 or math.isinf(z):
+        raise ReliableChangeInputError(
+            (ReliableChangeProblem("z", f"{z!r} must be a finite number > 0 (usually 1.96)"),)
+        )
+    change = latest_total - baseline_total
+    s_diff = parameters.standard_error_of_difference
+    index = change / s_diff
+    if abs(index) > z:
+        improved = (change < 0) == higher_is_worse
+        category = (
+            ReliableChangeCategory.RELIABLE_IMPROVEMENT
+            if improved
+            else ReliableChangeCategory.RELIABLE_DETERIORATION
+        )
+    else:
+        category = ReliableChangeCategory.NO_RELIABLE_CHANGE
+    return ReliableChange(
+        instrument=parameters.instrument,
+        baseline_total=baseline_total,
+        latest_total=latest_total,
+        change=change,
+        index=index,
+        threshold=z,
+        category=category,
+        reliability=parameters.reliability,
+        standard_deviation=parameters.standard_deviation,
+        standard_error_of_difference=s_diff,
+        minimum_reliable_change=parameters.minimum_reliable_change(z),
+        parameters=parameters,
+    )
+
+
+_SD_NOTE = (
+    "illustrative SD from the reference's worked check, not a published SD; the medical director "
+    "should set the clinic's population SD"
+)
+
+PHQ9_RELIABILITY = ReliabilityParameters(
+    instrument="phq9",
+    reliability=0.89,
+    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
+    reliability_source=Source(
+        "§5.1",
+        Verification.SECONDARY,
+        Evidence.PUBLISHED_PRACTICE,
+        "Cronbach's alpha 0.89 (Kroenke 2001)",
+    ),
+    standard_deviation=5.5,
+    standard_deviation_source=Source(
+        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
+    ),
+)
+
+GAD7_RELIABILITY = ReliabilityParameters(
+    instrument="gad7",
+    reliability=0.92,
+    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
+    reliability_source=Source(
+        "§5.1",
+        Verification.UNVERIFIED,
+        Evidence.CLINIC_POLICY,
+        "Cronbach's alpha 0.92 (Spitzer 2006)",
+    ),
+    standard_deviation=4.5,
+    standard_deviation_source=Source(
+        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
+    ),
+)
+
+# The reference gives r and SD for these two only; other instruments have no reliable change until
+# the clinic supplies parameters.
+DEFAULT_RELIABILITY_PARAMETERS: tuple[ReliabilityParameters, ...] = (
+    PHQ9_RELIABILITY,
+    GAD7_RELIABILITY,
+)
