@@ -11,7 +11,7 @@ DEMO_PATIENTS ?= 36
 # Installs, migrates a fresh SQLite database, loads the demo clinic and serves it.
 run: install
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone migrate --no-input -v 0
-	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone demo_clinic --patients $(DEMO_PATIENTS) --reset
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone demo_clinic --patients $(DEMO_PATIENTS)
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone collectstatic --no-input -v 0
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
 

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django import forms
+
+from kapstone.accounts.models import Site
+from kapstone.clinical.access import Modality, Role
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+    )
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
+    credentials = forms.CharField(max_length=40, required=False, help_text="e.g. MD, NP, RN, LCSW")
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.filter(is_active=True), widget=forms.CheckboxSelectMultiple
+    )
+    modalities = forms.MultipleChoiceField(
+        choices=[(m.value, m.label) for m in Modality],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Therapists only: the integration modalities they are credentialed in.",
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; the user sets up their authenticator at first sign-in.",
+    )

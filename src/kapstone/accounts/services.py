@@ -1,0 +1,134 @@
+"""Staff accounts and their second factor: each write in one transaction with its audit row."""
+
+from __future__ import annotations
+
+import base64
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kapstone.accounts.models import ModalityCredential, Site, StaffUser
+from kapstone.audit.trail import record
+from kapstone.clinical.access import Modality, Role
+from kapstone.errors import InputError
+
+BACKUP_CODE_COUNT = 10
+
+
+def create_staff(
+    *,
+    by: StaffUser | None,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    password: str,
+    credentials: str = "",
+    sites: list[Site] | None = None,
+    modalities: frozenset[Modality] = frozenset(),
+) -> StaffUser:
+    errors: dict[str, list[str]] = {}
+    if StaffUser.objects.filter(username__iexact=username).exists():
+        errors["username"] = [f"The username {username} is taken."]
+    if modalities and role is not Role.THERAPIST:
+        errors["modalities"] = ["Only therapists hold integration-modality credentials."]
+    candidate = StaffUser(username=username, first_name=first_name, last_name=last_name, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        user = StaffUser.objects.create_user(
+            username=username,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            role=role.value,
+            credentials=credentials,
+        )
+        if sites:
+            user.sites.set(sites)
+        for modality in sorted(modalities):
+            ModalityCredential.objects.create(therapist=user, modality=modality.value)
+        record(
+            actor=by,
+            action="staff.created",
+            obj=user,
+            summary=f"Created {role.label} account {username}",
+            after={
+                "username": username,
+                "role": role.value,
+                "sites": [s.pk for s in sites or []],
+                "modalities": sorted(m.value for m in modalities),
+            },
+        )
+    return user
+
+
+def set_active(*, by: StaffUser, user: StaffUser, active: bool) -> None:
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        record(
+            actor=by,
+            action="staff.activated" if active else "staff.deactivated",
+            obj=user,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+
+
+def pending_totp_device(user: StaffUser) -> TOTPDevice:
+    """The unconfirmed authenticator being set up, created on first visit to the set-up page."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def totp_secret(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def confirm_totp(*, user: StaffUser, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirms the authenticator if the code matches; returns fresh backup codes, or None."""
+    if device.user_id != user.pk or device.confirmed:
+        raise InputError.single("token", "This authenticator is not waiting for confirmation.")
+    if not device.verify_token(token.strip().replace(" ", "")):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        codes = _replace_backup_codes(user)
+        record(actor=user, action="mfa.enrolled", obj=user, summary="Authenticator app confirmed")
+    return codes
+
+
+def regenerate_backup_codes(*, user: StaffUser) -> list[str]:
+    with transaction.atomic():
+        codes = _replace_backup_codes(user)
+        record(actor=user, action="mfa.backup_codes_replaced", obj=user)
+    return codes
+
+
+def _replace_backup_codes(user: StaffUser) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes")
+    device.confirmed = True
+    device.save()
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    for code in codes:
+        device.token_set.create(token=code)
+    return codes
+
+
+def has_confirmed_totp(user: StaffUser) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from kapstone.accounts import services
+from kapstone.accounts.forms import StaffForm, TokenForm
+from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record
+from kapstone.clinical.access import Modality, Permission, Role
+from kapstone.errors import InputError
+from kapstone.web.authz import public, requires, signed_in_only
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return "/"
+
+
+sign_in = public(
+    LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=False)
+)
+
+
+@public
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:login")
+
+
+@signed_in_only
+@require_http_methods(["GET", "POST"])
+def mfa(request: HttpRequest) -> HttpResponse:
+    """The second step of every sign-in: an authenticator code or a backup code."""
+    user: StaffUser = request.user  # type: ignore[assignment]
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(_next_url(request))
+    if not services.has_confirmed_totp(user):
+        return redirect("accounts:mfa_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"].strip().replace(" ", "")
+        device = match_token(user, token)
+        if device is not None:
+            otp_login(request, device)
+            record(actor=user, action="auth.mfa_verified", obj=user, summary=type(device).__name__)
+            return redirect(_next_url(request))
+        record(actor=user, action="auth.mfa_failed", obj=user)
+        form.add_error("token", "That code is not right or has expired. Try the newest code.")
+    return render(request, "accounts/mfa.html", {"form": form, "next": _next_url(request)})
+
+
+@signed_in_only
+@require_http_methods(["GET", "POST"])
+def mfa_setup(request: HttpRequest) -> HttpResponse:
+    """First sign-in: scan a QR code (or type the key), then prove it with a code."""
+    user: StaffUser = request.user  # type: ignore[assignment]
+    if services.has_confirmed_totp(user):
+        return redirect("accounts:mfa")
+    device = services.pending_totp_device(user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.confirm_totp(user=user, device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
+        form.add_error("token", "That code does not match. Check the clock on your phone and retry.")
+    qr = segno.make(device.config_url, error="m")
+    return render(
+        request,
+        "accounts/mfa_setup.html",
+        {
+            "form": form,
+            "secret": services.totp_secret(device),
+            "qr_svg": qr.svg_inline(scale=5, title="Authenticator set-up code"),
+        },
+    )
+
+
+@requires(Permission.SEE_DASHBOARD)
+@require_POST
+def new_backup_codes(request: HttpRequest) -> HttpResponse:
+    codes = services.regenerate_backup_codes(user=request.user)  # type: ignore[arg-type]
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "first": False})
+
+
+@requires(Permission.MANAGE_STAFF)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = StaffUser.objects.prefetch_related("sites", "modality_credentials").order_by(
+        "role", "last_name"
+    )
+    return render(request, "accounts/staff_list.html", {"staff": staff})
+
+
+@requires(Permission.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_staff(
+                by=request.user,  # type: ignore[arg-type]
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=Role(data["role"]),
+                password=data["password"],
+                credentials=data["credentials"],
+                sites=list(data["sites"]),
+                modalities=frozenset(Modality(m) for m in data["modalities"]),
+            )
+        except InputError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field or None, error)
+        else:
+            messages.success(request, f"Created {user.display_name} ({user.staff_role.label}).")
+            return redirect("accounts:staff")
+    return render(request, "accounts/staff_form.html", {"form": form})

@@ -1,0 +1,170 @@
+"""Writing to and checking the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from kapstone.audit.hashing import entry_hash
+from kapstone.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from kapstone.audit.request_context import current_request_id
+
+if TYPE_CHECKING:
+    from kapstone.accounts.models import StaffUser
+    from kapstone.patients.models import Patient
+
+
+def jsonable(value: Any) -> Any:
+    """Turns model field values into JSON that survives a round trip through the database unchanged."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, float):
+        # Floats can come back from JSON columns with another representation; keep them as text.
+        return repr(value)
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of an instance, as the audit trail stores them (foreign keys as ids)."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        out[name] = jsonable(getattr(instance, attname))
+    return out
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    last = AuditEntry.objects.order_by("-seq").first()
+    try:
+        with transaction.atomic():
+            AuditHead.objects.create(
+                pk=1,
+                last_seq=last.seq if last else 0,
+                last_hash=last.hash if last else GENESIS_HASH,
+            )
+    except IntegrityError:
+        pass  # another process created it first; lock theirs
+    return AuditHead.objects.select_for_update().get(pk=1)
+
+
+def record(
+    *,
+    actor: StaffUser | None,
+    action: str,
+    patient: Patient | None = None,
+    obj: models.Model | None = None,
+    summary: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Appends one audit row. Call inside the transaction of the change it describes."""
+    with transaction.atomic():
+        head = _lock_head()
+        seq = head.last_seq + 1
+        at = timezone.now()
+        fields = {
+            "seq": seq,
+            "at": at,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_label": actor.get_username() if actor is not None else "system",
+            "action": action,
+            "patient_id": patient.pk if patient is not None else None,
+            "object_type": obj._meta.label_lower if obj is not None else "",
+            "object_id": str(obj.pk) if obj is not None else "",
+            "request_id": current_request_id(),
+            "summary": summary[:300],
+            "before": jsonable(before) if before is not None else None,
+            "after": jsonable(after) if after is not None else None,
+            "prev_hash": head.last_hash,
+        }
+        digest = entry_hash(**fields)
+        entry = AuditEntry.objects.create(hash=digest, **fields)
+        head.last_seq = seq
+        head.last_hash = digest
+        head.save(update_fields=["last_seq", "last_hash"])
+        return entry
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    seq: int
+    entry_id: int | None
+    problem: str
+
+    def describe(self) -> str:
+        row = f"audit entry #{self.seq}" + (f" (id {self.entry_id})" if self.entry_id else "")
+        return f"{row}: {self.problem}"
+
+
+def _entries() -> Iterator[AuditEntry]:
+    return AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+
+
+def verify_chain() -> tuple[int, BrokenLink | None]:
+    """Walks the chain from the start; returns the number of rows checked and the first broken link."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for entry in _entries():
+        if entry.seq != expected_seq:
+            return checked, BrokenLink(
+                expected_seq, None, f"missing: the chain jumps from #{expected_seq - 1} to #{entry.seq}"
+            )
+        if entry.prev_hash != expected_prev:
+            return checked, BrokenLink(
+                entry.seq, entry.pk, "its link to the previous row does not match that row's hash"
+            )
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            action=entry.action,
+            patient_id=entry.patient_id,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            request_id=entry.request_id,
+            summary=entry.summary,
+            before=entry.before,
+            after=entry.after,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return checked, BrokenLink(
+                entry.seq, entry.pk, "its contents were changed after it was written"
+            )
+        expected_prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and head.last_seq != checked:
+        return checked, BrokenLink(
+            checked + 1, None, f"missing: the chain should reach #{head.last_seq}, it ends at #{checked}"
+        )
+    return checked, None

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.utils import timezone
+
+from django import forms
+
+from kapstone.accounts.models import StaffUser
+from kapstone.clinical.access import Role
+from kapstone.patients.models import Patient
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PatientDetailsForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex_at_birth",
+            "gender_identity",
+            "pronouns",
+            "phone",
+            "email",
+            "address",
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "emergency_contact_phone",
+            "referral_source",
+            "referrer_name",
+            "home_site",
+        ]
+        widgets = {"date_of_birth": DATE}
+
+    def validate_unique(self) -> None:
+        """The service checks MRN clashes (with a clearer message); the database has the last word."""
+
+
+def _staff(*roles: Role) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=StaffUser.objects.filter(is_active=True, role__in=[r.value for r in roles]),
+        required=False,
+    )
+
+
+class CareTeamForm(forms.Form):
+    prescriber = _staff(Role.PRESCRIBER, Role.MEDICAL_DIRECTOR)
+    therapist = _staff(Role.THERAPIST)
+    nurse = _staff(Role.NURSE)
+
+
+class MeasurementForm(forms.Form):
+    measured_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", max_digits=6, decimal_places=1, widget=forms.NumberInput(attrs={"step": "0.1"})
+    )
+    height_cm = forms.DecimalField(
+        label="Height (cm)", max_digits=5, decimal_places=1, required=False,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+    )
+
+
+class FindPatientForm(forms.Form):
+    q = forms.CharField(label="Name or MRN", required=False, max_length=120)
+    dob = forms.DateField(label="Date of birth", required=False, widget=DATE)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.clinical.access import Permission
+from kapstone.errors import InputError
+from kapstone.patients import selectors, services
+from kapstone.patients.forms import CareTeamForm, FindPatientForm, MeasurementForm, PatientDetailsForm
+from kapstone.patients.models import Patient
+from kapstone.web.authz import requires
+
+
+def _show_errors(forms: list[Form], exc: InputError) -> None:
+    """Puts each service error on the form that has the field (or on the first form)."""
+    for field, errors in exc.errors.items():
+        target = next((f for f in forms if field in f.fields), forms[0])
+        for error in errors:
+            target.add_error(field if field in target.fields else None, error)
+
+
+@requires(Permission.FIND_PATIENTS)
+def find(request: HttpRequest) -> HttpResponse:
+    form = FindPatientForm(request.GET or None)
+    patients: list[Patient] = []
+    searched = False
+    if form.is_valid():
+        searched = bool(form.cleaned_data["q"] or form.cleaned_data["dob"])
+        patients = selectors.find_patients(
+            user=request.user,  # type: ignore[arg-type]
+            text=form.cleaned_data["q"],
+            date_of_birth=form.cleaned_data["dob"],
+        )
+    elif not request.GET:
+        patients = selectors.find_patients(user=request.user)  # type: ignore[arg-type]
+    template = "patients/_results.html" if request.htmx else "patients/find.html"  # type: ignore[attr-defined]
+    return render(
+        request, template, {"form": form, "patients": patients, "searched": searched}
+    )
+
+
+@requires(Permission.REGISTER_PATIENT)
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    details = PatientDetailsForm(request.POST or None, prefix="p")
+    team = CareTeamForm(request.POST or None, prefix="t")
+    measurement = MeasurementForm(request.POST or None, prefix="m")
+    forms: list[Form] = [details, team, measurement]
+    if request.method == "POST" and all(f.is_valid() for f in forms):
+        try:
+            patient = services.register_patient(
+                by=request.user,  # type: ignore[arg-type]
+                details=details.cleaned_data,
+                care_team=team.cleaned_data,
+                weight_kg=measurement.cleaned_data["weight_kg"],
+                height_cm=measurement.cleaned_data["height_cm"],
+                measured_on=measurement.cleaned_data["measured_on"],
+            )
+        except InputError as exc:
+            _show_errors(forms, exc)
+        else:
+            messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/register.html",
+        {"details": details, "team": team, "measurement": measurement},
+    )
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    data = selectors.open_chart(user=request.user, patient=patient_id)  # type: ignore[arg-type]
+    today = timezone.localdate()
+    return render(
+        request,
+        "patients/chart.html",
+        {"chart": data, "patient": data.patient, "age": data.patient.age_on(today), "tab": "overview"},
+    )
+
+
+@requires(Permission.EDIT_PATIENT, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    details = PatientDetailsForm(request.POST or None, instance=patient, prefix="p")
+    team = CareTeamForm(
+        request.POST or None,
+        prefix="t",
+        initial={"prescriber": patient.prescriber, "therapist": patient.therapist, "nurse": patient.nurse},
+    )
+    if request.method == "POST" and details.is_valid() and team.is_valid():
+        # The form's instance already holds the new values: hand the service a fresh copy.
+        fresh = Patient.objects.get(pk=patient.pk)
+        try:
+            services.update_patient_details(
+                by=request.user, patient=fresh, details=details.cleaned_data  # type: ignore[arg-type]
+            )
+            services.change_care_team(
+                by=request.user, patient=fresh, care_team=team.cleaned_data  # type: ignore[arg-type]
+            )
+        except InputError as exc:
+            _show_errors([details, team], exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render(
+        request, "patients/edit.html", {"patient": patient, "details": details, "team": team}
+    )
+
+
+@requires(Permission.RECORD_MEASUREMENT, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def record_measurement(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    form = MeasurementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_body_measurement(
+                by=request.user,  # type: ignore[arg-type]
+                patient=patient,
+                measured_on=form.cleaned_data["measured_on"],
+                weight_kg=form.cleaned_data["weight_kg"],
+                height_cm=form.cleaned_data["height_cm"],
+            )
+        except InputError as exc:
+            _show_errors([form], exc)
+        else:
+            messages.success(request, "Weight recorded.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render(request, "patients/measurement.html", {"patient": patient, "form": form})

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from kapstone.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("kapstone.accounts.urls")),
+    path("patients/", include("kapstone.patients.urls")),
+    path("audit/", include("kapstone.audit.urls")),
+]
+
+handler403 = "kapstone.web.errors.forbidden"
+handler404 = "kapstone.web.errors.not_found"
