@@ -348,7 +348,7 @@ _RIVA = Source(
 _RIVA_ADOPTED = clinic_policy(
     "RIVAPOSSE2018", "IV post-infusion cadence (every 15 min) adopted for this route; not studied."
 )
-_OBS_DEFAULT = clinic_policy("§2.2", "Minimum observation for routes other than esketamine (§2.3).")
+_OBS_DEFAULT = clinic_policy("§2.3", "Minimum observation for routes other than esketamine.")
 _PEAK = clinic_policy(
     "§2.2",
     "Rate CADSS / CADSS-6 at about 40 min or the expected peak; timing for this route is policy.",
@@ -519,7 +519,7 @@ class PreDoseBloodPressurePolicy:
 
 # --- discharge --------------------------------------------------------------------------------
 
-_DISCHARGE = clinic_policy("§2.2", "Discharge vital-sign limit (§2.3: 'within acceptable limits').")
+_DISCHARGE = clinic_policy("§2.3", "Discharge vital-sign limit ('within acceptable limits').")
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,10 +535,10 @@ class DischargePolicy:
     respiratory_rate_at_least: Sourced[int] = Sourced(10, _DISCHARGE)
     respiratory_rate_below: Sourced[int] = Sourced(25, _DISCHARGE)
     systolic_rise_below: Sourced[int] = Sourced(
-        20, clinic_policy("§2.2", "'Returned to baseline' tolerance (§2.3); UNVERIFIED.")
+        20, clinic_policy("§2.3", "'Returned to baseline' tolerance; UNVERIFIED.")
     )
     diastolic_rise_below: Sourced[int] = Sourced(
-        15, clinic_policy("§2.2", "'Returned to baseline' tolerance (§2.3); UNVERIFIED.")
+        15, clinic_policy("§2.3", "'Returned to baseline' tolerance; UNVERIFIED.")
     )
     deepest_sedation: Sourced[SedationLevel] = Sourced(
         SedationLevel.ALERT,
@@ -551,7 +551,7 @@ class DischargePolicy:
         ),
     )
     vitals_max_age: Sourced[timedelta] = Sourced(
-        _minutes(15), clinic_policy("§2.2", "Discharge vitals must be this recent.")
+        _minutes(15), clinic_policy("§2.3", "Discharge vitals must be this recent.")
     )
     # None: dissociation is judged by the clinician alone (the reference has no verified CADSS cut).
     dissociation_max_rise_over_baseline: Sourced[int | None] = Sourced(
