@@ -22,7 +22,6 @@ from kapstone.clinical.eligibility.rules import (
 )
 from kapstone.clinical.eligibility.trd import assess_treatment_resistance
 
-
 _DEFAULT_POLICY = EligibilityPolicy()
 
 

@@ -80,7 +80,7 @@ class _Reader:
     def obj(self, value: object, path: str, keys: frozenset[str]) -> Mapping[str, Any] | None:
         """A JSON object with no keys beyond ``keys``; each reader reports its own missing key."""
         if not isinstance(value, Mapping):
-            self.refuse(path, value, "an object")
+            self.refuse(path or "$", value, "an object")
             return None
         for key in value:
             if key not in keys:
@@ -197,7 +197,7 @@ _TOP_LEVEL = frozenset(
 def facts_from_json(data: Mapping[str, Any]) -> IntakeFacts:
     """The IntakeFacts the JSON describes, or IntakeFactsError naming every problem."""
     r = _Reader()
-    top = r.obj(data, "$", _TOP_LEVEL)
+    top = r.obj(data, "", _TOP_LEVEL)
     if top is None:
         raise IntakeFactsError(tuple(r.problems))
     recorded_on = r.day(top.get("recorded_on"), "recorded_on")

@@ -357,17 +357,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="C10-SCREEN",
-        checks="positive AUDIT or DAST screen with no substance use disorder recorded",
+        checks="positive AUDIT or DAST screen",
         kind=RuleKind.RELATIVE,
         source=_label("SPRAVATO-US", "abuse and misuse warning; screens in §4.8 and §4.9"),
-        message="Positive alcohol or drug screen without an assessed substance use disorder.",
-        required_action="Assess for a substance use disorder and record the outcome.",
-        applies=lambda c: (
-            not c.facts.substance_use
-            and bool(
-                c.facts.questionnaire_flags
-                & {QuestionnaireFlag.AUDIT_POSITIVE, QuestionnaireFlag.DAST_POSITIVE}
-            )
+        message="Positive alcohol or drug use screen.",
+        required_action="Assess for a substance use disorder and record the outcome in the "
+        "substance use history.",
+        applies=lambda c: bool(
+            c.facts.questionnaire_flags
+            & {QuestionnaireFlag.AUDIT_POSITIVE, QuestionnaireFlag.DAST_POSITIVE}
         ),
     ),
     Rule(
@@ -383,7 +381,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="C11-MDQ",
-        checks="positive MDQ screen without a recorded bipolar diagnosis",
+        # Fires even with a recorded diagnosis, so that recording one can never relax the screen.
+        checks="positive MDQ screen",
         kind=RuleKind.RELATIVE,
         pathway=Pathway.SPECIALIST_PROTOCOL,
         source=Source(
@@ -393,11 +392,9 @@ RULES: tuple[Rule, ...] = (
             "positive MDQ routes to the bipolar protocol (C11)",
         ),
         message="Positive Mood Disorder Questionnaire.",
-        required_action="Diagnostic assessment for bipolar disorder; treat under the bipolar "
-        "protocol unless excluded.",
-        applies=lambda c: (
-            QuestionnaireFlag.MDQ_POSITIVE in c.facts.questionnaire_flags and not _bipolar(c)
-        ),
+        required_action="Diagnostic assessment for bipolar disorder unless already diagnosed; "
+        "treat under the bipolar protocol unless it is excluded.",
+        applies=lambda c: QuestionnaireFlag.MDQ_POSITIVE in c.facts.questionnaire_flags,
     ),
     Rule(
         id="C12",
