@@ -1,0 +1,122 @@
+"""Walks every URL with every role and asserts who gets in (and that no view forgot its guard)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kapstone.clinical.access import Permission, Role, may
+from tests.conftest import verified_client
+
+
+def walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
+    """Every (qualified name, pattern) in the URLconf."""
+    found: list[tuple[str, URLPattern]] = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found.extend(walk(entry, inner))
+        else:
+            found.append((f"{namespace}{entry.name}", entry))
+    return found
+
+
+def unguarded(resolver: URLResolver) -> list[str]:
+    """Views wrapped by none of the decorators in kapstone.web.authz."""
+    return [
+        name
+        for name, pattern in walk(resolver)
+        if not hasattr(pattern.callback, "kapstone_permission")
+        and getattr(pattern.callback, "kapstone_access", None) not in {"public", "signed_in"}
+    ]
+
+
+def guarded_urls() -> list[tuple[str, Permission, bool]]:
+    return [
+        (name, pattern.callback.kapstone_permission, bool(pattern.callback.kapstone_patient_kwarg))
+        for name, pattern in walk(get_resolver())
+        if hasattr(pattern.callback, "kapstone_permission")
+    ]
+
+
+def test_every_view_is_guarded():
+    assert unguarded(get_resolver()) == []
+
+
+def test_the_walker_catches_a_view_without_a_guard():
+    from django.http import HttpResponse
+    from django.urls import path
+
+    def forgetful(request):
+        return HttpResponse("patient list")
+
+    module = type("urlconf", (), {"urlpatterns": [path("leak/", forgetful, name="leak")]})
+    assert unguarded(URLResolver(r"^/", module)) == ["leak"]
+
+
+def test_guarded_urls_cover_every_permission_in_use():
+    used = {permission for _, permission, _ in guarded_urls()}
+    assert used == set(Permission), f"permissions with no page: {set(Permission) - used}"
+
+
+def _url(name: str, patient_scoped: bool, patient) -> str:
+    return reverse(name, kwargs={"patient_id": patient.pk}) if patient_scoped else reverse(name)
+
+
+def _got_in(response) -> bool:
+    if response.status_code == 403:
+        return False
+    if response.status_code == 302:
+        target = response["Location"]
+        assert "/accounts/sign-in/" not in target and "/accounts/mfa/" not in target, target
+    return True
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_gets_exactly_what_the_policy_grants(role, clinic, client):
+    verified_client(client, clinic.staff[role.value])
+    me = clinic.staff[role.value]
+    for name, permission, patient_scoped in guarded_urls():
+        cases = [(None, None)]
+        if patient_scoped:
+            cases = [
+                (clinic.on_team, me.pk in clinic.on_team.care_team_ids()),
+                (clinic.elsewhere, False),
+            ]
+        for patient, on_team in cases:
+            url = _url(name, patient_scoped, patient)
+            response = client.get(url)
+            expected = may(role, permission, on_care_team=on_team) if patient_scoped else may(
+                role, permission
+            )
+            assert _got_in(response) is expected, f"{role.value} GET {url}: {response.status_code}"
+            assert "Content-Security-Policy" in response.headers
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in(clinic, client):
+    for name, _, patient_scoped in guarded_urls():
+        url = _url(name, patient_scoped, clinic.on_team)
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/sign-in/"), url
+
+
+def test_staff_without_mfa_are_sent_to_verify(clinic, client):
+    client.force_login(clinic.staff["medical_director"])
+    for name, _, patient_scoped in guarded_urls():
+        url = _url(name, patient_scoped, clinic.on_team)
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/mfa/"), url
+
+
+def test_refused_chart_access_is_audited(clinic, as_role):
+    from kapstone.audit.models import AuditEntry
+
+    client = as_role("nurse")
+    response = client.get(reverse("patients:chart", kwargs={"patient_id": clinic.elsewhere.pk}))
+    assert response.status_code == 403
+    entry = AuditEntry.objects.filter(action="access.denied").latest("seq")
+    assert entry.patient_id == clinic.elsewhere.pk
+    assert entry.actor == clinic.staff["nurse"]
