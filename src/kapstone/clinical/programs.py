@@ -323,7 +323,7 @@ def _integration(within_hours: int) -> IntegrationSession:
         minutes_min=60,
         minutes_max=90,
         within_hours=within_hours,
-        source=Source("§3", _U, _POLICY, "seed articles: 60-90 min after each ketamine session"),
+        source=Source("§10", _U, _POLICY, "seed articles: 60-90 min after each ketamine session"),
     )
 
 
