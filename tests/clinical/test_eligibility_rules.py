@@ -1,4 +1,4 @@
-"""Each screening rule fires on its trigger and only then; the rule set, policy and parsing hold up."""
+"""Each screening rule fires on its trigger and only then; rule set, policy and parsing hold up."""
 
 from __future__ import annotations
 
@@ -263,7 +263,9 @@ def test_finding_carries_the_rule_text_and_source(rule: Any) -> None:
     finding = next(f for f in screen(change).findings if f.rule_id == rule.id)
     assert (finding.kind, finding.pathway, finding.source) == (rule.kind, rule.pathway, rule.source)
     assert (finding.message, finding.required_action) == (rule.message, rule.required_action)
-    assert finding.message and finding.required_action and finding.checks
+    assert finding.message
+    assert finding.required_action
+    assert finding.checks
 
 
 # --- the rule set as data -------------------------------------------------------------------------
@@ -381,7 +383,8 @@ def test_policy_escalates_a_relative_rule_to_absolute() -> None:
     decision = screen(change, EligibilityPolicy(escalated_rules=frozenset({"C13"})))
     assert decision.decision is Decision.NOT_ELIGIBLE
     (finding,) = decision.findings
-    assert finding.kind is RuleKind.ABSOLUTE and finding.escalated_by_policy
+    assert finding.kind is RuleKind.ABSOLUTE
+    assert finding.escalated_by_policy
 
 
 @pytest.mark.parametrize("rule_id", ["C1", "M-LAMO", "C99"])
@@ -490,7 +493,8 @@ def _problems(change: Change) -> set[str]:
     with pytest.raises(IntakeFactsError) as error:
         facts_from_json(facts)
     for problem in error.value.problems:
-        assert problem.message and problem.accepted
+        assert problem.message
+        assert problem.accepted
     return {p.path for p in error.value.problems}
 
 
