@@ -509,7 +509,8 @@ def test_dose_is_linear_in_weight_and_mg_per_kg(weight, mg_per_kg, factor):
 @given(
     route=st.sampled_from([Route.IV, Route.IM, Route.SC, Route.SUBLINGUAL_LOZENGE, Route.ORAL]),
     weight=st.decimals(min_value=20, max_value=320, places=2),
-    mg_per_kg=st.decimals(min_value=D("0.01"), max_value=D("9"), places=3),
+    mg_per_kg=st.decimals(min_value=D("0.01"), max_value=D("9"), places=3)
+    | st.sampled_from([D("1.0"), D("1.5"), D("7.0")]),  # exactly at a ceiling: rounding matters
     conc=st.sampled_from([D(10), D(50), D(100)]),
 )
 def test_a_dose_never_exceeds_a_ceiling_it_is_refused_instead(route, weight, mg_per_kg, conc):
