@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
