@@ -17,9 +17,10 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _fast_passwords(request):
     """Argon2 is the production hasher (tested on its own); tests hash with MD5 for speed."""
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,9 @@ def _audit_triggers(request):
         or "live_server" in names
         or bool(marker and marker.kwargs.get("transaction"))
     )
-    if not (transactional or "db" in names or marker):
+    if not request.config.pluginmanager.hasplugin("django") or not (
+        transactional or "db" in names or marker
+    ):
         yield
         return
     request.getfixturevalue("transactional_db" if transactional else "db")

@@ -58,7 +58,9 @@ def mfa(request: HttpRequest) -> HttpResponse:
             record(actor=user, action="auth.mfa_verified", obj=user, summary=type(device).__name__)
             return redirect(_next_url(request))
         record(actor=user, action="auth.mfa_failed", obj=user)
-        form.add_error("token", "That code is not right or has expired. Try the newest code.")
+        form.add_error(
+            "token", "That code is not right or has expired. Wait a moment, then try the newest code."
+        )
     return render(request, "accounts/mfa.html", {"form": form, "next": _next_url(request)})
 
 

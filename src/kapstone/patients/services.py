@@ -153,7 +153,12 @@ def register_patient(
 
 
 def update_patient_details(*, by: StaffUser, patient: Patient, details: dict[str, Any]) -> Patient:
-    errors = _check_details(details, today=timezone.localdate(), patient=patient)
+    """Changes some or all of the details; the result as a whole must pass the same checks."""
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise InputError({name: ["This is not a patient detail."] for name in sorted(unknown)})
+    merged = {name: getattr(patient, name) for name in DETAIL_FIELDS} | details
+    errors = _check_details(merged, today=timezone.localdate(), patient=patient)
     if errors:
         raise InputError(errors)
     with transaction.atomic():
