@@ -123,3 +123,13 @@ def test_console_command_runs_without_django() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["decision"] == "eligible_with_precautions"
+
+
+def test_documentation_lists_every_rule_and_embeds_the_example() -> None:
+    from kapstone.clinical.eligibility import RULES
+
+    doc = (ROOT / "docs" / "eligibility-facts.md").read_text()
+    for rule in RULES:
+        assert f"| {rule.id} |" in doc, rule.id
+    embedded = doc.split("```json", 1)[1].split("```", 1)[0]
+    assert json.loads(embedded) == json.loads(EXAMPLE.read_text())
