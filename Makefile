@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 36
 
-.PHONY: run test install demo check lint typecheck contracts pytest clean
+.PHONY: run test install check lint typecheck contracts pytest lock clean
 
 # Installs, migrates a fresh SQLite database, loads the demo clinic and serves it.
 run: install
@@ -32,8 +32,11 @@ typecheck:
 contracts:
 	$(BIN)/lint-imports
 
+# The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one).
 pytest:
+	@echo "== SQLite leg"
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	scripts/test-postgres $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 
