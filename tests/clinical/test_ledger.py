@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +40,7 @@ from kapstone.clinical.ledger_entries import (
     Waste,
     micrograms,
 )
-from kapstone.clinical.provenance import Verification
+from kapstone.clinical.provenance import Evidence, Source, Verification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KETAMINE_LOT = LotInfo(
@@ -449,3 +452,23 @@ def test_lot_expiry_alerts() -> None:
         ),
     )
     assert stock_alerts(emptied, as_of=date(2027, 7, 1), zone=UTC) == ()
+
+
+REFERENCE = Path("/work/shared/clinical-reference.md")
+
+
+def test_policy_sources_are_in_the_reference_and_unverified_ones_are_clinic_policy() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    sections = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", text, flags=re.MULTILINE))
+    policy = LedgerPolicy()
+    sources = [
+        v for v in (getattr(policy, f.name) for f in fields(policy)) if isinstance(v, Source)
+    ]
+    assert len(sources) == 2
+    for source in sources:
+        assert source.key[1:] in sections, source
+        if source.verification is Verification.UNVERIFIED:
+            assert source.evidence is Evidence.CLINIC_POLICY
+    # The default comes from this sentence of §11.1.
+    assert "administered **within 14 days**" in text
+    assert policy.esketamine_administration_days == 14

@@ -118,10 +118,6 @@ class DrawStatus:
         return self.remaining == 0
 
 
-def _frozen_empty() -> Mapping[str, str]:
-    return {}
-
-
 @dataclass(frozen=True, slots=True)
 class LedgerBook:
     """Every accepted entry in order, and the state they produce. Build with :func:`replay`."""
@@ -130,8 +126,8 @@ class LedgerBook:
     accounts: Mapping[StockKey, StockAccount] = field(default_factory=dict)
     draws: Mapping[str, DrawStatus] = field(default_factory=dict)
     in_transit: Mapping[str, TransferOut] = field(default_factory=dict)
-    received_transfers: Mapping[str, str] = field(default_factory=_frozen_empty)
-    reversed_by: Mapping[str, str] = field(default_factory=_frozen_empty)
+    received_transfers: Mapping[str, str] = field(default_factory=dict)
+    reversed_by: Mapping[str, str] = field(default_factory=dict)
     by_id: Mapping[str, LedgerEntry] = field(default_factory=dict)
 
     def balance(self, stock: StockKey) -> int:
