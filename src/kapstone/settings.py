@@ -38,7 +38,9 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(f"KAPSTONE_{name}")
-    return default if raw in (None, "") else [part.strip() for part in raw.split(",") if part.strip()]
+    return (
+        default if raw in (None, "") else [part.strip() for part in raw.split(",") if part.strip()]
+    )
 
 
 PROFILE = env_str("PROFILE", "development")
@@ -54,7 +56,9 @@ if PRODUCTION and DEMO_MODE:
 _DEV_SECRET = "kapstone-development-only-not-secret"  # noqa: S105 - refused in production below
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and len(SECRET_KEY) < 50:
-    raise ValueError("KAPSTONE_SECRET_KEY must be set to at least 50 random characters in production")
+    raise ValueError(
+        "KAPSTONE_SECRET_KEY must be set to at least 50 random characters in production"
+    )
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -29,12 +29,25 @@ def authenticator_code(secret: str) -> str:
 def test_new_user_signs_in_with_totp_registers_finds_and_opens_a_patient(live_server, page):
     site = Site.objects.create(name="Riverside Clinic")
     prescriber = create_staff(
-        by=None, username="drreyes", first_name="Daniel", last_name="Reyes", email="d@example.invalid",
-        role=Role.PRESCRIBER, password=PASSWORD, sites=[site], credentials="MD",
+        by=None,
+        username="drreyes",
+        first_name="Daniel",
+        last_name="Reyes",
+        email="d@example.invalid",
+        role=Role.PRESCRIBER,
+        password=PASSWORD,
+        sites=[site],
+        credentials="MD",
     )
     create_staff(
-        by=None, username="jordan", first_name="Jordan", last_name="Whitfield",
-        email="j@example.invalid", role=Role.INTAKE_COORDINATOR, password=PASSWORD, sites=[site],
+        by=None,
+        username="jordan",
+        first_name="Jordan",
+        last_name="Whitfield",
+        email="j@example.invalid",
+        role=Role.INTAKE_COORDINATOR,
+        password=PASSWORD,
+        sites=[site],
     )
 
     page.goto(f"{live_server.url}/")

@@ -86,8 +86,10 @@ def test_each_role_gets_exactly_what_the_policy_grants(role, clinic, client):
         for patient, on_team in cases:
             url = _url(name, patient_scoped, patient)
             response = client.get(url)
-            expected = may(role, permission, on_care_team=on_team) if patient_scoped else may(
-                role, permission
+            expected = (
+                may(role, permission, on_care_team=on_team)
+                if patient_scoped
+                else may(role, permission)
             )
             assert _got_in(response) is expected, f"{role.value} GET {url}: {response.status_code}"
             assert "Content-Security-Policy" in response.headers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -17,7 +19,7 @@ from kapstone.patients.models import Patient
 def test_every_registration_leaves_a_chained_row(clinic):
     entries = list(AuditEntry.objects.order_by("seq"))
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     registered = AuditEntry.objects.get(action="patient.registered", patient=clinic.on_team)
     assert registered.after["mrn"] == "MRN-1001"
@@ -41,9 +43,12 @@ def test_the_database_refuses_update(clinic):
 
 def test_the_database_refuses_delete(clinic):
     count = AuditEntry.objects.count()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditentry")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditentry")
     assert AuditEntry.objects.count() == count
 
 
@@ -67,7 +72,7 @@ def test_deleting_the_newest_row_by_hand_is_found(clinic):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [newest.pk])
     triggers.install(connection)
-    checked, broken = verify_chain()
+    _, broken = verify_chain()
     assert broken is not None
     assert f"should reach #{newest.seq}" in broken.problem
 
@@ -128,7 +133,7 @@ def test_concurrent_writers_keep_one_chain():
             for i in range(5):
                 with transaction.atomic():
                     record(actor=None, action="test.concurrent", summary=f"{n}-{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -19,8 +19,16 @@ TODAY = dt.date(2026, 11, 21)
 def fingerprint() -> list[tuple]:
     return list(
         Patient.objects.order_by("mrn").values_list(
-            "mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth", "referral_source",
-            "home_site__name", "prescriber__username", "therapist__username", "nurse__username",
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex_at_birth",
+            "referral_source",
+            "home_site__name",
+            "prescriber__username",
+            "therapist__username",
+            "nurse__username",
         )
     )
 

@@ -169,9 +169,17 @@ def test_chart_shows_demographics_weight_and_care_team(clinic, as_role):
 def test_edit_page_saves_care_team_change(clinic, as_role):
     client = as_role("prescriber")
     patient = clinic.on_team
-    data = form_data(clinic, **{"p-mrn": patient.mrn, "p-given_name": "Ada", "p-family_name": "Lovelace",
-                                "p-date_of_birth": "1985-12-10", "p-sex_at_birth": "female",
-                                "t-nurse": str(clinic.others["nurse"].pk)})
+    data = form_data(
+        clinic,
+        **{
+            "p-mrn": patient.mrn,
+            "p-given_name": "Ada",
+            "p-family_name": "Lovelace",
+            "p-date_of_birth": "1985-12-10",
+            "p-sex_at_birth": "female",
+            "t-nurse": str(clinic.others["nurse"].pk),
+        },
+    )
     response = client.post(reverse("patients:edit", kwargs={"patient_id": patient.pk}), data)
     assert response.status_code == 302
     patient.refresh_from_db()

@@ -48,7 +48,9 @@ def test_production_profile_refuses_a_missing_secret():
 
 def test_production_profile_refuses_demo_mode():
     result = run_kapstone(
-        "check", KAPSTONE_PROFILE="production", KAPSTONE_DEMO_MODE="1",
+        "check",
+        KAPSTONE_PROFILE="production",
+        KAPSTONE_DEMO_MODE="1",
         KAPSTONE_SECRET_KEY="s" * 60,
     )
     assert result.returncode != 0 and "Demo mode" in result.stderr
@@ -83,8 +85,13 @@ def test_logged_request_lines_lose_their_query_strings():
     from kapstone.web.logging import StripQueryStrings
 
     record = logging.LogRecord(
-        "django.server", logging.INFO, "", 0, '"%s" %s %s',
-        ("GET /patients/?q=Lovelace&dob=1985-12-10 HTTP/1.1", 200, 512), None,
+        "django.server",
+        logging.INFO,
+        "",
+        0,
+        '"%s" %s %s',
+        ("GET /patients/?q=Lovelace&dob=1985-12-10 HTTP/1.1", 200, 512),
+        None,
     )
     StripQueryStrings().filter(record)
     assert "Lovelace" not in record.getMessage()

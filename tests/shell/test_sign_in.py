@@ -109,7 +109,10 @@ def test_repeated_failures_lock_the_account(clinic, client, settings):
     locked = sign_in(client, "nurse")  # even the right password is refused now
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.content.decode()
-    assert AuditEntry.objects.filter(action="auth.sign_in_failed").count() >= settings.AXES_FAILURE_LIMIT
+    assert (
+        AuditEntry.objects.filter(action="auth.sign_in_failed").count()
+        >= settings.AXES_FAILURE_LIMIT
+    )
 
 
 def test_passwords_are_hashed_with_argon2(db, settings):
@@ -138,7 +141,9 @@ def test_each_request_pushes_the_idle_expiry_forward(clinic, as_role):
         expire_date=timezone.now() + dt.timedelta(minutes=1)
     )
     client.get(reverse("patients:find"))
-    assert Session.objects.get(session_key=key).expire_date > timezone.now() + dt.timedelta(minutes=10)
+    assert Session.objects.get(session_key=key).expire_date > timezone.now() + dt.timedelta(
+        minutes=10
+    )
 
 
 def test_demo_mode_waives_mfa_and_says_so(clinic, client, settings):

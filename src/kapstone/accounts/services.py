@@ -36,7 +36,9 @@ def create_staff(
         errors["username"] = [f"The username {username} is taken."]
     if modalities and role is not Role.THERAPIST:
         errors["modalities"] = ["Only therapists hold integration-modality credentials."]
-    candidate = StaffUser(username=username, first_name=first_name, last_name=last_name, email=email)
+    candidate = StaffUser(
+        username=username, first_name=first_name, last_name=last_name, email=email
+    )
     try:
         validate_password(password, candidate)
     except ValidationError as exc:

@@ -59,7 +59,8 @@ def mfa(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         record(actor=user, action="auth.mfa_failed", obj=user)
         form.add_error(
-            "token", "That code is not right or has expired. Wait a moment, then try the newest code."
+            "token",
+            "That code is not right or has expired. Wait a moment, then try the newest code.",
         )
     return render(request, "accounts/mfa.html", {"form": form, "next": _next_url(request)})
 
@@ -79,7 +80,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             device.refresh_from_db()
             otp_login(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
-        form.add_error("token", "That code does not match. Check the clock on your phone and retry.")
+        form.add_error(
+            "token", "That code does not match. Check the clock on your phone and retry."
+        )
     qr = segno.make(device.config_url, error="m")
     return render(
         request,

@@ -134,7 +134,9 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
     for entry in _entries():
         if entry.seq != expected_seq:
             return checked, BrokenLink(
-                expected_seq, None, f"missing: the chain jumps from #{expected_seq - 1} to #{entry.seq}"
+                expected_seq,
+                None,
+                f"missing: the chain jumps from #{expected_seq - 1} to #{entry.seq}",
             )
         if entry.prev_hash != expected_prev:
             return checked, BrokenLink(
@@ -165,6 +167,8 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and head.last_seq != checked:
         return checked, BrokenLink(
-            checked + 1, None, f"missing: the chain should reach #{head.last_seq}, it ends at #{checked}"
+            checked + 1,
+            None,
+            f"missing: the chain should reach #{head.last_seq}, it ends at #{checked}",
         )
     return checked, None

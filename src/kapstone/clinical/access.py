@@ -117,7 +117,9 @@ def may(role: Role, permission: Permission, *, on_care_team: bool | None = None)
     if permission not in PATIENT_SCOPED:
         return True
     if on_care_team is None:
-        raise ValueError(f"{permission} acts on a patient: say whether the user is on the care team")
+        raise ValueError(
+            f"{permission} acts on a patient: say whether the user is on the care team"
+        )
     return on_care_team or role in SEES_EVERY_CHART
 
 

@@ -46,19 +46,35 @@ STAFF = (
     DemoStaff("nurse2", "Tomás", "Alvarez", Role.NURSE, "RN"),
     DemoStaff("nurse3", "Hannah", "Brooks", Role.NURSE, "RN"),
     DemoStaff(
-        "therapist", "Elena", "Markovic", Role.THERAPIST, "LCSW",
+        "therapist",
+        "Elena",
+        "Markovic",
+        Role.THERAPIST,
+        "LCSW",
         frozenset({Modality.EMDR, Modality.IFS, Modality.SOMATIC}),
     ),
     DemoStaff(
-        "therapist2", "Samuel", "Osei", Role.THERAPIST, "PsyD",
+        "therapist2",
+        "Samuel",
+        "Osei",
+        Role.THERAPIST,
+        "PsyD",
         frozenset({Modality.ART, Modality.CBT, Modality.EXPOSURE}),
     ),
     DemoStaff(
-        "therapist3", "Aiko", "Tanaka", Role.THERAPIST, "LMFT",
+        "therapist3",
+        "Aiko",
+        "Tanaka",
+        Role.THERAPIST,
+        "LMFT",
         frozenset({Modality.IFS, Modality.BEHAVIOURAL_ACTIVATION, Modality.CBT}),
     ),
     DemoStaff(
-        "therapist4", "Rafael", "Costa", Role.THERAPIST, "LPC",
+        "therapist4",
+        "Rafael",
+        "Costa",
+        Role.THERAPIST,
+        "LPC",
         frozenset({Modality.EMDR, Modality.EXPOSURE, Modality.SOMATIC}),
     ),
     DemoStaff("intake", "Jordan", "Whitfield", Role.INTAKE_COORDINATOR, ""),
@@ -67,21 +83,106 @@ STAFF = (
 )
 
 GIVEN_FEMALE = (
-    "Olivia", "Amara", "Sofia", "Maya", "Chloe", "Isabel", "Nadia", "Leah", "Zoe", "Ruth", "Ines",
-    "Keiko", "Fatima", "Claire", "Joanna", "Beatriz", "Tessa", "Mei", "Abigail", "Noor",
+    "Olivia",
+    "Amara",
+    "Sofia",
+    "Maya",
+    "Chloe",
+    "Isabel",
+    "Nadia",
+    "Leah",
+    "Zoe",
+    "Ruth",
+    "Ines",
+    "Keiko",
+    "Fatima",
+    "Claire",
+    "Joanna",
+    "Beatriz",
+    "Tessa",
+    "Mei",
+    "Abigail",
+    "Noor",
 )
 GIVEN_MALE = (
-    "Liam", "Marcus", "Omar", "Ethan", "Jonah", "Mateo", "Kwame", "Felix", "Arjun", "Theo", "Isaac",
-    "Caleb", "Diego", "Henrik", "Samir", "Owen", "Luca", "Malik", "Victor", "Wesley",
+    "Liam",
+    "Marcus",
+    "Omar",
+    "Ethan",
+    "Jonah",
+    "Mateo",
+    "Kwame",
+    "Felix",
+    "Arjun",
+    "Theo",
+    "Isaac",
+    "Caleb",
+    "Diego",
+    "Henrik",
+    "Samir",
+    "Owen",
+    "Luca",
+    "Malik",
+    "Victor",
+    "Wesley",
 )
 FAMILY = (
-    "Anderson", "Bennett", "Castillo", "Dubois", "Eriksen", "Fontaine", "Garcia", "Haddad", "Ivanova",
-    "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "O'Brien", "Patel", "Quinn", "Rossi",
-    "Schmidt", "Thompson", "Usman", "Vasquez", "Williams", "Xu", "Young", "Zimmerman", "Adeyemi",
-    "Byrne", "Chen", "Delgado", "Ellison", "Farah", "Gallagher", "Hughes", "Iqbal", "Kim",
+    "Anderson",
+    "Bennett",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fontaine",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Thompson",
+    "Usman",
+    "Vasquez",
+    "Williams",
+    "Xu",
+    "Young",
+    "Zimmerman",
+    "Adeyemi",
+    "Byrne",
+    "Chen",
+    "Delgado",
+    "Ellison",
+    "Farah",
+    "Gallagher",
+    "Hughes",
+    "Iqbal",
+    "Kim",
 )
-STREETS = ("Maple Ave", "Congress St", "Forest Ave", "Brackett St", "Danforth St", "Pine St", "Oak Hill Rd")
-RELATIONSHIPS = ("spouse", "partner", "mother", "father", "sister", "brother", "friend", "adult child")
+STREETS = (
+    "Maple Ave",
+    "Congress St",
+    "Forest Ave",
+    "Brackett St",
+    "Danforth St",
+    "Pine St",
+    "Oak Hill Rd",
+)
+RELATIONSHIPS = (
+    "spouse",
+    "partner",
+    "mother",
+    "father",
+    "sister",
+    "brother",
+    "friend",
+    "adult child",
+)
 REFERRERS = {
     ReferralSource.PSYCHIATRIST: ("Dr. Alan Morse", "Dr. Ruth Sato", "Casco Bay Psychiatry"),
     ReferralSource.PRIMARY_CARE: ("Dr. Nina Holt", "Back Cove Family Medicine", "Dr. Omar Aziz"),
@@ -132,15 +233,28 @@ def build_demo_clinic(*, patients: int = 36, seed: int = 2026, today: dt.date) -
     coordinator = staff["intake"]
     created: list[Patient] = []
     for n in range(patients):
-        sex = rng.choice((SexAtBirth.FEMALE, SexAtBirth.FEMALE, SexAtBirth.MALE, SexAtBirth.MALE,
-                          SexAtBirth.INTERSEX if n % 40 == 39 else SexAtBirth.FEMALE))
+        sex = rng.choice(
+            (
+                SexAtBirth.FEMALE,
+                SexAtBirth.FEMALE,
+                SexAtBirth.MALE,
+                SexAtBirth.MALE,
+                SexAtBirth.INTERSEX if n % 40 == 39 else SexAtBirth.FEMALE,
+            )
+        )
         given = rng.choice(GIVEN_FEMALE if sex == SexAtBirth.FEMALE else GIVEN_MALE)
         family = rng.choice(FAMILY)
         age_days = rng.randint(19 * 365, 74 * 365)
         born = today - dt.timedelta(days=age_days)
         referral = rng.choice(list(REFERRERS))
-        base_weight = Decimal(rng.randint(520, 1050) if sex == SexAtBirth.MALE else rng.randint(450, 950)) / 10
-        height = Decimal(rng.randint(1650, 1950) if sex == SexAtBirth.MALE else rng.randint(1520, 1800)) / 10
+        base_weight = (
+            Decimal(rng.randint(520, 1050) if sex == SexAtBirth.MALE else rng.randint(450, 950))
+            / 10
+        )
+        height = (
+            Decimal(rng.randint(1650, 1950) if sex == SexAtBirth.MALE else rng.randint(1520, 1800))
+            / 10
+        )
         first_seen = today - dt.timedelta(days=rng.randint(7, 400))
         patient = register_patient(
             by=coordinator,
@@ -152,7 +266,9 @@ def build_demo_clinic(*, patients: int = 36, seed: int = 2026, today: dt.date) -
                 "date_of_birth": born,
                 "sex_at_birth": sex,
                 "gender_identity": "non-binary" if n % 17 == 16 else "",
-                "pronouns": "they/them" if n % 17 == 16 else ("she/her" if sex == SexAtBirth.FEMALE else "he/him"),
+                "pronouns": "they/them"
+                if n % 17 == 16
+                else ("she/her" if sex == SexAtBirth.FEMALE else "he/him"),
                 "phone": _phone(rng),
                 "email": f"{given.lower()}.{family.lower().replace(chr(39), '')}{n}@example.invalid",
                 "address": f"{rng.randint(2, 480)} {rng.choice(STREETS)}, Portland, ME",
@@ -179,7 +295,9 @@ def build_demo_clinic(*, patients: int = 36, seed: int = 2026, today: dt.date) -
                 break
             drift = Decimal(rng.randint(-25, 25)) / 10
             record_body_measurement(
-                by=nurses[n % len(nurses)], patient=patient, measured_on=day,
+                by=nurses[n % len(nurses)],
+                patient=patient,
+                measured_on=day,
                 weight_kg=max(Decimal(30), base_weight + drift),
             )
         created.append(patient)

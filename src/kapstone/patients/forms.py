@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from django.utils import timezone
-
 from django import forms
+from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Role
@@ -55,10 +54,16 @@ class CareTeamForm(forms.Form):
 class MeasurementForm(forms.Form):
     measured_on = forms.DateField(widget=DATE, initial=timezone.localdate)
     weight_kg = forms.DecimalField(
-        label="Weight (kg)", max_digits=6, decimal_places=1, widget=forms.NumberInput(attrs={"step": "0.1"})
+        label="Weight (kg)",
+        max_digits=6,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
     )
     height_cm = forms.DecimalField(
-        label="Height (cm)", max_digits=5, decimal_places=1, required=False,
+        label="Height (cm)",
+        max_digits=5,
+        decimal_places=1,
+        required=False,
         widget=forms.NumberInput(attrs={"step": "0.1"}),
     )
 

@@ -112,6 +112,9 @@ class BodyMeasurement(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.weight_kg} kg on {self.measured_on:%Y-%m-%d}"
+
     @property
     def bmi(self) -> Decimal | None:
         if not self.height_cm:

@@ -75,7 +75,11 @@ def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient 
 
 
 def _check_measurement(
-    *, weight_kg: Decimal | None, height_cm: Decimal | None, measured_on: dt.date | None, today: dt.date
+    *,
+    weight_kg: Decimal | None,
+    height_cm: Decimal | None,
+    measured_on: dt.date | None,
+    today: dt.date,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if weight_kg is None:
@@ -147,7 +151,9 @@ def register_patient(
     except IntegrityError as exc:
         # Two coordinators registering the same MRN at once: the unique index decides.
         if Patient.objects.filter(mrn=clean["mrn"]).exists():
-            raise InputError.single("mrn", f"MRN {clean['mrn']} already belongs to another patient.") from exc
+            raise InputError.single(
+                "mrn", f"MRN {clean['mrn']} already belongs to another patient."
+            ) from exc
         raise
     return patient
 
@@ -220,7 +226,10 @@ def record_body_measurement(
     height_cm: Decimal | None = None,
 ) -> BodyMeasurement:
     errors = _check_measurement(
-        weight_kg=weight_kg, height_cm=height_cm, measured_on=measured_on, today=timezone.localdate()
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        measured_on=measured_on,
+        today=timezone.localdate(),
     )
     if errors:
         raise InputError(errors)
@@ -242,4 +251,3 @@ def record_body_measurement(
             after=snapshot(measurement, ("measured_on", "weight_kg", "height_cm")),
         )
     return measurement
-

@@ -10,7 +10,12 @@ from django.views.decorators.http import require_http_methods
 from kapstone.clinical.access import Permission
 from kapstone.errors import InputError
 from kapstone.patients import selectors, services
-from kapstone.patients.forms import CareTeamForm, FindPatientForm, MeasurementForm, PatientDetailsForm
+from kapstone.patients.forms import (
+    CareTeamForm,
+    FindPatientForm,
+    MeasurementForm,
+    PatientDetailsForm,
+)
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 
@@ -38,9 +43,7 @@ def find(request: HttpRequest) -> HttpResponse:
     elif not request.GET:
         patients = selectors.find_patients(user=request.user)  # type: ignore[arg-type]
     template = "patients/_results.html" if request.htmx else "patients/find.html"  # type: ignore[attr-defined]
-    return render(
-        request, template, {"form": form, "patients": patients, "searched": searched}
-    )
+    return render(request, template, {"form": form, "patients": patients, "searched": searched})
 
 
 @requires(Permission.REGISTER_PATIENT)
@@ -79,7 +82,12 @@ def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     return render(
         request,
         "patients/chart.html",
-        {"chart": data, "patient": data.patient, "age": data.patient.age_on(today), "tab": "overview"},
+        {
+            "chart": data,
+            "patient": data.patient,
+            "age": data.patient.age_on(today),
+            "tab": "overview",
+        },
     )
 
 
@@ -91,17 +99,25 @@ def edit(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     team = CareTeamForm(
         request.POST or None,
         prefix="t",
-        initial={"prescriber": patient.prescriber, "therapist": patient.therapist, "nurse": patient.nurse},
+        initial={
+            "prescriber": patient.prescriber,
+            "therapist": patient.therapist,
+            "nurse": patient.nurse,
+        },
     )
     if request.method == "POST" and details.is_valid() and team.is_valid():
         # The form's instance already holds the new values: hand the service a fresh copy.
         fresh = Patient.objects.get(pk=patient.pk)
         try:
             services.update_patient_details(
-                by=request.user, patient=fresh, details=details.cleaned_data  # type: ignore[arg-type]
+                by=request.user,
+                patient=fresh,
+                details=details.cleaned_data,  # type: ignore[arg-type]
             )
             services.change_care_team(
-                by=request.user, patient=fresh, care_team=team.cleaned_data  # type: ignore[arg-type]
+                by=request.user,
+                patient=fresh,
+                care_team=team.cleaned_data,  # type: ignore[arg-type]
             )
         except InputError as exc:
             _show_errors([details, team], exc)

@@ -13,5 +13,7 @@ def kapstone(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     allowed: set[str] = set()
     if user is not None and user.is_authenticated:
-        allowed = {p.value for p in Permission if p not in PATIENT_SCOPED and may(user.staff_role, p)}
+        allowed = {
+            p.value for p in Permission if p not in PATIENT_SCOPED and may(user.staff_role, p)
+        }
     return {"DEMO_MODE": settings.DEMO_MODE, "SITE_NAME": settings.SITE_NAME, "allowed": allowed}

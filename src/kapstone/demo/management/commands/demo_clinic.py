@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Load the deterministic synthetic demo clinic (skipped if a clinic is already loaded)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--patients", type=int, default=36, help="How many patients (default 36).")
+        parser.add_argument(
+            "--patients", type=int, default=36, help="How many patients (default 36)."
+        )
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,7 +32,7 @@ class Command(BaseCommand):
                 f"{len(clinic.patients)} patients."
             )
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for every account: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for every account: {DEMO_PASSWORD})")
         for persona in STAFF:
             self.stdout.write(f"  {persona.username:<12} {persona.role.label}")
         self.stdout.write("")
