@@ -49,7 +49,7 @@ class _Spec:
 _SPECS = {
     InstanceSize.SMALL: _Spec(10, 1, 1, 2, 2, 2, 4, 5, 0.0),
     InstanceSize.MEDIUM: _Spec(40, 2, 2, 2, 3, 3, 5, 6, 0.0),
-    InstanceSize.LARGE: _Spec(120, 4, 3, 1, 2, 2, 3, 8, 0.5),
+    InstanceSize.LARGE: _Spec(120, 4, 3, 1, 2, 2, 3, 8, 0.4),
 }
 
 _GENERAL_ROUTES = frozenset(
