@@ -50,7 +50,7 @@ def test_demo_clinic_has_every_role_and_realistic_patients(db):
 
 def _clinic_for(seed: int) -> list[tuple]:
     """Builds a clinic inside a savepoint, notes who is in it, and rolls it back."""
-    savepoint = transaction.savepoint()
+    savepoint = transaction.savepoint_create()
     build_demo_clinic(patients=8, seed=seed, today=TODAY)
     people = fingerprint()
     transaction.savepoint_rollback(savepoint)
