@@ -6,7 +6,6 @@ import dataclasses
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,10 +36,11 @@ from kapstone.clinical.monitoring_policy import (
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import SedationLevel, VitalSign
+from tests.reference import REFERENCE
 
 POLICY = DEFAULT_MONITORING_POLICY
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
-REFERENCE = Path("/work/shared/clinical-reference.md")
+
 BASELINE = VitalSign(T0 - timedelta(minutes=10), 120, 80, 70, 98, 14, None, SedationLevel.ALERT)
 NORMAL = replace(BASELINE, taken_at=T0 + timedelta(minutes=20))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -23,8 +22,7 @@ from kapstone.clinical.dosing import (
 )
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import ROUTE_FACTS, Route
-
-REFERENCE = Path("/work/shared/clinical-reference.md")
+from tests.reference import REFERENCE
 
 
 def iv(weight: str = "70", mg_per_kg: str = "0.5", conc: str = "10", minutes: str = "40"):

@@ -6,7 +6,6 @@ import re
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -41,6 +40,7 @@ from kapstone.clinical.ledger_entries import (
     micrograms,
 )
 from kapstone.clinical.provenance import Evidence, Source, Verification
+from tests.reference import REFERENCE
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KETAMINE_LOT = LotInfo(
@@ -452,9 +452,6 @@ def test_lot_expiry_alerts() -> None:
         ),
     )
     assert stock_alerts(emptied, as_of=date(2027, 7, 1), zone=UTC) == ()
-
-
-REFERENCE = Path("/work/shared/clinical-reference.md")
 
 
 def test_policy_sources_are_in_the_reference_and_unverified_ones_are_clinic_policy() -> None:

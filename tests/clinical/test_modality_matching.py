@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,8 +20,7 @@ from kapstone.clinical.modality_matching import (
     match_modalities,
 )
 from kapstone.clinical.provenance import Verification
-
-REFERENCE = Path("/work/shared/clinical-reference.md")
+from tests.reference import REFERENCE
 
 EVERYONE = (CredentialedTherapist("t-all", frozenset(Modality)),)
 EXPECTED = {

@@ -7,7 +7,6 @@ import re
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,8 +25,8 @@ from kapstone.clinical.programs import (
 )
 from kapstone.clinical.provenance import Source, Verification
 from kapstone.clinical.routes import Route
+from tests.reference import REFERENCE
 
-REFERENCE = Path("/work/shared/clinical-reference.md")
 MONDAY = date(2026, 11, 2)
 
 
