@@ -296,23 +296,23 @@ class _Builder:
             )
             if not p.doses:
                 continue
-            m.add_hint(p.admit, admitted)
+            m.add_hint(p.admit, int(admitted))
             if not admitted:
                 continue
             site = dosing[(pid, 0)].site_id
             for s, var in p.sites.items():
-                m.add_hint(var, s == site)
+                m.add_hint(var, int(s == site))
             for k, dose in enumerate(p.doses):
                 b, i = dosing[(pid, k)], integration[(pid, k)]
                 m.add_hint(dose.start, self.grid.minutes(b.start))
                 for r, var in dose.rooms.items():
-                    m.add_hint(var, r == b.room_id)
+                    m.add_hint(var, int(r == b.room_id))
                 for n, var in dose.nurses.items():
-                    m.add_hint(var, n == b.nurse_id)
+                    m.add_hint(var, int(n == b.nurse_id))
                 if dose.integration is not None:
                     m.add_hint(dose.integration, self.grid.minutes(i.start))
                 for t, var in dose.therapists.items():
-                    m.add_hint(var, t == i.therapist_id)
+                    m.add_hint(var, int(t == i.therapist_id))
 
     def read(self, solver: cp_model.CpSolver) -> Schedule:
         inst = self.instance
