@@ -198,3 +198,21 @@ def test_only_therapists_hold_modality_credentials(clinic, as_role):
     )
     assert "Only therapists hold" in response.content.decode()
     assert not StaffUser.objects.filter(username="nursex").exists()
+
+
+def test_administrator_adds_a_site_and_a_duplicate_is_refused(clinic, as_role):
+    from kapstone.accounts.models import Site
+
+    client = as_role("administrator")
+    data = {
+        "name": "Westbrook Annex",
+        "address": "55 Main St",
+        "phone": "",
+        "time_zone": "America/New_York",
+    }
+    assert client.post(reverse("accounts:sites"), data).status_code == 302
+    assert Site.objects.filter(name="Westbrook Annex").exists()
+    assert AuditEntry.objects.filter(action="site.added").exists()
+    again = client.post(reverse("accounts:sites"), data | {"name": "westbrook annex"})
+    assert "already a site called" in again.content.decode()
+    assert Site.objects.filter(name__iexact="westbrook annex").count() == 1

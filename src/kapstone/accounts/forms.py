@@ -17,6 +17,20 @@ class TokenForm(forms.Form):
     )
 
 
+class SiteForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    address = forms.CharField(max_length=250, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    time_zone = forms.ChoiceField(choices=[], initial="America/New_York")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        from zoneinfo import available_timezones
+
+        zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+        self.fields["time_zone"].choices = [(z, z) for z in zones]  # type: ignore[attr-defined]
+
+
 class StaffForm(forms.Form):
     username = forms.CharField(max_length=150)
     first_name = forms.CharField(max_length=150)

@@ -74,6 +74,24 @@ def create_staff(
     return user
 
 
+def add_site(
+    *, by: StaffUser, name: str, address: str = "", phone: str = "", time_zone: str
+) -> Site:
+    name = name.strip()
+    if Site.objects.filter(name__iexact=name).exists():
+        raise InputError.single("name", f"There is already a site called {name}.")
+    with transaction.atomic():
+        site = Site.objects.create(name=name, address=address, phone=phone, time_zone=time_zone)
+        record(
+            actor=by,
+            action="site.added",
+            obj=site,
+            summary=f"Added site {name}",
+            after={"name": name, "address": address, "phone": phone, "time_zone": time_zone},
+        )
+    return site
+
+
 def set_active(*, by: StaffUser, user: StaffUser, active: bool) -> None:
     with transaction.atomic():
         user.is_active = active

@@ -11,4 +11,5 @@ urlpatterns = [
     path("mfa/backup-codes/", views.new_backup_codes, name="backup_codes"),
     path("staff/", views.staff_list, name="staff"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path("sites/", views.sites, name="sites"),
 ]

@@ -4,6 +4,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,8 +13,8 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from kapstone.accounts import services
-from kapstone.accounts.forms import StaffForm, TokenForm
-from kapstone.accounts.models import StaffUser
+from kapstone.accounts.forms import SiteForm, StaffForm, TokenForm
+from kapstone.accounts.models import Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Modality, Permission, Role
 from kapstone.errors import InputError
@@ -137,3 +138,21 @@ def staff_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Created {user.display_name} ({user.staff_role.label}).")
             return redirect("accounts:staff")
     return render(request, "accounts/staff_form.html", {"form": form})
+
+
+@requires(Permission.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def sites(request: HttpRequest) -> HttpResponse:
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.add_site(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except InputError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field or None, error)
+        else:
+            messages.success(request, f"Added {site.name}.")
+            return redirect("accounts:sites")
+    listing = Site.objects.annotate(staff_count=Count("staff")).order_by("name")
+    return render(request, "accounts/site_list.html", {"sites": listing, "form": form})
