@@ -1,0 +1,1 @@
+"""Questionnaires: sending them, answering them, and their scored, item-level records."""
