@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kapstone.accounts",
     "kapstone.audit",
     "kapstone.patients",
+    "kapstone.assessments",
     "kapstone.web",
     "kapstone.demo",
 ]
