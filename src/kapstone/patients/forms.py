@@ -6,6 +6,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Role
 from kapstone.patients.models import Patient
+from kapstone.patients.services import DETAIL_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -13,25 +14,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class PatientDetailsForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = [
-            "mrn",
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "sex_at_birth",
-            "gender_identity",
-            "pronouns",
-            "phone",
-            "email",
-            "address",
-            "emergency_contact_name",
-            "emergency_contact_relationship",
-            "emergency_contact_phone",
-            "referral_source",
-            "referrer_name",
-            "home_site",
-        ]
+        fields = list(DETAIL_FIELDS)
         widgets = {"date_of_birth": DATE}
 
     def validate_unique(self) -> None:
