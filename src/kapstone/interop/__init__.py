@@ -1,1 +1,20 @@
 """Exchange with other systems: FHIR R4 resources built from Kapstone records."""
+
+from kapstone.interop.fhir_checks import ExportProblem, FhirExportErrors
+from kapstone.interop.fhir_questionnaire import (
+    questionnaire_bundle,
+    questionnaire_response,
+    risk_observation,
+    score_observation,
+    total_observation,
+)
+
+__all__ = [
+    "ExportProblem",
+    "FhirExportErrors",
+    "questionnaire_bundle",
+    "questionnaire_response",
+    "risk_observation",
+    "score_observation",
+    "total_observation",
+]
