@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("kapstone.accounts.urls")),
     path("patients/", include("kapstone.patients.urls")),
     path("audit/", include("kapstone.audit.urls")),
+    path("", include("kapstone.assessments.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

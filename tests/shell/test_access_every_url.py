@@ -59,8 +59,26 @@ def test_guarded_urls_cover_every_permission_in_use():
     assert used == set(Permission), f"permissions with no page: {set(Permission) - used}"
 
 
+def _sample_response_id(patient) -> int:
+    from kapstone.assessments.models import QuestionnaireResponse
+    from kapstone.assessments.services import send_questionnaires
+
+    found = QuestionnaireResponse.objects.filter(questionnaire_set__patient=patient).first()
+    if found is None:
+        send_questionnaires(by=patient.registered_by, patient=patient, instruments=["gad7"])
+        found = QuestionnaireResponse.objects.filter(questionnaire_set__patient=patient).get()
+    return found.pk
+
+
+# URL kwargs other than patient_id: how to get a sample value belonging to the walked patient.
+SAMPLE_KWARGS = {"response_id": _sample_response_id}
+
+
 def _url(name: str, patient_scoped: bool, patient) -> str:
-    return reverse(name, kwargs={"patient_id": patient.pk}) if patient_scoped else reverse(name)
+    kwargs = {"patient_id": patient.pk} if patient_scoped else {}
+    wanted = dict(walk(get_resolver()))[name].pattern.regex.groupindex
+    kwargs |= {kwarg: sample(patient) for kwarg, sample in SAMPLE_KWARGS.items() if kwarg in wanted}
+    return reverse(name, kwargs=kwargs)
 
 
 def _got_in(response) -> bool:

@@ -72,6 +72,8 @@ class Permission(StrEnum):
     RECORD_MEASUREMENT = "record_measurement"
     BROWSE_AUDIT = "browse_audit"
     MANAGE_STAFF = "manage_staff"
+    SEND_QUESTIONNAIRES = "send_questionnaires"
+    SEE_RESPONSES = "see_responses"
 
 
 CLINICAL_ROLES = frozenset(
@@ -91,11 +93,20 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.RECORD_MEASUREMENT: CLINICAL_ROLES,
     Permission.BROWSE_AUDIT: frozenset({Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR}),
     Permission.MANAGE_STAFF: frozenset({Role.ADMINISTRATOR}),
+    # Intake screening is part of a coordinator's work, so they send and read questionnaires too.
+    Permission.SEND_QUESTIONNAIRES: CLINICAL_ROLES,
+    Permission.SEE_RESPONSES: CLINICAL_ROLES,
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
 PATIENT_SCOPED = frozenset(
-    {Permission.OPEN_CHART, Permission.EDIT_PATIENT, Permission.RECORD_MEASUREMENT}
+    {
+        Permission.OPEN_CHART,
+        Permission.EDIT_PATIENT,
+        Permission.RECORD_MEASUREMENT,
+        Permission.SEND_QUESTIONNAIRES,
+        Permission.SEE_RESPONSES,
+    }
 )
 
 # Roles that see every chart in the clinic, care team or not.
