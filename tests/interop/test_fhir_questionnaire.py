@@ -456,11 +456,12 @@ def test_bad_inputs_are_all_named_at_once() -> None:
             authored=datetime(2026, 11, 20, 9, 30),  # naive on purpose
             bundle_id="bundle 1",
             response_id="qr_1!",
-            observation_id="obs-1",
+            observation_id="qr_1!",
             author_reference="Nurse/7",
         )
-    fields = {problem.field for problem in caught.value.problems}
-    assert fields >= {
+    fields = [problem.field for problem in caught.value.problems]
+    assert set(fields) == {
+        "observation_id",
         "bundle_id",
         "result.instrument",
         "patient_reference",

@@ -280,33 +280,33 @@ def questionnaire_bundle(
                 "an absolute URL without whitespace or trailing slash",
             )
         )
-    if response_id == observation_id:
-        problems.append(
-            ExportProblem("observation_id", "equals response_id", "an id unique in the bundle")
-        )
-    try:
-        response = questionnaire_response(
-            definition=definition,
-            result=result,
-            patient_reference=patient_reference,
-            authored=authored,
-            response_id=response_id,
-            author_reference=author_reference,
-        )
-        observation = score_observation(
-            definition=definition,
-            result=result,
-            patient_reference=patient_reference,
-            effective=authored,
-            observation_id=observation_id,
-            derived_from_response_id=response_id,
-        )
-    except FhirExportErrors as errors:
-        # Report the bundle's own problems with the resources' ones, each once.
-        raise FhirExportErrors(tuple(problems) + _unique(errors.problems)) from None
+    # Everything the two resources check too, so one error names every problem at once.
+    problems.extend(_check_result(definition, result))
+    check_id("response_id", response_id, problems)
+    check_id("observation_id", observation_id, problems)
+    check_reference("patient_reference", patient_reference, ("Patient",), problems)
+    check_instant("authored", authored, problems)
+    if author_reference is not None:
+        check_reference("author_reference", author_reference, AUTHOR_TYPES, problems)
     if problems:
         raise FhirExportErrors(tuple(problems))
 
+    response = questionnaire_response(
+        definition=definition,
+        result=result,
+        patient_reference=patient_reference,
+        authored=authored,
+        response_id=response_id,
+        author_reference=author_reference,
+    )
+    observation = score_observation(
+        definition=definition,
+        result=result,
+        patient_reference=patient_reference,
+        effective=authored,
+        observation_id=observation_id,
+        derived_from_response_id=response_id,
+    )
     entries = [response] + ([observation] if observation is not None else [])
     return {
         "resourceType": "Bundle",
@@ -326,10 +326,6 @@ def _entry(resource: Resource, full_url_base: str | None) -> Resource:
         "fullUrl": f"{full_url_base}/{resource['resourceType']}/{resource['id']}",
         "resource": resource,
     }
-
-
-def _unique(problems: tuple[ExportProblem, ...]) -> tuple[ExportProblem, ...]:
-    return tuple(dict.fromkeys(problems))
 
 
 def _check_result(definition: InstrumentDefinition, result: ScoreResult) -> list[ExportProblem]:
