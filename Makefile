@@ -18,6 +18,7 @@ run: install
 # Installs everything (with the browser) and runs every check and test.
 test: install
 	scripts/ensure-chromium
+	scripts/fetch-fhir-schema
 	$(MAKE) --no-print-directory check pytest
 
 check: lint typecheck contracts
