@@ -48,10 +48,10 @@ def _audit_triggers(request):
 
     from kapstone.audit import triggers
 
-    triggers.install(connection)
+    triggers.install_all(connection)
     yield
     if transactional:
-        triggers.remove(connection)
+        triggers.remove_all(connection)
 
 
 @dataclass

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "kapstone.audit",
     "kapstone.patients",
     "kapstone.assessments",
+    "kapstone.safety",
+    "kapstone.dosing",
     "kapstone.web",
     "kapstone.demo",
 ]
@@ -222,7 +224,16 @@ if _mail_backend.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kapstone@localhost")
 
+# Links in e-mails (alerts, questionnaire reminders) point here.
+KAPSTONE_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Clinic policy: minutes an unacknowledged suicide-risk alert waits before the medical director is
+# told (kapstone.clinical.suicide_risk; each alert records the value it was raised under).
+ALERT_ESCALATION_MINUTES = env_int("ALERT_ESCALATION_MINUTES", 60)
+if ALERT_ESCALATION_MINUTES < 1:
+    raise ValueError("KAPSTONE_ALERT_ESCALATION_MINUTES must be at least 1")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")

@@ -30,6 +30,7 @@ from kapstone.clinical.instruments import (
 )
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
+from kapstone.safety.services import raise_for_result
 
 # One message for every link that does not open, so a link's state cannot be probed.
 LINK_REFUSED = (
@@ -289,5 +290,16 @@ def submit(
                 "flags": response.flags,
                 "policy_version": response.policy_version,
             },
+        )
+        # In the same transaction: a result with the suicide-risk flag is never stored without its
+        # alert (and, for a high C-SSRS, its dosing hold).
+        raise_for_result(
+            patient=locked_set.patient,
+            instrument=response.instrument,
+            title=definition.title,
+            severity=result.severity,
+            flags=response.flags,
+            response=response,
+            now=now,
         )
     return response

@@ -45,3 +45,77 @@ def remove(connection) -> None:  # type: ignore[no-untyped-def]
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor, create=False):
             cursor.execute(sql)
+
+
+# Other append-only clinical tables (signed records, alerts, ledgers) get the same guard by name:
+# each app's migration applies append_only(...) to its tables, and the list below lets the test
+# suite put every guard back after a transactional test's flush.
+APPEND_ONLY_TABLES: tuple[str, ...] = (
+    "safety_safetyalert",
+    "safety_alertacknowledgement",
+    "safety_alertescalation",
+    "safety_alertnotice",
+    "safety_dosinghold",
+    "safety_holdreview",
+)
+
+
+def _table_statements(vendor: str, table: str, *, create: bool) -> list[str]:
+    name = f"{table}_append_only"
+    if vendor == "sqlite":
+        if not create:
+            return [f"DROP TRIGGER IF EXISTS {name}_update", f"DROP TRIGGER IF EXISTS {name}_delete"]
+        return [
+            f"""CREATE TRIGGER IF NOT EXISTS {name}_{op.lower()} BEFORE {op} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
+            for op in ("UPDATE", "DELETE")
+        ]
+    if vendor == "postgresql":
+        if not create:
+            return [f"DROP TRIGGER IF EXISTS {name} ON {table}"]
+        return [
+            """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+               BEGIN
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+                   USING ERRCODE = 'insufficient_privilege';
+               END $$ LANGUAGE plpgsql""",
+            f"""CREATE OR REPLACE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+        ]
+    raise NotImplementedError(f"no append-only triggers written for {vendor}")
+
+
+def append_only(*tables: str):  # type: ignore[no-untyped-def]
+    """A migration operation that makes the tables refuse UPDATE and DELETE."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+        with schema_editor.connection.cursor() as cursor:
+            for table in tables:
+                for sql in _table_statements(schema_editor.connection.vendor, table, create=True):
+                    cursor.execute(sql)
+
+    def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+        with schema_editor.connection.cursor() as cursor:
+            for table in tables:
+                for sql in _table_statements(schema_editor.connection.vendor, table, create=False):
+                    cursor.execute(sql)
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def install_all(connection) -> None:  # type: ignore[no-untyped-def]
+    """The audit guard and every table in APPEND_ONLY_TABLES (all migrated by now)."""
+    install(connection)
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            for sql in _table_statements(connection.vendor, table, create=True):
+                cursor.execute(sql)
+
+
+def remove_all(connection) -> None:  # type: ignore[no-untyped-def]
+    remove(connection)
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            for sql in _table_statements(connection.vendor, table, create=False):
+                cursor.execute(sql)

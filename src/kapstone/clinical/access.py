@@ -74,6 +74,14 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"
     SEND_QUESTIONNAIRES = "send_questionnaires"
     SEE_RESPONSES = "see_responses"
+    RATE_CLINICIAN_INSTRUMENT = "rate_clinician_instrument"
+    EXPORT_RECORDS = "export_records"
+    SEE_ALERT_BOARD = "see_alert_board"
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
+    REVIEW_DOSING_HOLD = "review_dosing_hold"
+    BOOK_DOSING = "book_dosing"
+    SEE_WORK_QUEUE = "see_work_queue"
+    MANAGE_CARE_PLAN = "manage_care_plan"
 
 
 CLINICAL_ROLES = frozenset(
@@ -96,6 +104,20 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # Intake screening is part of a coordinator's work, so they send and read questionnaires too.
     Permission.SEND_QUESTIONNAIRES: CLINICAL_ROLES,
     Permission.SEE_RESPONSES: CLINICAL_ROLES,
+    # The MADRS is rated at interview by a trained clinician, never by the front desk.
+    Permission.RATE_CLINICIAN_INSTRUMENT: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
+    # Exports leave the clinic's control, so only those responsible for the record make them.
+    Permission.EXPORT_RECORDS: frozenset({Role.MEDICAL_DIRECTOR, Role.PRESCRIBER}),
+    Permission.SEE_ALERT_BOARD: CLINICAL_ROLES,
+    # Acknowledging a suicide-risk alert means taking clinical action: clinicians only.
+    Permission.ACKNOWLEDGE_ALERT: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
+    # Releasing a dosing hold after a high C-SSRS result is a prescribing decision.
+    Permission.REVIEW_DOSING_HOLD: frozenset({Role.MEDICAL_DIRECTOR, Role.PRESCRIBER}),
+    Permission.BOOK_DOSING: CLINICAL_ROLES - {Role.THERAPIST},
+    Permission.SEE_WORK_QUEUE: CLINICAL_ROLES,
+    Permission.MANAGE_CARE_PLAN: frozenset(
+        {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.THERAPIST}
+    ),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -106,6 +128,12 @@ PATIENT_SCOPED = frozenset(
         Permission.RECORD_MEASUREMENT,
         Permission.SEND_QUESTIONNAIRES,
         Permission.SEE_RESPONSES,
+        Permission.RATE_CLINICIAN_INSTRUMENT,
+        Permission.EXPORT_RECORDS,
+        Permission.ACKNOWLEDGE_ALERT,
+        Permission.REVIEW_DOSING_HOLD,
+        Permission.BOOK_DOSING,
+        Permission.MANAGE_CARE_PLAN,
     }
 )
 

@@ -1,0 +1,120 @@
+"""Booking and cancelling dosing sessions, each in one transaction with its audit row.
+
+Booking is refused while a dosing hold is active (a high C-SSRS result until a prescriber's review).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from kapstone.accounts.models import Site, StaffUser
+from kapstone.audit.trail import record
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.errors import InputError
+from kapstone.patients.models import Patient
+from kapstone.safety.selectors import active_hold
+
+SHORTEST = dt.timedelta(minutes=30)
+LONGEST = dt.timedelta(hours=6)
+
+
+def hold_message(patient: Patient) -> str | None:
+    hold = active_hold(patient)
+    if hold is None:
+        return None
+    return (
+        f"Dosing is on hold since {timezone.localtime(hold.placed_at):%d %b %Y %H:%M}: "
+        f"{hold.reason}. A prescriber must document a review before another session is booked."
+    )
+
+
+def book_dosing_session(
+    *,
+    by: StaffUser | None,
+    patient: Patient,
+    starts_at: dt.datetime,
+    duration: dt.timedelta = dt.timedelta(hours=2),
+    site: Site | None = None,
+    now: dt.datetime | None = None,
+) -> DosingSession:
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if starts_at.tzinfo is None:
+        errors["starts_at"] = ["Give the start time with its time zone."]
+    elif starts_at < now - dt.timedelta(minutes=5):
+        errors["starts_at"] = ["A session cannot be booked in the past."]
+    if not SHORTEST <= duration <= LONGEST:
+        errors["duration"] = [
+            f"A dosing session lasts from {SHORTEST.seconds // 60} minutes to "
+            f"{LONGEST.seconds // 3600} hours, including observation."
+        ]
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        held = hold_message(locked)
+        if held:
+            raise InputError.single("", held)
+        clash = DosingSession.objects.filter(
+            patient=locked,
+            status=SessionStatus.BOOKED,
+            starts_at__lt=starts_at + duration,
+            ends_at__gt=starts_at,
+        ).first()
+        if clash is not None:
+            raise InputError.single(
+                "starts_at",
+                "The patient already has a session booked at "
+                f"{timezone.localtime(clash.starts_at):%d %b %Y %H:%M}.",
+            )
+        session = DosingSession.objects.create(
+            patient=locked,
+            site=site or locked.home_site,
+            starts_at=starts_at,
+            ends_at=starts_at + duration,
+            booked_by=by,
+            booked_at=now,
+        )
+        record(
+            actor=by,
+            action="dosing.session_booked",
+            patient=locked,
+            obj=session,
+            summary=f"Dosing session booked for "
+            f"{timezone.localtime(starts_at):%d %b %Y %H:%M} at {session.site}",
+            after={"starts_at": starts_at, "ends_at": session.ends_at, "site": session.site_id},
+        )
+    return session
+
+
+def cancel_dosing_session(
+    *, by: StaffUser, session: DosingSession, reason: str, now: dt.datetime | None = None
+) -> DosingSession:
+    now = now or timezone.now()
+    if not reason.strip():
+        raise InputError.single("reason", "Say why the session is cancelled.")
+    with transaction.atomic():
+        locked = DosingSession.objects.select_for_update().get(pk=session.pk)
+        if locked.status != SessionStatus.BOOKED:
+            raise InputError.single(
+                "", f"Only a booked session can be cancelled; this one is {locked.status}."
+            )
+        locked.status = SessionStatus.CANCELLED
+        locked.cancelled_by = by
+        locked.cancelled_at = now
+        locked.cancel_reason = reason.strip()[:300]
+        locked.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason"])
+        record(
+            actor=by,
+            action="dosing.session_cancelled",
+            patient=locked.patient,
+            obj=locked,
+            summary=f"Dosing session of {timezone.localtime(locked.starts_at):%d %b %Y %H:%M} "
+            f"cancelled: {locked.cancel_reason}",
+            before={"status": SessionStatus.BOOKED},
+            after={"status": locked.status, "reason": locked.cancel_reason},
+        )
+    return locked
