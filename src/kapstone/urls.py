@@ -9,6 +9,8 @@ urlpatterns = [
     path("patients/", include("kapstone.patients.urls")),
     path("audit/", include("kapstone.audit.urls")),
     path("", include("kapstone.assessments.urls")),
+    path("", include("kapstone.safety.urls")),
+    path("", include("kapstone.dosing.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from kapstone.clinical.access import PATIENT_SCOPED, Permission, may
+from kapstone.safety.selectors import open_alert_count
 
 
 def kapstone(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +17,12 @@ def kapstone(request: HttpRequest) -> dict[str, Any]:
         allowed = {
             p.value for p in Permission if p not in PATIENT_SCOPED and may(user.staff_role, p)
         }
-    return {"DEMO_MODE": settings.DEMO_MODE, "SITE_NAME": settings.SITE_NAME, "allowed": allowed}
+    context: dict[str, Any] = {
+        "DEMO_MODE": settings.DEMO_MODE,
+        "SITE_NAME": settings.SITE_NAME,
+        "allowed": allowed,
+    }
+    if Permission.SEE_ALERT_BOARD.value in allowed:
+        # Open suicide-risk alerts show on every page, so none waits unseen behind another screen.
+        context["open_alert_count"] = open_alert_count(user)  # type: ignore[arg-type]
+    return context

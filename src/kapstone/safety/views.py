@@ -1,0 +1,115 @@
+"""The alert board, a patient's alerts, acknowledging an alert and reviewing a dosing hold."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.clinical.access import Permission, may
+from kapstone.errors import InputError
+from kapstone.patients.models import Patient
+from kapstone.safety import selectors, services
+from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
+from kapstone.safety.models import DosingHold, SafetyAlert
+from kapstone.web.authz import requires
+
+
+def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
+    for field, errors in exc.errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@requires(Permission.SEE_ALERT_BOARD)
+def board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "open_alerts": selectors.open_alerts(user),  # type: ignore[arg-type]
+        "acknowledged": selectors.recently_acknowledged(user),  # type: ignore[arg-type]
+        "now": timezone.now(),
+    }
+    # The board refreshes itself (htmx) so an alert raised while it is open appears within a minute.
+    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@requires(Permission.SEE_ALERT_BOARD)
+def banner(request: HttpRequest) -> HttpResponse:
+    count = selectors.open_alert_count(request.user)  # type: ignore[arg-type]
+    return render(request, "safety/_banner.html", {"open_alert_count": count})
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    role = request.user.staff_role  # type: ignore[union-attr]
+    return render(
+        request,
+        "safety/chart_tab.html",
+        {
+            "patient": patient,
+            "alerts": selectors.alerts_for_patient(patient),
+            "hold": selectors.active_hold(patient),
+            "may_acknowledge": may(role, Permission.ACKNOWLEDGE_ALERT, on_care_team=True),
+            "may_review": may(role, Permission.REVIEW_DOSING_HOLD, on_care_team=True),
+            "tab": "alerts",
+        },
+    )
+
+
+@requires(Permission.ACKNOWLEDGE_ALERT, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def acknowledge(request: HttpRequest, patient_id: Patient, alert_id: int) -> HttpResponse:
+    patient = patient_id
+    alert = get_object_or_404(
+        SafetyAlert.objects.select_related("response"), pk=alert_id, patient=patient
+    )
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledge_alert(
+                by=request.user,  # type: ignore[arg-type]
+                alert=alert,
+                actions=form.cleaned_data["actions"],
+                note=form.cleaned_data["note"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Alert acknowledged; the action taken is on the record.")
+            return redirect("safety:chart_tab", patient_id=patient.pk)
+    return render(
+        request,
+        "safety/acknowledge.html",
+        {"patient": patient, "alert": alert, "form": form, "tab": "alerts"},
+    )
+
+
+@requires(Permission.REVIEW_DOSING_HOLD, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def review_hold(request: HttpRequest, patient_id: Patient, hold_id: int) -> HttpResponse:
+    patient = patient_id
+    hold = get_object_or_404(
+        DosingHold.objects.select_related("alert"), pk=hold_id, patient=patient
+    )
+    form = HoldReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_hold(
+                by=request.user,  # type: ignore[arg-type]
+                hold=hold,
+                assessment=form.cleaned_data["assessment"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Review documented: dosing may be booked again.")
+            return redirect("safety:chart_tab", patient_id=patient.pk)
+    return render(
+        request,
+        "safety/review_hold.html",
+        {"patient": patient, "hold": hold, "form": form, "tab": "alerts"},
+    )
