@@ -70,8 +70,45 @@ def _sample_response_id(patient) -> int:
     return found.pk
 
 
+def _sample_alert_id(patient) -> int:
+    from kapstone.safety.models import SafetyAlert
+    from kapstone.safety.services import raise_alert
+
+    found = SafetyAlert.objects.filter(patient=patient).first()
+    return (found or raise_alert(patient=patient, reason="walker sample", hold_dosing=True)).pk
+
+
+def _sample_hold_id(patient) -> int:
+    _sample_alert_id(patient)
+    return patient.dosing_holds.get().pk
+
+
+def _sample_session_id(patient) -> int:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kapstone.dosing.models import DosingSession
+
+    found = DosingSession.objects.filter(patient=patient).first()
+    if found is None:
+        found = DosingSession.objects.create(
+            patient=patient,
+            site=patient.home_site,
+            starts_at=timezone.now() + dt.timedelta(days=1),
+            ends_at=timezone.now() + dt.timedelta(days=1, hours=2),
+            booked_at=timezone.now(),
+        )
+    return found.pk
+
+
 # URL kwargs other than patient_id: how to get a sample value belonging to the walked patient.
-SAMPLE_KWARGS = {"response_id": _sample_response_id}
+SAMPLE_KWARGS = {
+    "response_id": _sample_response_id,
+    "alert_id": _sample_alert_id,
+    "hold_id": _sample_hold_id,
+    "session_id": _sample_session_id,
+}
 
 
 def _url(name: str, patient_scoped: bool, patient) -> str:

@@ -64,7 +64,10 @@ def _table_statements(vendor: str, table: str, *, create: bool) -> list[str]:
     name = f"{table}_append_only"
     if vendor == "sqlite":
         if not create:
-            return [f"DROP TRIGGER IF EXISTS {name}_update", f"DROP TRIGGER IF EXISTS {name}_delete"]
+            return [
+                f"DROP TRIGGER IF EXISTS {name}_update",
+                f"DROP TRIGGER IF EXISTS {name}_delete",
+            ]
         return [
             f"""CREATE TRIGGER IF NOT EXISTS {name}_{op.lower()} BEFORE {op} ON {table}
                 BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""

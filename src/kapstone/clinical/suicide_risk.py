@@ -112,13 +112,15 @@ def assess_result(
     else:
         shown = f" ({severity})" if severity else ""
         reason = f"{title}{shown} raised the suicide-risk flag"
-    sources = (ALERT_SOURCE,) if alert else ()
+    sources: tuple[Source, ...] = (ALERT_SOURCE,) if alert else ()
     if hold:
         sources += (policy.hold_source,)
     return RiskDecision(alert, hold, reason, policy.version, sources)
 
 
-def escalation_due_at(raised_at: datetime, policy: SafetyPolicy = DEFAULT_SAFETY_POLICY) -> datetime:
+def escalation_due_at(
+    raised_at: datetime, policy: SafetyPolicy = DEFAULT_SAFETY_POLICY
+) -> datetime:
     return raised_at + policy.escalate_after
 
 

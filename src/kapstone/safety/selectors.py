@@ -51,7 +51,9 @@ def recently_acknowledged(user: StaffUser, limit: int = 20) -> list[SafetyAlert]
 
 
 def open_alert_count(user: StaffUser) -> int:
-    return SafetyAlert.objects.filter(_visible(user), acknowledgement__isnull=True).distinct().count()
+    return (
+        SafetyAlert.objects.filter(_visible(user), acknowledgement__isnull=True).distinct().count()
+    )
 
 
 def alerts_for_patient(patient: Patient) -> list[SafetyAlert]:

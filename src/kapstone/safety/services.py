@@ -78,6 +78,15 @@ def _notify(
     return notices
 
 
+def _schedule_escalation(alert: SafetyAlert) -> None:
+    """Queues the escalation check for the moment the alert falls due, once the alert is saved; the
+    `escalate_alerts` command is the backstop when no task worker runs."""
+    from kapstone.safety.tasks import escalate_alerts
+
+    due = alert.raised_at + dt.timedelta(minutes=alert.escalate_after_minutes)
+    transaction.on_commit(lambda: escalate_alerts.using(run_after=due).enqueue())
+
+
 def raise_alert(
     *,
     patient: Patient,
@@ -114,6 +123,7 @@ def raise_alert(
                 "escalate_after_minutes": alert.escalate_after_minutes,
             },
         )
+        _schedule_escalation(alert)
         if hold_dosing:
             hold = DosingHold.objects.create(
                 patient=patient,

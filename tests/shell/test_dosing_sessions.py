@@ -1,0 +1,75 @@
+"""Booking and cancelling dosing sessions: clear refusals, nothing half-written, every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from kapstone.audit.models import AuditEntry
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.selectors import dosing_times
+from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
+from kapstone.errors import InputError
+
+
+def test_booking_checks_time_length_and_clashes(clinic):
+    now = timezone.now()
+    nurse = clinic.staff["nurse"]
+    with pytest.raises(InputError) as refused:
+        book_dosing_session(
+            by=nurse,
+            patient=clinic.on_team,
+            starts_at=now - dt.timedelta(days=1),
+            duration=dt.timedelta(minutes=10),
+        )
+    assert refused.value.errors == {
+        "starts_at": ["A session cannot be booked in the past."],
+        "duration": ["A dosing session lasts from 30 minutes to 6 hours, including observation."],
+    }
+    first = book_dosing_session(
+        by=nurse, patient=clinic.on_team, starts_at=now + dt.timedelta(days=1)
+    )
+    assert first.site == clinic.on_team.home_site
+    assert first.ends_at - first.starts_at == dt.timedelta(hours=2)
+    with pytest.raises(InputError, match="already has a session booked"):
+        book_dosing_session(
+            by=nurse, patient=clinic.on_team, starts_at=now + dt.timedelta(days=1, hours=1)
+        )
+    assert DosingSession.objects.count() == 1
+    entry = AuditEntry.objects.get(action="dosing.session_booked")
+    assert entry.actor == nurse and entry.patient == clinic.on_team
+
+
+def test_a_cancelled_session_keeps_its_row_and_reason_and_no_longer_counts(clinic):
+    starts = timezone.now() + dt.timedelta(days=3)
+    session = book_dosing_session(
+        by=clinic.staff["nurse"], patient=clinic.on_team, starts_at=starts
+    )
+    assert dosing_times(clinic.on_team) == [session.starts_at]
+    with pytest.raises(InputError, match="Say why"):
+        cancel_dosing_session(by=clinic.staff["nurse"], session=session, reason=" ")
+    cancel_dosing_session(by=clinic.staff["nurse"], session=session, reason="Patient unwell")
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CANCELLED and session.cancel_reason == "Patient unwell"
+    assert dosing_times(clinic.on_team) == []
+    with pytest.raises(InputError, match="Only a booked session"):
+        cancel_dosing_session(by=clinic.staff["nurse"], session=session, reason="again")
+
+
+def test_booking_from_the_chart(clinic, as_role):
+    client = as_role("prescriber")
+    starts = timezone.localtime(timezone.now() + dt.timedelta(days=5)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    response = client.post(
+        reverse("dosing:book", args=[clinic.on_team.pk]),
+        {"starts_at": starts.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 150},
+    )
+    assert response.status_code == 302
+    session = DosingSession.objects.get()
+    assert session.starts_at == starts and session.ends_at == starts + dt.timedelta(minutes=150)
+    page = client.get(reverse("dosing:chart_tab", args=[clinic.on_team.pk])).content.decode()
+    assert "Booked" in page and "Cancel" in page
