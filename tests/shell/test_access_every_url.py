@@ -108,6 +108,7 @@ SAMPLE_KWARGS = {
     "alert_id": _sample_alert_id,
     "hold_id": _sample_hold_id,
     "session_id": _sample_session_id,
+    "instrument": lambda patient: "madrs",  # a clinician-rated instrument, for the rating page
 }
 
 

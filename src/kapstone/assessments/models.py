@@ -12,6 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from kapstone.assessments.flow import CLINICIAN_RATED
+
 
 class QuestionnaireSet(models.Model):
     patient = models.ForeignKey(
@@ -48,6 +50,11 @@ class QuestionnaireSet(models.Model):
 
     def is_open(self, now: dt.datetime) -> bool:
         return self.submitted_at is None and now < self.expires_at
+
+    @property
+    def is_rating(self) -> bool:
+        """A clinician's rating at interview: ``sent_at`` is the interview, ``sent_by`` the rater."""
+        return bool(self.instruments) and all(name in CLINICIAN_RATED for name in self.instruments)
 
 
 class ResponseStatus(models.TextChoices):

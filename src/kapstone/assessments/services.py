@@ -1,9 +1,11 @@
-"""Writes for questionnaires: sending a set, saving a patient's answers as they go, submitting.
+"""Writes for questionnaires: sending a set (as a link or on the clinic's tablet), saving a
+patient's answers as they go, submitting, and a clinician's rating at interview.
 
-Each write runs in one transaction with its audit row. Answers from the patient's link carry no
-staff actor: their audit rows are the system's, on the patient's chart. Scoring is the core's
-(:func:`kapstone.clinical.instruments.score`); this module only validates each answer against the
-definition's options so partial progress can be saved without scoring.
+Each write runs in one transaction with its audit row. Answers from the patient's link or the
+tablet carry no staff actor: their audit rows are the system's, on the patient's chart; a rating's
+rows name the rater. Scoring is the core's (:func:`kapstone.clinical.instruments.score`); this
+module only validates each answer against the definition's options so partial progress can be
+saved without scoring.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ LINK_REFUSED = (
 )
 LONGEST_VALIDITY = dt.timedelta(days=30)
 LONGEST_TOKEN = 100
+# Clinic policy: a tablet set is answered in the waiting room before the appointment, so it closes
+# soon; a forgotten tablet then holds nothing that still opens.
+KIOSK_VALIDITY = dt.timedelta(hours=2)
+# A rating is saved and submitted in the same transaction; its set only has to outlive that.
+RATING_VALIDITY = dt.timedelta(minutes=15)
 
 
 def _title(name: str) -> str:
@@ -59,8 +66,13 @@ def send_questionnaires(
     patient: Patient,
     instruments: Sequence[str],
     valid_for: dt.timedelta = dt.timedelta(days=7),
+    kiosk: bool = False,
 ) -> tuple[QuestionnaireSet, str]:
-    """Creates the set and one response per instrument; returns the raw token, which is not kept."""
+    """Creates the set and one response per instrument; returns the raw token, which is not kept.
+
+    A kiosk set is answered on the clinic's tablet at the patient's home site: it is valid for
+    :data:`KIOSK_VALIDITY` whatever ``valid_for`` says, and its token opens only kiosk pages.
+    """
     errors: dict[str, list[str]] = {}
     names = list(instruments)
     problems: list[str] = []
@@ -80,6 +92,8 @@ def send_questionnaires(
             problems.append(f"{_title(name)} is chosen more than once.")
     if problems:
         errors["instruments"] = problems
+    if kiosk:
+        valid_for = KIOSK_VALIDITY
     if not dt.timedelta(0) < valid_for <= LONGEST_VALIDITY:
         errors["valid_for"] = [
             f"A link can stay valid for up to {LONGEST_VALIDITY.days} days and must not already "
@@ -98,6 +112,8 @@ def send_questionnaires(
             sent_at=now,
             expires_at=now + valid_for,
             token_hash=token_hash(token),
+            kiosk=kiosk,
+            site=patient.home_site if kiosk else None,
         )
         for position, name in enumerate(names):
             QuestionnaireResponse.objects.create(
@@ -106,25 +122,36 @@ def send_questionnaires(
                 instrument=name,
                 instrument_version=INSTRUMENTS[name].version,
             )
+        until = f"{timezone.localtime(questionnaire_set.expires_at):%Y-%m-%d %H:%M}"
+        how = (
+            f"handed to the patient on the clinic tablet at {patient.home_site}; open until {until}"
+            if kiosk
+            else f"link valid until {until}"
+        )
         record(
             actor=by,
             action="questionnaire.sent",
             patient=patient,
             obj=questionnaire_set,
-            summary=f"Sent {', '.join(_title(n) for n in names)}; link valid until "
-            f"{timezone.localtime(questionnaire_set.expires_at):%Y-%m-%d %H:%M}",
-            after={"instruments": names, "expires_at": questionnaire_set.expires_at},
+            summary=f"Sent {', '.join(_title(n) for n in names)}; {how}",
+            after={
+                "instruments": names,
+                "expires_at": questionnaire_set.expires_at,
+                **({"kiosk": True, "site": patient.home_site_id} if kiosk else {}),
+            },
         )
     return questionnaire_set, token
 
 
-def open_link(*, token: str, now: dt.datetime) -> QuestionnaireSet:
-    """The set a link opens, or InputError with the same message whatever the reason."""
+def open_link(*, token: str, now: dt.datetime, kiosk: bool = False) -> QuestionnaireSet:
+    """The set a link (or, with ``kiosk``, the tablet's session) opens, or InputError with the same
+    message whatever the reason. A kiosk set's token never opens as a link and a link's never on
+    the tablet, so a token read off the tablet's screen is no use elsewhere."""
     found = None
     if token and len(token) <= LONGEST_TOKEN:
         found = (
             QuestionnaireSet.objects.select_related("patient")
-            .filter(token_hash=token_hash(token))
+            .filter(token_hash=token_hash(token), kiosk=kiosk)
             .first()
         )
     if found is None or not found.is_open(now):
@@ -186,12 +213,23 @@ def _lock_in_progress(
     return response
 
 
+def _entered_by(questionnaire_set: QuestionnaireSet, by: StaffUser | None) -> str:
+    if by is not None:
+        return f"entered by {by.display_name}"
+    return "saved from the clinic tablet" if questionnaire_set.kiosk else "saved from the link"
+
+
 def save_answers(
-    *, questionnaire_set: QuestionnaireSet, instrument: str, answers: Mapping[str, Any]
+    *,
+    questionnaire_set: QuestionnaireSet,
+    instrument: str,
+    answers: Mapping[str, Any],
+    by: StaffUser | None = None,
 ) -> QuestionnaireResponse:
     """Saves some answers without scoring. Each must be one of its item's answers and asked by the
     instrument's flow; answers the flow no longer asks (after a change to the answer that led to
-    them) are removed, as on the paper form."""
+    them) are removed, as on the paper form. ``by`` is the staff member entering them (a rating);
+    the patient's own answers have none."""
     now = timezone.now()
     with transaction.atomic():
         locked_set = _lock_open_set(questionnaire_set, now)
@@ -216,12 +254,13 @@ def save_answers(
         response.save(update_fields=["answers", "started_at", "last_saved_at"])
         if before:
             record(
-                actor=None,
+                actor=by,
                 action="questionnaire.answers_saved",
                 patient=locked_set.patient,
                 obj=response,
                 summary=f"{definition.title}: answer to question "
-                f"{', '.join(sorted(before, key=definition.item_ids.index))} saved from the link",
+                f"{', '.join(sorted(before, key=definition.item_ids.index))} "
+                + _entered_by(locked_set, by),
                 before=before,
                 after=after,
             )
@@ -247,9 +286,11 @@ def submit(
     questionnaire_set: QuestionnaireSet,
     instrument: str,
     policy: ScoringPolicy | None = None,
+    by: StaffUser | None = None,
 ) -> QuestionnaireResponse:
     """Scores the saved answers with the core and stores the result; refuses, keeping every saved
-    answer, with the core's problem for each item when anything required is missing."""
+    answer, with the core's problem for each item when anything required is missing. ``by`` is the
+    rater submitting a clinician-rated instrument; the patient's own submissions have none."""
     now = timezone.now()
     with transaction.atomic():
         locked_set = _lock_open_set(questionnaire_set, now)
@@ -275,7 +316,7 @@ def submit(
             locked_set.save(update_fields=["submitted_at"])
         shown_total = "no total" if result.total is None else f"total {result.total}"
         record(
-            actor=None,
+            actor=by,
             action="questionnaire.submitted",
             patient=locked_set.patient,
             obj=response,
@@ -303,3 +344,83 @@ def submit(
             now=now,
         )
     return response
+
+
+def why_not_rated(instrument: str) -> str | None:
+    """Why a clinician cannot rate this instrument at interview; None when they can."""
+    if instrument in INSTRUMENTS and instrument in flow.CLINICIAN_RATED:
+        return None
+    rated = ", ".join(_title(name) for name in sorted(flow.CLINICIAN_RATED))
+    why = (
+        "is a self-report questionnaire: send it to the patient instead"
+        if instrument in INSTRUMENTS
+        else "is not in the questionnaire library"
+    )
+    return f"{_title(instrument)} {why}. Clinicians rate at interview: {rated}."
+
+
+def rate_instrument(
+    *,
+    by: StaffUser,
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    rated_at: dt.datetime | None = None,
+    policy: ScoringPolicy | None = None,
+) -> QuestionnaireResponse:
+    """A clinician's rating at interview, stored like a patient's submission: a set of its own
+    (whose token is thrown away, so nobody can open it), the answers saved and then submitted by the
+    rater through :func:`save_answers` and :func:`submit`, so scoring, immutability and the
+    suicide-risk alert apply unchanged. All in one transaction: a refused rating writes nothing.
+
+    ``rated_at`` is when the interview took place (now when not given); it may not be in the future.
+    """
+    now = timezone.now()
+    rated_at = rated_at or now
+    refusal = why_not_rated(instrument)
+    if refusal is not None:
+        raise InputError.single("instrument", refusal)
+    definition = flow.definition(instrument)
+    errors = _answer_problems(definition, answers, {})
+    if not errors:
+        try:
+            score(instrument, answers, policy=policy or ScoringPolicy())
+        except AnswerErrors as exc:
+            errors = _problems_by_item(definition, exc)
+    if rated_at > now:
+        errors.setdefault("rated_at", []).append(
+            "The interview time is in the future; give the time the patient was rated."
+        )
+    if errors:
+        raise InputError(errors)
+
+    with transaction.atomic():
+        questionnaire_set = QuestionnaireSet.objects.create(
+            patient=patient,
+            instruments=[instrument],
+            sent_by=by,
+            sent_at=rated_at,
+            expires_at=now + RATING_VALIDITY,
+            token_hash=token_hash(new_token()),
+        )
+        QuestionnaireResponse.objects.create(
+            questionnaire_set=questionnaire_set,
+            position=0,
+            instrument=instrument,
+            instrument_version=definition.version,
+        )
+        record(
+            actor=by,
+            action="questionnaire.rated",
+            patient=patient,
+            obj=questionnaire_set,
+            summary=f"{definition.title} rated at interview "
+            f"{timezone.localtime(rated_at):%Y-%m-%d %H:%M} by {by.display_name}",
+            after={"instruments": [instrument], "rated_at": rated_at},
+        )
+        save_answers(
+            questionnaire_set=questionnaire_set, instrument=instrument, answers=answers, by=by
+        )
+        return submit(
+            questionnaire_set=questionnaire_set, instrument=instrument, policy=policy, by=by
+        )
