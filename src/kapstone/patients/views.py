@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Permission
 from kapstone.errors import InputError
+from kapstone.outcomes.selectors import overview_for
 from kapstone.patients import selectors, services
 from kapstone.patients.forms import (
     CareTeamForm,
@@ -86,6 +87,7 @@ def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
             "chart": data,
             "patient": data.patient,
             "age": data.patient.age_on(today),
+            "outcomes_overview": overview_for(request.user, data.patient, timezone.now()),  # type: ignore[arg-type]
             "tab": "overview",
         },
     )
