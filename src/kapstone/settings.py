@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "kapstone.safety",
     "kapstone.dosing",
     "kapstone.outcomes",
+    "kapstone.measures",
     "kapstone.web",
     "kapstone.demo",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("kapstone.safety.urls")),
     path("", include("kapstone.dosing.urls")),
     path("", include("kapstone.outcomes.urls")),
+    path("", include("kapstone.measures.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

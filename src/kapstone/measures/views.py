@@ -1,0 +1,127 @@
+"""The chart's Measures tab (the schedule, its plan and what was not repeated and why), setting the
+plan, sending what is due, and the clinic's work queue of overdue and expired measures."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.clinical.access import SEES_EVERY_CHART, Permission, may
+from kapstone.errors import InputError
+from kapstone.measures import selectors, services
+from kapstone.measures.forms import CarePlanForm
+from kapstone.measures.plans import short_name
+from kapstone.measures.selectors import EXPIRED_LISTED_FOR
+from kapstone.patients.models import Patient
+from kapstone.web.authz import requires
+
+
+def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
+    on_team = request.user.pk in patient.care_team_ids()
+    return may(request.user.staff_role, permission, on_care_team=on_team)  # type: ignore[union-attr]
+
+
+@requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")
+def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    return render(
+        request,
+        "measures/chart_tab.html",
+        {
+            "patient": patient,
+            "page": selectors.measures_page(patient, timezone.now()),
+            "may_plan": _may(request, patient, Permission.MANAGE_CARE_PLAN),
+            "may_send": _may(request, patient, Permission.SEND_QUESTIONNAIRES),
+            "tab": "measures",
+        },
+    )
+
+
+@requires(Permission.MANAGE_CARE_PLAN, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def set_plan(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    current = selectors.current_care_plan(patient)
+    initial = {}
+    if current is not None:
+        initial = {
+            "plan": current.plan,
+            "intake_at": timezone.localtime(current.intake_at),
+            "end_of_course": current.end_of_course and timezone.localtime(current.end_of_course),
+        }
+    form = CarePlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_care_plan(
+                by=request.user,  # type: ignore[arg-type]
+                patient=patient,
+                plan=form.cleaned_data["plan"],
+                intake_at=form.cleaned_data["intake_at"],
+                end_of_course=form.cleaned_data["end_of_course"],
+            )
+        except InputError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, "Measurement plan saved.")
+            return redirect("measures:chart_tab", patient_id=patient.pk)
+    return render(
+        request,
+        "measures/plan.html",
+        {
+            "patient": patient,
+            "form": form,
+            "history": selectors.care_plan_history(patient),
+            "tab": "measures",
+        },
+    )
+
+
+@requires(Permission.SEND_QUESTIONNAIRES, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def send_due(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    if request.method == "GET":
+        return redirect("measures:chart_tab", patient_id=patient.pk)
+    try:
+        questionnaire_set, token = services.send_due_questionnaires(
+            by=request.user,  # type: ignore[arg-type]
+            patient=patient,
+        )
+    except InputError as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("measures:chart_tab", patient_id=patient.pk)
+    # Shown once: only the token's hash is kept, so this page is the only copy.
+    link = request.build_absolute_uri(reverse("assessments:link", kwargs={"token": token}))
+    return render(
+        request,
+        "measures/sent.html",
+        {
+            "patient": patient,
+            "link": link,
+            "questionnaire_set": questionnaire_set,
+            "names": [short_name(n) for n in questionnaire_set.instruments],
+            "tab": "measures",
+        },
+    )
+
+
+@requires(Permission.SEE_WORK_QUEUE)
+def work_queue(request: HttpRequest) -> HttpResponse:
+    queue = selectors.work_queue(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    return render(
+        request,
+        "measures/work_queue.html",
+        {
+            "queue": queue,
+            "expired_days": EXPIRED_LISTED_FOR.days,
+            "sees_all": request.user.staff_role in SEES_EVERY_CHART,  # type: ignore[union-attr]
+        },
+    )
