@@ -203,7 +203,7 @@ def test_saving_on_the_page_stores_the_rating_and_returns_to_the_tab(client, cli
     response = QuestionnaireResponse.objects.get()
     assert (response.total, response.severity) == (18, "mild")
     tab = c.get(saved["Location"]).content.decode()
-    assert "saved: total 18, mild" in tab
+    assert "MADRS), clinician-rated: total 18, mild." in tab
     assert "Rated at interview" in tab and clinic.staff["nurse"].display_name in tab
 
 

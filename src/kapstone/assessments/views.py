@@ -466,7 +466,7 @@ def rate(request: HttpRequest, patient_id: Patient, instrument: str) -> HttpResp
             result = "" if response.total is None else f": total {response.total}"
             if response.severity:
                 result += f", {response.severity}"
-            messages.success(request, f"{definition.title} saved{result}.")
+            messages.success(request, f"Rating saved. {definition.title}{result}.")
             return redirect("assessments:chart_tab", patient.pk)
     return render(
         request,
