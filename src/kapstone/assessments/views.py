@@ -70,7 +70,7 @@ class KioskEntry(Entry):
 
 
 # The tablet's session idles out after this long untouched (clinic policy): a tablet left on a
-# chair does not stay open on someone's questionnaires. Every request renews it.
+# chair does not stay open on someone's questionnaires. Every kiosk page renews it.
 KIOSK_IDLE_SECONDS = 10 * 60
 KIOSK_SESSION_KEY = "kiosk_token"
 
@@ -89,6 +89,7 @@ def _kiosk_entry(request: HttpRequest) -> KioskEntry | None:
     # A signed-in browser would show staff navigation next to the patient's questions.
     if not isinstance(token, str) or request.user.is_authenticated:
         return None
+    request.session.modified = True  # saved again, so the idle time starts over
     return KioskEntry(token)
 
 
