@@ -67,6 +67,7 @@ def send_questionnaires(
     instruments: Sequence[str],
     valid_for: dt.timedelta = dt.timedelta(days=7),
     kiosk: bool = False,
+    now: dt.datetime | None = None,
 ) -> tuple[QuestionnaireSet, str]:
     """Creates the set and one response per instrument; returns the raw token, which is not kept.
 
@@ -103,7 +104,7 @@ def send_questionnaires(
         raise InputError(errors)
 
     token = new_token()
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         questionnaire_set = QuestionnaireSet.objects.create(
             patient=patient,
@@ -225,12 +226,13 @@ def save_answers(
     instrument: str,
     answers: Mapping[str, Any],
     by: StaffUser | None = None,
+    now: dt.datetime | None = None,
 ) -> QuestionnaireResponse:
     """Saves some answers without scoring. Each must be one of its item's answers and asked by the
     instrument's flow; answers the flow no longer asks (after a change to the answer that led to
     them) are removed, as on the paper form. ``by`` is the staff member entering them (a rating);
-    the patient's own answers have none."""
-    now = timezone.now()
+    the patient's own answers have none. ``now`` is for importing earlier answers (the demo)."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked_set = _lock_open_set(questionnaire_set, now)
         response = _lock_in_progress(locked_set, instrument)
@@ -287,11 +289,14 @@ def submit(
     instrument: str,
     policy: ScoringPolicy | None = None,
     by: StaffUser | None = None,
+    now: dt.datetime | None = None,
 ) -> QuestionnaireResponse:
     """Scores the saved answers with the core and stores the result; refuses, keeping every saved
     answer, with the core's problem for each item when anything required is missing. ``by`` is the
-    rater submitting a clinician-rated instrument; the patient's own submissions have none."""
-    now = timezone.now()
+    rater submitting a clinician-rated instrument; the patient's own submissions have none.
+    ``now`` is when the measure was taken (a rating's interview time); a suicide-risk alert counts
+    its escalation time from then."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked_set = _lock_open_set(questionnaire_set, now)
         response = _lock_in_progress(locked_set, instrument)
@@ -419,8 +424,16 @@ def rate_instrument(
             after={"instruments": [instrument], "rated_at": rated_at},
         )
         save_answers(
-            questionnaire_set=questionnaire_set, instrument=instrument, answers=answers, by=by
+            questionnaire_set=questionnaire_set,
+            instrument=instrument,
+            answers=answers,
+            by=by,
+            now=rated_at,
         )
         return submit(
-            questionnaire_set=questionnaire_set, instrument=instrument, policy=policy, by=by
+            questionnaire_set=questionnaire_set,
+            instrument=instrument,
+            policy=policy,
+            by=by,
+            now=rated_at,
         )
