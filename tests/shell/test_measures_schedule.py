@@ -167,3 +167,25 @@ def test_a_schedule_the_data_contradict_is_explained_not_crashed(clinic, now, as
     assert "The schedule cannot be computed: end of course is before the first dosing session" in (
         page
     )
+
+
+def test_a_madrs_rating_counts_from_the_interview_and_the_tab_links_to_rating(clinic, now, as_role):
+    from kapstone.assessments.services import rate_instrument
+
+    start(clinic, "intensive-retreat", now - dt.timedelta(days=1))
+    book(clinic, now - dt.timedelta(hours=23), now - dt.timedelta(hours=24))
+    tab = as_role("nurse").get(reverse("measures:chart_tab", args=[clinic.on_team.pk]))
+    assert reverse("assessments:rate", args=[clinic.on_team.pk, "madrs"]) in tab.content.decode()
+    # Rated at an interview an hour ago (inside the 18-36 h window), entered now.
+    interview = now - dt.timedelta(hours=1)
+    rate_instrument(
+        by=clinic.staff["nurse"],
+        patient=clinic.on_team,
+        instrument="madrs",
+        answers={str(n): 2 for n in range(1, 11)},
+        rated_at=interview,
+    )
+    madrs = next(
+        o for o in schedule_for(clinic.on_team, now).occurrences if o.instrument == "madrs"
+    )
+    assert madrs.status is MeasureStatus.COMPLETED and madrs.completed_at == interview

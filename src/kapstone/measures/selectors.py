@@ -25,6 +25,7 @@ from kapstone.clinical.measurement_schedule import (
     MeasureOccurrence,
     MeasureStatus,
     ScheduleInputError,
+    ScheduleProblem,
     SuppressedMeasure,
     measurement_schedule,
 )
@@ -68,7 +69,15 @@ def build_schedule(
 ) -> MeasurementSchedule:
     """The core's schedule for one plan row; raises ScheduleInputError when the data do not fit
     (say, a course that ends before its first session)."""
-    plan = PLANS[care_plan.plan]
+    plan = PLANS.get(care_plan.plan)
+    if plan is None:
+        raise ScheduleInputError(
+            (
+                ScheduleProblem(
+                    "plan", f"{care_plan.plan!r} is no longer a plan Kapstone has; choose one again"
+                ),
+            )
+        )
     local = timezone.localtime  # the core writes times into its reasons: show them in clinic time
     return measurement_schedule(
         plan,

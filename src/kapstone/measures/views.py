@@ -36,6 +36,7 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
             "page": selectors.measures_page(patient, timezone.now()),
             "may_plan": _may(request, patient, Permission.MANAGE_CARE_PLAN),
             "may_send": _may(request, patient, Permission.SEND_QUESTIONNAIRES),
+            "may_rate": _may(request, patient, Permission.RATE_CLINICIAN_INSTRUMENT),
             "tab": "measures",
         },
     )
