@@ -16,6 +16,7 @@ from django.db import transaction
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.accounts.services import create_staff
 from kapstone.clinical.access import Modality, Role
+from kapstone.demo.history import build_history
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.services import record_body_measurement, register_patient
 
@@ -204,8 +205,15 @@ def _phone(rng: random.Random) -> str:
     return f"(207) 555-{rng.randint(200, 9999):04d}"
 
 
-def build_demo_clinic(*, patients: int = 36, seed: int = 2026, today: dt.date) -> DemoClinic:
-    """Creates sites, one account per demo persona and ``patients`` synthetic patients."""
+def build_demo_clinic(
+    *,
+    patients: int = 36,
+    seed: int = 2026,
+    today: dt.date,
+    history_until: dt.datetime | None = None,
+) -> DemoClinic:
+    """Creates sites, one account per demo persona and ``patients`` synthetic patients; with
+    ``history_until`` (the present), also their programs, sessions, scores and alerts."""
     rng = random.Random(seed)
     with transaction.atomic():
         site_count = 3 if patients > 200 else 2
@@ -301,4 +309,6 @@ def build_demo_clinic(*, patients: int = 36, seed: int = 2026, today: dt.date) -
                 weight_kg=max(Decimal(30), base_weight + drift),
             )
         created.append(patient)
+    if history_until is not None:
+        build_history(patients=created, rng=random.Random(seed + 1), now=history_until)
     return DemoClinic(sites=sites, staff=staff, patients=created)

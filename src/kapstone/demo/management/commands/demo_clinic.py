@@ -25,7 +25,10 @@ class Command(BaseCommand):
             self.stdout.write("A clinic is already loaded here; leaving it as it is.")
         else:
             clinic = build_demo_clinic(
-                patients=options["patients"], seed=options["seed"], today=timezone.localdate()
+                patients=options["patients"],
+                seed=options["seed"],
+                today=timezone.localdate(),
+                history_until=timezone.now(),
             )
             self.stdout.write(
                 f"Loaded the demo clinic: {len(clinic.sites)} sites, {len(clinic.staff)} staff, "
