@@ -8,12 +8,14 @@ DEMO_PATIENTS ?= 36
 
 .PHONY: run test install check lint typecheck contracts pytest lock clean
 
-# Installs, migrates a fresh SQLite database, loads the demo clinic and serves it.
+# Installs, migrates a fresh SQLite database, loads the demo clinic and serves it with its worker.
 run: install
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone migrate --no-input -v 0
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone demo_clinic --patients $(DEMO_PATIENTS)
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone collectstatic --no-input -v 0
-	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
+	@# The task worker runs alongside (alert escalations, reminders); it stops with the server.
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone db_worker -v 0 & worker=$$!; trap 'kill $$worker' EXIT; \
+	  KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
 
 # Installs everything (with the browser) and runs every check and test.
 test: install

@@ -105,13 +105,13 @@ def assess_result(
     """What the safety pathway does with one scored result."""
     alert = SUICIDE_RISK_FLAG in flags
     hold = alert and instrument == CSSRS and severity in policy.hold_dosing_on
+    shown = severity.replace("_", " ") if severity else ""
     if not alert:
         reason = f"{title}: no suicide-risk flag"
     elif hold:
-        reason = f"{title}: {severity} risk; dosing is held until a prescriber reviews"
+        reason = f"{title}: {shown} risk; dosing is held until a prescriber reviews"
     else:
-        shown = f" ({severity})" if severity else ""
-        reason = f"{title}{shown} raised the suicide-risk flag"
+        reason = f"{title}{f' ({shown})' if shown else ''} raised the suicide-risk flag"
     sources: tuple[Source, ...] = (ALERT_SOURCE,) if alert else ()
     if hold:
         sources += (policy.hold_source,)
