@@ -4,6 +4,7 @@ and refused for a questionnaire still in progress."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -21,7 +22,7 @@ from tests.interop.test_fhir_questionnaire import (  # noqa: F401
     schema,
     validators,
 )
-from tests.shell.test_outcomes_selectors import day, submitted
+from tests.shell.test_outcomes_selectors import day, rated, submitted
 
 
 def export_url(patient, response) -> str:
@@ -123,3 +124,18 @@ def test_only_prescribers_and_the_medical_director_may_export(clinic, as_role):
     for role in ("nurse", "therapist", "intake_coordinator"):
         assert as_role(role).get(export_url(clinic.on_team, response)).status_code == 403
     assert as_role("prescriber").get(export_url(clinic.elsewhere, response)).status_code == 403
+
+
+def test_a_madrs_rating_is_authored_by_the_rater_at_the_interview(
+    clinic,
+    as_role,
+    validators,  # noqa: F811
+):
+    response = rated(clinic, 22, day(-3))
+    bundle = json.loads(as_role("prescriber").get(export_url(clinic.on_team, response)).content)
+    assert invalid(validators, bundle) == []
+    questionnaire, observation = (entry["resource"] for entry in bundle["entry"])
+    assert questionnaire["author"] == {"reference": f"Practitioner/{clinic.staff['prescriber'].pk}"}
+    interview = day(-3).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    assert questionnaire["authored"] == observation["effectiveDateTime"] == interview
+    assert observation["valueInteger"] == 22

@@ -255,3 +255,45 @@ def test_the_overview_needs_permission_to_read_results(clinic):
     overview = overview_for(clinic.staff["therapist"], clinic.on_team, NOW)
     assert overview is not None and overview.phq9 is not None
     assert overview.phq9.outcome.latest.total == 20
+
+
+def madrs(total: int) -> dict[str, int]:
+    """Ten items rated 0-6 adding up to ``total``; item 10 (suicidal thoughts) stays 0."""
+    answers: dict[str, int] = {}
+    left = total
+    for number in range(1, 10):
+        answers[str(number)] = min(6, left)
+        left -= answers[str(number)]
+    assert left == 0
+    return {**answers, "10": 0}
+
+
+def rated(clinic, total: int, interview: dt.datetime):
+    from kapstone.assessments.services import rate_instrument
+
+    return rate_instrument(
+        by=clinic.staff["prescriber"],
+        patient=clinic.on_team,
+        instrument="madrs",
+        answers=madrs(total),
+        rated_at=interview,
+    )
+
+
+def test_a_madrs_rating_is_dated_by_its_interview_and_remits_at_12_or_less(clinic, first_dose):
+    # Entered today, rated at interviews weeks ago: the interview dates place the scores.
+    rated(clinic, 30, day(-1))
+    rated(clinic, 12, day(21))
+    card = patient_outcomes(clinic.on_team, timezone.now()).card("madrs")
+    assert card is not None
+    assert [(p.at, p.total) for p in card.scores] == [
+        (timezone.localtime(day(-1)), 30),
+        (timezone.localtime(day(21)), 12),
+    ]
+    assert card.outcome.baseline_rule is BaselineRule.LAST_AT_OR_BEFORE_FIRST_DOSE
+    assert card.remission is not None and card.remission.text == "MADRS ≤ 12"
+    assert card.outcome.remission is True and card.outcome.response is True
+    assert card.reliability is None
+    assert card.unavailable["reliable_change"] == (
+        "the outcome policy has no reliability and SD for MADRS"
+    )

@@ -60,7 +60,10 @@ def test_not_enough_data_is_explained(clinic, as_role):
     scores(clinic, "phq9", (day(-1), 16))
     send_questionnaires(by=clinic.staff["nurse"], patient=clinic.on_team, instruments=["gad7"])
     words = text_of(as_role("nurse").get(tab(clinic.on_team)).content.decode())
-    assert "Not enough data: no score after the baseline yet." in words
+    assert (
+        "Not enough data: no score after the baseline yet, so change, response, remission and "
+        "reliable change cannot be judged." in words
+    )
     assert "No dosing session has taken place yet" in words
     assert "Generalized Anxiety" not in words  # sent but not submitted
 

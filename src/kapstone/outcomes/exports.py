@@ -12,7 +12,6 @@ from typing import Any
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.assessments.flow import CLINICIAN_RATED
 from kapstone.assessments.models import QuestionnaireResponse
 from kapstone.audit.trail import record
 from kapstone.clinical.instruments import INSTRUMENTS, Flag, ScoreResult
@@ -87,18 +86,20 @@ def fhir_bundle(response: QuestionnaireResponse) -> dict[str, Any]:
     questionnaire_set = response.questionnaire_set
     patient = questionnaire_set.patient
     reference = patient_reference(patient)
-    # A clinician's rating (MADRS) is authored by the rater, who is the set's sender; a patient's
-    # own questionnaire names no author rather than guess who typed it.
+    # A clinician's rating (MADRS) is authored by the rater, who is the set's sender, at the
+    # interview; a patient's own questionnaire names no author rather than guess who typed it.
+    rating = questionnaire_set.is_rating
     author = (
         f"Practitioner/{questionnaire_set.sent_by_id}"
-        if response.instrument in CLINICIAN_RATED and questionnaire_set.sent_by_id is not None
+        if rating and questionnaire_set.sent_by_id is not None
         else None
     )
+    authored = questionnaire_set.sent_at if rating else response.submitted_at
     bundle = questionnaire_bundle(
         definition=definition,
         result=stored_result(response),
         patient_reference=reference,
-        authored=response.submitted_at,
+        authored=authored,
         bundle_id=f"questionnaire-{response.pk}",
         response_id=f"qr-{response.pk}",
         observation_id=f"obs-{response.pk}",
