@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kapstone.assessments",
     "kapstone.safety",
     "kapstone.dosing",
+    "kapstone.ledger",
     "kapstone.outcomes",
     "kapstone.measures",
     "kapstone.web",

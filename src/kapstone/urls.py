@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kapstone.assessments.urls")),
     path("", include("kapstone.safety.urls")),
     path("", include("kapstone.dosing.urls")),
+    path("ledger/", include("kapstone.ledger.urls")),
     path("", include("kapstone.outcomes.urls")),
     path("", include("kapstone.measures.urls")),
 ]

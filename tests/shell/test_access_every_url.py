@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
+from tests.shell.ledger_support import sample_ledger
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -109,6 +110,11 @@ SAMPLE_KWARGS = {
     "hold_id": _sample_hold_id,
     "session_id": _sample_session_id,
     "instrument": lambda patient: "madrs",  # a clinician-rated instrument, for the rating page
+    # The ledger is clinic-wide (patient is None here): one sample draw, count and discrepancy.
+    "draw_id": lambda patient: sample_ledger().draw.seq,
+    "ledger_entry_id": lambda patient: sample_ledger().draw.seq,
+    "count_id": lambda patient: sample_ledger().count_id,
+    "discrepancy_id": lambda patient: sample_ledger().discrepancy_id,
 }
 
 

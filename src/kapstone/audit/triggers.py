@@ -57,6 +57,12 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "safety_alertnotice",
     "safety_dosinghold",
     "safety_holdreview",
+    "ledger_ledgerentry",
+    "ledger_receiptdetail",
+    "ledger_stockcount",
+    "ledger_countline",
+    "ledger_discrepancy",
+    "ledger_discrepancyresolution",
 )
 
 

@@ -82,6 +82,10 @@ class Permission(StrEnum):
     BOOK_DOSING = "book_dosing"
     SEE_WORK_QUEUE = "see_work_queue"
     MANAGE_CARE_PLAN = "manage_care_plan"
+    MANAGE_STOCK = "manage_stock"
+    RECORD_DOSE_STOCK = "record_dose_stock"
+    RESOLVE_DISCREPANCY = "resolve_discrepancy"
+    SEE_LEDGER_REPORTS = "see_ledger_reports"
 
 
 CLINICAL_ROLES = frozenset(
@@ -117,6 +121,14 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_WORK_QUEUE: CLINICAL_ROLES,
     Permission.MANAGE_CARE_PLAN: frozenset(
         {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.THERAPIST}
+    ),
+    # Schedule III stock is handled by licensed clinical staff; the ledger is clinic-wide, not
+    # per chart, and only the medical director closes a count discrepancy.
+    Permission.MANAGE_STOCK: frozenset({Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE}),
+    Permission.RECORD_DOSE_STOCK: frozenset({Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE}),
+    Permission.RESOLVE_DISCREPANCY: frozenset({Role.MEDICAL_DIRECTOR}),
+    Permission.SEE_LEDGER_REPORTS: frozenset(
+        {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.ADMINISTRATOR}
     ),
 }
 

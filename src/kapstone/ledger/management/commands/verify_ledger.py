@@ -1,0 +1,28 @@
+"""``kapstone verify_ledger``: the ledger's hash chain, then its balances replayed through the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kapstone.ledger.verify import verify_caches, verify_chain
+
+
+class Command(BaseCommand):
+    help = "Check the controlled-substance ledger's hash chain and that its balances add up."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        checked, broken = verify_chain()
+        if broken is not None:
+            raise CommandError(
+                f"Ledger chain broken at {broken.describe()} ({checked} entries before it are intact)."
+            )
+        wrong = verify_caches()
+        if wrong is not None:
+            raise CommandError(f"Ledger does not add up: {wrong.describe()}.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Ledger chain intact: {checked} entries verified; balances and draws agree with them."
+            )
+        )

@@ -1,0 +1,163 @@
+"""Reads of the ledger: what is on hand, what is open, what needs attention."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kapstone.clinical.ledger import AlertKind, StockAlert, stock_alerts
+from kapstone.clinical.ledger_entries import EntryKind
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.ledger.book import full_book
+from kapstone.ledger.models import (
+    Discrepancy,
+    DrawAccount,
+    LedgerEntry,
+    Lot,
+    StockBalance,
+    StorageLocation,
+)
+from kapstone.patients.models import Patient
+
+# Sessions a nurse may be drawing for: those starting within this window of now.
+DRAW_WINDOW = dt.timedelta(hours=12)
+
+
+def on_hand(location: StorageLocation | None = None) -> QuerySet[StockBalance]:
+    rows = StockBalance.objects.filter(balance__gt=0).select_related(
+        "location__site", "lot__product"
+    )
+    if location is not None:
+        rows = rows.filter(location=location)
+    return rows.order_by("location__site__name", "location__name", "lot__expires_on", "lot__pk")
+
+
+def usable_stock() -> QuerySet[StockBalance]:
+    """Stock that may be drawn, wasted, moved or destroyed: on hand, in a location in use."""
+    return on_hand().filter(location__is_active=True)
+
+
+def unexpired_stock(now: dt.datetime) -> QuerySet[StockBalance]:
+    return usable_stock().filter(lot__expires_on__gte=timezone.localdate(now))
+
+
+def sessions_to_draw_for(now: dt.datetime) -> QuerySet[DosingSession]:
+    return (
+        DosingSession.objects.filter(
+            status=SessionStatus.BOOKED,
+            starts_at__gte=now - DRAW_WINDOW,
+            starts_at__lte=now + DRAW_WINDOW,
+        )
+        .select_related("patient", "site")
+        .order_by("starts_at", "pk")
+    )
+
+
+def open_discrepancies() -> QuerySet[Discrepancy]:
+    return (
+        Discrepancy.objects.filter(resolution__isnull=True)
+        .select_related(
+            "line__count__location__site", "line__count__counted_by", "line__lot__product"
+        )
+        .order_by("opened_at", "pk")
+    )
+
+
+def open_draws() -> QuerySet[DrawAccount]:
+    return (
+        DrawAccount.objects.filter(closed=False)
+        .select_related(
+            "draw__patient", "draw__lot__product", "draw__location__site", "draw__actor"
+        )
+        .order_by("draw__at")
+    )
+
+
+def in_transit() -> QuerySet[LedgerEntry]:
+    """Dispatches not (or no longer) received at their destination."""
+    received = LedgerEntry.objects.filter(
+        kind=EntryKind.TRANSFER_IN, reversed_by__isnull=True
+    ).values("transfer_out_id")
+    return (
+        LedgerEntry.objects.filter(kind=EntryKind.TRANSFER_OUT, reversed_by__isnull=True)
+        .exclude(seq__in=received)
+        .select_related("location__site", "to_location__site", "lot__product", "actor")
+        .order_by("at")
+    )
+
+
+def entries(
+    *, location: StorageLocation | None = None, lot: Lot | None = None
+) -> QuerySet[LedgerEntry]:
+    rows = LedgerEntry.objects.select_related(
+        "location__site",
+        "lot__product",
+        "actor",
+        "witness",
+        "patient",
+        "receipt_detail",
+        "reversed_by",
+        "to_location__site",
+    ).order_by("-seq")
+    if location is not None:
+        rows = rows.filter(location=location)
+    if lot is not None:
+        rows = rows.filter(lot=lot)
+    return rows
+
+
+def draw_entries(draw: LedgerEntry) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(draw=draw)
+        .select_related("actor", "witness", "reversed_by")
+        .order_by("seq")
+    )
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert: StockAlert
+    location: StorageLocation
+    lot: Lot
+    patient: Patient | None
+
+    @property
+    def is_deadline(self) -> bool:
+        return self.alert.kind in {
+            AlertKind.ADMINISTRATION_DEADLINE_NEAR,
+            AlertKind.ADMINISTRATION_DEADLINE_PASSED,
+        }
+
+    @property
+    def is_past(self) -> bool:
+        return self.alert.days_left < 0
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.alert.days_left
+
+
+def alerts(now: dt.datetime) -> list[AlertRow]:
+    """Esketamine to give before its 14-day deadline, and lots expired or about to expire."""
+    found = stock_alerts(
+        full_book(), as_of=timezone.localdate(now), zone=timezone.get_current_timezone()
+    )
+    if not found:
+        return []
+    locations = StorageLocation.objects.select_related("site").in_bulk(
+        {int(a.stock.location) for a in found}
+    )
+    lots = Lot.objects.select_related("product").in_bulk({int(a.stock.lot) for a in found})
+    patients = Patient.objects.in_bulk({int(a.patient_id) for a in found if a.patient_id})
+    return [
+        AlertRow(
+            a,
+            locations[int(a.stock.location)],
+            lots[int(a.stock.lot)],
+            patients.get(int(a.patient_id)) if a.patient_id else None,
+        )
+        for a in found
+    ]

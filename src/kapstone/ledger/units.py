@@ -1,0 +1,49 @@
+"""Stock quantities as the clinic reads and types them: mg for solutions, whole devices and doses."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from kapstone.clinical.ledger_entries import QuantityError, StockUnit, micrograms
+
+if TYPE_CHECKING:
+    from kapstone.ledger.models import Product
+
+
+def milligrams_text(quantity: int) -> str:
+    value = (Decimal(quantity) / 1000).normalize()
+    return f"{value:f}"
+
+
+def show(quantity: int, product: Product) -> str:
+    """``35 mg``, ``3 devices (84 mg)``, ``1 lozenge (200 mg)``."""
+    if product.unit == StockUnit.MICROGRAM:
+        return f"{milligrams_text(quantity)} mg"
+    word = product.container_word
+    plural = "" if abs(quantity) == 1 else "s"
+    return f"{quantity} {word}{plural} ({product.milligrams(quantity).normalize():f} mg)"
+
+
+def unit_label(product: Product) -> str:
+    """What the clinic types a quantity of this product in."""
+    return "mg" if product.unit == StockUnit.MICROGRAM else f"{product.container_word}s"
+
+
+def parse(text: str, product: Product, *, signed: bool = False) -> int:
+    """A typed amount in :func:`unit_label` units to stock units; ValueError says what is accepted."""
+    raw = (text or "").strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a number of {unit_label(product)}") from None
+    if not value.is_finite() or (value < 0 and not signed):
+        raise ValueError(f"Give a number of {unit_label(product)}, 0 or more")
+    if product.unit == StockUnit.MICROGRAM:
+        try:
+            return micrograms(value)
+        except QuantityError:
+            raise ValueError("Give milligrams with at most 3 decimals") from None
+    if value != value.to_integral_value():
+        raise ValueError(f"Give a whole number of {unit_label(product)}")
+    return int(value)

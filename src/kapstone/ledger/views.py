@@ -1,0 +1,540 @@
+"""The ledger's pages: each translates a form into one service call and shows the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.audit.trail import record
+from kapstone.clinical.access import Permission
+from kapstone.clinical.ledger_entries import EntryKind
+from kapstone.errors import InputError
+from kapstone.ledger import reports, selectors, services
+from kapstone.ledger.forms import (
+    AddLocationForm,
+    AddProductForm,
+    CountForm,
+    DestroyForm,
+    DoseForm,
+    DrawForm,
+    ReceiveForm,
+    ReportFilterForm,
+    ResolveForm,
+    ReverseForm,
+    StockWasteForm,
+    TransferForm,
+)
+from kapstone.ledger.models import (
+    Discrepancy,
+    LedgerEntry,
+    Lot,
+    Product,
+    StockBalance,
+    StockCount,
+    StorageLocation,
+)
+from kapstone.ledger.units import show
+from kapstone.ledger.witness import confirm_witness
+from kapstone.web.authz import requires
+
+# Service field names that a form shows under another name.
+_ALIASES = {"quantity": "amount", "lot": "stock", "location": "stock", "session": "session"}
+
+
+def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
+    for field, errors in exc.errors.items():
+        name = field if field in form.fields else _ALIASES.get(field, "")
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)
+
+
+def _witness(request: HttpRequest, form, purpose: str):  # type: ignore[no-untyped-def]
+    return confirm_witness(
+        request=request,
+        actor=request.user,  # type: ignore[arg-type]
+        username=form.cleaned_data["witness"],
+        secret=form.cleaned_data["witness_secret"],
+        purpose=purpose,
+    )
+
+
+@requires(Permission.SEE_LEDGER_REPORTS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return render(
+        request,
+        "ledger/dashboard.html",
+        {
+            "discrepancies": selectors.open_discrepancies(),
+            "alerts": selectors.alerts(now),
+            "open_draws": selectors.open_draws(),
+            "in_transit": selectors.in_transit(),
+            "on_hand": selectors.on_hand(),
+            "now": now,
+        },
+    )
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def products(request: HttpRequest) -> HttpResponse:
+    form = AddProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.add_product(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"{product.name} added.")
+            return redirect("ledger:products")
+    return render(
+        request, "ledger/products.html", {"form": form, "products": Product.objects.all()}
+    )
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def locations(request: HttpRequest) -> HttpResponse:
+    form = AddLocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            location = services.add_location(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"{location} added.")
+            return redirect("ledger:locations")
+    return render(
+        request,
+        "ledger/locations.html",
+        {"form": form, "locations": StorageLocation.objects.select_related("site")},
+    )
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def receive(request: HttpRequest) -> HttpResponse:
+    form = ReceiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        product = data["product"]
+        quantity = data["containers"] * product.per_container
+        try:
+            witness = _witness(
+                request,
+                form,
+                f"receipt of {show(quantity, product)} of {product.name}, lot {data['lot_number']}",
+            )
+            entry = services.receive_stock(
+                by=request.user,  # type: ignore[arg-type]
+                witness=witness,
+                location=data["location"],
+                product=product,
+                lot_number=data["lot_number"],
+                expires_on=data["expires_on"],
+                quantity=quantity,
+                supplier=data["supplier"],
+                reference=data["reference"],
+                patient=data["patient_mrn"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Received {show(entry.quantity, product)} of lot {entry.lot.lot_number} into "
+                f"{entry.location} (entry #{entry.seq}).",
+            )
+            return redirect("ledger:dashboard")
+    return render(request, "ledger/receive.html", {"form": form})
+
+
+@requires(Permission.RECORD_DOSE_STOCK)
+@require_http_methods(["GET", "POST"])
+def draw(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    form = DrawForm(
+        request.POST or None,
+        sessions=selectors.sessions_to_draw_for(now),
+        stock=selectors.unexpired_stock(now),
+        initial={"session": request.GET.get("session")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        balance = data["stock"]
+        try:
+            entry = services.draw_for_session(
+                by=request.user,  # type: ignore[arg-type]
+                session=data["session"],
+                location=balance.location,
+                lot=balance.lot,
+                quantity=data["quantity"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Drew {show(entry.quantity, entry.lot.product)} for "
+                f"{entry.patient.display_name}. Record what is given and wasted below.",  # type: ignore[union-attr]
+            )
+            return redirect("ledger:draw_detail", draw_id=entry.seq)
+    return render(request, "ledger/draw.html", {"form": form})
+
+
+@requires(Permission.RECORD_DOSE_STOCK)
+@require_http_methods(["GET", "POST"])
+def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
+    the_draw = get_object_or_404(
+        LedgerEntry.objects.select_related(
+            "patient", "dosing_session", "lot__product", "location__site", "actor", "account"
+        ),
+        seq=draw_id,
+        kind=EntryKind.DRAW,
+    )
+    product = the_draw.lot.product
+    form = DoseForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            witness = None
+            if data["witness"] or data["witness_secret"]:
+                witness = _witness(
+                    request,
+                    form,
+                    f"waste of {show(data['wasted_quantity'], product)} from draw #{the_draw.seq}",
+                )
+            services.record_dose(
+                by=request.user,  # type: ignore[arg-type]
+                draw=the_draw,
+                given=data["given_quantity"],
+                wasted=data["wasted_quantity"],
+                returned=data["returned_quantity"],
+                witness=witness,
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Dose recorded on the ledger.")
+            return redirect("ledger:draw_detail", draw_id=the_draw.seq)
+    if request.method == "GET":
+        record(
+            actor=request.user,  # type: ignore[arg-type]
+            action="ledger.draw_viewed",
+            patient=the_draw.patient,
+            obj=the_draw,
+            summary=f"Draw #{the_draw.seq} viewed",
+        )
+    return render(
+        request,
+        "ledger/draw_detail.html",
+        {
+            "draw": the_draw,
+            "account": the_draw.account,  # type: ignore[attr-defined]
+            "entries": selectors.draw_entries(the_draw),
+            "product": product,
+            "form": form,
+        },
+    )
+
+
+@requires(Permission.RECORD_DOSE_STOCK)
+@require_http_methods(["GET", "POST"])
+def stock_waste(request: HttpRequest) -> HttpResponse:
+    form = StockWasteForm(request.POST or None, stock=selectors.usable_stock())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        balance = data["stock"]
+        try:
+            witness = _witness(
+                request,
+                form,
+                f"waste from stock of {show(data['quantity'], balance.lot.product)} of lot "
+                f"{balance.lot.lot_number}",
+            )
+            services.waste_from_stock(
+                by=request.user,  # type: ignore[arg-type]
+                witness=witness,
+                location=balance.location,
+                lot=balance.lot,
+                quantity=data["quantity"],
+                reason=data["reason"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Waste from stock recorded.")
+            return redirect("ledger:dashboard")
+    return render(request, "ledger/stock_waste.html", {"form": form})
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def destroy(request: HttpRequest) -> HttpResponse:
+    form = DestroyForm(request.POST or None, stock=selectors.usable_stock())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        balance = data["stock"]
+        try:
+            witness = _witness(
+                request,
+                form,
+                f"destruction of {show(data['quantity'], balance.lot.product)} of lot "
+                f"{balance.lot.lot_number}",
+            )
+            services.destroy_stock(
+                by=request.user,  # type: ignore[arg-type]
+                witness=witness,
+                location=balance.location,
+                lot=balance.lot,
+                quantity=data["quantity"],
+                reason=data["reason"],
+                note=data["note"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Destruction recorded.")
+            return redirect("ledger:dashboard")
+    return render(request, "ledger/destroy.html", {"form": form})
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def transfer(request: HttpRequest) -> HttpResponse:
+    form = TransferForm(
+        request.POST if "send" in request.POST else None, stock=selectors.usable_stock()
+    )
+    if request.method == "POST" and "receive" in request.POST:
+        dispatch = get_object_or_404(
+            LedgerEntry.objects.select_related("lot__product", "to_location__site"),
+            seq=request.POST["receive"],
+            kind=EntryKind.TRANSFER_OUT,
+        )
+        try:
+            services.receive_transfer(by=request.user, transfer_out=dispatch)  # type: ignore[arg-type]
+        except InputError as exc:
+            for errors in exc.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            messages.success(
+                request, f"Transfer #{dispatch.seq} received at {dispatch.to_location}."
+            )
+        return redirect("ledger:transfer")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        balance = data["stock"]
+        try:
+            services.transfer_stock(
+                by=request.user,  # type: ignore[arg-type]
+                location=balance.location,
+                lot=balance.lot,
+                quantity=data["quantity"],
+                to_location=data["to_location"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Transfer sent; receive it at the destination.")
+            return redirect("ledger:transfer")
+    return render(
+        request, "ledger/transfer.html", {"form": form, "in_transit": selectors.in_transit()}
+    )
+
+
+def _countable(location: StorageLocation) -> list[Lot]:
+    today = timezone.localdate()
+    rows = (
+        StockBalance.objects.filter(location=location)
+        .filter(Q(balance__gt=0) | Q(lot__expires_on__gte=today))
+        .select_related("lot__product")
+        .order_by("lot__product__name", "lot__expires_on", "lot__pk")
+    )
+    return [row.lot for row in rows]
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def count(request: HttpRequest) -> HttpResponse:
+    places = StorageLocation.objects.filter(is_active=True).select_related("site")
+    chosen = request.POST.get("location") or request.GET.get("location")
+    location = places.filter(pk=_pk(chosen)).first()
+    if location is None:
+        return render(request, "ledger/count_pick.html", {"locations": places})
+    form = CountForm(request.POST or None, lots=_countable(location))
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = services.count_stock(
+                by=request.user,  # type: ignore[arg-type]
+                location=location,
+                physical=form.cleaned_data["counted"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            found = Discrepancy.objects.filter(line__count=done).count()
+            if found:
+                messages.error(
+                    request,
+                    f"Count recorded: {found} discrepanc{'y' if found == 1 else 'ies'} opened for "
+                    "the medical director.",
+                )
+            else:
+                messages.success(request, "Count recorded: everything matches the book.")
+            return redirect("ledger:count_detail", count_id=done.pk)
+    return render(request, "ledger/count.html", {"form": form, "location": location})
+
+
+@requires(Permission.SEE_LEDGER_REPORTS)
+def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
+    done = get_object_or_404(
+        StockCount.objects.select_related("location__site", "counted_by"), pk=count_id
+    )
+    lines = done.lines.select_related(
+        "lot__product", "discrepancy__resolution__resolved_by"
+    ).order_by("lot__product__name", "lot__pk")
+    return render(request, "ledger/count_detail.html", {"count": done, "lines": lines})
+
+
+@requires(Permission.RESOLVE_DISCREPANCY)
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
+    item = get_object_or_404(
+        Discrepancy.objects.select_related(
+            "line__count__location__site", "line__count__counted_by", "line__lot__product"
+        ),
+        pk=discrepancy_id,
+    )
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resolve_discrepancy(
+                by=request.user,  # type: ignore[arg-type]
+                discrepancy=item,
+                explanation=form.cleaned_data["explanation"],
+                adjust_book=form.cleaned_data["adjust_book"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, "Discrepancy resolved.")
+            return redirect("ledger:dashboard")
+    return render(
+        request,
+        "ledger/resolve.html",
+        {"item": item, "line": item.line, "product": item.line.lot.product, "form": form},
+    )
+
+
+def _pk(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() else 0
+
+
+@requires(Permission.SEE_LEDGER_REPORTS)
+def entries(request: HttpRequest) -> HttpResponse:
+    location = StorageLocation.objects.filter(pk=_pk(request.GET.get("location"))).first()
+    lot = Lot.objects.filter(pk=_pk(request.GET.get("lot"))).first()
+    page = Paginator(selectors.entries(location=location, lot=lot), 50).get_page(
+        request.GET.get("page")
+    )
+    record(
+        actor=request.user,  # type: ignore[arg-type]
+        action="ledger.entries_viewed",
+        summary=f"Ledger entries page {page.number}"
+        + (f" for {location}" if location else "")
+        + (f", lot {lot.lot_number}" if lot else ""),
+    )
+    query = "&".join(
+        f"{k}={v.pk}" for k, v in (("location", location), ("lot", lot)) if v is not None
+    )
+    return render(
+        request,
+        "ledger/entries.html",
+        {
+            "page": page,
+            "location": location,
+            "lot": lot,
+            "query": query,
+            "locations": StorageLocation.objects.select_related("site"),
+        },
+    )
+
+
+@requires(Permission.MANAGE_STOCK)
+@require_http_methods(["GET", "POST"])
+def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
+    entry = get_object_or_404(
+        LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient"),
+        seq=ledger_entry_id,
+    )
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reversal = services.reverse_entry(
+                by=request.user,  # type: ignore[arg-type]
+                entry=entry,
+                reason=form.cleaned_data["reason"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"Entry #{entry.seq} reversed by #{reversal.seq}.")
+            return redirect("ledger:entries")
+    reversal = getattr(entry, "reversed_by", None)
+    return render(
+        request,
+        "ledger/reverse.html",
+        {
+            "entry": entry,
+            "form": form,
+            "reversal": reversal,
+            "reversible": entry.kind != EntryKind.REVERSAL and reversal is None,
+        },
+    )
+
+
+@requires(Permission.SEE_LEDGER_REPORTS)
+def report(request: HttpRequest, report: str) -> HttpResponse:
+    offered = reports.FILTERS[report]
+    form = ReportFilterForm(request.GET or None, offered=offered)
+    values: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        values = {k: form.cleaned_data.get(k) for k in offered}
+    filters = reports.Filters(**values)
+    result = reports.REPORTS[report](filters)
+    fmt = request.GET.get("format", "html")
+    if fmt not in {"html", "csv", "pdf"}:
+        fmt = "html"
+    record(
+        actor=request.user,  # type: ignore[arg-type]
+        action="ledger.report_viewed" if fmt == "html" else "ledger.report_exported",
+        patient=filters.patient,
+        summary=f"{result.title} ({fmt}): {result.scope}, {len(result.rows)} rows",
+    )
+    stem = f"{report}-{timezone.localdate():%Y-%m-%d}"
+    if fmt == "csv":
+        response = HttpResponse(reports.as_csv(result), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    context = {"report": result, "form": form, "generated_at": timezone.now()}
+    if fmt == "pdf":
+        from weasyprint import HTML  # heavy import, only for PDFs
+
+        html = render_to_string("ledger/report_pdf.html", context, request=request)
+        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    context["query"] = query.urlencode()
+    context["report_key"] = report
+    return render(request, "ledger/report.html", context)
