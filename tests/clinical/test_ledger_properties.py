@@ -113,6 +113,25 @@ def assert_invariants(book: LedgerBook) -> None:
     assert set(book.in_transit) == pending
 
 
+def assert_entry_rules(entry: LedgerEntry) -> None:
+    """What an accepted entry must say, checked apart from the balances: the generator offers
+    blank and self-witnesses, zero and negative amounts and missing reasons, and none gets in."""
+    assert entry.at.tzinfo is not None
+    if isinstance(entry, Receipt | Waste):
+        assert entry.witness.strip() and entry.witness != entry.actor
+    if isinstance(entry, Destruction):
+        assert entry.witnesses and entry.actor not in entry.witnesses
+        assert len(set(entry.witnesses)) == len(entry.witnesses)
+    if isinstance(entry, CountAdjustment):
+        assert entry.delta != 0 and entry.reason.strip()
+    elif isinstance(entry, Reversal):
+        assert entry.reason.strip()
+    else:
+        assert entry.quantity > 0
+    if isinstance(entry, Waste) and entry.draw_id is None:
+        assert entry.reason.strip()
+
+
 def state(book: LedgerBook) -> tuple[object, ...]:
     return (
         book.entries,
@@ -241,6 +260,7 @@ def test_random_sequences_keep_every_invariant_and_refusals_change_nothing(
         assert after.entries == (*book.entries, entry)
         assert state(book) == before
         assert_invariants(after)
+        assert_entry_rules(entry)
         if not isinstance(entry, Reversal):
             # Anything just recorded can be reversed at once, and that restores the stock exactly.
             undo = Reversal(
