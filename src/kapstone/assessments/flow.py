@@ -18,8 +18,9 @@ from kapstone.clinical.instruments import (
     WhenNotAsked,
 )
 
-# Rated by a clinician at interview, never sent to a patient.
-CLINICIAN_RATED = frozenset({"madrs"})
+# Rated by a clinician at interview, never sent to a patient: the MADRS, and the CADSS (and its
+# six-item form), which is clinician-administered by name and asked chair-side after a dose (§4.10).
+CLINICIAN_RATED = frozenset({"madrs", "cadss", "cadss6"})
 SELF_REPORT = tuple(name for name in INSTRUMENTS if name not in CLINICIAN_RATED)
 
 
