@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,6 +127,17 @@ def test_plan_rows_are_append_only(clinic):
         care_plan.save()
     with pytest.raises(AppendOnlyError):
         care_plan.delete()
+    # The database refuses too, whatever code tries.
+    for sql in (
+        "UPDATE measures_measurementcareplan SET plan = 'standard-induction'",
+        "DELETE FROM measures_measurementcareplan",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
 
 
 def test_the_plan_page_sets_the_plan_and_shows_the_history(clinic, as_role):

@@ -63,6 +63,8 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "ledger_countline",
     "ledger_discrepancy",
     "ledger_discrepancyresolution",
+    "measures_measurementcareplan",
+    "measures_measurereminder",
 )
 
 
