@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kapstone.ledger",
     "kapstone.outcomes",
     "kapstone.measures",
+    "kapstone.intake",
     "kapstone.web",
     "kapstone.demo",
 ]

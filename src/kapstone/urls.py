@@ -14,6 +14,7 @@ urlpatterns = [
     path("ledger/", include("kapstone.ledger.urls")),
     path("", include("kapstone.outcomes.urls")),
     path("", include("kapstone.measures.urls")),
+    path("", include("kapstone.intake.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
+from tests.shell.intake_support import sample_review
 from tests.shell.ledger_support import sample_ledger
 
 
@@ -115,6 +116,9 @@ SAMPLE_KWARGS = {
     "ledger_entry_id": lambda patient: sample_ledger().draw.seq,
     "count_id": lambda patient: sample_ledger().count_id,
     "discrepancy_id": lambda patient: sample_ledger().discrepancy_id,
+    # The intake: a section page, and a screened review of the walked patient's own intake.
+    "intake_section": lambda patient: "medications",
+    "review_id": lambda patient: sample_review(patient).pk,
 }
 
 

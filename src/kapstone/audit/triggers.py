@@ -65,6 +65,11 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "ledger_discrepancyresolution",
     "measures_measurementcareplan",
     "measures_measurereminder",
+    "intake_intakeversion",
+    "intake_eligibilityreview",
+    "intake_eligibilitysignature",
+    "intake_findingoverride",
+    "intake_eligibilitycosignature",
 )
 
 

@@ -86,6 +86,8 @@ class Permission(StrEnum):
     RECORD_DOSE_STOCK = "record_dose_stock"
     RESOLVE_DISCREPANCY = "resolve_discrepancy"
     SEE_LEDGER_REPORTS = "see_ledger_reports"
+    SIGN_ELIGIBILITY = "sign_eligibility"
+    COSIGN_ELIGIBILITY = "cosign_eligibility"
 
 
 CLINICAL_ROLES = frozenset(
@@ -130,6 +132,10 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_LEDGER_REPORTS: frozenset(
         {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.ADMINISTRATOR}
     ),
+    # Eligibility is a prescribing decision; overriding an absolute contraindication also needs
+    # the medical director's second sign-off.
+    Permission.SIGN_ELIGIBILITY: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
+    Permission.COSIGN_ELIGIBILITY: frozenset({Role.MEDICAL_DIRECTOR}),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -146,6 +152,8 @@ PATIENT_SCOPED = frozenset(
         Permission.REVIEW_DOSING_HOLD,
         Permission.BOOK_DOSING,
         Permission.MANAGE_CARE_PLAN,
+        Permission.SIGN_ELIGIBILITY,
+        Permission.COSIGN_ELIGIBILITY,
     }
 )
 

@@ -1,0 +1,71 @@
+"""Reads for the intake and eligibility sign-off; the public interface other apps use.
+
+``current_intake``, ``presentation_profile`` and ``signed_eligibility`` are what the treatment plan
+reads: keep their names and results stable.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kapstone.clinical.modality_matching import PresentationProfile
+from kapstone.intake.document import profile_from_json
+from kapstone.intake.models import EligibilityReview, IntakeVersion
+from kapstone.intake.sections import SECTIONS, Section
+from kapstone.patients.models import Patient
+
+
+def current_intake(patient: Patient) -> IntakeVersion | None:
+    """The intake in force (its latest version), complete or not; ``.facts`` is the facts JSON."""
+    return patient.intake_versions.order_by("-pk").first()
+
+
+def intake_history(patient: Patient) -> QuerySet[IntakeVersion]:
+    return patient.intake_versions.select_related("saved_by").order_by("-pk")
+
+
+def missing_sections(intake: IntakeVersion | None) -> list[Section]:
+    done = set(intake.sections_done) if intake else set()
+    return [s for s in SECTIONS if s.required and s.key not in done]
+
+
+def presentation_profile(patient: Patient) -> PresentationProfile | None:
+    """The core's presentation profile for modality matching; None until the intake's presentation
+    section has been saved (an empty profile would read as "nothing to match")."""
+    intake = current_intake(patient)
+    if intake is None or "presentation" not in intake.sections_done:
+        return None
+    return profile_from_json(intake.presentation)
+
+
+def _reviews(patient: Patient) -> QuerySet[EligibilityReview]:
+    return patient.eligibility_reviews.select_related(
+        "screened_by",
+        "intake",
+        "eligibility_signature__signed_by",
+        "eligibility_signature__cosignature__cosigned_by",
+    ).order_by("-pk")
+
+
+def current_review(patient: Patient) -> EligibilityReview | None:
+    """The latest screening: the one that counts, signed or not."""
+    return _reviews(patient).first()
+
+
+def review_history(patient: Patient) -> QuerySet[EligibilityReview]:
+    return _reviews(patient)
+
+
+def get_review(patient: Patient, review_id: int) -> EligibilityReview | None:
+    return _reviews(patient).filter(pk=review_id).first()
+
+
+def signed_eligibility(patient: Patient) -> EligibilityReview | None:
+    """The latest review if it is fully signed (co-signed where an absolute finding was overridden),
+    else None: a newer screening, signed or not, supersedes any earlier signature.
+
+    ``.decision`` is the final decision the prescriber signed (a ``Decision`` value), ``.signed_at``
+    when it came to count as signed, ``.pk`` the review's id.
+    """
+    review = current_review(patient)
+    return review if review is not None and review.fully_signed else None
