@@ -45,7 +45,9 @@ def separate_connections(transactional_db, tmp_path):
     finally:
         connection.close()
         settings_dict["NAME"] = memory_name
+        connection.ensure_connection()  # back on the in-memory database before letting go of it
         keep_alive.close()
+        assert "ledger_ledgerentry" in connection.introspection.table_names()
 
 
 def test_two_nurses_drawing_the_last_vial_at_once(separate_connections):

@@ -110,7 +110,7 @@ def attempt(data: st.DataObject, s: dict, step: int) -> str:
                     given, returned = max(account.remaining - wasted, 0), 0
                 else:
                     given = data.draw(st.integers(0, 3)) * unit
-                    returned = data.draw(st.integers(0, 1)) * unit
+                    returned = data.draw(st.integers(0, 1)) * (unit == 1)  # sealed units only
                 services.record_dose(
                     by=s["nurse"],
                     draw=account.draw,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from kapstone.accounts.models import Site
-from kapstone.clinical.ledger_entries import DestructionReason, Substance
+from kapstone.clinical.ledger_entries import DestructionReason, StockUnit, Substance
 from kapstone.dosing.models import DosingSession
 from kapstone.ledger.models import (
     Lot,
@@ -184,13 +184,20 @@ class DoseForm(WitnessFields):
         super().__init__(*args, **kwargs)
         self.product = product
         unit = unit_label(product)
-        for name in ("given", "wasted", "returned"):
+        if product.unit == StockUnit.MICROGRAM:
+            del self.fields["returned"]  # solution in a syringe is given or wasted, never returned
+        for name in self.amounts:
             self.fields[name].label = f"{self.fields[name].label} ({unit})"
         self.fields["witness"].help_text = "Needed when anything is wasted."
 
+    @property
+    def amounts(self) -> tuple[str, ...]:
+        return tuple(n for n in ("given", "wasted", "returned") if n in self.fields)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for name in ("given", "wasted", "returned"):
+        data["returned_quantity"] = 0
+        for name in self.amounts:
             text = data.get(name) or ""
             try:
                 data[f"{name}_quantity"] = parse(text, self.product) if text.strip() else 0

@@ -27,6 +27,7 @@ from kapstone.clinical.ledger_entries import (
     DestructionReason,
     EntryKind,
     QuantityError,
+    StockUnit,
     Substance,
     micrograms,
 )
@@ -361,6 +362,9 @@ def record_dose(
             errors[field] = ["Give an amount of 0 or more."]
     if not errors and not any(amounts.values()):
         errors[""] = ["Record what was given, wasted or returned."]
+    if returned and draw.lot.product.unit == StockUnit.MICROGRAM:
+        # Solution drawn into a syringe never goes back into a vial: what is not given is wasted.
+        errors["returned"] = ["Drawn solution cannot go back to the safe; record it as wasted."]
     if isinstance(wasted, int) and wasted > 0:
         errors |= _witness_problems(by, witness)
     elif witness is not None and witness.pk == by.pk:
