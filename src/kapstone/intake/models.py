@@ -16,6 +16,7 @@ from django.db import models
 
 from kapstone.clinical.eligibility import Decision
 from kapstone.clinical.eligibility.rules import RuleKind
+from kapstone.intake.sections import SECTIONS_BY_KEY
 
 DECISION_CHOICES = [
     (Decision.ELIGIBLE.value, "Eligible"),
@@ -77,6 +78,11 @@ class IntakeVersion(AppendOnly):
 
     def __str__(self) -> str:
         return f"Intake version {self.pk} for patient {self.patient_id}"
+
+    @property
+    def section_title(self) -> str:
+        found = SECTIONS_BY_KEY.get(self.section_saved)
+        return found.title if found else self.section_saved
 
 
 class EligibilityReview(AppendOnly):

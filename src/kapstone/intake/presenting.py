@@ -192,3 +192,31 @@ def questionnaire_view(
             }
         )
     return shown
+
+
+_VERDICTS = {
+    "counted": "Counted",
+    "responded": "Responded: not a failed trial",
+    "ongoing": "Ongoing",
+    "intolerance": "Stopped for side effects: not counted",
+    "too_short": "Too short to count",
+    "dose_inadequate": "Dose not adequate: not counted",
+    "dose_not_judged": "Dose not yet judged: not counted",
+    "same_drug_as_counted": "Same drug as a counted trial",
+}
+
+
+def trd_view(derived: Mapping[str, Any]) -> dict[str, Any]:
+    """The screen's treatment-resistance verdict with each trial in words."""
+    return {
+        **derived,
+        "trials": [
+            {
+                **t,
+                "weeks": _num(t.get("weeks")),
+                "outcome": labels.label(labels.TRIAL_OUTCOMES, t.get("outcome")),
+                "verdict": _VERDICTS.get(t.get("verdict", ""), t.get("verdict", "")),
+            }
+            for t in derived.get("trials", [])
+        ],
+    }

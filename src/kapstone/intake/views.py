@@ -15,7 +15,12 @@ from kapstone.errors import InputError
 from kapstone.intake import selectors, services, signoff
 from kapstone.intake.forms import EDITORS
 from kapstone.intake.models import EligibilityReview, IntakeVersion
-from kapstone.intake.presenting import facts_summary, findings_view, questionnaire_view
+from kapstone.intake.presenting import (
+    facts_summary,
+    findings_view,
+    questionnaire_view,
+    trd_view,
+)
 from kapstone.intake.questionnaire_facts import latest_results
 from kapstone.intake.sections import SECTIONS, SECTIONS_BY_KEY
 from kapstone.intake.signoff_forms import CosignForm, SignForm
@@ -167,7 +172,7 @@ def _review_context(
         if current and current.pk != review.pk
         else None,
         "findings": findings_view(review.findings),
-        "trd": review.derived,
+        "trd": trd_view(review.derived),
         "questionnaires": questionnaire_view(review.questionnaire_sources),
         "signature": signature,
         "overrides": list(signature.overrides.all()) if signature else [],
