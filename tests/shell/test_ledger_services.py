@@ -425,3 +425,27 @@ def test_verify_ledger_finds_a_balance_that_does_not_add_up(stocked):
     StockBalance.objects.filter(lot=stocked.lot).update(balance=VIAL)
     with pytest.raises(CommandError, match="the entries say 1000000"):
         call_command("verify_ledger")
+
+
+def test_the_biennial_inventory_replays_a_prefix_of_the_chain(clinic, nurse, session):
+    # A draw written after the receipt but dated a moment before it (clocks a moment apart): a
+    # cut by time alone would replay the draw without the stock it came from.
+    from kapstone.ledger.reports import Filters, biennial_inventory
+
+    received_at = timezone.make_aware(dt.datetime(2026, 3, 2, 0, 0, 1))
+    stocked = receive_vials(
+        by=nurse, witness=clinic.staff["prescriber"], site=clinic.sites[0], now=received_at
+    )
+    services.draw_for_session(
+        by=nurse,
+        session=session,
+        location=stocked.location,
+        lot=stocked.lot,
+        quantity=micrograms(35),
+        now=received_at - dt.timedelta(seconds=2),
+    )
+    (row,) = biennial_inventory(Filters(as_of=dt.date(2026, 3, 1))).rows
+    assert row[5] == "965 mg"
+    (row,) = biennial_inventory(Filters(as_of=dt.date(2026, 3, 2))).rows
+    assert row[5] == "965 mg"
+    assert biennial_inventory(Filters(as_of=dt.date(2026, 2, 28))).rows == []

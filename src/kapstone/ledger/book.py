@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from kapstone.clinical.ledger import (
     DrawStatus,
@@ -162,12 +163,14 @@ def _rows(queryset) -> Iterator[LedgerEntry]:  # type: ignore[no-untyped-def]
 
 
 def full_book(*, until: datetime | None = None) -> LedgerBook:
-    """Every entry replayed through the core (up to ``until``); raises LedgerRefused if the stored
-    history breaks a rule. Entries refer only to earlier ones, never later in time, so a cut by time
-    keeps every reference."""
+    """Every entry replayed through the core; raises LedgerRefused if the stored history breaks a
+    rule. With ``until``, the book as it stood once the last entry dated then or earlier was
+    written: a prefix of the chain, which always replays (entries written a moment apart can carry
+    times a moment out of order, so cutting by time alone could drop a receipt a draw relied on)."""
     rows = LedgerEntry.objects.all()
     if until is not None:
-        rows = rows.filter(at__lte=until)
+        last = LedgerEntry.objects.filter(at__lte=until).aggregate(last=Max("seq"))["last"]
+        rows = rows.filter(seq__lte=last or 0)
     return replay(to_core(row) for row in _rows(rows))
 
 
