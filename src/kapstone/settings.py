@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "kapstone.outcomes",
     "kapstone.measures",
     "kapstone.intake",
+    "kapstone.plans",
     "kapstone.web",
     "kapstone.demo",
 ]

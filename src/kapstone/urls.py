@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("kapstone.outcomes.urls")),
     path("", include("kapstone.measures.urls")),
     path("", include("kapstone.intake.urls")),
+    path("", include("kapstone.plans.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -9,6 +9,7 @@ from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
 from tests.shell.intake_support import sample_review
 from tests.shell.ledger_support import sample_ledger
+from tests.shell.plans_support import program, sample_plan
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -119,6 +120,9 @@ SAMPLE_KWARGS = {
     # The intake: a section page, and a screened review of the walked patient's own intake.
     "intake_section": lambda patient: "medications",
     "review_id": lambda patient: sample_review(patient).pk,
+    # Treatment plans: a version of the walked patient's plan; program templates are clinic-wide.
+    "plan_id": lambda patient: sample_plan(patient).pk,
+    "template_id": lambda patient: program("intensive_retreat").pk,
 }
 
 

@@ -70,6 +70,9 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "intake_eligibilitysignature",
     "intake_findingoverride",
     "intake_eligibilitycosignature",
+    "plans_programtemplateversion",
+    "plans_treatmentplan",
+    "plans_plansignature",
 )
 
 

@@ -86,6 +86,8 @@ class Permission(StrEnum):
     RECORD_DOSE_STOCK = "record_dose_stock"
     RESOLVE_DISCREPANCY = "resolve_discrepancy"
     SEE_LEDGER_REPORTS = "see_ledger_reports"
+    MANAGE_PROGRAMS = "manage_programs"
+    MANAGE_TREATMENT_PLAN = "manage_treatment_plan"
     SIGN_ELIGIBILITY = "sign_eligibility"
     COSIGN_ELIGIBILITY = "cosign_eligibility"
 
@@ -132,6 +134,10 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_LEDGER_REPORTS: frozenset(
         {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.ADMINISTRATOR}
     ),
+    # Program templates are clinic policy: the medical director sets them for the whole clinic.
+    Permission.MANAGE_PROGRAMS: frozenset({Role.MEDICAL_DIRECTOR}),
+    # A treatment plan (program, route, dose) is a prescribing decision.
+    Permission.MANAGE_TREATMENT_PLAN: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     # Eligibility is a prescribing decision; overriding an absolute contraindication also needs
     # the medical director's second sign-off.
     Permission.SIGN_ELIGIBILITY: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
@@ -152,6 +158,7 @@ PATIENT_SCOPED = frozenset(
         Permission.REVIEW_DOSING_HOLD,
         Permission.BOOK_DOSING,
         Permission.MANAGE_CARE_PLAN,
+        Permission.MANAGE_TREATMENT_PLAN,
         Permission.SIGN_ELIGIBILITY,
         Permission.COSIGN_ELIGIBILITY,
     }

@@ -1,0 +1,1 @@
+"""Program templates (versioned clinic policy) and each patient's signed treatment plan."""

@@ -1,0 +1,366 @@
+"""Program templates (the medical director's pages) and the chart's Plan tab: drafting, the
+therapist's choice of modalities, signing, and the PDFs of the plan and of the patient's
+relapse-prevention plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.clinical.access import Modality, Permission, may
+from kapstone.clinical.routes import Route
+from kapstone.errors import InputError
+from kapstone.intake.selectors import signed_eligibility
+from kapstone.patients.models import Patient
+from kapstone.plans import selectors, services
+from kapstone.plans.forms import (
+    ModalitiesForm,
+    PlanDraftForm,
+    ProgramTemplateForm,
+    SignPlanForm,
+    initial_from_plan,
+)
+from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
+from kapstone.plans.signing import decision_label, signing_refusal
+from kapstone.web.authz import requires
+
+
+def _put_errors(form: Any, exc: InputError) -> None:
+    for field, errors in exc.errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The POST data for a bound form (an empty POST, such as an unticked box, still binds)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
+    on_team = request.user.pk in patient.care_team_ids()
+    return may(request.user.staff_role, permission, on_care_team=on_team)  # type: ignore[union-attr]
+
+
+def _plan_or_404(patient: Patient, plan_id: int) -> TreatmentPlan:
+    plan = selectors.get_plan(patient, plan_id)
+    if plan is None:
+        raise Http404("No such plan version for this patient.")
+    return plan
+
+
+# --- program templates ------------------------------------------------------------------------
+
+
+@requires(Permission.MANAGE_PROGRAMS)
+def program_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "plans/program_list.html", {"templates": list(selectors.current_templates())}
+    )
+
+
+@requires(Permission.MANAGE_PROGRAMS)
+def program_detail(request: HttpRequest, template_id: int) -> HttpResponse:
+    version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
+    return render(
+        request,
+        "plans/program_detail.html",
+        {
+            "version": version,
+            "template": version.as_template(),
+            "versions": selectors.template_versions(version.key),
+            "current": selectors.is_current(version),
+            "measurement_plan": selectors.measurement_plan_text(version),
+            "plans_made": version.treatment_plans.count(),
+        },
+    )
+
+
+@requires(Permission.MANAGE_PROGRAMS)
+@require_http_methods(["GET", "POST"])
+def program_new(request: HttpRequest) -> HttpResponse:
+    form = ProgramTemplateForm(
+        _posted(request), new=True, initial=ProgramTemplateForm.initial_from(None)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.add_program_template(
+                by=request.user,  # type: ignore[arg-type]
+                key=form.cleaned_data["key"],
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"Program {version.name} added (version {version.version}).")
+            return redirect("plans:program", template_id=version.pk)
+    return render(request, "plans/program_form.html", {"form": form, "version": None})
+
+
+@requires(Permission.MANAGE_PROGRAMS)
+@require_http_methods(["GET", "POST"])
+def program_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+    version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
+    current = selectors.is_current(version)
+    form = ProgramTemplateForm(
+        _posted(request), new=False, initial=ProgramTemplateForm.initial_from(version)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.edit_program_template(
+                by=request.user,  # type: ignore[arg-type]
+                previous=version,
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{new.name}: version {new.version} is in force; plans made from version "
+                f"{version.version} keep it.",
+            )
+            return redirect("plans:program", template_id=new.pk)
+    return render(
+        request,
+        "plans/program_form.html",
+        {"form": form, "version": version, "current": current},
+    )
+
+
+# --- the chart's Plan tab ---------------------------------------------------------------------
+
+
+def _plan_context(request: HttpRequest, patient: Patient, plan: TreatmentPlan) -> dict[str, Any]:
+    view = selectors.plan_view(plan)
+    latest = selectors.latest_plan(patient)
+    is_latest = latest is not None and latest.pk == plan.pk
+    return {
+        "patient": patient,
+        "view": view,
+        "plan": plan,
+        "is_latest": is_latest,
+        "latest": latest,
+        "in_force": selectors.plan_in_force(patient),
+        "may_draft": _may(request, patient, Permission.MANAGE_TREATMENT_PLAN),
+        "may_modalities": _may(request, patient, Permission.MANAGE_CARE_PLAN),
+        "history": selectors.plan_history(patient),
+        "tab": "plan",
+    }
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    plan = selectors.latest_plan(patient)
+    if plan is None:
+        review = signed_eligibility(patient)
+        return render(
+            request,
+            "plans/chart_tab.html",
+            {
+                "patient": patient,
+                "plan": None,
+                "eligibility": review,
+                "eligibility_label": decision_label(review.decision) if review else "",
+                "may_draft": _may(request, patient, Permission.MANAGE_TREATMENT_PLAN),
+                "tab": "plan",
+            },
+        )
+    services.record_plan_read(by=request.user, plan=plan, what="page")  # type: ignore[arg-type]
+    return render(request, "plans/chart_tab.html", _plan_context(request, patient, plan))
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def detail(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
+    patient = patient_id
+    plan = _plan_or_404(patient, plan_id)
+    services.record_plan_read(by=request.user, plan=plan, what="page")  # type: ignore[arg-type]
+    return render(request, "plans/detail.html", _plan_context(request, patient, plan))
+
+
+@requires(Permission.MANAGE_TREATMENT_PLAN, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    latest = selectors.latest_plan(patient)
+    offered = selectors.current_templates()
+    if latest is not None:
+        # A plan keeps the program version it was made from, even after the program is edited.
+        offered = ProgramTemplateVersion.objects.filter(
+            pk__in=[*offered.values_list("pk", flat=True), latest.program_id]
+        ).order_by("name", "-pk")
+    form = PlanDraftForm(
+        _posted(request),
+        patient=patient,
+        programs_offered=offered,
+        initial=initial_from_plan(latest, patient),
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            plan = services.save_draft(
+                by=request.user,  # type: ignore[arg-type]
+                patient=patient,
+                program=d["program"],
+                route=Route(d["route"]),
+                dose_basis=d["dose_basis"],
+                dose_steps=d["dose"],
+                concentration_mg_per_ml=d["concentration_mg_per_ml"],
+                infusion_minutes=d["infusion_minutes"],
+                dose_change_reason=d["dose_change_reason"],
+                preparation=form.preparation(),
+                consent=form.consent(),
+                relapse_prevention=form.relapse_prevention(),
+                change_reason=d["change_reason"],
+                expected_revision=d["expected_revision"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"Plan version {plan.revision} saved as a draft.")
+            return redirect("plans:chart_tab", patient_id=patient.pk)
+    from kapstone.patients.selectors import current_weight
+
+    return render(
+        request,
+        "plans/draft.html",
+        {
+            "patient": patient,
+            "form": form,
+            "latest": latest,
+            "programs": [(v, v.as_template()) for v in offered],
+            "weight": current_weight(patient),
+            "tab": "plan",
+        },
+    )
+
+
+@requires(Permission.MANAGE_CARE_PLAN, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def modalities(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
+    patient = patient_id
+    plan = _plan_or_404(patient, plan_id)
+    template = plan.program.as_template()
+    form = ModalitiesForm(
+        _posted(request),
+        offered=list(template.modalities),
+        initial={"modalities": plan.modalities, "reason": plan.modalities_reason},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.confirm_modalities(
+                by=request.user,  # type: ignore[arg-type]
+                plan=plan,
+                modalities=[Modality(m) for m in form.cleaned_data["modalities"]],
+                reason=form.cleaned_data["reason"],
+            )
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Integration modalities saved (plan version {new.revision})."
+            )
+            return redirect("plans:chart_tab", patient_id=patient.pk)
+    return render(
+        request,
+        "plans/modalities.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "view": selectors.plan_view(plan),
+            "form": form,
+            "therapists": selectors.credentialed_therapists(patient),
+            "tab": "plan",
+        },
+    )
+
+
+@requires(Permission.MANAGE_TREATMENT_PLAN, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
+    patient = patient_id
+    plan = _plan_or_404(patient, plan_id)
+    form = SignPlanForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sign_plan(by=request.user, plan=plan)  # type: ignore[arg-type]
+        except InputError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, f"Plan version {plan.revision} signed.")
+            return redirect("plans:chart_tab", patient_id=patient.pk)
+    view = selectors.plan_view(plan)
+    review = signed_eligibility(patient)
+    refusal = signing_refusal(
+        review.decision if review else None,
+        request.user.staff_role,  # type: ignore[union-attr]
+    )
+    return render(
+        request,
+        "plans/sign.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "view": view,
+            "form": form,
+            "refusal": refusal,
+            "eligibility": review,
+            "eligibility_label": decision_label(review.decision) if review else "",
+            "tab": "plan",
+        },
+    )
+
+
+# --- printable documents ----------------------------------------------------------------------
+
+
+def _pdf(
+    request: HttpRequest, template: str, context: dict[str, Any], filename: str
+) -> HttpResponse:
+    from weasyprint import HTML  # heavy import, only for PDFs
+
+    html = render_to_string(template, context, request=request)
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
+    patient = patient_id
+    plan = _plan_or_404(patient, plan_id)
+    services.record_plan_read(by=request.user, plan=plan, what="pdf")  # type: ignore[arg-type]
+    context = {
+        "patient": patient,
+        "view": selectors.plan_view(plan),
+        "plan": plan,
+        "generated_at": timezone.now(),
+    }
+    return _pdf(
+        request,
+        "plans/plan_pdf.html",
+        context,
+        f"treatment-plan-{patient.mrn}-v{plan.revision}.pdf",
+    )
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def relapse_pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
+    patient = patient_id
+    plan = _plan_or_404(patient, plan_id)
+    services.record_plan_read(by=request.user, plan=plan, what="relapse_pdf")  # type: ignore[arg-type]
+    context = {"patient": patient, "plan": plan, "generated_at": timezone.now()}
+    return _pdf(
+        request,
+        "plans/relapse_pdf.html",
+        context,
+        f"relapse-prevention-plan-{patient.mrn}-v{plan.revision}.pdf",
+    )
