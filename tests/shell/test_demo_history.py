@@ -10,6 +10,10 @@ from django.utils import timezone
 
 from kapstone.audit.trail import verify_chain
 from kapstone.demo.generator import build_demo_clinic
+from kapstone.dosing.models import DosingSession
+from kapstone.ledger.models import DrawAccount, LedgerEntry, StockBalance
+from kapstone.ledger.verify import verify_caches as ledger_caches
+from kapstone.ledger.verify import verify_chain as ledger_chain
 from kapstone.measures.selectors import schedule_for
 from kapstone.outcomes.selectors import patient_outcomes
 from kapstone.safety.models import DosingHold, SafetyAlert
@@ -52,3 +56,18 @@ def test_the_demo_history_shows_every_part_of_measurement_based_care(db):
     assert sum(len(s.work_queue) for s in schedules if s is not None) > 0
 
     assert verify_chain()[1] is None
+
+    # The ledger balances with the sessions: one closed draw per session held, given equal to its
+    # dose and everything else witnessed waste, and each safe's book what was received less drawn.
+    held = DosingSession.objects.filter(starts_at__lte=now).exclude(status="cancelled")
+    accounts = DrawAccount.objects.select_related("draw__dosing_session")
+    assert sorted(a.draw.dosing_session_id for a in accounts) == sorted(s.pk for s in held)
+    for account in accounts:
+        assert account.closed and account.given + account.wasted == account.drawn
+        assert account.draw.witness_id is None  # the draw itself; the waste is witnessed
+    wastes = LedgerEntry.objects.filter(kind="waste")
+    assert wastes.count() == len(accounts) and all(w.witness_id for w in wastes)
+    received = sum(e.quantity for e in LedgerEntry.objects.filter(kind="receipt"))
+    drawn = sum(a.drawn for a in accounts)
+    assert sum(b.balance for b in StockBalance.objects.all()) == received - drawn > 0
+    assert ledger_chain()[1] is None and ledger_caches() is None
