@@ -282,3 +282,9 @@ def test_the_draft_page_shows_refusals_on_the_form(clinic, as_role):
     # A page opened before that save cannot overwrite it.
     response = client.post(url, data | {"dose": "0.5", "expected_revision": "0"})
     assert "A newer version of this plan was saved meanwhile" in response.content.decode()
+
+
+def test_inputs_are_kept_at_the_precision_the_plan_stores(clinic):
+    with pytest.raises(InputError) as refused:
+        draft_plan(clinic.on_team, clinic.staff["prescriber"], infusion_minutes=Decimal("40.25"))
+    assert refused.value.errors == {"infusion_minutes": ["Give at most 1 decimal place."]}

@@ -331,7 +331,10 @@ class PlanDraftForm(forms.Form):
         label="Consent form version", max_length=60, required=False
     )
     consent_given_by = forms.CharField(
-        label="Consent given by", max_length=120, required=False, help_text="Full name."
+        label="Consent given by",
+        max_length=120,
+        required=False,
+        help_text="Full name: the patient's, or their representative's.",
     )
     consent_relationship = forms.CharField(
         label="Relationship to the patient",
@@ -426,7 +429,6 @@ def initial_from_plan(plan: Any, patient: Patient) -> dict[str, Any]:
         return {
             "dose_basis": "mg_per_kg",
             "prep_fasting": DEFAULT_FASTING,
-            "consent_given_by": f"{patient.given_name} {patient.family_name}",
             "expected_revision": 0,
         }
     return {

@@ -143,11 +143,11 @@ class Consent:
             missing.append("the witness")
         if self.given_at is None:
             missing.append("when consent was given")
-        not_explained = [k for k in consent_topics_for(route) if k not in self.explained]
+        topics = consent_topics_for(route)
+        not_explained = [k for k in topics if k not in self.explained]
         if not_explained:
             missing.append(
-                "what was explained: "
-                + "; ".join(CONSENT_TOPIC_TEXT[k].split(":")[0] for k in not_explained)
+                f"what was explained ({len(not_explained)} of {len(topics)} topics not ticked)"
             )
         return missing
 

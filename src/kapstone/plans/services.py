@@ -386,6 +386,13 @@ def save_draft(
         errors["route"] = [f"{template.name} does not offer {route.label}: choose {offered}."]
     if dose_basis not in (doses.MG_PER_KG, doses.MG):
         errors["dose_basis"] = ["Give the dose in mg/kg or in mg."]
+    # The plan stores what the calculator used: more decimals than stored would be rounded away.
+    for name, value, places in (
+        ("concentration_mg_per_ml", concentration_mg_per_ml, 3),
+        ("infusion_minutes", infusion_minutes, 1),
+    ):
+        if value is not None and value.is_finite() and value != round(value, places):
+            errors[name] = [f"Give at most {places} decimal place{'s' if places > 1 else ''}."]
 
     # Esketamine is dosed by device, so its plan does not depend on (or go stale with) a weight.
     weight = current_weight(patient) if route.facts.weight_based else None
