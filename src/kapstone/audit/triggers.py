@@ -138,3 +138,10 @@ def remove_all(connection) -> None:  # type: ignore[no-untyped-def]
         for table in APPEND_ONLY_TABLES:
             for sql in _table_statements(connection.vendor, table, create=False):
                 cursor.execute(sql)
+
+
+def remove_guard(connection, table: str) -> None:  # type: ignore[no-untyped-def]
+    """Lifts one table's guard (tests that simulate a database restored without its rows)."""
+    with connection.cursor() as cursor:
+        for sql in _table_statements(connection.vendor, table, create=False):
+            cursor.execute(sql)
