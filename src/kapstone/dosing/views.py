@@ -15,12 +15,7 @@ from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
-
-
-def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+from kapstone.web.forms import show_service_errors
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
@@ -57,7 +52,7 @@ def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
                 site=form.cleaned_data["site"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, "Dosing session booked.")
             return redirect("dosing:chart_tab", patient_id=patient.pk)
@@ -82,7 +77,7 @@ def cancel(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
                 reason=form.cleaned_data["reason"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, "Dosing session cancelled.")
             return redirect("dosing:chart_tab", patient_id=patient.pk)

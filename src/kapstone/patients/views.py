@@ -19,14 +19,7 @@ from kapstone.patients.forms import (
 )
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
-
-
-def _show_errors(forms: list[Form], exc: InputError) -> None:
-    """Puts each service error on the form that has the field (or on the first form)."""
-    for field, errors in exc.errors.items():
-        target = next((f for f in forms if field in f.fields), forms[0])
-        for error in errors:
-            target.add_error(field if field in target.fields else None, error)
+from kapstone.web.forms import show_service_errors
 
 
 @requires(Permission.FIND_PATIENTS)
@@ -65,7 +58,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 measured_on=measurement.cleaned_data["measured_on"],
             )
         except InputError as exc:
-            _show_errors(forms, exc)
+            show_service_errors(exc, *forms)
         else:
             messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -122,7 +115,7 @@ def edit(request: HttpRequest, patient_id: Patient) -> HttpResponse:
                 care_team=team.cleaned_data,  # type: ignore[arg-type]
             )
         except InputError as exc:
-            _show_errors([details, team], exc)
+            show_service_errors(exc, details, team)
         else:
             messages.success(request, "Saved.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -146,7 +139,7 @@ def record_measurement(request: HttpRequest, patient_id: Patient) -> HttpRespons
                 height_cm=form.cleaned_data["height_cm"],
             )
         except InputError as exc:
-            _show_errors([form], exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, "Weight recorded.")
             return redirect("patients:chart", patient_id=patient.pk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -36,6 +37,9 @@ from kapstone.safety.models import (
     SafetyAlert,
 )
 from kapstone.safety.policy import current_policy
+
+if TYPE_CHECKING:  # assessments imports this module to raise alerts from submissions
+    from kapstone.assessments.models import QuestionnaireResponse
 
 REVIEWING_ROLES = frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR})
 ACKNOWLEDGING_ROLES = frozenset(
@@ -92,7 +96,7 @@ def raise_alert(
     patient: Patient,
     reason: str,
     hold_dosing: bool = False,
-    response: object | None = None,
+    response: QuestionnaireResponse | None = None,
     now: dt.datetime | None = None,
     policy: SafetyPolicy | None = None,
 ) -> SafetyAlert:
@@ -105,7 +109,7 @@ def raise_alert(
             patient=patient,
             raised_at=now,
             reason=reason[:300],
-            response=response,  # type: ignore[misc]
+            response=response,
             policy_version=policy.version,
             escalate_after_minutes=int(policy.escalate_after.total_seconds() // 60),
         )
@@ -150,7 +154,7 @@ def raise_for_result(
     title: str,
     severity: str | None,
     flags: Sequence[str],
-    response: object | None = None,
+    response: QuestionnaireResponse | None = None,
     now: dt.datetime | None = None,
 ) -> SafetyAlert | None:
     """The pathway for one scored result: an alert if it carries the suicide-risk flag."""

@@ -15,12 +15,7 @@ from kapstone.safety import selectors, services
 from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
 from kapstone.safety.models import DosingHold, SafetyAlert
 from kapstone.web.authz import requires
-
-
-def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+from kapstone.web.forms import show_service_errors
 
 
 @requires(Permission.SEE_ALERT_BOARD)
@@ -77,7 +72,7 @@ def acknowledge(request: HttpRequest, patient_id: Patient, alert_id: int) -> Htt
                 note=form.cleaned_data["note"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, "Alert acknowledged; the action taken is on the record.")
             return redirect("safety:chart_tab", patient_id=patient.pk)
@@ -104,7 +99,7 @@ def review_hold(request: HttpRequest, patient_id: Patient, hold_id: int) -> Http
                 assessment=form.cleaned_data["assessment"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, "Review documented: dosing may be booked again.")
             return redirect("safety:chart_tab", patient_id=patient.pk)

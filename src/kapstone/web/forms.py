@@ -1,0 +1,16 @@
+"""Turning a service's InputError into form errors: the one translation every view needs."""
+
+from __future__ import annotations
+
+from django.forms import Form
+
+from kapstone.errors import InputError
+
+
+def show_service_errors(exc: InputError, *forms: Form) -> None:
+    """Puts each service error on the form that has the field, else as a non-field error on the
+    first form, so no message the service gave is dropped."""
+    for field, errors in exc.errors.items():
+        target = next((f for f in forms if field in f.fields), forms[0])
+        for error in errors:
+            target.add_error(field if field in target.fields else None, error)
