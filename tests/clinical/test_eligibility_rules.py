@@ -419,6 +419,7 @@ def test_policy_thresholds_are_used() -> None:
         ({"adequate_trial_min_weeks": 0}, "adequate_trial_min_weeks"),
         ({"benzodiazepine_diazepam_equivalent_mg": -1}, "benzodiazepine_diazepam_equivalent_mg"),
         ({"version": " "}, "version"),
+        ({"dast10_positive_from_score": 11}, "dast10_positive_from_score"),
     ],
 )
 def test_policy_refuses_incoherent_values(overrides: dict[str, Any], field: str) -> None:

@@ -8,11 +8,13 @@ from django.urls import reverse
 
 from kapstone.assessments.services import save_answers, send_questionnaires, submit
 from kapstone.audit.models import AuditEntry
-from kapstone.clinical.eligibility import RULE_SET_VERSION
+from kapstone.clinical.eligibility import RULE_SET_VERSION, EligibilityPolicy
 from kapstone.errors import InputError
 from kapstone.intake import selectors
 from kapstone.intake.models import EligibilityReview
-from kapstone.intake.services import current_policy, save_intake_section, screen, sign
+from kapstone.intake.questionnaire_facts import latest_results
+from kapstone.intake.selectors import current_policy
+from kapstone.intake.services import save_intake_section, screen, sign
 from tests.shell.intake_support import complete_intake, signed_eligibility_for
 
 CSSRS_HIGH = {"1": True, "2": True, "3": True, "4": True, "5": False, "6": False}
@@ -184,5 +186,12 @@ def test_questionnaire_results_are_shown_as_such_and_phq9_item_9_is_not_screened
         .get(reverse("intake:chart_tab", kwargs={"patient_id": clinic.on_team.pk}))
         .content.decode()
     )
-    assert "DAST-10 submitted" in html and "clinic policy (UNVERIFIED)" in html
+    assert "DAST-10 submitted" in html
+    assert "clinic policy (UNVERIFIED, §4.9): DAST-10 of 3 or more counts as positive" in html
+    # The cut-off is the policy's, not the shell's: a stricter clinic reads the same 3 as negative.
+    stricter = EligibilityPolicy(version="clinic-dast-4", dast10_positive_from_score=4)
+    dast_fact = next(
+        r for r in latest_results(clinic.on_team, policy=stricter) if r.fact == "dast_positive"
+    )
+    assert dast_fact.value == "negative" and "DAST-10 of 4 or more" in dast_fact.note
     assert "<strong>Not screened:</strong> not a screening fact" in html

@@ -13,18 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
+from kapstone.clinical.eligibility import EligibilityPolicy
 from kapstone.clinical.eligibility.facts import CssrsRisk, QuestionnaireFlag
 from kapstone.clinical.instruments.definition import Flag
 from kapstone.patients.models import Patient
 
 _RISK_ORDER = [r.value for r in CssrsRisk]  # least severe first
-
-# DAST-10 carries no positive-screen flag in the reference (§4.9 gives bands only). Clinic policy,
-# UNVERIFIED: a score in the "moderate" band or above (3 of 10) counts as a positive screen.
-DAST_POSITIVE_FROM = 3
-DAST_POLICY_NOTE = (
-    "clinic policy (UNVERIFIED): DAST-10 of 3 or more, the §4.9 'moderate' band, counts as positive"
-)
 
 _FLAG_SCREENS = {
     QuestionnaireFlag.MDQ_POSITIVE: ("mdq",),
@@ -86,8 +80,19 @@ def _fact(
     )
 
 
-def latest_results(patient: Patient) -> list[QuestionnaireFact]:
-    """What the latest submitted screener of each kind says, in the facts' terms."""
+def _dast_policy_note(policy: EligibilityPolicy) -> str:
+    # DAST-10 carries no positive-screen flag (the reference gives bands only): the cut-off is the
+    # clinic's, shown with its verification so nobody mistakes it for a published threshold.
+    source = policy.source_of("dast10_positive_from_score")
+    return (
+        f"clinic policy ({source.verification.value.upper()}, {source.key}): DAST-10 of "
+        f"{policy.dast10_positive_from_score} or more counts as positive"
+    )
+
+
+def latest_results(patient: Patient, *, policy: EligibilityPolicy) -> list[QuestionnaireFact]:
+    """What the latest submitted screener of each kind says, in the facts' terms, under ``policy``
+    (whose DAST-10 cut-off decides that screen)."""
     found: list[QuestionnaireFact] = []
     cssrs = _latest(patient, "cssrs_screen")
     if cssrs is not None and cssrs.severity in _RISK_ORDER:
@@ -98,8 +103,11 @@ def latest_results(patient: Patient) -> list[QuestionnaireFact]:
             if response is None:
                 continue
             if instrument == "dast10":
-                positive = response.total is not None and response.total >= DAST_POSITIVE_FROM
-                note = f"score {response.total}; {DAST_POLICY_NOTE}"
+                positive = (
+                    response.total is not None
+                    and response.total >= policy.dast10_positive_from_score
+                )
+                note = f"score {response.total}; {_dast_policy_note(policy)}"
             else:
                 positive = Flag.POSITIVE_SCREEN.value in (response.flags or [])
                 note = f"score {response.total}" if response.total is not None else ""

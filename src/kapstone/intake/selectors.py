@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from kapstone.clinical.eligibility import EligibilityPolicy
 from kapstone.clinical.modality_matching import PresentationProfile
 from kapstone.intake.document import profile_from_json
 from kapstone.intake.models import EligibilityReview, IntakeVersion
 from kapstone.intake.sections import SECTIONS, Section
 from kapstone.patients.models import Patient
+
+
+def current_policy() -> EligibilityPolicy:
+    """The eligibility policy in force. One version exists today; every review records the version
+    it was screened under."""
+    return EligibilityPolicy()
 
 
 def current_intake(patient: Patient) -> IntakeVersion | None:

@@ -19,7 +19,6 @@ from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
 from kapstone.clinical.eligibility import (
     Decision,
-    EligibilityPolicy,
     EligibilityPolicyError,
     IntakeFactsError,
     assess,
@@ -36,14 +35,8 @@ from kapstone.intake.models import (
 )
 from kapstone.intake.questionnaire_facts import latest_results, merge
 from kapstone.intake.sections import SECTIONS_BY_KEY
-from kapstone.intake.selectors import missing_sections
+from kapstone.intake.selectors import current_policy, missing_sections
 from kapstone.patients.models import Patient
-
-
-def current_policy() -> EligibilityPolicy:
-    """The eligibility policy in force. One version exists today; every review records the version
-    it was screened under."""
-    return EligibilityPolicy()
 
 
 def _refuse_unless(by: StaffUser, patient: Patient, permission: Permission, what: str) -> None:
@@ -149,7 +142,7 @@ def screen(*, by: StaffUser, patient: Patient, now: dt.datetime | None = None) -
             raise InputError.single("", "There is no intake to screen yet.")
         if not intake.complete:
             raise InputError.single("", incomplete_message(intake))
-        facts, sources = merge(intake.facts, latest_results(locked))
+        facts, sources = merge(intake.facts, latest_results(locked, policy=policy))
         try:
             decision = assess(document.screenable(facts), on=today, policy=policy)
         except IntakeFactsError as exc:

@@ -76,7 +76,9 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
                 for s in SECTIONS
             ],
             "missing": selectors.missing_sections(intake),
-            "questionnaires": questionnaire_view(latest_results(patient)),
+            "questionnaires": questionnaire_view(
+                latest_results(patient, policy=selectors.current_policy())
+            ),
             "review": review,
             "reviews": selectors.review_history(patient)[:20],
             "history": selectors.intake_history(patient)[:20],
@@ -124,7 +126,9 @@ def section(request: HttpRequest, patient_id: Patient, intake_section: str) -> H
             "section": found,
             "editor": editor,
             "intake": intake,
-            "questionnaires": questionnaire_view(latest_results(patient))
+            "questionnaires": questionnaire_view(
+                latest_results(patient, policy=selectors.current_policy())
+            )
             if found.key == "questionnaires"
             else None,
             "latest_measurement": patient.measurements.first() if found.key == "vitals" else None,

@@ -47,6 +47,8 @@ class EligibilityPolicy:
     count_partial_response_as_failure: bool = True
     recent_substance_use_days: int = 90
     obesity_bmi: float = 30.0
+    # DAST-10 total from which the screen counts as positive (§4.9 gives bands, no cut-off).
+    dast10_positive_from_score: int = 3
     # Relative rules the medical director treats as absolute (the reference leaves several
     # "SOFT/HARD per policy": breastfeeding, active substance use, unstable angina ...).
     escalated_rules: frozenset[str] = field(default_factory=frozenset)
@@ -75,6 +77,16 @@ def _problems(policy: EligibilityPolicy) -> tuple[PolicyProblem, ...]:
             problems.append(PolicyProblem(name, f"is {value!r}", "a positive number"))
     if problems:
         return tuple(problems)
+    if not isinstance(policy.dast10_positive_from_score, int) or not (
+        1 <= policy.dast10_positive_from_score <= 10
+    ):
+        problems.append(
+            PolicyProblem(
+                "dast10_positive_from_score",
+                f"is {policy.dast10_positive_from_score!r}",
+                "a whole DAST-10 score from 1 to 10",
+            )
+        )
     for kind in ("systolic", "diastolic"):
         hold = getattr(policy, f"bp_hold_{kind}_mmhg")
         for prefix in ("bp_precaution", "older_adult_bp_precaution"):
@@ -159,6 +171,12 @@ POLICY_SOURCES: MappingProxyType[str, Source] = MappingProxyType(
             "SPRAVATO-EU",
             Verification.UNVERIFIED,
             "label says 'sleep apnoea with overweight'; BMI cut-off is a clinic choice",
+        ),
+        "dast10_positive_from_score": _policy(
+            "§4.9",
+            Verification.UNVERIFIED,
+            "no positive-screen cut-off in the reference; 3, the start of the 'moderate' band, "
+            "is a clinic choice",
         ),
         "escalated_rules": _policy(
             "§1.6",
