@@ -58,7 +58,10 @@ def test_a_complete_madrs_is_stored_scored_and_closed(clinic):
     assert response.answers == MADRS_MILD
     questionnaire_set = response.questionnaire_set
     assert questionnaire_set.sent_by == rater and questionnaire_set.sent_at == interview
-    assert questionnaire_set.submitted_at is not None and not questionnaire_set.kiosk
+    # The interview is the one time the rating describes: outcomes, the schedule and FHIR read it
+    # from submitted_at, whenever the rating was entered.
+    assert response.submitted_at == questionnaire_set.submitted_at == interview
+    assert response.started_at == interview and not questionnaire_set.kiosk
     assert questionnaire_set.is_rating
     with pytest.raises(InputError, match=r"cannot be changed|cannot be opened"):
         submit(questionnaire_set=questionnaire_set, instrument="madrs")

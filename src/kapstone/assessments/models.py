@@ -75,6 +75,7 @@ class QuestionnaireResponse(models.Model):
     answers = models.JSONField(default=dict, blank=True, help_text="Item id -> answer as given")
     started_at = models.DateTimeField(null=True, blank=True)
     last_saved_at = models.DateTimeField(null=True, blank=True)
+    # The time the score describes: a clinician's rating is submitted at its interview time.
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The core's result, stored at submission.
     total = models.IntegerField(null=True, blank=True)

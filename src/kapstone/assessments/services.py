@@ -379,6 +379,8 @@ def rate_instrument(
     suicide-risk alert apply unchanged. All in one transaction: a refused rating writes nothing.
 
     ``rated_at`` is when the interview took place (now when not given); it may not be in the future.
+    It becomes the response's ``submitted_at``, which every reader takes as the time the score
+    describes, however long after the interview the rating was entered.
     """
     now = timezone.now()
     rated_at = rated_at or now

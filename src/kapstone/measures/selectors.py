@@ -96,16 +96,11 @@ def build_schedule(
 def _completed_rows(
     responses: QuerySet[QuestionnaireResponse],
 ) -> Iterable[tuple[int, str, dt.datetime]]:
-    """(patient id, instrument, when) of every submitted response. A clinician's rating counts from
-    the interview (its set's ``sent_at``), which may be earlier than when it was entered."""
-    rows = responses.filter(status=ResponseStatus.SUBMITTED).values_list(
-        "questionnaire_set__patient_id",
-        "instrument",
-        "submitted_at",
-        "questionnaire_set__sent_at",
+    """(patient id, instrument, when) of every submitted response. A clinician's rating is
+    submitted at its interview time, which may be earlier than when it was entered."""
+    return responses.filter(status=ResponseStatus.SUBMITTED).values_list(
+        "questionnaire_set__patient_id", "instrument", "submitted_at"
     )
-    for patient_id, instrument, submitted_at, sent_at in rows:
-        yield patient_id, instrument, sent_at if is_clinician_rated(instrument) else submitted_at
 
 
 def completed_measures(patient: Patient) -> list[CompletedMeasure]:

@@ -94,12 +94,12 @@ def fhir_bundle(response: QuestionnaireResponse) -> dict[str, Any]:
         if rating and questionnaire_set.sent_by_id is not None
         else None
     )
-    authored = questionnaire_set.sent_at if rating else response.submitted_at
     bundle = questionnaire_bundle(
         definition=definition,
         result=stored_result(response),
         patient_reference=reference,
-        authored=authored,
+        # A rating is submitted at its interview time: this is when the measure was taken.
+        authored=response.submitted_at,
         bundle_id=f"questionnaire-{response.pk}",
         response_id=f"qr-{response.pk}",
         observation_id=f"obs-{response.pk}",

@@ -172,21 +172,16 @@ def _hours(span: dt.timedelta) -> str:
     return _number(span.total_seconds() / 3600)
 
 
-def taken_at(response: QuestionnaireResponse) -> dt.datetime | None:
-    """The moment a score describes: a clinician's rating is dated by its interview (it may be
-    entered later), a patient's questionnaire by its submission."""
-    if response.questionnaire_set.is_rating:
-        return response.questionnaire_set.sent_at
-    return response.submitted_at
-
-
 def _submitted(patient: Patient, now: dt.datetime) -> list[QuestionnaireResponse]:
-    found = QuestionnaireResponse.objects.filter(
-        questionnaire_set__patient=patient,
-        status=ResponseStatus.SUBMITTED,
-        submitted_at__lte=now,
-    ).select_related("questionnaire_set")
-    return sorted(found, key=lambda r: (taken_at(r) or now, r.pk))
+    """Chronological. ``submitted_at`` is the moment a score describes: a clinician's rating is
+    submitted at its interview time (see :func:`kapstone.assessments.services.rate_instrument`)."""
+    return list(
+        QuestionnaireResponse.objects.filter(
+            questionnaire_set__patient=patient,
+            status=ResponseStatus.SUBMITTED,
+            submitted_at__lte=now,
+        ).order_by("submitted_at", "pk")
+    )
 
 
 def _remission(criterion: RemissionCriterion | None, name: str) -> Remission | None:
@@ -255,9 +250,8 @@ def _card(
     # One score per instant (the core refuses two): a later row at the same moment wins.
     by_moment: dict[dt.datetime, tuple[int, QuestionnaireResponse]] = {}
     for r in responses:
-        at = taken_at(r)
-        if r.total is not None and at is not None:
-            by_moment[at] = (r.total, r)
+        if r.total is not None and r.submitted_at is not None:
+            by_moment[r.submitted_at] = (r.total, r)
     moments = sorted(by_moment)
     points = tuple(ScorePoint(at, by_moment[at][0]) for at in moments)
     chosen = [by_moment[at][1] for at in moments]
