@@ -192,6 +192,35 @@ def _audit(
     )
 
 
+def _append_to_stock(
+    *,
+    kind: EntryKind,
+    by: StaffUser,
+    location: StorageLocation,
+    lot: Lot,
+    quantity: int,
+    now: dt.datetime,
+    receipt: ReceiptDetail | None = None,
+    **fields: object,
+) -> LedgerEntry:
+    """One entry on a location's lot, checked by the core against that account as it stands
+    (locked until the transaction ends)."""
+    appender = Appender()
+    appender.load(stocks=[(location, lot)])
+    return appender.append(
+        LedgerEntry(
+            kind=kind,
+            at=now,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            actor=by,
+            **fields,
+        ),
+        receipt,
+    )
+
+
 # -- receipts -----------------------------------------------------------------------------------
 
 
@@ -235,23 +264,19 @@ def receive_stock(
         ]
     _raise(errors)
     with transaction.atomic():
-        appender = Appender()
         lot, _ = Lot.objects.get_or_create(
             lot_number=lot_number, defaults={"product": product, "expires_on": expires_on}
         )
-        appender.load(stocks=[(location, lot)])
-        row = appender.append(
-            LedgerEntry(
-                kind=EntryKind.RECEIPT,
-                at=now,
-                location=location,
-                lot=lot,
-                quantity=quantity,
-                actor=by,
-                witness=witness,
-                patient=patient,
-            ),
-            ReceiptDetail(supplier=supplier.strip(), reference=reference.strip()),
+        row = _append_to_stock(
+            kind=EntryKind.RECEIPT,
+            by=by,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            now=now,
+            receipt=ReceiptDetail(supplier=supplier.strip(), reference=reference.strip()),
+            witness=witness,
+            patient=patient,
         )
         _audit(
             by,
@@ -286,19 +311,15 @@ def draw_for_session(
         errors["location"] = [f"Draw from a safe at {session.site}, where the session is."]
     _raise(errors)
     with transaction.atomic():
-        appender = Appender()
-        appender.load(stocks=[(location, lot)])
-        row = appender.append(
-            LedgerEntry(
-                kind=EntryKind.DRAW,
-                at=now,
-                location=location,
-                lot=lot,
-                quantity=quantity,
-                actor=by,
-                patient=session.patient,
-                dosing_session=session,
-            )
+        row = _append_to_stock(
+            kind=EntryKind.DRAW,
+            by=by,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            now=now,
+            patient=session.patient,
+            dosing_session=session,
         )
         _audit(
             by,
@@ -465,19 +486,15 @@ def waste_from_stock(
         errors["reason"] = ["Say what happened, e.g. 'vial dropped and broke'."]
     _raise(errors)
     with transaction.atomic():
-        appender = Appender()
-        appender.load(stocks=[(location, lot)])
-        row = appender.append(
-            LedgerEntry(
-                kind=EntryKind.WASTE,
-                at=now,
-                location=location,
-                lot=lot,
-                quantity=quantity,
-                actor=by,
-                witness=witness,
-                reason=reason.strip()[:300],
-            )
+        row = _append_to_stock(
+            kind=EntryKind.WASTE,
+            by=by,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            now=now,
+            witness=witness,
+            reason=reason.strip()[:300],
         )
         _audit(
             by,
@@ -508,20 +525,16 @@ def destroy_stock(
         errors["note"] = ["Say why, when the reason is 'other'."]
     _raise(errors)
     with transaction.atomic():
-        appender = Appender()
-        appender.load(stocks=[(location, lot)])
-        row = appender.append(
-            LedgerEntry(
-                kind=EntryKind.DESTRUCTION,
-                at=now,
-                location=location,
-                lot=lot,
-                quantity=quantity,
-                actor=by,
-                witness=witness,
-                destruction_reason=str(reason),
-                reason=(note or "").strip()[:300],
-            )
+        row = _append_to_stock(
+            kind=EntryKind.DESTRUCTION,
+            by=by,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            now=now,
+            witness=witness,
+            destruction_reason=str(reason),
+            reason=(note or "").strip()[:300],
         )
         _audit(
             by,
@@ -550,18 +563,14 @@ def transfer_stock(
         errors["to_location"] = [f"{to_location} is no longer in use."]
     _raise(errors)
     with transaction.atomic():
-        appender = Appender()
-        appender.load(stocks=[(location, lot)])
-        row = appender.append(
-            LedgerEntry(
-                kind=EntryKind.TRANSFER_OUT,
-                at=now,
-                location=location,
-                lot=lot,
-                quantity=quantity,
-                actor=by,
-                to_location=to_location,
-            )
+        row = _append_to_stock(
+            kind=EntryKind.TRANSFER_OUT,
+            by=by,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            now=now,
+            to_location=to_location,
         )
         _audit(
             by,
