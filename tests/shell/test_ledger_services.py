@@ -231,6 +231,14 @@ def test_sealed_devices_return_to_stock_and_esketamine_deadlines_show(clinic, nu
         lot=receipt.lot,
         quantity=3,
     )
+    before = LedgerEntry.objects.count()
+    with pytest.raises(InputError) as refused:  # a return's witness is optional, but a real one
+        services.record_dose(
+            by=nurse, draw=drawn, given=2, returned=1, witness=clinic.staff["administrator"]
+        )
+    assert list(refused.value.errors) == ["witness"]
+    assert "a clinical role is needed" in refused.value.errors["witness"][0]
+    nothing_written(before)
     services.record_dose(by=nurse, draw=drawn, given=2, returned=1)
     assert DrawAccount.objects.get(draw=drawn).closed
     assert StockBalance.objects.get(lot=receipt.lot).balance == 1

@@ -331,38 +331,6 @@ def draw_for_session(
     return row
 
 
-def _on_draw(
-    appender: Appender,
-    *,
-    kind: EntryKind,
-    by: StaffUser,
-    draw: LedgerEntry,
-    quantity: int,
-    now: dt.datetime,
-    witness: StaffUser | None = None,
-) -> LedgerEntry:
-    return appender.append(
-        LedgerEntry(
-            kind=kind,
-            at=now,
-            location=draw.location,
-            lot=draw.lot,
-            quantity=quantity,
-            actor=by,
-            witness=witness,
-            patient=draw.patient,
-            dosing_session=draw.dosing_session,
-            draw=draw,
-        )
-    )
-
-
-def _draw_checks(draw: LedgerEntry) -> dict[str, list[str]]:
-    if draw.kind != EntryKind.DRAW:
-        return {"": [f"Ledger entry #{draw.seq} is not a draw."]}
-    return {}
-
-
 def record_dose(
     *,
     by: StaffUser,
@@ -377,7 +345,9 @@ def record_dose(
     unused to the safe (sealed devices or lozenges). Written together or not at all."""
     now = now or timezone.now()
     amounts = {"given": given, "wasted": wasted, "returned": returned}
-    errors = _draw_checks(draw)
+    errors: dict[str, list[str]] = {}
+    if draw.kind != EntryKind.DRAW:
+        errors[""] = [f"Ledger entry #{draw.seq} is not a draw."]
     for field, amount in amounts.items():
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             errors[field] = ["Give an amount of 0 or more."]
@@ -386,84 +356,50 @@ def record_dose(
     if returned and draw.lot.product.unit == StockUnit.MICROGRAM:
         # Solution drawn into a syringe never goes back into a vial: what is not given is wasted.
         errors["returned"] = ["Drawn solution cannot go back to the safe; record it as wasted."]
-    if isinstance(wasted, int) and wasted > 0:
+    if (isinstance(wasted, int) and wasted > 0) or witness is not None:
+        # Waste needs a witness; a witness to a return is optional but must be a valid one.
         errors |= _witness_problems(by, witness)
-    elif witness is not None and witness.pk == by.pk:
-        errors["witness"] = ["The witness must be a second staff member, not you."]
     _raise(errors)
     rows: list[LedgerEntry] = []
     product = draw.lot.product
     with transaction.atomic():
         appender = Appender()
         appender.load(entries=[draw])
-        for kind, amount, field, who in (
-            (EntryKind.ADMINISTERED, given, "given", None),
-            (EntryKind.WASTE, wasted, "wasted", witness),
-            (EntryKind.RETURN_TO_STOCK, returned, "returned", witness),
+        for kind, amount, field, words, who in (
+            (EntryKind.ADMINISTERED, given, "given", "given", None),
+            (EntryKind.WASTE, wasted, "wasted", "wasted", witness),
+            (EntryKind.RETURN_TO_STOCK, returned, "returned", "returned to stock", witness),
         ):
             if amount <= 0:
                 continue
             try:
-                rows.append(
-                    _on_draw(
-                        appender,
+                row = appender.append(
+                    LedgerEntry(
                         kind=kind,
-                        by=by,
-                        draw=draw,
+                        at=now,
+                        location=draw.location,
+                        lot=draw.lot,
                         quantity=amount,
-                        now=now,
+                        actor=by,
                         witness=who,
+                        patient=draw.patient,
+                        dosing_session=draw.dosing_session,
+                        draw=draw,
                     )
                 )
             except InputError as exc:
                 raise InputError(
                     {(field if k == "quantity" else k): v for k, v in exc.errors.items()}
                 ) from None
-        for row in rows:
-            words = {
-                EntryKind.ADMINISTERED: "given",
-                EntryKind.WASTE: "wasted",
-                EntryKind.RETURN_TO_STOCK: "returned to stock",
-            }[EntryKind(row.kind)]
-            witnessed = f", witnessed by {witness.get_username()}" if row.witness_id else ""
+            witnessed = f", witnessed by {who.get_username()}" if who is not None else ""
             _audit(
                 by,
                 row,
-                f"{show(row.quantity, product)} of draw #{draw.seq} {words}{witnessed}",
+                f"{show(amount, product)} of draw #{draw.seq} {words}{witnessed}",
                 draw=draw.seq,
             )
+            rows.append(row)
     return rows
-
-
-def record_administered(
-    *, by: StaffUser, draw: LedgerEntry, quantity: int, now: dt.datetime | None = None
-) -> LedgerEntry:
-    """Part or all of a draw given to the patient."""
-    return record_dose(by=by, draw=draw, given=quantity, now=now)[0]
-
-
-def record_waste(
-    *,
-    by: StaffUser,
-    witness: StaffUser,
-    draw: LedgerEntry,
-    quantity: int,
-    now: dt.datetime | None = None,
-) -> LedgerEntry:
-    """Drawn but not given, wasted in front of a witness."""
-    return record_dose(by=by, draw=draw, wasted=quantity, witness=witness, now=now)[0]
-
-
-def record_return(
-    *,
-    by: StaffUser,
-    draw: LedgerEntry,
-    quantity: int,
-    witness: StaffUser | None = None,
-    now: dt.datetime | None = None,
-) -> LedgerEntry:
-    """Drawn but unused and still sealed (a device, a lozenge): back into the safe."""
-    return record_dose(by=by, draw=draw, returned=quantity, witness=witness, now=now)[0]
 
 
 # -- stock movements that are not doses ---------------------------------------------------------
