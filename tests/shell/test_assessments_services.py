@@ -286,3 +286,17 @@ def test_an_instrument_outside_the_set_is_refused(sent):
     with pytest.raises(InputError) as caught:
         save_answers(questionnaire_set=questionnaire_set, instrument="pcl5", answers={"1": 1})
     assert "not part of these questionnaires" in caught.value.errors["instrument"][0]
+
+
+@pytest.mark.parametrize(
+    ("instrument", "shown"),
+    [
+        ("phq9", "PHQ-9"),
+        ("cssrs_screen", "C-SSRS screener"),
+        ("madrs", "MADRS"),  # "(MADRS), clinician-rated": the abbreviation, not the trailing note
+        ("cadss6", "CADSS-6 short form"),  # its parenthesis lists items, it is no abbreviation
+        ("retired", "retired"),  # no longer in the library: shown as stored
+    ],
+)
+def test_staff_see_each_instrument_by_its_short_name(instrument, shown):
+    assert flow.short_name(instrument) == shown

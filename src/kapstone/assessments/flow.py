@@ -8,6 +8,7 @@ required when it has no rule or its rule applies. Nothing here scores: that is t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 from kapstone.clinical.instruments import (
@@ -26,6 +27,16 @@ SELF_REPORT = tuple(name for name in INSTRUMENTS if name not in CLINICIAN_RATED)
 
 def definition(name: str) -> InstrumentDefinition:
     return INSTRUMENTS[name]
+
+
+def short_name(name: str) -> str:
+    """'Patient Health Questionnaire-9 (PHQ-9)' -> 'PHQ-9': the abbreviation staff use (the library
+    keeps one title only). A name not in the library is shown as stored."""
+    found = INSTRUMENTS.get(name)
+    if found is None:
+        return name
+    abbreviation = re.search(r"\(([^(),]*)\)", found.title)
+    return abbreviation.group(1) if abbreviation else found.title.split(" (")[0]
 
 
 def is_required(item: Item, answers: Mapping[str, Answer]) -> bool:

@@ -3,11 +3,10 @@ instrument library: each instrument's recall period and a short name to show sta
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from kapstone.assessments.flow import CLINICIAN_RATED
+from kapstone.assessments.flow import CLINICIAN_RATED, short_name
 from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.clinical.measurement_schedule import (
     DEFAULT_SCHEDULE_POLICY,
@@ -35,17 +34,6 @@ def current_policy() -> SchedulePolicy:
     """The schedule policy in force. One version exists today; each care plan row records the
     version it started under, so a later policy shows up as a difference on the chart."""
     return DEFAULT_SCHEDULE_POLICY
-
-
-def short_name(instrument: str) -> str:
-    """'Patient Health Questionnaire-9 (PHQ-9)' -> 'PHQ-9': the abbreviation staff use."""
-    definition = INSTRUMENTS.get(instrument)
-    if definition is None:
-        return instrument
-    found = re.search(r"\(([^()]*)\)", definition.title)
-    if found and "," not in found.group(1):
-        return found.group(1)
-    return definition.title.split(" (")[0]
 
 
 def is_clinician_rated(instrument: str) -> bool:

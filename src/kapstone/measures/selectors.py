@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
+from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.clinical.measurement_schedule import (
     Anchor,
@@ -38,7 +39,6 @@ from kapstone.measures.plans import (
     is_clinician_rated,
     plan_order,
     recalls_for,
-    short_name,
 )
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import patients_visible_to

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
+from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireSet
 from kapstone.assessments.services import LONGEST_VALIDITY, send_questionnaires
 from kapstone.audit.trail import record, snapshot
@@ -28,7 +29,7 @@ from kapstone.dosing.selectors import dosing_times
 from kapstone.errors import InputError
 from kapstone.measures import selectors
 from kapstone.measures.models import MeasurementCarePlan, MeasureReminder
-from kapstone.measures.plans import PLAN_CHOICES, PLANS, current_policy, plan_label, short_name
+from kapstone.measures.plans import PLAN_CHOICES, PLANS, current_policy, plan_label
 from kapstone.patients.models import Patient
 
 logger = logging.getLogger(__name__)

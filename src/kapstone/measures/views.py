@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kapstone.assessments.flow import short_name
 from kapstone.clinical.access import SEES_EVERY_CHART, Permission, may
 from kapstone.errors import InputError
 from kapstone.measures import selectors, services
 from kapstone.measures.forms import CarePlanForm
-from kapstone.measures.plans import short_name
 from kapstone.measures.selectors import EXPIRED_LISTED_FOR
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires

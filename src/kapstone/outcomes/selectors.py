@@ -9,13 +9,13 @@ and counting it would move the baseline.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
+from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.charts import (
     ChartInputError,
@@ -55,12 +55,6 @@ _BASELINE_RULES = {
     BaselineRule.FIRST_SCORE_NO_DOSING: "the first score (no dosing session yet)",
     BaselineRule.FIRST_SCORE_AFTER_DOSING_STARTED: "the first score, taken after dosing started",
 }
-
-
-def short_name(definition: InstrumentDefinition) -> str:
-    """ "Patient Health Questionnaire-9 (PHQ-9)" -> "PHQ-9": the library keeps one title only."""
-    found = re.findall(r"\(([^()]+)\)", definition.title)
-    return found[-1] if found else definition.name
 
 
 def _number(value: float) -> str:
@@ -256,7 +250,7 @@ def _card(
     points = tuple(ScorePoint(at, by_moment[at][0]) for at in moments)
     chosen = [by_moment[at][1] for at in moments]
     outcome = instrument_outcome(definition.name, points, sessions, policy=policy)
-    name = short_name(definition)
+    name = short_name(definition.name)
     reduction = policy.response_min_reduction
     threshold = (
         float(outcome.baseline.total * (1 - reduction))
@@ -310,7 +304,7 @@ def _gather(patient: Patient, now: dt.datetime, *, draw: bool) -> PatientOutcome
             continue
         if definition.scoring.total_range is None:
             screens.append(
-                RiskScreen(definition, short_name(definition), responses[-1], len(responses))
+                RiskScreen(definition, short_name(definition.name), responses[-1], len(responses))
             )
         elif any(r.total is not None for r in responses):
             cards.append(_card(definition, responses, sessions, policy, draw=draw))
