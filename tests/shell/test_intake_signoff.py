@@ -112,6 +112,11 @@ def test_an_absolute_override_counts_only_with_the_directors_cosignature(clinic)
     assert (
         selectors.signed_eligibility(clinic.on_team) is None
     )  # the prescriber alone is not enough
+    signed_entry = AuditEntry.objects.get(action="eligibility.signed")
+    assert signed_entry.object_id == str(signature.pk) and signed_entry.after["needs_cosign"]
+    assert signed_entry.after["overrides"] == {
+        "C1": "Small, stable, surveilled by vascular surgery; BP tightly controlled"
+    }
 
     with pytest.raises(InputError, match="cannot co-sign"):
         cosign(by=prescriber, patient=clinic.on_team, review=review, approve=True, reason="Yes")
@@ -131,7 +136,10 @@ def test_an_absolute_override_counts_only_with_the_directors_cosignature(clinic)
     assert signed.pk == review.pk
     assert signed.decision == "eligible_with_precautions"
     assert signed.signed_at == cosignature.cosigned_at
-    assert AuditEntry.objects.filter(action="eligibility.cosigned").exists()
+    entry = AuditEntry.objects.get(action="eligibility.cosigned")
+    assert (entry.actor, entry.object_id) == (director, str(cosignature.pk))
+    assert entry.after["reason"] == "Reviewed the imaging report with vascular surgery"
+    assert "overriding C1" in entry.summary
 
 
 def test_a_refused_cosignature_leaves_the_decision_unsigned_until_screened_again(clinic):
@@ -152,6 +160,12 @@ def test_a_refused_cosignature_leaves_the_decision_unsigned_until_screened_again
         reason="Needs vascular surgery's opinion first",
     )
     assert selectors.signed_eligibility(clinic.on_team) is None
+    refused = AuditEntry.objects.get(action="eligibility.cosign_refused")
+    assert refused.after == {
+        "review": review.pk,
+        "approved": False,
+        "reason": "Needs vascular surgery's opinion first",
+    }
     with pytest.raises(InputError, match="already signed"):
         sign(
             by=clinic.staff["prescriber"],

@@ -210,6 +210,11 @@ def test_a_dose_other_than_the_program_standard_needs_a_reason(clinic):
         dose_change_reason="Partial response to 0.5 mg/kg in a previous course",
     )
     assert plan.dose_schedule[0]["dose_mg"] == 52.5
+    entry = AuditEntry.objects.get(action="treatment_plan.drafted")
+    assert entry.object_id == str(plan.pk)
+    assert entry.after["dose_change_reason"] == (
+        "Partial response to 0.5 mg/kg in a previous course"
+    )
 
 
 def test_changing_the_dose_of_a_plan_needs_a_reason(clinic):

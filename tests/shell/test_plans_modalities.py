@@ -74,6 +74,10 @@ def test_the_therapist_changes_the_proposal_only_with_a_reason(profiled):
     entry = AuditEntry.objects.get(action="treatment_plan.modalities_changed")
     assert entry.before["modalities"] == ["ifs", "cbt", "behavioural_activation"]
     assert entry.after["modalities"] == ["ifs", "cbt"]
+    assert entry.after["modalities_reason"] == (
+        "No behavioural activation here; CBT covers withdrawal with activity scheduling"
+    )
+    assert entry.object_id == str(changed.pk)
     # The old draft cannot be changed any more.
     with pytest.raises(InputError, match="was replaced by version"):
         services.confirm_modalities(by=therapist, plan=plan, modalities=[Modality.IFS], reason="x")
