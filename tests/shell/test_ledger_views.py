@@ -142,6 +142,40 @@ def test_a_dose_is_drawn_then_given_and_wasted_with_a_witness(clinic, stocked, a
     assert "Closed: every amount accounted for" in client.get(url).content.decode()
 
 
+def test_waste_from_stock_and_destruction_are_witnessed_on_the_form(clinic, stocked, as_role):
+    client = as_role("nurse")
+    balance = StockBalance.objects.get()
+    waste = {"stock": balance.pk, "amount": "500", "reason": "vial dropped and broke"}
+    response = client.post(reverse("ledger:stock_waste"), waste | WITNESS | {"witness": "nurse"})
+    assert "The witness must be a second staff member, not you." in response.content.decode()
+    response = client.post(
+        reverse("ledger:stock_waste"), waste | WITNESS | {"witness_secret": "nope"}
+    )
+    assert "not Prescriber Tester&#x27;s password" in response.content.decode()
+    assert LedgerEntry.objects.count() == 1
+    response = client.post(reverse("ledger:stock_waste"), waste | WITNESS)
+    assert response["Location"] == reverse("ledger:dashboard")
+    wasted = LedgerEntry.objects.get(kind="waste")
+    assert (wasted.quantity, wasted.witness, wasted.reason) == (
+        micrograms(500),
+        clinic.staff["prescriber"],
+        "vial dropped and broke",
+    )
+    destroy = {"stock": balance.pk, "amount": "500", "reason": "other", "note": ""}
+    response = client.post(reverse("ledger:destroy"), destroy | WITNESS)
+    assert "Say why, when the reason is &#x27;other&#x27;." in response.content.decode()
+    assert LedgerEntry.objects.count() == 2
+    response = client.post(reverse("ledger:destroy"), destroy | {"note": "recalled"} | WITNESS)
+    assert response["Location"] == reverse("ledger:dashboard")
+    gone = LedgerEntry.objects.get(kind="destruction")
+    assert (gone.destruction_reason, gone.reason, gone.witness) == (
+        "other",
+        "recalled",
+        clinic.staff["prescriber"],
+    )
+    assert StockBalance.objects.get().balance == 0
+
+
 def test_a_count_with_a_discrepancy_is_resolved_by_the_medical_director(clinic, stocked, as_role):
     client = as_role("nurse")
     url = reverse("ledger:count")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -246,10 +247,17 @@ def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
     )
 
 
-@requires(Permission.RECORD_DOSE_STOCK)
-@require_http_methods(["GET", "POST"])
-def stock_waste(request: HttpRequest) -> HttpResponse:
-    form = StockWasteForm(request.POST or None, stock=selectors.usable_stock())
+def _witnessed_from_stock(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    form,
+    *,
+    what: str,
+    act: Callable[..., LedgerEntry],
+    extra: tuple[str, ...],
+    done: str,
+    template: str,
+) -> HttpResponse:
+    """Stock leaving the safe other than for a dose (waste, destruction), witnessed on the form."""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         balance = data["stock"]
@@ -257,54 +265,51 @@ def stock_waste(request: HttpRequest) -> HttpResponse:
             witness = _witness(
                 request,
                 form,
-                f"waste from stock of {show(data['quantity'], balance.lot.product)} of lot "
+                f"{what} of {show(data['quantity'], balance.lot.product)} of lot "
                 f"{balance.lot.lot_number}",
             )
-            services.waste_from_stock(
-                by=request.user,  # type: ignore[arg-type]
+            act(
+                by=request.user,
                 witness=witness,
                 location=balance.location,
                 lot=balance.lot,
                 quantity=data["quantity"],
-                reason=data["reason"],
+                **{name: data[name] for name in extra},
             )
         except InputError as exc:
             _put_errors(form, exc)
         else:
-            messages.success(request, "Waste from stock recorded.")
+            messages.success(request, done)
             return redirect("ledger:dashboard")
-    return render(request, "ledger/stock_waste.html", {"form": form})
+    return render(request, template, {"form": form})
+
+
+@requires(Permission.RECORD_DOSE_STOCK)
+@require_http_methods(["GET", "POST"])
+def stock_waste(request: HttpRequest) -> HttpResponse:
+    return _witnessed_from_stock(
+        request,
+        StockWasteForm(request.POST or None, stock=selectors.usable_stock()),
+        what="waste from stock",
+        act=services.waste_from_stock,
+        extra=("reason",),
+        done="Waste from stock recorded.",
+        template="ledger/stock_waste.html",
+    )
 
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def destroy(request: HttpRequest) -> HttpResponse:
-    form = DestroyForm(request.POST or None, stock=selectors.usable_stock())
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        balance = data["stock"]
-        try:
-            witness = _witness(
-                request,
-                form,
-                f"destruction of {show(data['quantity'], balance.lot.product)} of lot "
-                f"{balance.lot.lot_number}",
-            )
-            services.destroy_stock(
-                by=request.user,  # type: ignore[arg-type]
-                witness=witness,
-                location=balance.location,
-                lot=balance.lot,
-                quantity=data["quantity"],
-                reason=data["reason"],
-                note=data["note"],
-            )
-        except InputError as exc:
-            _put_errors(form, exc)
-        else:
-            messages.success(request, "Destruction recorded.")
-            return redirect("ledger:dashboard")
-    return render(request, "ledger/destroy.html", {"form": form})
+    return _witnessed_from_stock(
+        request,
+        DestroyForm(request.POST or None, stock=selectors.usable_stock()),
+        what="destruction",
+        act=services.destroy_stock,
+        extra=("reason", "note"),
+        done="Destruction recorded.",
+        template="ledger/destroy.html",
+    )
 
 
 @requires(Permission.MANAGE_STOCK)
