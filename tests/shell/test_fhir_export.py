@@ -106,7 +106,7 @@ def test_an_in_progress_questionnaire_is_not_found_and_says_why(clinic, as_role)
     response = QuestionnaireResponse.objects.get(questionnaire_set=questionnaire_set)
     got = as_role("prescriber").get(export_url(clinic.on_team, response))
     assert got.status_code == 404
-    assert "has not been submitted yet: only a completed questionnaire can be exported" in (
+    assert "PHQ-9 has not been submitted yet: only a completed questionnaire can be exported" in (
         got.content.decode()
     )
     assert not AuditEntry.objects.filter(action="fhir.exported").exists()

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse
 from kapstone.clinical.access import Permission
 from kapstone.interop import FhirExportErrors
@@ -45,7 +46,7 @@ def fhir_export(request: HttpRequest, patient_id: Patient, response_id: int) -> 
             {
                 "patient": patient,
                 "response": response,
-                "message": f"{response.instrument} has not been submitted yet: only a completed "
+                "message": f"{short_name(response.instrument)} has not been submitted yet: only a completed "
                 "questionnaire can be exported as FHIR. Export it once the patient has "
                 "submitted it.",
                 "tab": "questionnaires",
