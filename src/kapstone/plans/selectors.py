@@ -22,13 +22,13 @@ from kapstone.clinical.modality_matching import (
 )
 from kapstone.clinical.programs import ProgramTemplate, SessionLength
 from kapstone.clinical.routes import Route
+from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import presentation_profile, signed_eligibility
 from kapstone.measures.plans import plan_label
 from kapstone.patients.models import Patient
 from kapstone.plans.doses import describe
 from kapstone.plans.models import PlanSignature, ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.sections import CONSENT_TOPIC_TEXT, consent_topics_for, room_light_label
-from kapstone.plans.signing import decision_label
 
 # --- program templates ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from kapstone.clinical.dosing import DEFAULT_DOSING_POLICY, DoseRefused
 from kapstone.clinical.programs import ProgramTemplate, validate_template
 from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
+from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.measures.models import MeasurementCarePlan
 from kapstone.measures.plans import PLANS
@@ -32,7 +33,7 @@ from kapstone.patients.selectors import current_weight
 from kapstone.plans import doses, programs, selectors
 from kapstone.plans.models import PlanSignature, ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.sections import Consent, Preparation, RelapsePrevention
-from kapstone.plans.signing import decision_label, signing_refusal
+from kapstone.plans.signing import signing_refusal
 
 # --- program templates ------------------------------------------------------------------------
 

@@ -19,10 +19,6 @@ SIGNERS: dict[Decision, frozenset[Role]] = {
 }
 
 
-def decision_label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
-
-
 def signing_refusal(decision: str | None, role: Role) -> str | None:
     """Why ``role`` may not sign a plan resting on ``decision`` (None: it may)."""
     if role not in (Role.PRESCRIBER, Role.MEDICAL_DIRECTOR):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from kapstone.clinical.access import Modality, Permission, may
 from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
+from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.patients.models import Patient
 from kapstone.plans import selectors, services
@@ -27,7 +28,7 @@ from kapstone.plans.forms import (
     initial_from_plan,
 )
 from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
-from kapstone.plans.signing import decision_label, signing_refusal
+from kapstone.plans.signing import signing_refusal
 from kapstone.web.authz import requires
 
 
