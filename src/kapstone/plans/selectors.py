@@ -91,6 +91,17 @@ def get_plan(patient: Patient, plan_id: int) -> TreatmentPlan | None:
     return _plans(patient).filter(pk=plan_id).first()
 
 
+def programs_offered(latest: TreatmentPlan | None) -> QuerySet[ProgramTemplateVersion]:
+    """The programs a new draft may use: each version in force, and the version the patient's
+    latest plan was made from (a plan keeps it, even after the program is edited)."""
+    offered = current_templates()
+    if latest is None:
+        return offered
+    return ProgramTemplateVersion.objects.filter(
+        pk__in=[*offered.values_list("pk", flat=True), latest.program_id]
+    ).order_by("name", "-pk")
+
+
 # --- modality matching ------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record
+from kapstone.audit.trail import record, snapshot
 from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.dosing import DEFAULT_DOSING_POLICY, DoseRefused
 from kapstone.clinical.programs import ProgramTemplate, validate_template
@@ -289,8 +289,6 @@ _PLAN_AUDIT = (
 
 
 def _plan_audit(plan: TreatmentPlan) -> dict[str, Any]:
-    from kapstone.audit.trail import snapshot
-
     return snapshot(plan, _PLAN_AUDIT) | {"program_ref": plan.program.ref}
 
 

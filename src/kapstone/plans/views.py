@@ -19,6 +19,7 @@ from kapstone.errors import InputError
 from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.patients.models import Patient
+from kapstone.patients.selectors import current_weight
 from kapstone.plans import selectors, services
 from kapstone.plans.forms import (
     ModalitiesForm,
@@ -192,12 +193,7 @@ def detail(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpRespo
 def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     patient = patient_id
     latest = selectors.latest_plan(patient)
-    offered = selectors.current_templates()
-    if latest is not None:
-        # A plan keeps the program version it was made from, even after the program is edited.
-        offered = ProgramTemplateVersion.objects.filter(
-            pk__in=[*offered.values_list("pk", flat=True), latest.program_id]
-        ).order_by("name", "-pk")
+    offered = selectors.programs_offered(latest)
     form = PlanDraftForm(
         _posted(request),
         patient=patient,
@@ -228,8 +224,6 @@ def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
         else:
             messages.success(request, f"Plan version {plan.revision} saved as a draft.")
             return redirect("plans:chart_tab", patient_id=patient.pk)
-    from kapstone.patients.selectors import current_weight
-
     return render(
         request,
         "plans/draft.html",
