@@ -50,6 +50,18 @@ def unexpired_stock(now: dt.datetime) -> QuerySet[StockBalance]:
     return usable_stock().filter(lot__expires_on__gte=timezone.localdate(now))
 
 
+def countable_lots(location: StorageLocation, today: dt.date) -> list[Lot]:
+    """The lots a count of ``location`` asks for: those with stock on the book, and unexpired ones
+    the book has at zero (a count may find what the book says is gone)."""
+    rows = (
+        StockBalance.objects.filter(location=location)
+        .filter(Q(balance__gt=0) | Q(lot__expires_on__gte=today))
+        .select_related("lot__product")
+        .order_by("lot__product__name", "lot__expires_on", "lot__pk")
+    )
+    return [row.lot for row in rows]
+
+
 def sessions_to_draw_for(now: dt.datetime) -> QuerySet[DosingSession]:
     return (
         DosingSession.objects.filter(

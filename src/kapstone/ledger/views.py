@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -38,7 +37,6 @@ from kapstone.ledger.models import (
     LedgerEntry,
     Lot,
     Product,
-    StockBalance,
     StockCount,
     StorageLocation,
 )
@@ -356,17 +354,6 @@ def transfer(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _countable(location: StorageLocation) -> list[Lot]:
-    today = timezone.localdate()
-    rows = (
-        StockBalance.objects.filter(location=location)
-        .filter(Q(balance__gt=0) | Q(lot__expires_on__gte=today))
-        .select_related("lot__product")
-        .order_by("lot__product__name", "lot__expires_on", "lot__pk")
-    )
-    return [row.lot for row in rows]
-
-
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def count(request: HttpRequest) -> HttpResponse:
@@ -375,7 +362,9 @@ def count(request: HttpRequest) -> HttpResponse:
     location = places.filter(pk=_pk(chosen)).first()
     if location is None:
         return render(request, "ledger/count_pick.html", {"locations": places})
-    form = CountForm(request.POST or None, lots=_countable(location))
+    form = CountForm(
+        request.POST or None, lots=selectors.countable_lots(location, timezone.localdate())
+    )
     if request.method == "POST" and form.is_valid():
         try:
             done = services.count_stock(
