@@ -199,7 +199,10 @@ def test_a_count_with_a_discrepancy_is_resolved_by_the_medical_director(clinic, 
     )
     assert response.status_code == 302
     assert StockBalance.objects.get().balance == micrograms(995)
-    assert "None: every count matches" in director.get(reverse("ledger:dashboard")).content.decode()
+    dashboard = director.get(reverse("ledger:dashboard")).content.decode()
+    assert "None: every count matches" in dashboard
+    # The warning window is the core's policy, shown rather than restated.
+    assert "no lot on hand expires within 30 days." in dashboard
 
 
 def test_the_dispensing_log_filters_by_patient_and_downloads_as_csv_and_pdf(clinic, dosed, as_role):

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from kapstone.accounts.models import Site
+from kapstone.clinical.ledger import LedgerPolicy
 from kapstone.clinical.ledger_entries import DestructionReason, StockUnit, Substance
 from kapstone.dosing.models import DosingSession
 from kapstone.ledger.models import (
@@ -102,7 +103,8 @@ class ReceiveForm(WitnessFields):
         label="Dispensed for patient (MRN)",
         max_length=20,
         required=False,
-        help_text="Esketamine dispensed for one patient: it must be given within 14 days.",
+        help_text="Esketamine dispensed for one patient: it must be given within "
+        f"{LedgerPolicy().esketamine_administration_days} days.",
     )
 
     def clean_patient_mrn(self) -> Patient | None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapstone.clinical.ledger import (
     AlertKind,
     LedgerBook,
+    LedgerPolicy,
     StockAccount,
     StockAlert,
     stock_alerts,
@@ -27,6 +28,10 @@ from kapstone.ledger.models import (
     StorageLocation,
 )
 from kapstone.patients.models import Patient
+
+# The core's alert settings (its 14-day esketamine window carries its Source); pages show these
+# numbers rather than repeat them.
+POLICY = LedgerPolicy()
 
 # Sessions a nurse may be drawing for: those starting within this window of now.
 DRAW_WINDOW = dt.timedelta(hours=12)
@@ -193,9 +198,12 @@ def alerts_book() -> LedgerBook:
 
 
 def alerts(now: dt.datetime) -> list[AlertRow]:
-    """Esketamine to give before its 14-day deadline, and lots expired or about to expire."""
+    """Esketamine to give before its deadline, and lots expired or about to expire."""
     found = stock_alerts(
-        alerts_book(), as_of=timezone.localdate(now), zone=timezone.get_current_timezone()
+        alerts_book(),
+        as_of=timezone.localdate(now),
+        zone=timezone.get_current_timezone(),
+        policy=POLICY,
     )
     if not found:
         return []

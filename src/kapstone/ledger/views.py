@@ -77,6 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "open_draws": selectors.open_draws(),
             "in_transit": selectors.in_transit(),
             "on_hand": selectors.on_hand(),
+            "policy": selectors.POLICY,
             "now": now,
         },
     )
