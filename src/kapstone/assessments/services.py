@@ -62,7 +62,7 @@ def _shown(value: object) -> str:
 
 def send_questionnaires(
     *,
-    by: StaffUser,
+    by: StaffUser | None,
     patient: Patient,
     instruments: Sequence[str],
     valid_for: dt.timedelta = dt.timedelta(days=7),
@@ -70,6 +70,7 @@ def send_questionnaires(
     now: dt.datetime | None = None,
 ) -> tuple[QuestionnaireSet, str]:
     """Creates the set and one response per instrument; returns the raw token, which is not kept.
+    ``by`` is None when the system sends it (a scheduled reminder).
 
     A kiosk set is answered on the clinic's tablet at the patient's home site: it is valid for
     :data:`KIOSK_VALIDITY` whatever ``valid_for`` says, and its token opens only kiosk pages.

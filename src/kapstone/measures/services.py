@@ -228,7 +228,7 @@ def _remind(care_plan: MeasurementCarePlan, due: list[MeasureOccurrence], now: d
             return 0
         instruments = selectors.instruments_in_plan_order(care_plan.plan, due)
         questionnaire_set, token = send_questionnaires(
-            by=None,  # type: ignore[arg-type]  # the system sends reminders, no staff member
+            by=None,  # the system sends reminders, no staff member
             patient=patient,
             instruments=instruments,
             valid_for=_valid_for(due, now),
