@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.preparation import FASTING
 from kapstone.clinical.routes import Route
 from kapstone.measures.plans import PLAN_CHOICES
 from kapstone.patients.models import Patient
@@ -251,7 +252,7 @@ def parse_doses(raw: str) -> tuple[Decimal, ...]:
     return tuple(values)
 
 
-DEFAULT_FASTING = "No food for 2 hours and no drinks for 30 minutes before each session."
+DEFAULT_FASTING = FASTING.text  # clinic-policy default, cited in kapstone.clinical.preparation
 
 
 class PlanDraftForm(forms.Form):
