@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kapstone.assessments.flow import short_name
 from kapstone.intake import labels
 from kapstone.intake.models import IntakeVersion
-from kapstone.intake.questionnaire_facts import INSTRUMENT_NAMES, QuestionnaireFact
+from kapstone.intake.questionnaire_facts import QuestionnaireFact
 
 
 def _num(value: object) -> str:
@@ -183,7 +184,7 @@ def questionnaire_view(
                 "fact": _FACT_NAMES.get(data.get("fact", ""), data.get("fact", "")),
                 "value": value,
                 "manual": bool(data.get("manual")),
-                "instrument": INSTRUMENT_NAMES.get(data.get("instrument", ""), ""),
+                "instrument": short_name(data.get("instrument", "")),
                 "submitted_at": dt.datetime.fromisoformat(data["submitted_at"])
                 if data.get("submitted_at")
                 else None,

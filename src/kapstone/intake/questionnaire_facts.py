@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.clinical.eligibility import EligibilityPolicy
 from kapstone.clinical.eligibility.facts import CssrsRisk, QuestionnaireFlag
@@ -24,14 +25,6 @@ _FLAG_SCREENS = {
     QuestionnaireFlag.MDQ_POSITIVE: ("mdq",),
     QuestionnaireFlag.AUDIT_POSITIVE: ("audit", "audit_c"),
     QuestionnaireFlag.DAST_POSITIVE: ("dast10",),
-}
-INSTRUMENT_NAMES = {
-    "cssrs_screen": "C-SSRS screener",
-    "mdq": "MDQ",
-    "audit": "AUDIT",
-    "audit_c": "AUDIT-C",
-    "dast10": "DAST-10",
-    "phq9": "PHQ-9",
 }
 
 
@@ -46,7 +39,7 @@ class QuestionnaireFact:
 
     @property
     def instrument_name(self) -> str:
-        return INSTRUMENT_NAMES.get(self.instrument, self.instrument)
+        return short_name(self.instrument)
 
     def as_json(self) -> dict[str, Any]:
         return {
