@@ -67,3 +67,26 @@ class ModalityCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.therapist} – {Modality(self.modality).label}"
+
+
+class Room(models.Model):
+    """A treatment room or chair at a site, with the routes it is equipped for.
+
+    IV infusions need a pump and monitoring; esketamine needs the REMS-certified observation area;
+    the scheduler books a dosing session only into a room whose routes include the plan's route.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=80)
+    routes = models.JSONField(default=list, help_text="Route values this room is equipped for")
+    turnover_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Cleaning and reset time between two patients"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["site__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="room_name_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.site})"

@@ -21,6 +21,24 @@ class DosingSession(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="dosing_sessions"
     )
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    # What the scheduler (or a coordinator) placed: all optional, so a quick booking stays quick.
+    plan = models.ForeignKey(
+        "plans.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dosing_sessions",
+    )
+    route = models.CharField(max_length=32, blank=True)
+    room = models.ForeignKey(
+        "accounts.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(

@@ -10,11 +10,13 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from kapstone.accounts.models import Site, StaffUser
+from kapstone.accounts.models import Room, Site, StaffUser
 from kapstone.audit.trail import record
+from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
+from kapstone.plans.models import TreatmentPlan
 from kapstone.safety.selectors import active_hold
 
 SHORTEST = dt.timedelta(minutes=30)
@@ -38,10 +40,22 @@ def book_dosing_session(
     starts_at: dt.datetime,
     duration: dt.timedelta = dt.timedelta(hours=2),
     site: Site | None = None,
+    plan: TreatmentPlan | None = None,
+    route: str = "",
+    room: Room | None = None,
+    nurse: StaffUser | None = None,
+    prescriber: StaffUser | None = None,
     now: dt.datetime | None = None,
 ) -> DosingSession:
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
+    if plan is not None and plan.patient_id != patient.pk:
+        errors["plan"] = ["That treatment plan belongs to another patient."]
+    route = route or (plan.route if plan is not None else "")
+    if route and route not in {r.value for r in Route}:
+        errors["route"] = [f"Unknown route {route!r}."]
+    if room is not None and route and route not in room.routes:
+        errors["room"] = [f"{room.name} is not equipped for {Route(route).label}."]
     if starts_at.tzinfo is None:
         errors["starts_at"] = ["Give the start time with its time zone."]
     elif starts_at < now - dt.timedelta(minutes=5):
@@ -72,7 +86,12 @@ def book_dosing_session(
             )
         session = DosingSession.objects.create(
             patient=locked,
-            site=site or locked.home_site,
+            site=site or (room.site if room is not None else locked.home_site),
+            plan=plan,
+            route=route,
+            room=room,
+            nurse=nurse,
+            prescriber=prescriber,
             starts_at=starts_at,
             ends_at=starts_at + duration,
             booked_by=by,
@@ -85,7 +104,15 @@ def book_dosing_session(
             obj=session,
             summary=f"Dosing session booked for "
             f"{timezone.localtime(starts_at):%d %b %Y %H:%M} at {session.site}",
-            after={"starts_at": starts_at, "ends_at": session.ends_at, "site": session.site_id},
+            after={
+                "starts_at": starts_at,
+                "ends_at": session.ends_at,
+                "site": session.site_id,
+                "route": route,
+                "room": session.room_id,
+                "nurse": session.nurse_id,
+                "prescriber": session.prescriber_id,
+            },
         )
     return session
 
