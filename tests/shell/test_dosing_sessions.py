@@ -73,3 +73,45 @@ def test_booking_from_the_chart(clinic, as_role):
     assert session.starts_at == starts and session.ends_at == starts + dt.timedelta(minutes=150)
     page = client.get(reverse("dosing:chart_tab", args=[clinic.on_team.pk])).content.decode()
     assert "Booked" in page and "Cancel" in page
+
+
+def test_a_placed_session_keeps_its_room_staff_and_route_and_refuses_a_room_not_equipped(clinic):
+    from kapstone.accounts.models import Room
+
+    site = clinic.sites[0]
+    infusion = Room.objects.create(site=site, name="Chair 1", routes=["iv"])
+    observation = Room.objects.create(site=site, name="Room B", routes=["intranasal_esketamine"])
+    starts = timezone.now() + dt.timedelta(days=2)
+    with pytest.raises(InputError) as refused:
+        book_dosing_session(
+            by=clinic.staff["prescriber"],
+            patient=clinic.on_team,
+            starts_at=starts,
+            route="iv",
+            room=observation,
+        )
+    assert refused.value.errors == {
+        "room": ["Room B is not equipped for Intravenous infusion (racemic ketamine)."]
+    }
+    with pytest.raises(InputError, match="Unknown route"):
+        book_dosing_session(
+            by=clinic.staff["prescriber"], patient=clinic.on_team, starts_at=starts, route="nasal"
+        )
+    assert not DosingSession.objects.exists()
+    session = book_dosing_session(
+        by=clinic.staff["prescriber"],
+        patient=clinic.on_team,
+        starts_at=starts,
+        route="iv",
+        room=infusion,
+        nurse=clinic.staff["nurse"],
+        prescriber=clinic.staff["prescriber"],
+    )
+    session.refresh_from_db()
+    assert (session.room, session.site, session.route) == (infusion, site, "iv")
+    assert (session.nurse, session.prescriber) == (
+        clinic.staff["nurse"],
+        clinic.staff["prescriber"],
+    )
+    after = AuditEntry.objects.get(action="dosing.session_booked").after
+    assert after["room"] == infusion.pk and after["route"] == "iv"
