@@ -348,9 +348,17 @@ def _rooms(instance: Instance, dosing: Sequence[DosingBooking], flag: _FlagFn) -
     for b in dosing:
         by_room[b.room_id].append(b)
     for room_id, bookings in by_room.items():
-        turnover = timedelta(
-            minutes=next(r for r in instance.rooms if r.id == room_id).turnover_minutes
-        )
+        room = next(r for r in instance.rooms if r.id == room_id)
+        turnover = timedelta(minutes=room.turnover_minutes)
+        for a in bookings:
+            for w in room.taken:
+                if _overlap(a.start, a.end + turnover, w.start, w.end):
+                    flag(
+                        Constraint.ROOM_DOUBLE_BOOKED,
+                        f"{room_id} is booked for {_label(a)} while already taken"
+                        f" {_fmt(w.start)}-{w.end:%H:%M}",
+                        _label(a),
+                    )
         for n, a in enumerate(bookings):
             for b in bookings[n + 1 :]:
                 if _overlap(a.start, a.end + turnover, b.start, b.end + turnover):

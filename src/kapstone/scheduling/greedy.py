@@ -155,6 +155,8 @@ def greedy_schedule(instance: Instance) -> Schedule:
     validate(instance)
     grid = Grid(instance)
     book = _Book()
+    for room in instance.rooms:
+        book.get("room:" + room.id).extend(grid.windows(room.taken))
     dosing: list[DosingBooking] = []
     integration: list[IntegrationBooking] = []
     admitted: set[str] = set()

@@ -41,12 +41,17 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    """A dosing room or chair, the routes it is equipped for, and cleaning time between patients."""
+    """A dosing room or chair, the routes it is equipped for, and cleaning time between patients.
+
+    ``taken``: times the room is already booked outside this solve (sessions booked earlier, for
+    patients not being scheduled now), each window including its turnover.
+    """
 
     id: str
     site_id: str
     routes: frozenset[Route]
     turnover_minutes: int = 15
+    taken: tuple[Window, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,9 @@ def validate(instance: Instance) -> None:
             bad(f"room {r.id} routes", "none", "at least one route")
         if r.turnover_minutes < 0:
             bad(f"room {r.id} turnover_minutes", r.turnover_minutes, ">= 0")
+        for w in r.taken:
+            if w.end <= w.start:
+                bad(f"room {r.id} taken", f"{w.start}-{w.end}", "end after start")
     scheduled_roles = {Role.NURSE, Role.PRESCRIBER, Role.THERAPIST}
     for m in instance.staff:
         if m.site_id not in site_ids:

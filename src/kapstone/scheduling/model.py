@@ -217,7 +217,13 @@ class _Builder:
 
     def _resources(self) -> None:
         m = self.model
-        for intervals in self.room_intervals.values():
+        for room in self.instance.rooms:
+            intervals = self.room_intervals.get(room.id, [])
+            if not intervals:
+                continue
+            # Sessions booked outside this solve hold the room as fixed intervals.
+            for n, (a, b) in enumerate(self.grid.windows(room.taken)):
+                intervals.append(m.new_fixed_size_interval_var(a, b - a, f"taken[{room.id},{n}]"))
             m.add_no_overlap(intervals)
         capacity = self.instance.policy.patients_per_nurse
         for intervals in self.nurse_intervals.values():
