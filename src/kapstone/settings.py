@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kapstone.assessments",
     "kapstone.safety",
     "kapstone.dosing",
+    "kapstone.chairside",
     "kapstone.integration",
     "kapstone.ledger",
     "kapstone.outcomes",

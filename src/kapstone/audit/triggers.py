@@ -73,6 +73,16 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "plans_programtemplateversion",
     "plans_treatmentplan",
     "plans_plansignature",
+    "chairside_checklistanswer",
+    "chairside_vitalreading",
+    "chairside_vitalstrike",
+    "chairside_proceeddecision",
+    "chairside_dissociationrating",
+    "chairside_adverseevent",
+    "chairside_sessionalert",
+    "chairside_sessionalertacknowledgement",
+    "chairside_dischargesignoff",
+    "chairside_sessionaddendum",
 )
 
 
