@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "kapstone.measures",
     "kapstone.intake",
     "kapstone.plans",
+    "kapstone.cohorts",
+    "kapstone.timetable",
     "kapstone.web",
     "kapstone.demo",
 ]
@@ -241,6 +243,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ALERT_ESCALATION_MINUTES = env_int("ALERT_ESCALATION_MINUTES", 60)
 if ALERT_ESCALATION_MINUTES < 1:
     raise ValueError("KAPSTONE_ALERT_ESCALATION_MINUTES must be at least 1")
+
+# Seconds the retreat scheduler may search before it proposes its best schedule (the solve runs
+# in the task worker; longer can only improve the lower-priority goals on a busy week).
+SCHEDULE_TIME_LIMIT_SECONDS = env_int("SCHEDULE_TIME_LIMIT_SECONDS", 20)
+if SCHEDULE_TIME_LIMIT_SECONDS < 1:
+    raise ValueError("KAPSTONE_SCHEDULE_TIME_LIMIT_SECONDS must be at least 1")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
