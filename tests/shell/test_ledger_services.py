@@ -116,6 +116,9 @@ def test_receipt_refusals_name_the_field_and_write_nothing(clinic, stocked, nurs
         "already on the books as Ketamine HCl 50 mg/mL, 10 mL vial, expiring 30 Jun 2030"
         in (receive(lot_number="K123", expires_on=dt.date(2031, 1, 1))["lot_number"][0])
     )
+    assert receive(expires_on=dt.date(2020, 3, 31))["expires_on"] == [
+        "This lot expired on 31 Mar 2020; do not receive it: return it to the supplier."
+    ]
     nothing_written(before)
     assert Lot.objects.count() == 1
 
@@ -196,6 +199,7 @@ def test_draw_refusals(clinic, stocked, nurse, session):
         site=clinic.sites[0],
         lot_number="OLD1",
         expires_on=timezone.localdate() - dt.timedelta(days=1),
+        now=timezone.now() - dt.timedelta(days=60),  # received in date; it has expired since
     )
     before = LedgerEntry.objects.count()
     with pytest.raises(InputError) as refused:

@@ -254,6 +254,13 @@ def receive_stock(
         errors["location"] = [f"{location} is no longer in use."]
     if not product.is_active:
         errors["product"] = [f"{product.name} is no longer stocked."]
+    if expires_on < timezone.localdate(now):
+        # Expired stock is not taken onto the shelf; it goes back to the supplier (or, if it is
+        # already on the books, out through a witnessed destruction).
+        errors["expires_on"] = [
+            f"This lot expired on {expires_on:%d %b %Y}; do not receive it: return it to the "
+            "supplier."
+        ]
     existing = Lot.objects.select_related("product").filter(lot_number=lot_number).first()
     if existing is not None and (
         existing.product_id != product.pk or existing.expires_on != expires_on
