@@ -120,3 +120,30 @@ def test_a_plan_is_only_reached_through_its_own_patient(clinic, signed, as_role)
     for name in ("plans:detail", "plans:pdf", "plans:relapse_pdf", "plans:sign"):
         response = client.get(reverse(name, args=[clinic.elsewhere.pk, plan.pk]))
         assert response.status_code == 404, name
+
+
+def test_the_screening_s_precautions_are_on_the_plan_and_its_pdf(clinic, as_role):
+    from tests.shell.intake_support import complete_intake, eligible_sections
+
+    vitals = eligible_sections()["vitals"]
+    vitals["baseline_vitals"] |= {"systolic_mmhg": 146, "diastolic_mmhg": 88}
+    complete_intake(clinic.on_team, clinic.staff["prescriber"], vitals=vitals)
+    review = signed_eligibility_for(clinic.on_team, clinic.staff["prescriber"])
+    assert review.decision == "eligible_with_precautions"
+    plan = ready_to_sign(clinic.on_team, clinic.staff["prescriber"], clinic.staff["therapist"])
+    services.sign_plan(by=clinic.staff["prescriber"], plan=plan)
+    client = as_role("nurse")
+    page = client.get(reverse("plans:detail", args=[clinic.on_team.pk, plan.pk])).content.decode()
+    assert "Precautions from screening" in page and "C6-BP" in page
+    text = _text(client.get(reverse("plans:pdf", args=[clinic.on_team.pk, plan.pk])))
+    assert "Precautions C6-BP" in text
+
+
+def test_a_plan_without_findings_lists_no_precautions(clinic, signed, as_role):
+    plan, _ = signed
+    page = (
+        as_role("nurse")
+        .get(reverse("plans:detail", args=[clinic.on_team.pk, plan.pk]))
+        .content.decode()
+    )
+    assert "Precautions from screening" not in page

@@ -6,6 +6,8 @@ reads: keep their names and results stable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from kapstone.clinical.eligibility import EligibilityPolicy
@@ -76,3 +78,28 @@ def signed_eligibility(patient: Patient) -> EligibilityReview | None:
     """
     review = current_review(patient)
     return review if review is not None and review.fully_signed else None
+
+
+@dataclass(frozen=True)
+class Precaution:
+    """A finding the prescriber decided to proceed despite, and what it asks of the team."""
+
+    rule_id: str
+    kind: str
+    message: str
+    required_action: str
+
+
+def precautions(review_id: int | None) -> list[Precaution]:
+    """The relative and absolute findings of a screening review (informational ones are not
+    precautions): the plan and the chair side carry them so the team acts on them each session."""
+    if review_id is None:
+        return []
+    review = EligibilityReview.objects.filter(pk=review_id).only("findings").first()
+    if review is None:
+        return []
+    return [
+        Precaution(f["rule_id"], f["kind"], f["message"], f.get("required_action") or "")
+        for f in review.findings
+        if f["kind"] != "informational"
+    ]

@@ -5,7 +5,7 @@ dose per session)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -23,7 +23,12 @@ from kapstone.clinical.modality_matching import (
 from kapstone.clinical.programs import ProgramTemplate, SessionLength
 from kapstone.clinical.routes import Route
 from kapstone.intake.models import decision_label
-from kapstone.intake.selectors import presentation_profile, signed_eligibility
+from kapstone.intake.selectors import (
+    Precaution,
+    precautions,
+    presentation_profile,
+    signed_eligibility,
+)
 from kapstone.measures.plans import plan_label
 from kapstone.patients.models import Patient
 from kapstone.plans.doses import describe
@@ -339,6 +344,7 @@ class PlanView:
     superseded: bool
     in_force: bool
     weight: str = ""
+    precautions: list[Precaution] = field(default_factory=list)
 
     @property
     def eligibility_decision(self) -> str | None:
@@ -379,6 +385,12 @@ def plan_view(plan: TreatmentPlan) -> PlanView:
     signature = plan.signature_or_none
     in_force = plan_in_force(plan.patient)
     steps = plan.step_values
+    eligibility = None if signature else signed_eligibility(plan.patient)
+    review_id = (
+        signature.eligibility_review_id
+        if signature
+        else (eligibility.pk if eligibility is not None else None)
+    )
     return PlanView(
         plan=plan,
         template=template,
@@ -397,7 +409,8 @@ def plan_view(plan: TreatmentPlan) -> PlanView:
         room_light=room_light_label(plan.prep_room_light),
         measurement_plan=measurement_plan_text(plan.program),
         missing=[] if signature else missing_for_signing(plan),
-        eligibility=None if signature else signed_eligibility(plan.patient),
+        eligibility=eligibility,
+        precautions=precautions(review_id),
         superseded=TreatmentPlan.objects.filter(supersedes=plan).exists(),
         in_force=in_force is not None and in_force.pk == plan.pk,
         weight=weight_basis(plan),
