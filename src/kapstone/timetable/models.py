@@ -175,12 +175,12 @@ class SolveRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"Scheduling run {self.pk} ({self.status})"
+
     @property
     def finished(self) -> bool:
         return self.status in {RunStatus.DONE, RunStatus.FAILED}
-
-    def __str__(self) -> str:
-        return f"Scheduling run {self.pk} ({self.status})"
 
 
 class FeedToken(models.Model):

@@ -1,0 +1,420 @@
+"""The demo clinic's calendar and a retreat week waiting to be scheduled.
+
+Rooms per site (IV chairs with pumps and monitoring, an observation room for IM, lozenge and
+esketamine), weekday opening hours, each scheduled staff member's weekly hours and break, and a few
+new patients with a signed eligibility decision and a signed intensive-retreat plan whose sessions
+are not booked yet: the coordinator schedules them at /schedule/. Everything goes through the
+services, so the audit trail is real.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from kapstone.accounts.models import Site, StaffUser
+from kapstone.clinical.access import Modality
+from kapstone.clinical.eligibility import Decision
+from kapstone.clinical.routes import Route
+from kapstone.intake import selectors as intake_selectors
+from kapstone.intake import services as intake
+from kapstone.intake.signoff import overridden
+from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
+from kapstone.patients.services import register_patient
+from kapstone.plans import selectors as plan_selectors
+from kapstone.plans import services as plans
+from kapstone.plans.sections import CONSENT_TOPICS, Consent, Preparation, RelapsePrevention
+from kapstone.timetable import services as timetable
+
+OBSERVATION_ROUTES = (
+    Route.IM.value,
+    Route.SC.value,
+    Route.SUBLINGUAL_LOZENGE.value,
+    Route.ORAL.value,
+    Route.INTRANASAL_ESKETAMINE.value,
+)
+# Per site (by position in the demo's SITES): rooms as (name, routes).
+ROOMS = (
+    (
+        ("IV chair 1", (Route.IV.value,)),
+        ("IV chair 2", (Route.IV.value,)),
+        ("Observation room A", OBSERVATION_ROUTES),
+    ),
+    (("IV chair 1", (Route.IV.value,)), ("Observation room", OBSERVATION_ROUTES)),
+    (("Observation room", OBSERVATION_ROUTES),),
+)
+WEEKDAYS = range(5)
+OPENS, CLOSES = dt.time(8), dt.time(18)
+
+
+def _t(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+# username -> [(weekdays, site index, starts, ends, break)]: two sites, everyone on one site a day.
+HOURS: dict[str, list[tuple[tuple[int, ...], int, str, str, tuple[str, str] | None]]] = {
+    "prescriber": [((0, 1, 2, 3, 4), 0, "08:00", "18:00", None)],
+    "prescriber2": [((0, 1, 2, 3, 4), 1, "08:00", "18:00", None)],
+    "nurse": [((0, 1, 2, 3, 4), 0, "08:00", "17:00", ("12:00", "12:30"))],
+    "nurse3": [
+        ((0, 2, 4), 0, "09:00", "18:00", ("12:30", "13:00")),
+        ((1, 3), 1, "09:00", "18:00", ("12:30", "13:00")),
+    ],
+    "nurse2": [((0, 1, 2, 3, 4), 1, "08:00", "17:00", ("12:00", "12:30"))],
+    "therapist": [((0, 1, 2, 3, 4), 0, "09:00", "17:00", ("12:00", "13:00"))],
+    "therapist3": [((0, 1, 2, 3), 0, "10:00", "18:00", ("13:00", "13:30"))],
+    "therapist2": [((0, 1, 2, 3, 4), 1, "09:00", "17:00", ("12:00", "13:00"))],
+    "therapist4": [
+        ((0,), 0, "09:00", "17:00", ("12:00", "13:00")),
+        ((1, 2, 3, 4), 1, "09:00", "17:00", ("12:00", "13:00")),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Retreater:
+    given: str
+    family: str
+    sex: str
+    born: dt.date
+    site: int
+    route: Route
+    modality: Modality
+    prescriber: str
+    therapist: str
+    nurse: str
+    trauma: bool = False
+
+
+RETREATERS = (
+    Retreater(
+        "Iris",
+        "Calloway",
+        SexAtBirth.FEMALE,
+        dt.date(1984, 3, 2),
+        0,
+        Route.IV,
+        Modality.EMDR,
+        "prescriber",
+        "therapist",
+        "nurse",
+        True,
+    ),
+    Retreater(
+        "Jonas",
+        "Whitaker",
+        SexAtBirth.MALE,
+        dt.date(1979, 7, 19),
+        0,
+        Route.IV,
+        Modality.CBT,
+        "prescriber",
+        "therapist3",
+        "nurse",
+    ),
+    Retreater(
+        "Priyanka",
+        "Desai",
+        SexAtBirth.FEMALE,
+        dt.date(1991, 11, 8),
+        0,
+        Route.IM,
+        Modality.IFS,
+        "prescriber",
+        "therapist",
+        "nurse3",
+    ),
+    Retreater(
+        "Mateus",
+        "Ferreira",
+        SexAtBirth.MALE,
+        dt.date(1988, 1, 27),
+        0,
+        Route.IM,
+        Modality.CBT,
+        "prescriber",
+        "therapist3",
+        "nurse3",
+    ),
+    Retreater(
+        "Hana",
+        "Kobayashi",
+        SexAtBirth.FEMALE,
+        dt.date(1975, 5, 14),
+        1,
+        Route.IV,
+        Modality.EMDR,
+        "prescriber2",
+        "therapist4",
+        "nurse2",
+        True,
+    ),
+    Retreater(
+        "Declan",
+        "Murphy",
+        SexAtBirth.MALE,
+        dt.date(1982, 9, 30),
+        1,
+        Route.IM,
+        Modality.CBT,
+        "prescriber2",
+        "therapist2",
+        "nurse2",
+    ),
+    Retreater(
+        "Ama",
+        "Boateng",
+        SexAtBirth.FEMALE,
+        dt.date(1993, 4, 21),
+        1,
+        Route.IM,
+        Modality.EXPOSURE,
+        "prescriber2",
+        "therapist2",
+        "nurse2",
+    ),
+    Retreater(
+        "Stefan",
+        "Novak",
+        SexAtBirth.MALE,
+        dt.date(1970, 12, 3),
+        0,
+        Route.IV,
+        Modality.EMDR,
+        "prescriber",
+        "therapist",
+        "nurse",
+        True,
+    ),
+)
+
+# An eligible adult with treatment-resistant major depression, in the eligibility facts format.
+_SECTIONS: dict[str, dict[str, Any]] = {
+    "conditions": {"presenting_conditions": ["major_depression"]},
+    "episode": {
+        "current_episode": {
+            "started_on": "2025-01-15",
+            "antidepressant_trials": [
+                {
+                    "drug": "sertraline",
+                    "daily_dose_mg": 150,
+                    "weeks": 10,
+                    "adequate_dose": True,
+                    "outcome": "no_response",
+                },
+                {
+                    "drug": "venlafaxine",
+                    "daily_dose_mg": 225,
+                    "weeks": 8,
+                    "adequate_dose": True,
+                    "outcome": "no_response",
+                },
+            ],
+        },
+        "earlier_antidepressant_trials": [],
+    },
+    "treatments": {
+        "psychotherapy": [{"kind": "cbt", "sessions": 16, "helped": False}],
+        "neuromodulation": [],
+        "prior_ketamine": [],
+    },
+    "history": {"medical_history": []},
+    "substances": {"substance_use": []},
+    "reproductive": {
+        "reproductive": {
+            "reproductive_potential": False,
+            "pregnancy": "not_pregnant",
+            "breastfeeding": False,
+        }
+    },
+    "medications": {"medications": []},
+    "vitals": {
+        "baseline_vitals": {
+            "measured_on": None,
+            "systolic_mmhg": 122,
+            "diastolic_mmhg": 78,
+            "heart_rate_bpm": 70,
+            "weight_kg": 72.0,
+            "height_cm": 172.0,
+        }
+    },
+    "questionnaires": {"cssrs_risk": "none", "questionnaire_flags": []},
+    "presentation": {
+        "anxiety_mainly": None,
+        "trauma_rooted_memories": False,
+        "intrusive_imagery": False,
+        "harsh_self_criticism": True,
+        "rumination": True,
+        "body_symptoms": False,
+        "panic_and_avoidance": False,
+        "withdrawal": True,
+    },
+}
+
+
+def build_calendar(*, sites: list[Site], staff: dict[str, StaffUser]) -> None:
+    """Rooms, opening hours and staff hours; the director keeps them at /schedule/calendar/."""
+    director = staff["director"]
+    for site, rooms in zip(sites, ROOMS, strict=False):
+        for name, routes in rooms:
+            timetable.add_room(
+                by=director, site=site, name=name, routes=routes, turnover_minutes=15
+            )
+        for weekday in WEEKDAYS:
+            timetable.set_opening_hours(
+                by=director, site=site, weekday=weekday, opens=OPENS, closes=CLOSES
+            )
+    for username, spans in HOURS.items():
+        for weekdays, site_index, starts, ends, pause in spans:
+            for weekday in weekdays:
+                timetable.set_staff_hours(
+                    by=director,
+                    staff=staff[username],
+                    weekday=weekday,
+                    site=sites[site_index],
+                    starts=_t(starts),
+                    ends=_t(ends),
+                    break_starts=_t(pause[0]) if pause else None,
+                    break_ends=_t(pause[1]) if pause else None,
+                )
+
+
+def _sign_eligibility(
+    patient: Patient, prescriber: StaffUser, sections: dict[str, Any], now: dt.datetime
+) -> None:
+    for section, value in sections.items():
+        intake.save_intake_section(
+            by=prescriber, patient=patient, section=section, value=value, now=now
+        )
+    review = intake.screen(by=prescriber, patient=patient, now=now)
+    final = Decision(review.screened_decision)
+    intake.sign(
+        by=prescriber,
+        patient=patient,
+        review=review,
+        final_decision=final.value,
+        reasons={
+            f["rule_id"]: "Reviewed at the intake interview"
+            for f in overridden(review.findings, final)
+        },
+        now=now,
+    )
+    assert intake_selectors.signed_eligibility(patient) is not None
+
+
+def _sign_plan(
+    patient: Patient, who: Retreater, staff: dict[str, StaffUser], now: dt.datetime
+) -> None:
+    prescriber, therapist, nurse = staff[who.prescriber], staff[who.therapist], staff[who.nurse]
+    injected = who.route is Route.IV
+    draft = plans.save_draft(
+        by=prescriber,
+        patient=patient,
+        program=plan_selectors.current_templates().get(key="intensive_retreat"),
+        route=who.route,
+        dose_basis="mg_per_kg",
+        dose_steps=(Decimal("0.5"),),
+        concentration_mg_per_ml=Decimal("10") if injected else Decimal("50"),
+        infusion_minutes=Decimal("40") if injected else None,
+        preparation=Preparation(
+            held_on=timezone.localdate(now) - dt.timedelta(days=2),
+            held_by_id=therapist.pk,
+            expectations="Hopes to break the cycle of low mood; knows not everyone responds.",
+            intentions="To feel some distance from the heaviness and re-engage with family.",
+            fears="Losing control; reassured a nurse stays nearby throughout.",
+            dissociation="Floating, time stretching, distance from the body; temporary and safe.",
+            fasting="No food for 2 hours and no drinks for 30 minutes before each session.",
+            ride_home="A family member drives home after every session.",
+            room_light="dimmed",
+            music="Ambient instrumental playlist, low volume.",
+        ),
+        consent=Consent(
+            explained=tuple(key for key, _ in CONSENT_TOPICS),
+            notes="Asked about driving; answered: not until the next day.",
+            form_version="KAP-consent-2026-11",
+            given_by=f"{patient.given_name} {patient.family_name}",
+            relationship="",
+            witness_id=nurse.pk,
+            given_at=now - dt.timedelta(days=1),
+        ),
+        relapse_prevention=RelapsePrevention(
+            warning_signs="Sleeping late, cancelling plans, withdrawing from friends.",
+            actions="Tell a family member, book a session with my therapist.",
+            supports="Family; the clinic on weekdays.",
+            maintenance_when="If two questionnaires in a row show low mood coming back.",
+        ),
+        now=now,
+    )
+    proposed = [Modality(m) for m in draft.modalities]
+    chosen = [who.modality]
+    reason = (
+        ""
+        if proposed == chosen
+        else f"{who.modality.label} suits the presentation and is offered at the patient's site"
+    )
+    confirmed = plans.confirm_modalities(
+        by=therapist, plan=draft, modalities=chosen, reason=reason, now=now
+    )
+    plans.sign_plan(by=prescriber, plan=confirmed, now=now)
+
+
+def build_pending_retreats(
+    *, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetime
+) -> list[Patient]:
+    """New patients with signed retreat plans and no sessions yet (``KAP-9001`` onwards)."""
+    plans.ensure_default_templates(now=now)
+    today = timezone.localdate(now)
+    created = []
+    for n, who in enumerate(RETREATERS):
+        site = sites[who.site % len(sites)]
+        patient = register_patient(
+            by=staff["intake"],
+            details={
+                "mrn": f"KAP-{9001 + n}",
+                "given_name": who.given,
+                "family_name": who.family,
+                "preferred_name": "",
+                "date_of_birth": who.born,
+                "sex_at_birth": who.sex,
+                "gender_identity": "",
+                "pronouns": "she/her" if who.sex == SexAtBirth.FEMALE else "he/him",
+                "phone": f"(207) 555-{7100 + n:04d}",
+                "email": f"{who.given.lower()}.{who.family.lower()}@example.invalid",
+                "address": f"{12 + n} Commercial St, Portland, ME",
+                "emergency_contact_name": f"Sam {who.family}",
+                "emergency_contact_relationship": "partner",
+                "emergency_contact_phone": f"(207) 555-{7200 + n:04d}",
+                "referral_source": ReferralSource.PSYCHIATRIST,
+                "referrer_name": "Dr. Ruth Sato",
+                "home_site": site,
+            },
+            care_team={
+                "prescriber": staff[who.prescriber],
+                "therapist": staff[who.therapist],
+                "nurse": staff[who.nurse],
+            },
+            weight_kg=Decimal("72.0"),
+            height_cm=Decimal("172.0"),
+            measured_on=today - dt.timedelta(days=3),
+        )
+        sections = copy.deepcopy(_SECTIONS)
+        sections["vitals"]["baseline_vitals"]["measured_on"] = today.isoformat()
+        sections["presentation"]["trauma_rooted_memories"] = who.trauma
+        sections["presentation"]["intrusive_imagery"] = who.trauma
+        _sign_eligibility(patient, staff[who.prescriber], sections, now)
+        _sign_plan(patient, who, staff, now)
+        created.append(patient)
+    return created
+
+
+def build_timetable(
+    *, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetime
+) -> list[Patient]:
+    """The calendar, then the retreat patients waiting to be scheduled."""
+    build_calendar(sites=sites, staff=staff)
+    return build_pending_retreats(sites=sites, staff=staff, now=now)
