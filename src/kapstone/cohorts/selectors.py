@@ -1,0 +1,267 @@
+"""The cohort dashboard's reads: a few narrow queries, then the pure core computes.
+
+:func:`cohort_dashboard` gathers, for the patients whose first dosing session held falls in the
+period, in six queries whatever the cohort's size (no per-patient queries):
+
+1. their dosing sessions not cancelled (moment, site, route, plan), booked ones included so a
+   course without a program knows its planned length;
+2. one instrument's submitted totals from the baseline window on;
+3. their signed treatment plans (program, route, confirmed modalities, the program's number of
+   dosing sessions);
+4. their measurement care plans (the program when no treatment plan was signed: the demo's
+   patients and patients started before plans were kept);
+5. the presenting conditions of their latest intake version;
+6. the treatment resistance the latest eligibility screen derived;
+
+plus the program templates (a handful of rows). Rows come back as tuples (``values_list``) and are
+grouped in Python into :class:`kapstone.clinical.cohort.Course` records; no model instance is built.
+
+Which plan describes a course: the signed plan the first dosing session names, else the last plan
+signed at or before the first dose, else the first signed after it. Route: the plan's, else the
+first session's. Site: the first session's (where the course was given). The course's length:
+the program's number of dosing sessions; with no program known, the number of sessions booked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
+from kapstone.clinical import cohort as core
+from kapstone.clinical.instruments import INSTRUMENTS
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.intake.models import EligibilityReview, IntakeVersion
+from kapstone.measures.models import MeasurementCarePlan
+from kapstone.outcomes.selectors import OUTCOME_POLICY
+from kapstone.plans.models import PlanSignature, ProgramTemplateVersion
+
+Dashboard = core.Dashboard
+
+# The clinic's cohort policy: time-point windows, baseline age, breakdown time point. Clinic
+# policy the medical director may change; the page and every export name its version.
+COHORT_POLICY = core.CohortPolicy(
+    outcome=OUTCOME_POLICY, time_points=core.default_time_points(OUTCOME_POLICY)
+)
+
+# Instruments the dashboard offers: a total where higher is worse, with a remission criterion.
+DASHBOARD_INSTRUMENTS = tuple(
+    name
+    for name in ("phq9", "madrs", "gad7", "qids_sr16")
+    if name in INSTRUMENTS and COHORT_POLICY.outcome.remission_for(name) is not None
+)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    key: str
+    name: str
+    dosing_sessions: int
+    measurement_plan: str
+
+
+def programs() -> dict[str, ProgramInfo]:
+    """The program in force for each key (its name and number of dosing sessions)."""
+    rows = ProgramTemplateVersion.objects.filter(superseded_by__isnull=True).values_list(
+        "key", "name", "dosing_sessions", "measurement_plan"
+    )
+    return {key: ProgramInfo(key, name, n, plan) for key, name, n, plan in rows}
+
+
+def _program_for_care_plan(infos: Iterable[ProgramInfo]) -> dict[str, str]:
+    """Measurement plan -> program key, where exactly one program uses that measurement plan."""
+    seen: dict[str, list[str]] = {}
+    for info in infos:
+        if info.measurement_plan:
+            seen.setdefault(info.measurement_plan, []).append(info.key)
+    return {plan: keys[0] for plan, keys in seen.items() if len(keys) == 1}
+
+
+def gather_courses(
+    *, period_start: dt.datetime, period_end: dt.datetime, now: dt.datetime, instrument: str
+) -> list[core.Course]:
+    """One Course per patient whose first dosing session held (by ``now``) is in the period."""
+    held = DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
+    starters = (
+        held.filter(starts_at__lte=now)
+        .order_by()
+        .values("patient_id")
+        .annotate(first=Min("starts_at"))
+        .filter(first__gte=period_start, first__lt=period_end)
+        .values("patient_id")
+    )
+
+    # 1. Sessions (booked ones too: their count is the course length when no program is known).
+    sessions: dict[int, list[tuple[dt.datetime, int, str, int | None]]] = {}
+    for patient_id, at, site_id, route, plan_id in (
+        held.filter(patient_id__in=starters)
+        .order_by()
+        .values_list("patient_id", "starts_at", "site_id", "route", "plan_id")
+    ):
+        sessions.setdefault(patient_id, []).append((at, site_id, route, plan_id))
+
+    # 2. Scores of one instrument, from the earliest possible baseline on.
+    scores: dict[int, list[tuple[dt.datetime, int]]] = {}
+    for patient_id, at, total in (
+        QuestionnaireResponse.objects.filter(
+            instrument=instrument,
+            status=ResponseStatus.SUBMITTED,
+            total__isnull=False,
+            submitted_at__lte=now,
+            submitted_at__gte=period_start - COHORT_POLICY.baseline_max_age,
+            questionnaire_set__patient_id__in=starters,
+        )
+        .order_by()
+        .values_list("questionnaire_set__patient_id", "submitted_at", "total")
+    ):
+        scores.setdefault(patient_id, []).append((at, total))
+
+    # 3. Signed treatment plans.
+    signed: dict[int, list[tuple[dt.datetime, int, str, str, list[str]]]] = {}
+    for patient_id, signed_at, plan_id, key, route, modalities in (
+        PlanSignature.objects.filter(plan__patient_id__in=starters, signed_at__lte=now)
+        .order_by()
+        .values_list(
+            "plan__patient_id",
+            "signed_at",
+            "plan_id",
+            "plan__program__key",
+            "plan__route",
+            "plan__modalities",
+        )
+    ):
+        signed.setdefault(patient_id, []).append(
+            (signed_at, plan_id, key, route, list(modalities or []))
+        )
+
+    # 4. Measurement care plans: the latest row is the plan in force.
+    care_plans: dict[int, str] = {}
+    for patient_id, plan in (
+        MeasurementCarePlan.objects.filter(patient_id__in=starters)
+        .order_by("pk")
+        .values_list("patient_id", "plan")
+    ):
+        care_plans[patient_id] = plan
+
+    # 5. Presenting conditions of the latest intake version.
+    latest_intake = (
+        IntakeVersion.objects.filter(patient_id__in=starters)
+        .order_by()
+        .values("patient_id")
+        .annotate(latest=Max("pk"))
+        .values("latest")
+    )
+    conditions: dict[int, tuple[str, ...]] = {
+        patient_id: tuple(str(c) for c in (value or []) if c)
+        for patient_id, value in IntakeVersion.objects.filter(pk__in=latest_intake)
+        .order_by()
+        .values_list("patient_id", "facts__presenting_conditions")
+    }
+
+    # 6. Treatment resistance from the latest eligibility screen.
+    latest_review = (
+        EligibilityReview.objects.filter(patient_id__in=starters)
+        .order_by()
+        .values("patient_id")
+        .annotate(latest=Max("pk"))
+        .values("latest")
+    )
+    resistant: dict[int, bool | None] = {
+        patient_id: value if isinstance(value, bool) else None
+        for patient_id, value in EligibilityReview.objects.filter(pk__in=latest_review)
+        .order_by()
+        .values_list("patient_id", "derived__treatment_resistant_depression")
+    }
+
+    infos = programs()
+    by_care_plan = _program_for_care_plan(infos.values())
+    courses: list[core.Course] = []
+    for patient_id, rows in sessions.items():
+        rows.sort(key=lambda r: r[0])
+        doses = tuple(r[0] for r in rows if r[0] <= now)
+        if not doses:
+            continue
+        first_at, site_id, session_route, first_plan = next(r for r in rows if r[0] <= now)
+        plan = _plan_for(signed.get(patient_id, ()), first_at, first_plan)
+        program = plan[2] if plan else by_care_plan.get(care_plans.get(patient_id, ""), "")
+        info = infos.get(program)
+        patient_scores = scores.get(patient_id, [])
+        patient_scores.sort(key=lambda s: s[0])
+        courses.append(
+            core.Course(
+                key=patient_id,
+                site_id=site_id,
+                program=program,
+                route=(plan[3] if plan else "") or session_route,
+                modalities=tuple(plan[4]) if plan else (),
+                conditions=conditions.get(patient_id, ()),
+                treatment_resistant=resistant.get(patient_id),
+                doses=doses,
+                course_sessions=info.dosing_sessions if info else len(rows),
+                scores=tuple(patient_scores),
+            )
+        )
+    return courses
+
+
+def _plan_for(
+    plans: Iterable[tuple[dt.datetime, int, str, str, list[str]]],
+    first_dose: dt.datetime,
+    named: int | None,
+) -> tuple[dt.datetime, int, str, str, list[str]] | None:
+    ordered = sorted(plans, key=lambda p: p[0])
+    if not ordered:
+        return None
+    if named is not None:
+        for plan in ordered:
+            if plan[1] == named:
+                return plan
+    before = [p for p in ordered if p[0] <= first_dose]
+    return before[-1] if before else ordered[0]
+
+
+def cohort_dashboard(
+    *,
+    start: dt.date,
+    end: dt.date,
+    site_id: int | None = None,
+    program: str | None = None,
+    modality: str | None = None,
+    route: str | None = None,
+    now: dt.datetime,
+    instrument: str = "phq9",
+) -> Dashboard:
+    """The dashboard for courses whose first dose falls on a day from ``start`` to ``end``
+    (inclusive, the clinic's local days), as of ``now``."""
+    period_start = local_midnight(start)
+    period_end = local_midnight(end + dt.timedelta(days=1))
+    courses = gather_courses(
+        period_start=period_start, period_end=period_end, now=now, instrument=instrument
+    )
+    definition = INSTRUMENTS.get(instrument)
+    return core.cohort_dashboard(
+        courses,
+        instrument=instrument,
+        period_start=period_start,
+        period_end=period_end,
+        now=now,
+        filters=core.CohortFilters(
+            site_id=site_id, program=program or None, modality=modality or None, route=route or None
+        ),
+        bands=definition.bands if definition else (),
+        policy=COHORT_POLICY,
+    )
+
+
+def describe_filters(values: dict[str, Any]) -> str:
+    """For audit summaries: which filters were set (ids and codes, never patient data)."""
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, "")) or "none"
