@@ -11,11 +11,18 @@ urlpatterns = [
     path("", include("kapstone.assessments.urls")),
     path("", include("kapstone.safety.urls")),
     path("", include("kapstone.dosing.urls")),
+    path("", include("kapstone.chairside.urls")),
     path("ledger/", include("kapstone.ledger.urls")),
     path("", include("kapstone.outcomes.urls")),
     path("", include("kapstone.measures.urls")),
     path("", include("kapstone.intake.urls")),
     path("", include("kapstone.plans.urls")),
+    path("", include("kapstone.cohorts.urls")),
+    path("", include("kapstone.policies.urls")),
+    path("", include("kapstone.research.urls")),
+    path("", include("kapstone.cohorts.urls")),
+    path("", include("kapstone.timetable.urls")),
+    path("", include("kapstone.rems.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
 
-from kapstone.chairside.models import ChairsideRecord, DissociationRating, DoseAdministration
+from kapstone.chairside import facts
+from kapstone.chairside.models import (
+    AdverseEvent,
+    ChairsideRecord,
+    ChecklistAnswer,
+    DischargeSignoff,
+    DissociationRating,
+    DoseAdministration,
+    ProceedDecision,
+    SessionAddendum,
+    SessionAlert,
+    SessionAlertAcknowledgement,
+    VitalReading,
+)
+from kapstone.chairside.policy import monitoring_policy
+from kapstone.clinical.alerts import AlertGrade, PreDoseBloodPressureCheck
+from kapstone.clinical.ledger_entries import EntryKind
+from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
+from kapstone.clinical.pre_dose_checklist import PreDoseAssessment
+from kapstone.ledger.models import LedgerEntry
+from kapstone.plans.selectors import SessionDose
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +79,110 @@ def dose_and_dissociation(session_ids: Iterable[int]) -> dict[int, SessionDoseFa
             dissociation_score=peak[1] if peak else None,
         )
     return facts
+
+
+# --- the console ----------------------------------------------------------------------------
+
+
+def record_for_session(session_id: int, patient_id: int) -> ChairsideRecord | None:
+    return (
+        ChairsideRecord.objects.select_related("session__patient", "signed_by", "opened_by")
+        .filter(session_id=session_id, session__patient_id=patient_id)
+        .first()
+    )
+
+
+def open_alerts(record: ChairsideRecord) -> list[SessionAlert]:
+    return list(
+        record.alerts.filter(acknowledgement__isnull=True)
+        .select_related("reading", "adverse_event")
+        .order_by("raised_at", "pk")
+    )
+
+
+def alerts_version(record: ChairsideRecord) -> str:
+    """Changes whenever an alert is raised or acknowledged: the poller swaps only then, so a note
+    being typed into an acknowledgement is not wiped every few seconds."""
+    raised = list(record.alerts.order_by("pk").values_list("pk", flat=True))
+    acked = list(
+        SessionAlertAcknowledgement.objects.filter(alert__record=record)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return f"{raised}-{acked}"
+
+
+def recheck_times(record: ChairsideRecord) -> list[dt.datetime]:
+    return list(
+        record.alerts.filter(grade=AlertGrade.RECHECK_IN_5_MINUTES.value)
+        .order_by("raised_at")
+        .values_list("raised_at", flat=True)
+    )
+
+
+def schedule(record: ChairsideRecord, now: dt.datetime) -> MonitoringSchedule:
+    return monitoring_schedule(
+        dose=facts.dose_timing(record),
+        vitals=[facts.core_reading(v) for v in facts.live_vitals(record) if v.taken_at <= now],
+        dissociation=[facts.core_rating(r) for r in facts.ratings(record) if r.taken_at <= now],
+        recheck_requested_at=[t for t in recheck_times(record) if t <= now],
+        now=now,
+        policy=monitoring_policy(),
+    )
+
+
+@dataclass(frozen=True)
+class Console:
+    record: ChairsideRecord
+    pre_dose: PreDoseAssessment
+    answers: dict[str, ChecklistAnswer]
+    blood_pressure: PreDoseBloodPressureCheck | None
+    proceed: ProceedDecision | None
+    planned: SessionDose | None
+    doses: list[DoseAdministration]
+    vitals: list[VitalReading]  # struck ones too, shown struck
+    ratings: list[DissociationRating]
+    events: list[AdverseEvent]
+    acknowledged: list[SessionAlert]
+    discharge: DischargeSignoff | None
+    addenda: list[SessionAddendum]
+    draws: list[LedgerEntry]
+
+
+def console(record: ChairsideRecord, now: dt.datetime) -> Console:
+    baseline = facts.baseline_reading(record)
+    bp, decision = facts.blood_pressure_check(record, baseline)
+    return Console(
+        record=record,
+        pre_dose=facts.pre_dose_assessment(record, now),
+        answers=facts.latest_answers(record),
+        blood_pressure=bp,
+        proceed=decision,
+        planned=facts.planned_dose(record),
+        doses=list(
+            record.doses.select_related("lot", "product", "given_by", "witnessed_by").order_by(
+                "started_at", "pk"
+            )
+        ),
+        vitals=list(
+            record.vitals.select_related("strike__by", "recorded_by").order_by("taken_at", "pk")
+        ),
+        ratings=list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk")),
+        events=list(record.adverse_events.select_related("recorded_by").order_by("onset_at")),
+        acknowledged=list(
+            record.alerts.filter(acknowledgement__isnull=False)
+            .select_related("acknowledgement__by")
+            .order_by("-raised_at")
+        ),
+        discharge=DischargeSignoff.objects.filter(record=record)
+        .select_related("signed_by")
+        .first(),
+        addenda=list(record.addenda.select_related("by").order_by("at", "pk")),
+        draws=list(
+            LedgerEntry.objects.filter(
+                kind=EntryKind.DRAW, dosing_session=record.session, reversed_by__isnull=True
+            )
+            .select_related("lot__product")
+            .order_by("seq")
+        ),
+    )

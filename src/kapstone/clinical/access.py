@@ -86,10 +86,21 @@ class Permission(StrEnum):
     RECORD_DOSE_STOCK = "record_dose_stock"
     RESOLVE_DISCREPANCY = "resolve_discrepancy"
     SEE_LEDGER_REPORTS = "see_ledger_reports"
+    SEE_COHORT_DASHBOARD = "see_cohort_dashboard"
+    PRINT_OUTCOME_LETTER = "print_outcome_letter"
+    RUN_RESEARCH_EXPORT = "run_research_export"
     MANAGE_PROGRAMS = "manage_programs"
+    MANAGE_CLINIC_POLICY = "manage_clinic_policy"
     MANAGE_TREATMENT_PLAN = "manage_treatment_plan"
     SIGN_ELIGIBILITY = "sign_eligibility"
     COSIGN_ELIGIBILITY = "cosign_eligibility"
+    SEE_REMS_QUEUE = "see_rems_queue"
+    FILE_REMS_FORMS = "file_rems_forms"
+    CHART_DOSING_SESSION = "chart_dosing_session"
+    SIGN_DOSING_SESSION = "sign_dosing_session"
+    DECIDE_TO_PROCEED = "decide_to_proceed"
+    SCHEDULE_SESSIONS = "schedule_sessions"
+    MANAGE_CLINIC_CALENDAR = "manage_clinic_calendar"
 
 
 CLINICAL_ROLES = frozenset(
@@ -134,14 +145,53 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_LEDGER_REPORTS: frozenset(
         {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.ADMINISTRATOR}
     ),
+    # De-identified data is the researcher's work (design.md: "de-identified outcome data"); the
+    # medical director answers for what leaves the clinic and may run one too. Clinicians see
+    # identified charts already and have no need of it; an administrator has no clinical remit.
+    Permission.RUN_RESEARCH_EXPORT: frozenset({Role.RESEARCHER, Role.MEDICAL_DIRECTOR}),
+    # Program outcomes are aggregates (no patient named): the medical director and prescribers
+    # steer the program by them, and the researcher studies them. A researcher gets the dashboard
+    # because it shows aggregates only (minimum necessary), never a chart.
+    Permission.SEE_COHORT_DASHBOARD: frozenset(
+        {Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.RESEARCHER}
+    ),
+    # An outcome letter discloses a patient's results to them or to a payer: as for exports, those
+    # responsible for the record (the prescriber, the medical director) print it.
+    Permission.PRINT_OUTCOME_LETTER: frozenset({Role.MEDICAL_DIRECTOR, Role.PRESCRIBER}),
     # Program templates are clinic policy: the medical director sets them for the whole clinic.
     Permission.MANAGE_PROGRAMS: frozenset({Role.MEDICAL_DIRECTOR}),
+    # Monitoring thresholds, grades and discharge limits are the medical director's policy (§2.2).
+    Permission.MANAGE_CLINIC_POLICY: frozenset({Role.MEDICAL_DIRECTOR}),
     # A treatment plan (program, route, dose) is a prescribing decision.
     Permission.MANAGE_TREATMENT_PLAN: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     # Eligibility is a prescribing decision; overriding an absolute contraindication also needs
     # the medical director's second sign-off.
     Permission.SIGN_ELIGIBILITY: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     Permission.COSIGN_ELIGIBILITY: frozenset({Role.MEDICAL_DIRECTOR}),
+    # The Spravato REMS monitoring form reports the chair-side record: the nurse who monitored,
+    # the prescriber (on site, REMS §11.1) and the medical director keep the queue, prepare and
+    # file the forms. Filing is the certified setting's act, recorded by a clinician.
+    Permission.SEE_REMS_QUEUE: frozenset({Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
+    Permission.FILE_REMS_FORMS: frozenset({Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
+    # The chair-side record is kept by those who give and supervise the dose: the nurse at the
+    # chair, the prescriber (on site for esketamine) and the medical director. Discharging and
+    # signing it is theirs too; dosing despite a raised pre-dose BP is a prescribing decision.
+    Permission.CHART_DOSING_SESSION: frozenset(
+        {Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.SIGN_DOSING_SESSION: frozenset(
+        {Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.DECIDE_TO_PROCEED: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
+    # Booking retreats is the front desk's daily work (the intake coordinator already sees every
+    # chart); prescribers and the medical director also schedule, to re-plan around a clinical change.
+    # Nurses and therapists are booked by it but do not run it: their own calendars are read-only.
+    Permission.SCHEDULE_SESSIONS: frozenset(
+        {Role.INTAKE_COORDINATOR, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
+    # Opening hours, closures, rooms and staff hours are clinic operations: the medical director
+    # (who answers for staffing dosing safely) and the administrator keep them.
+    Permission.MANAGE_CLINIC_CALENDAR: frozenset({Role.MEDICAL_DIRECTOR, Role.ADMINISTRATOR}),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -161,6 +211,11 @@ PATIENT_SCOPED = frozenset(
         Permission.MANAGE_TREATMENT_PLAN,
         Permission.SIGN_ELIGIBILITY,
         Permission.COSIGN_ELIGIBILITY,
+        Permission.PRINT_OUTCOME_LETTER,
+        Permission.FILE_REMS_FORMS,
+        Permission.CHART_DOSING_SESSION,
+        Permission.SIGN_DOSING_SESSION,
+        Permission.DECIDE_TO_PROCEED,
     }
 )
 

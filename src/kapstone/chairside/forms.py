@@ -1,0 +1,212 @@
+"""Chair-side forms. Numbers arrive as typed; the core's validation says what is wrong with them,
+and a refused form comes back with everything the nurse typed still in it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from kapstone.chairside.models import (
+    SEDATION_CHOICES,
+    AdverseEventKind,
+    AlertAction,
+    Severity,
+)
+from kapstone.clinical.pre_dose_checklist import PregnancyStatus
+from kapstone.clinical.vital_signs import DissociationScale
+
+TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+PREGNANCY_CHOICES = [
+    ("", "Not asked / does not apply"),
+    (PregnancyStatus.NOT_PREGNANT.value, "Not pregnant"),
+    (PregnancyStatus.PREGNANT.value, "Pregnant"),
+    (PregnancyStatus.UNKNOWN.value, "Unknown (not tested, declined, unsure)"),
+]
+
+
+def _now() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+def _time_field(label: str, required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, widget=TIME, input_formats=["%Y-%m-%dT%H:%M"], required=required
+    )
+
+
+class ChecklistForm(forms.Form):
+    identity_confirmed = forms.BooleanField(
+        label="Identity confirmed: name and date of birth match the chart", required=False
+    )
+    fasting_confirmed = forms.BooleanField(label="Fasted as advised", required=False)
+    escort_confirmed = forms.BooleanField(
+        label="Escort present or arranged, and a ride home (not driving)", required=False
+    )
+    pregnancy_status = forms.ChoiceField(
+        label="Pregnancy status", choices=PREGNANCY_CHOICES, required=False
+    )
+    weight_kg = forms.DecimalField(
+        label="Weight today (kg)", required=False, max_digits=5, decimal_places=1
+    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VitalsForm(forms.Form):
+    """Plain text boxes, not number fields: the core reads them and says what is wrong."""
+
+    prefix = "v"
+    taken_at = _time_field("Taken at")
+    systolic = forms.CharField(label="Systolic (mmHg)", required=False)
+    diastolic = forms.CharField(label="Diastolic (mmHg)", required=False)
+    heart_rate = forms.CharField(label="Heart rate (bpm)", required=False)
+    spo2 = forms.CharField(label="SpO2 (%)", required=False)
+    respiratory_rate = forms.CharField(label="Respiratory rate (/min)", required=False)
+    sedation = forms.ChoiceField(
+        label="Sedation", choices=[("", "Not assessed"), *SEDATION_CHOICES], required=False
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["taken_at"].initial = _now
+        for name in ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate"):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def number(self, name: str) -> object:
+        """A whole number if typed as one, else the text as typed (the core refuses it by name)."""
+        raw = (self.cleaned_data.get(name) or "").strip()
+        if raw == "":
+            return None
+        return int(raw) if raw.isdigit() else raw
+
+
+class ProceedForm(forms.Form):
+    rationale = forms.CharField(
+        label="Rationale: the risk of a short-term BP rise weighed against the benefit",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DoseForm(forms.Form):
+    prefix = "d"
+    dose_mg = forms.DecimalField(label="Dose (mg)", required=False, max_digits=7, decimal_places=2)
+    devices = forms.IntegerField(label="Devices used (28 mg each)", required=False, min_value=1)
+    change_reason = forms.CharField(
+        label="Reason for a dose different from the plan", required=False
+    )
+    started_at = _time_field("Started at")
+    stopped_at = _time_field("Stopped at (leave empty while an infusion runs)", required=False)
+    ledger_entry = forms.TypedChoiceField(
+        label="Ledger draw", required=False, coerce=int, empty_value=None
+    )
+    concentration_mg_per_ml = forms.DecimalField(
+        label="Concentration (mg/mL)", required=False, max_digits=7, decimal_places=3
+    )
+    rate_ml_per_hour = forms.DecimalField(
+        label="Rate (mL/h)", required=False, max_digits=7, decimal_places=2
+    )
+    witnessed_by = forms.TypedChoiceField(
+        label="Witnessed by", required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, draws=(), witnesses=(), esketamine=False, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["started_at"].initial = _now
+        self.fields["ledger_entry"].choices = [("", "No draw (or the session's only draw)")] + [
+            (d.seq, f"#{d.seq}: {d.lot.product.name}, lot {d.lot.lot_number}") for d in draws
+        ]
+        self.fields["witnessed_by"].choices = [("", "No witness")] + [
+            (w.pk, w.display_name) for w in witnesses
+        ]
+        if not esketamine:
+            del self.fields["devices"]
+        else:
+            for name in ("concentration_mg_per_ml", "rate_ml_per_hour", "stopped_at"):
+                del self.fields[name]
+
+
+class StopDoseForm(forms.Form):
+    prefix = "s"
+    dose = forms.IntegerField(widget=forms.HiddenInput)
+    stopped_at = _time_field("Stopped at")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["stopped_at"].initial = _now
+
+
+class DissociationForm(forms.Form):
+    prefix = "c"
+    scale = forms.ChoiceField(
+        label="Scale",
+        choices=[
+            (DissociationScale.CADSS_6.value, "CADSS-6"),
+            (DissociationScale.CADSS.value, "CADSS"),
+        ],
+    )
+    score = forms.CharField(
+        label="Total score", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    taken_at = _time_field("Rated at")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["taken_at"].initial = _now
+
+
+class AdverseEventForm(forms.Form):
+    prefix = "ae"
+    kind = forms.ChoiceField(label="What happened", choices=AdverseEventKind.choices)
+    description = forms.CharField(label="Describe (for 'other')", required=False)
+    severity = forms.ChoiceField(label="Severity", choices=Severity.choices)
+    sedation = forms.ChoiceField(
+        label="Sedation at the time",
+        choices=[("", "Not assessed"), *SEDATION_CHOICES],
+        required=False,
+    )
+    action = forms.CharField(label="Action taken", widget=forms.Textarea(attrs={"rows": 2}))
+    onset_at = _time_field("Onset at")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["onset_at"].initial = _now
+
+
+class AcknowledgeForm(forms.Form):
+    alert = forms.IntegerField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(label="Action taken", choices=AlertAction.choices)
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StrikeForm(forms.Form):
+    reading = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="Why is this reading wrong?")
+
+
+class DischargeForm(forms.Form):
+    alert_and_oriented = forms.BooleanField(label="Alert and oriented", required=False)
+    dissociation_resolved = forms.BooleanField(
+        label="Dissociation resolved (clinician's judgement)", required=False
+    )
+    tolerating_fluids = forms.BooleanField(
+        label="Tolerating oral fluids, no more than minimal nausea", required=False
+    )
+    escort_present = forms.BooleanField(
+        label="Responsible adult present to go home with", required=False
+    )
+    instructions_given = forms.BooleanField(
+        label="Written instructions given (no driving or decisions until after a night's sleep)",
+        required=False,
+    )
+    on_supplemental_oxygen = forms.BooleanField(
+        label="Still on supplemental oxygen", required=False
+    )
+    override_reason = forms.CharField(
+        label="Reason to discharge while something still blocks (leave empty otherwise)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AddendumForm(forms.Form):
+    reason = forms.CharField(label="Reason for the addendum", max_length=300)
+    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,501 @@
+"""The chair-side console: one tablet page per dosing session, and the posts it makes.
+
+Views only translate: forms to services, InputError to form errors. A refused post renders the
+console again with the bound form, so nothing typed is lost; a good post redirects back to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kapstone.accounts.models import StaffUser
+from kapstone.chairside import forms as f
+from kapstone.chairside import selectors, services
+from kapstone.chairside.models import (
+    AlertAction,
+    ChairsideRecord,
+    DoseAdministration,
+    SessionAlert,
+    VitalReading,
+)
+from kapstone.clinical.access import CLINICAL_ROLES, Permission, Role, may
+from kapstone.clinical.discharge import DischargeChecklist
+from kapstone.clinical.routes import Route
+from kapstone.dosing.models import DosingSession
+from kapstone.errors import InputError
+from kapstone.ledger.models import LedgerEntry
+from kapstone.patients.models import Patient
+from kapstone.web.authz import requires
+from kapstone.web.forms import show_service_errors
+
+CHART = Permission.CHART_DOSING_SESSION
+PHASES = {
+    "before_dose": "before the dose",
+    "infusing": "infusion running",
+    "after_dose": "after the dose",
+}
+
+
+def _session(patient: Patient, session_id: int) -> DosingSession:
+    return get_object_or_404(
+        DosingSession.objects.select_related("patient", "site", "plan"),
+        pk=session_id,
+        patient=patient,
+    )
+
+
+def _record(patient: Patient, session_id: int) -> ChairsideRecord:
+    record = selectors.record_for_session(session_id, patient.pk)
+    if record is None:
+        raise Http404("No chair-side record is open for this session.")
+    return record
+
+
+def _console_url(record: ChairsideRecord, anchor: str = "") -> str:
+    url = reverse(
+        "chairside:console",
+        kwargs={"patient_id": record.session.patient_id, "session_id": record.session_id},
+    )
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _witnesses(record: ChairsideRecord, me: StaffUser) -> list[StaffUser]:
+    return list(
+        StaffUser.objects.filter(
+            is_active=True,
+            role__in=[r.value for r in CLINICAL_ROLES - {Role.INTAKE_COORDINATOR}],
+            sites=record.session.site_id,
+        )
+        .exclude(pk=me.pk)
+        .order_by("last_name", "first_name")
+    )
+
+
+def _dose_form(record: ChairsideRecord, me: StaffUser, data: Any = None) -> f.DoseForm:
+    planned = selectors.facts.planned_dose(record)
+    initial: dict[str, Any] = {}
+    if planned is not None:
+        initial["dose_mg"] = planned.dose_mg
+        initial["rate_ml_per_hour"] = planned.rate_ml_per_hour
+        initial["devices"] = sum(count for _, _, count in planned.units) or None
+    plan = record.session.plan
+    if plan is not None and plan.concentration_mg_per_ml:
+        initial["concentration_mg_per_ml"] = plan.concentration_mg_per_ml
+    return f.DoseForm(
+        data,
+        initial=initial,
+        draws=services.session_draws(record),
+        witnesses=_witnesses(record, me),
+        esketamine=record.route_value is Route.INTRANASAL_ESKETAMINE,
+    )
+
+
+def _render(
+    request: HttpRequest,
+    patient: Patient,
+    session: DosingSession,
+    record: ChairsideRecord | None,
+    bound: dict[str, Form] | None = None,
+) -> HttpResponse:
+    role = request.user.staff_role  # type: ignore[union-attr]
+    me: StaffUser = request.user  # type: ignore[assignment]
+    context: dict[str, Any] = {
+        "patient": patient,
+        "session": session,
+        "record": record,
+        "tab": "dosing",
+        "may_sign": may(role, Permission.SIGN_DOSING_SESSION, on_care_team=True),
+        "may_decide": may(role, Permission.DECIDE_TO_PROCEED, on_care_team=True),
+    }
+    if record is not None:
+        now = timezone.now()
+        state = selectors.console(record, now)
+        answers = state.answers
+        bound = bound or {}
+        context |= {
+            "c": state,
+            "now": now,
+            "checklist_form": bound.get("checklist")
+            or f.ChecklistForm(
+                initial={
+                    k: answers[k].value
+                    for k in (
+                        "identity_confirmed",
+                        "fasting_confirmed",
+                        "escort_confirmed",
+                    )
+                    if k in answers
+                }
+            ),
+            "vitals_form": bound.get("vitals") or f.VitalsForm(),
+            "dose_form": bound.get("dose") or _dose_form(record, me),
+            "stop_form": bound.get("stop") or f.StopDoseForm(),
+            "dissociation_form": bound.get("dissociation") or f.DissociationForm(),
+            "event_form": bound.get("event") or f.AdverseEventForm(),
+            "ack_form": bound.get("ack"),
+            "strike_form": bound.get("strike"),
+            "discharge_form": bound.get("discharge") or f.DischargeForm(),
+            "addendum_form": bound.get("addendum") or f.AddendumForm(),
+            "sign_errors": bound.get("sign"),
+            "running": [d for d in state.doses if d.stopped_at is None and d.route == Route.IV],
+            "schedule": (plan := selectors.schedule(record, now)),
+            "phase_label": PHASES[plan.phase.value],
+            "ack_actions": AlertAction.choices,
+            "open_alerts": selectors.open_alerts(record),
+            "alerts_version": selectors.alerts_version(record),
+            "readiness": services.discharge_readiness(
+                record,
+                # What still blocks besides what the nurse confirms at discharge.
+                DischargeChecklist(True, True, True, True, True),
+                now,
+            )
+            if state.doses and record.discharged_at is None
+            else None,
+        }
+    return render(request, "chairside/console.html", context)
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_GET
+def console(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    patient = patient_id
+    session = _session(patient, session_id)
+    return _render(request, patient, session, selectors.record_for_session(session.pk, patient.pk))
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def open_record(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    session = _session(patient_id, session_id)
+    try:
+        record = services.open_record(by=request.user, session=session)  # type: ignore[arg-type]
+    except InputError as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("chairside:console", patient_id=patient_id.pk, session_id=session.pk)
+    return redirect(_console_url(record, "checklist"))
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_GET
+def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """Polled every few seconds by every screen showing the session; 204 when nothing changed."""
+    record = selectors.record_for_session(session_id, patient_id.pk)
+    if record is None:
+        return HttpResponse(status=204)
+    version = selectors.alerts_version(record)
+    if request.GET.get("seen") == version:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "chairside/_alerts.html",
+        {
+            "record": record,
+            "patient": patient_id,
+            "session": record.session,
+            "open_alerts": selectors.open_alerts(record),
+            "alerts_version": version,
+            "ack_actions": AlertAction.choices,
+        },
+    )
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_GET
+def schedule_fragment(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    record = _record(patient_id, session_id)
+    now = timezone.now()
+    return render(
+        request,
+        "chairside/_schedule.html",
+        {
+            "record": record,
+            "patient": patient_id,
+            "session": record.session,
+            "schedule": (plan := selectors.schedule(record, now)),
+            "phase_label": PHASES[plan.phase.value],
+            "now": now,
+        },
+    )
+
+
+def _post(
+    request: HttpRequest,
+    patient: Patient,
+    session_id: int,
+    key: str,
+    form: Form,
+    act: Any,
+    anchor: str,
+    done: str,
+) -> HttpResponse:
+    """Validate ``form``, run ``act(record, cleaned_data)``; on refusal render the console again."""
+    record = _record(patient, session_id)
+    if form.is_valid():
+        try:
+            result = act(record, form.cleaned_data)
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, result if isinstance(result, str) else done)
+            return redirect(_console_url(record, anchor))
+    return _render(request, patient, record.session, record, {key: form})
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def checklist(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        return services.answer_checklist(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            identity_confirmed=d["identity_confirmed"],
+            fasting_confirmed=d["fasting_confirmed"],
+            escort_confirmed=d["escort_confirmed"],
+            pregnancy_status=d["pregnancy_status"],
+            weight_kg=d["weight_kg"],
+            note=d["note"],
+        )
+
+    form = f.ChecklistForm(request.POST)
+    return _post(
+        request, patient_id, session_id, "checklist", form, act, "checklist", "Checklist saved."
+    )
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def vitals(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    form = f.VitalsForm(request.POST)
+
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        _, alert = services.record_vitals(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            taken_at=d["taken_at"],
+            systolic=form.number("systolic"),
+            diastolic=form.number("diastolic"),
+            heart_rate=form.number("heart_rate"),
+            spo2=form.number("spo2"),
+            respiratory_rate=form.number("respiratory_rate"),
+            sedation=d["sedation"] or None,
+        )
+        return f"Vitals saved. Alert: {alert.get_grade_display()}." if alert else "Vitals saved."
+
+    return _post(request, patient_id, session_id, "vitals", form, act, "vitals", "Vitals saved.")
+
+
+@requires(Permission.DECIDE_TO_PROCEED, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def proceed(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """The prescriber's page: the pre-dose reading, the core's reasons, the documented decision."""
+    patient = patient_id
+    session = _session(patient, session_id)
+    record = selectors.record_for_session(session.pk, patient.pk)
+    form = f.ProceedForm(request.POST or None)
+    if record is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.decide_to_proceed(
+                by=request.user,  # type: ignore[arg-type]
+                record=record,
+                rationale=form.cleaned_data["rationale"],
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Decision to proceed documented.")
+            return redirect(_console_url(record, "checklist"))
+    baseline = selectors.facts.baseline_reading(record) if record is not None else None
+    check, decision = (
+        selectors.facts.blood_pressure_check(record, baseline)
+        if record is not None
+        else (None, None)
+    )
+    return render(
+        request,
+        "chairside/proceed.html",
+        {
+            "patient": patient,
+            "session": session,
+            "record": record,
+            "baseline": baseline,
+            "check": check,
+            "decision": decision,
+            "form": form,
+            "tab": "dosing",
+        },
+    )
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    record = _record(patient_id, session_id)
+    me: StaffUser = request.user  # type: ignore[assignment]
+    form = _dose_form(record, me, request.POST)
+
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        entry = d.get("ledger_entry")
+        witness = d.get("witnessed_by")
+        given = services.give_dose(
+            by=me,
+            record=record,
+            dose_mg=d.get("dose_mg"),
+            devices=d.get("devices"),
+            change_reason=d.get("change_reason", ""),
+            started_at=d.get("started_at"),
+            stopped_at=d.get("stopped_at"),
+            concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
+            rate_ml_per_hour=d.get("rate_ml_per_hour"),
+            ledger_entry=LedgerEntry.objects.filter(seq=entry).first() if entry else None,
+            witnessed_by=StaffUser.objects.filter(pk=witness).first() if witness else None,
+        )
+        return f"Dose of {given.dose_mg} mg charted."
+
+    return _post(request, patient_id, session_id, "dose", form, act, "mar", "Dose charted.")
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def stop_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        given = get_object_or_404(DoseAdministration, pk=d["dose"], record=record)
+        return services.stop_dose(by=request.user, dose=given, stopped_at=d["stopped_at"])  # type: ignore[arg-type]
+
+    form = f.StopDoseForm(request.POST)
+    return _post(request, patient_id, session_id, "stop", form, act, "mar", "Infusion stopped.")
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def dissociation(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        raw = d["score"].strip()
+        return services.rate_dissociation(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            scale=d["scale"],
+            score=int(raw) if raw.isdigit() else raw,
+            taken_at=d["taken_at"],
+        )
+
+    form = f.DissociationForm(request.POST)
+    return _post(
+        request, patient_id, session_id, "dissociation", form, act, "dissociation", "Rating saved."
+    )
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def adverse_event(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        _, alert = services.record_adverse_event(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            kind=d["kind"],
+            severity=d["severity"],
+            action=d["action"],
+            onset_at=d["onset_at"],
+            sedation=d["sedation"],
+            description=d["description"],
+        )
+        return (
+            f"Adverse event charted. Alert: {alert.get_grade_display()}."
+            if alert
+            else "Adverse event charted."
+        )
+
+    form = f.AdverseEventForm(request.POST)
+    return _post(request, patient_id, session_id, "event", form, act, "events", "Charted.")
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def acknowledge(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        alert = get_object_or_404(SessionAlert, pk=d["alert"], record=record)
+        return services.acknowledge_alert(
+            by=request.user,  # type: ignore[arg-type]
+            alert=alert,
+            action=d["action"],
+            note=d["note"],
+        )
+
+    form = f.AcknowledgeForm(request.POST)
+    return _post(request, patient_id, session_id, "ack", form, act, "alerts", "Alert acknowledged.")
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def strike(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        reading = get_object_or_404(VitalReading, pk=d["reading"], record=record)
+        return services.strike_vital(by=request.user, reading=reading, reason=d["reason"])  # type: ignore[arg-type]
+
+    form = f.StrikeForm(request.POST)
+    return _post(
+        request, patient_id, session_id, "strike", form, act, "vitals", "Reading struck through."
+    )
+
+
+@requires(Permission.SIGN_DOSING_SESSION, patient_kwarg="patient_id")
+@require_POST
+def discharge(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        return services.discharge(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            checklist=DischargeChecklist(
+                alert_and_oriented=d["alert_and_oriented"],
+                dissociation_resolved=d["dissociation_resolved"],
+                tolerating_fluids=d["tolerating_fluids"],
+                escort_present=d["escort_present"],
+                instructions_given=d["instructions_given"],
+                on_supplemental_oxygen=d["on_supplemental_oxygen"],
+            ),
+            override_reason=d["override_reason"],
+        )
+
+    form = f.DischargeForm(request.POST)
+    return _post(
+        request, patient_id, session_id, "discharge", form, act, "discharge", "Patient discharged."
+    )
+
+
+@requires(Permission.SIGN_DOSING_SESSION, patient_kwarg="patient_id")
+@require_POST
+def sign(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    record = _record(patient_id, session_id)
+    try:
+        services.sign_record(by=request.user, record=record)  # type: ignore[arg-type]
+    except InputError as exc:
+        errors = Form()
+        errors.is_valid()
+        show_service_errors(exc, errors)
+        return _render(request, patient_id, record.session, record, {"sign": errors})
+    messages.success(request, "Record signed and locked.")
+    return redirect(_console_url(record, "sign"))
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def addendum(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
+        return services.add_addendum(
+            by=request.user,  # type: ignore[arg-type]
+            record=record,
+            reason=d["reason"],
+            text=d["text"],
+        )
+
+    form = f.AddendumForm(request.POST)
+    return _post(request, patient_id, session_id, "addendum", form, act, "sign", "Addendum added.")
