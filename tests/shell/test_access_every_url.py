@@ -10,6 +10,7 @@ from tests.conftest import verified_client
 from tests.shell.intake_support import sample_review
 from tests.shell.ledger_support import sample_ledger
 from tests.shell.plans_support import program, sample_plan
+from tests.shell.timetable_support import sample_run
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -123,6 +124,8 @@ SAMPLE_KWARGS = {
     # Treatment plans: a version of the walked patient's plan; program templates are clinic-wide.
     "plan_id": lambda patient: sample_plan(patient).pk,
     "template_id": lambda patient: program("intensive_retreat").pk,
+    # Scheduling runs are clinic-wide: one finished sample run.
+    "run_id": lambda patient: sample_run().pk,
 }
 
 

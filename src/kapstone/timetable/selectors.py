@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
-from kapstone.clinical.access import SEES_EVERY_CHART, Role
+from kapstone.clinical.access import SEES_EVERY_CHART, Modality, Role
 from kapstone.clinical.routes import Route as ClinicalRoute
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.integration.models import IntegrationSession, IntegrationStatus
@@ -589,7 +589,7 @@ def sites_with_calendar() -> list[dict[str, Any]]:
         out.append(
             {
                 "site": site,
-                "hours": {h.weekday: h for h in OpeningHours.objects.filter(site=site)},
+                "hours": _week_hours(site),
                 "closures": list(Closure.objects.filter(site=site, day__gte=today)),
                 "rooms": list(Room.objects.filter(site=site).order_by("name")),
                 "staff_hours": list(
@@ -602,9 +602,189 @@ def sites_with_calendar() -> list[dict[str, Any]]:
     return out
 
 
+def _week_hours(site: Site) -> list[tuple[str, str]]:
+    from kapstone.timetable.models import Weekday
+
+    hours = {h.weekday: h for h in OpeningHours.objects.filter(site=site)}
+    return [
+        (label, f"{hours[v].opens:%H:%M}–{hours[v].closes:%H:%M}" if v in hours else "closed")
+        for v, label in Weekday.choices
+    ]
+
+
 def absences_ahead() -> list[Absence]:
     return list(
         Absence.objects.filter(day__gte=timezone.localdate())
         .select_related("staff", "patient", "recorded_by")
         .order_by("day", "pk")
     )
+
+
+# --- a run's result, for the page -----------------------------------------------------------------
+
+
+@dataclass
+class Booking:
+    """One proposed dosing session and its integration, with names, in the site's local time."""
+
+    patient: Patient
+    label: str
+    short: str
+    k: int
+    site: Site
+    room: Room
+    nurse: StaffUser
+    prescriber: StaffUser | None
+    therapist: StaffUser
+    modality: str
+    route: str
+    starts: dt.datetime
+    ends: dt.datetime
+    i_starts: dt.datetime
+    i_ends: dt.datetime
+
+
+@dataclass
+class Grid:
+    """Rows (a room or a staff member) by the horizon's days, each cell the lines to show."""
+
+    title: str
+    days: list[dt.date]
+    rows: list[tuple[str, list[list[str]]]]
+
+
+@dataclass
+class RunView:
+    bookings: list[Booking]
+    by_room: Grid
+    by_staff: Grid
+    by_patient: list[tuple[str, list[Booking]]]
+    unadmitted: list[tuple[str, list[str]]]
+    moved: list[dict[str, Any]]
+    dropped: list[str]
+
+
+def _hm(a: dt.datetime, b: dt.datetime) -> str:
+    return f"{a:%H:%M}–{b:%H:%M}"
+
+
+def run_view(run: SolveRun, user: StaffUser) -> RunView:
+    entries = run.proposal
+    ids = {e["patient"] for e in entries} | {int(k) for k in run.unadmitted}
+    ids |= {m["patient"] for m in run.changes.get("moved", [])} | set(
+        run.changes.get("dropped", [])
+    )
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in=ids)}
+    staff_ids = {e[k] for e in entries for k in ("nurse", "prescriber", "therapist") if e[k]}
+    staff = {u.pk: u for u in StaffUser.objects.filter(pk__in=staff_ids)}
+    rooms = {r.pk: r for r in Room.objects.filter(pk__in={e["room"] for e in entries})}
+    sites = {s.pk: s for s in Site.objects.filter(pk__in={e["site"] for e in entries})}
+    bookings = []
+    for e in entries:
+        site = sites[e["site"]]
+        zone = tz(site)
+        patient = patients[e["patient"]]
+
+        def at(key: str, e: dict[str, Any] = e, zone: ZoneInfo = zone) -> dt.datetime:
+            return dt.datetime.fromisoformat(e[key]).astimezone(zone)
+
+        bookings.append(
+            Booking(
+                patient=patient,
+                label=patient_label(patient, user),
+                short=initials(patient),
+                k=e["k"],
+                site=site,
+                room=rooms[e["room"]],
+                nurse=staff[e["nurse"]],
+                prescriber=staff.get(e["prescriber"]) if e["prescriber"] else None,
+                therapist=staff[e["therapist"]],
+                modality=Modality(e["modality"]).label,
+                route=ClinicalRoute(e["route"]).label,
+                starts=at("starts"),
+                ends=at("ends"),
+                i_starts=at("i_starts"),
+                i_ends=at("i_ends"),
+            )
+        )
+    bookings.sort(key=lambda b: (b.starts, b.patient.pk))
+    days = _days(run.starts_on, 7 * run.weeks)
+    index = {d: n for n, d in enumerate(days)}
+
+    def grid(title: str, keyed: dict[str, list[tuple[dt.date, str]]]) -> Grid:
+        rows = []
+        for name in sorted(keyed):
+            cells: list[list[str]] = [[] for _ in days]
+            for day, line in keyed[name]:
+                if day in index:
+                    cells[index[day]].append(line)
+            rows.append((name, cells))
+        return Grid(title, days, rows)
+
+    room_cells: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    staff_cells: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    for b in bookings:
+        room_cells[f"{b.room.name}, {b.site.name}"].append(
+            (b.starts.date(), f"{_hm(b.starts, b.ends)} {b.short} {b.route}")
+        )
+        staff_cells[b.nurse.display_name].append(
+            (b.starts.date(), f"{_hm(b.starts, b.ends)} monitoring {b.short}")
+        )
+        if b.prescriber is not None:
+            staff_cells[b.prescriber.display_name].append(
+                (b.starts.date(), f"{_hm(b.starts, b.ends)} on site for {b.short}")
+            )
+        staff_cells[b.therapist.display_name].append(
+            (b.i_starts.date(), f"{_hm(b.i_starts, b.i_ends)} integration {b.short}")
+        )
+    for cells in staff_cells.values():
+        cells.sort()
+    for cells in room_cells.values():
+        cells.sort()
+    by_patient: dict[str, list[Booking]] = defaultdict(list)
+    for b in bookings:
+        by_patient[b.label].append(b)
+    moved = []
+    for m in run.changes.get("moved", []):
+        old = DosingSession.objects.filter(pk=m["old_dosing"]).select_related("site").first()
+        new = next((b for b in bookings if b.patient.pk == m["patient"] and b.k == m["k"]), None)
+        if old is None or new is None:
+            continue
+        moved.append(
+            {
+                "label": patient_label(patients[m["patient"]], user),
+                "old": timezone.localtime(old.starts_at, tz(old.site)),
+                "new": new,
+                "dosing": m["dosing"],
+            }
+        )
+    return RunView(
+        bookings=bookings,
+        by_room=grid("Room", room_cells),
+        by_staff=grid("Staff member", staff_cells),
+        by_patient=sorted(by_patient.items()),
+        unadmitted=[
+            (patient_label(patients[int(pk)], user), reasons)
+            for pk, reasons in run.unadmitted.items()
+            if int(pk) in patients
+        ],
+        moved=moved,
+        dropped=[patient_label(patients[pk], user) for pk in run.changes.get("dropped", [])],
+    )
+
+
+def schedulable_staff() -> QuerySet[StaffUser]:
+    return StaffUser.objects.filter(
+        is_active=True, role__in=[r.value for r in SCHEDULED_ROLES]
+    ).order_by("last_name", "first_name")
+
+
+def scheduled_patients(now: dt.datetime, weeks: int = 6) -> QuerySet[Patient]:
+    """Patients with scheduler-booked sessions ahead: whose absences a re-plan can work around."""
+    ahead = DosingSession.objects.filter(
+        status=SessionStatus.BOOKED,
+        plan__isnull=False,
+        starts_at__gt=now,
+        starts_at__lt=now + dt.timedelta(weeks=weeks),
+    ).values_list("patient_id", flat=True)
+    return Patient.objects.filter(pk__in=ahead).order_by("family_name", "given_name")
