@@ -1,0 +1,117 @@
+"""The policy page's form: one field per tunable value, prefilled with what is in force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from kapstone.clinical.monitoring_overrides import (
+    DISCHARGE_FIELDS,
+    PRE_DOSE_FIELDS,
+    THRESHOLD_RANGE,
+)
+from kapstone.clinical.monitoring_policy import AlertGrade, MonitoringPolicy
+
+GRADES = [(g.value, g.label) for g in AlertGrade if g is not AlertGrade.NONE]
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class MonitoringPolicyForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the policy changes (shown with every value you change).",
+    )
+
+    def __init__(self, *args: Any, default: MonitoringPolicy, current: MonitoringPolicy, **kw: Any):
+        super().__init__(*args, **kw)
+        self.default = default
+        low, high = THRESHOLD_RANGE
+        self.rule_rows: list[tuple[str, str, str, str]] = []
+        for rule, now in zip(default.threshold_rules, current.threshold_rules, strict=True):
+            key = rule.rule_id
+            self.fields[f"t:{key}"] = forms.IntegerField(
+                min_value=low, max_value=high, initial=now.threshold, label=f"{key} threshold"
+            )
+            self.fields[f"g:{key}"] = forms.ChoiceField(
+                choices=GRADES, initial=now.grade.value, label=f"{key} grade"
+            )
+            self.rule_rows.append(
+                (key, f"{rule.measure.value} {rule.direction.value}", rule.source.cite(), "t")
+            )
+        graded = (*default.sedation_rules, *default.symptom_rules)
+        graded_now = (*current.sedation_rules, *current.symptom_rules)
+        for rule, now in zip(graded, graded_now, strict=True):
+            self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
+                choices=GRADES, initial=now.grade.value, label=f"{rule.rule_id} grade"
+            )
+            self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
+        for rule, now in zip(
+            default.hypertensive_emergency_rules, current.hypertensive_emergency_rules, strict=True
+        ):
+            self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
+                choices=GRADES, initial=now.grade.value, label=f"{rule.rule_id} grade"
+            )
+            self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
+        for prefix, fields, limits in (
+            ("pre_dose", PRE_DOSE_FIELDS, current.pre_dose),
+            ("discharge", DISCHARGE_FIELDS, current.discharge),
+        ):
+            for name, (lo, hi) in fields.items():
+                self.fields[f"{prefix}:{name}"] = forms.IntegerField(
+                    min_value=lo,
+                    max_value=hi,
+                    initial=getattr(limits, name).value,
+                    label=_label(name),
+                )
+
+    def limit_fields(self, prefix: str) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(f"{prefix}:")]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "rule_id": key,
+                "trigger": trigger,
+                "source": source,
+                "threshold": self[f"t:{key}"] if kind == "t" else None,
+                "grade": self[f"g:{key}"],
+            }
+            for key, trigger, source, kind in self.rule_rows
+        ]
+
+    def overrides(self) -> dict[str, Any]:
+        """Only what differs from the cited defaults, so untouched values follow future defaults."""
+        data = self.cleaned_data
+        rules: dict[str, dict[str, Any]] = {}
+        for rule in self.default.threshold_rules:
+            change: dict[str, Any] = {}
+            if data[f"t:{rule.rule_id}"] != rule.threshold:
+                change["threshold"] = data[f"t:{rule.rule_id}"]
+            if data[f"g:{rule.rule_id}"] != rule.grade.value:
+                change["grade"] = data[f"g:{rule.rule_id}"]
+            if change:
+                rules[rule.rule_id] = change
+        for other in (
+            *self.default.sedation_rules,
+            *self.default.symptom_rules,
+            *self.default.hypertensive_emergency_rules,
+        ):
+            if data[f"g:{other.rule_id}"] != other.grade.value:
+                rules[other.rule_id] = {"grade": data[f"g:{other.rule_id}"]}
+        out: dict[str, Any] = {"rules": rules} if rules else {}
+        for prefix, fields, limits in (
+            ("pre_dose", PRE_DOSE_FIELDS, self.default.pre_dose),
+            ("discharge", DISCHARGE_FIELDS, self.default.discharge),
+        ):
+            changed = {
+                name: data[f"{prefix}:{name}"]
+                for name in fields
+                if data[f"{prefix}:{name}"] != getattr(limits, name).value
+            }
+            if changed:
+                out[prefix] = changed
+        return out
