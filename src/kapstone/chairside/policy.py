@@ -1,14 +1,15 @@
-"""The policies in force at the chair side. One version of each exists today; every record, alert
-and discharge stores the version it was made under."""
+"""The policies in force at the chair side; every record, alert and discharge stores the version it
+was made under. The monitoring policy is the medical director's (kapstone.policies)."""
 
 from __future__ import annotations
 
-from kapstone.clinical.monitoring_policy import DEFAULT_MONITORING_POLICY, MonitoringPolicy
+from kapstone.clinical.monitoring_policy import MonitoringPolicy
 from kapstone.clinical.pre_dose_checklist import DEFAULT_CHECKLIST_POLICY, ChecklistPolicy
+from kapstone.policies.selectors import current_monitoring_policy
 
 
 def monitoring_policy() -> MonitoringPolicy:
-    return DEFAULT_MONITORING_POLICY
+    return current_monitoring_policy()
 
 
 def checklist_policy() -> ChecklistPolicy:
