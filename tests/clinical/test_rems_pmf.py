@@ -462,3 +462,10 @@ def test_facts_fields_are_all_documented_by_some_schema_field():
     used = {name for s in SCHEMAS.values() for f in s.fields for name in f.facts_from}
     unused = {f.name for f in dataclasses.fields(PmfFacts)} - used
     assert unused == set(), unused
+
+
+def test_uncharted_devices_are_said_not_counted():
+    doses = (DeviceDose(START, 56, None, "ESK-24A"),)
+    assert fill_pmf(replace(SESSION, doses=doses)).get("dose_administered").value == (
+        "56 mg (devices not charted)"
+    )

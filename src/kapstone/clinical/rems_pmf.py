@@ -128,6 +128,10 @@ class DeadlineState:
     days_left: int  # negative once overdue; counted to the filing day when filed
     filed_late: bool
 
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
 
 def deadline_state(*, due_on: date, today: date, filed_on: date | None = None) -> DeadlineState:
     """Where a form stands against its deadline on ``today`` (the clinic's local date)."""
@@ -555,7 +559,7 @@ class DeviceDose:
 
     given_at: datetime
     dose_mg: int
-    devices: int
+    devices: int | None  # None: not charted
     lot: str = ""
 
 
@@ -642,7 +646,7 @@ def _check(facts: PmfFacts) -> None:
     for i, d in enumerate(facts.doses):
         if isinstance(d.dose_mg, bool) or d.dose_mg <= 0:
             problems.append(InputProblem(f"doses[{i}].dose_mg", d.dose_mg, "must be above 0 mg"))
-        if isinstance(d.devices, bool) or d.devices <= 0:
+        if d.devices is not None and (isinstance(d.devices, bool) or d.devices <= 0):
             problems.append(InputProblem(f"doses[{i}].devices", d.devices, "must be 1 or more"))
     first = facts.first_device_at
     end = facts.monitoring_ended_at
@@ -924,13 +928,16 @@ def _dose(c: _Context) -> _Answer:
     if not doses:
         return _Answer(None, _NO_DOSE)
     total = sum(d.dose_mg for d in doses)
-    devices = sum(d.devices for d in doses)
+    counted = [d.devices for d in doses if d.devices is not None]
     times = ", ".join(f"{d.dose_mg} mg at {_time(d.given_at)}" for d in doses)
     label = f"{total} mg" if total in (56, 84) else f"Other: {total} mg"
     if total not in (56, 84):
         c.warnings.append(
             f"Dose {total} mg is neither 56 nor 84 mg: the form records it as 'other'."
         )
+    if len(counted) < len(doses):
+        return _Answer(f"{label} (devices not charted)", basis=times)
+    devices = sum(counted)
     word = "device" if devices == 1 else "devices"
     return _Answer(f"{label} ({devices} {word})", basis=times)
 

@@ -1,0 +1,179 @@
+"""The REMS form queue, a patient's forms on the chart, one form, its PDF, and recording a filing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.clinical.access import SEES_EVERY_CHART, Permission, may
+from kapstone.clinical.rems_pmf import SCHEMAS, Derivation
+from kapstone.dosing.models import DosingSession
+from kapstone.errors import InputError
+from kapstone.patients.models import Patient
+from kapstone.patients.selectors import patients_visible_to
+from kapstone.rems import selectors, services
+from kapstone.rems.forms import FilingForm
+from kapstone.rems.models import RemsForm
+from kapstone.web.authz import requires
+from kapstone.web.forms import show_service_errors
+
+
+def _may_file(request: HttpRequest, patient: Patient) -> bool:
+    on_team = request.user.pk in patient.care_team_ids()
+    return may(request.user.staff_role, Permission.FILE_REMS_FORMS, on_care_team=on_team)  # type: ignore[union-attr]
+
+
+def _form_or_404(patient: Patient, form_id: int) -> RemsForm:
+    form = selectors.get_form(patient, form_id)
+    if form is None:
+        raise Http404("No such REMS form for this patient")
+    return form
+
+
+@requires(Permission.SEE_REMS_QUEUE)
+def queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "rems/queue.html",
+        {
+            "queue": selectors.queue(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            "filed_days": selectors.FILED_SHOWN_DAYS,
+            "sees_all": request.user.staff_role in SEES_EVERY_CHART,  # type: ignore[union-attr]
+        },
+    )
+
+
+@requires(Permission.SEE_REMS_QUEUE)
+@require_http_methods(["GET", "POST"])
+def prepare_missing(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        prepared = services.prepare_missing_forms(
+            by=request.user,  # type: ignore[arg-type]
+            patients=patients_visible_to(request.user),  # type: ignore[arg-type]
+        )
+        messages.success(request, f"{len(prepared)} REMS monitoring form(s) prepared.")
+    return redirect("rems:queue")
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    now = timezone.now()
+    return render(
+        request,
+        "rems/chart_tab.html",
+        {
+            "patient": patient,
+            "rows": selectors.forms_for_patient(patient, now),
+            "without_form": list(
+                selectors.sessions_without_form(Patient.objects.filter(pk=patient.pk))
+            ),
+            "may_file": _may_file(request, patient),
+            "tab": "rems",
+        },
+    )
+
+
+@requires(Permission.FILE_REMS_FORMS, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def prepare(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    patient = patient_id
+    if request.method == "GET":
+        return redirect("rems:chart_tab", patient_id=patient.pk)
+    session = DosingSession.objects.filter(patient=patient, pk=session_id).first()
+    if session is None:
+        raise Http404("No such dosing session for this patient")
+    try:
+        form = services.prepare_form(session=session, by=request.user)  # type: ignore[arg-type]
+    except InputError as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("rems:chart_tab", patient_id=patient.pk)
+    messages.success(request, "REMS monitoring form prepared.")
+    return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
+
+
+def _context(form: RemsForm, now) -> dict:  # type: ignore[no-untyped-def]
+    pmf = form.pmf
+    return {
+        "form_row": selectors.form_row(form, now),
+        "pmf": pmf,
+        "sections": pmf.by_section(),
+        "schema": SCHEMAS.get(pmf.schema_version),
+        "clinician": Derivation.CLINICIAN,
+        "rems_form": form,
+        "session": form.session,
+    }
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def detail(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
+    patient = patient_id
+    form = _form_or_404(patient, form_id)
+    services.record_form_read(by=request.user, form=form, what="view")  # type: ignore[arg-type]
+    context = _context(form, timezone.now())
+    context |= {
+        "patient": patient,
+        "drift": selectors.drift_since_prepared(form),
+        "addenda": selectors.addenda_count(form),
+        "may_file": _may_file(request, patient),
+        "tab": "rems",
+    }
+    return render(request, "rems/detail.html", context)
+
+
+@requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
+def pdf(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
+    from weasyprint import HTML  # heavy import, only for PDFs
+
+    patient = patient_id
+    form = _form_or_404(patient, form_id)
+    services.record_form_read(by=request.user, form=form, what="pdf")  # type: ignore[arg-type]
+    context = _context(form, timezone.now()) | {"patient": patient, "generated_at": timezone.now()}
+    html = render_to_string("rems/pmf_pdf.html", context, request=request)
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    filename = f"rems-pmf-{patient.mrn}-{form.session_date:%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@requires(Permission.FILE_REMS_FORMS, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def file(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
+    patient = patient_id
+    form = _form_or_404(patient, form_id)
+    if form.is_filed:
+        messages.info(request, "This form is already recorded as filed.")
+        return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
+    today = selectors.local_today(form.site, timezone.now())
+    filing_form = FilingForm(request.POST or None, initial={"filed_on": today})
+    if request.method == "POST" and filing_form.is_valid():
+        try:
+            services.mark_filed(
+                form=form,
+                by=request.user,  # type: ignore[arg-type]
+                filed_on=filing_form.cleaned_data["filed_on"],
+                confirmation_number=filing_form.cleaned_data["confirmation_number"],
+                note=filing_form.cleaned_data["note"],
+            )
+        except InputError as exc:
+            show_service_errors(exc, filing_form)
+        else:
+            messages.success(request, "Recorded as filed.")
+            return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
+    return render(
+        request,
+        "rems/file.html",
+        {
+            "patient": patient,
+            "rems_form": form,
+            "form_row": selectors.form_row(form, timezone.now()),
+            "form": filing_form,
+            "tab": "rems",
+        },
+    )
