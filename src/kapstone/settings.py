@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kapstone.measures",
     "kapstone.intake",
     "kapstone.plans",
+    "kapstone.research",
     "kapstone.cohorts",
     "kapstone.timetable",
     "kapstone.web",
@@ -243,6 +244,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ALERT_ESCALATION_MINUTES = env_int("ALERT_ESCALATION_MINUTES", 60)
 if ALERT_ESCALATION_MINUTES < 1:
     raise ValueError("KAPSTONE_ALERT_ESCALATION_MINUTES must be at least 1")
+
+# De-identified research exports: where their zips are written, and how long one waits for its
+# single download before its file is removed.
+RESEARCH_EXPORT_DIR = Path(env_str("RESEARCH_EXPORT_DIR", str(PROJECT_DIR / "var" / "exports")))
+RESEARCH_EXPORT_HOURS = env_int("RESEARCH_EXPORT_HOURS", 72)
+if RESEARCH_EXPORT_HOURS < 1:
+    raise ValueError("KAPSTONE_RESEARCH_EXPORT_HOURS must be at least 1")
 
 # Seconds the retreat scheduler may search before it proposes its best schedule (the solve runs
 # in the task worker; longer can only improve the lower-priority goals on a busy week).

@@ -10,6 +10,7 @@ from tests.conftest import verified_client
 from tests.shell.intake_support import sample_review
 from tests.shell.ledger_support import sample_ledger
 from tests.shell.plans_support import program, sample_plan
+from tests.shell.research_support import sample_export
 from tests.shell.timetable_support import sample_run
 
 
@@ -126,6 +127,8 @@ SAMPLE_KWARGS = {
     "template_id": lambda patient: program("intensive_retreat").pk,
     # Scheduling runs are clinic-wide: one finished sample run.
     "run_id": lambda patient: sample_run().pk,
+    # Research exports are clinic-wide: one queued export requested by the medical director.
+    "export_id": lambda patient: sample_export().pk,
 }
 
 

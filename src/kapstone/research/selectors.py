@@ -1,0 +1,298 @@
+"""Reads for the research export: the identified rows the core de-identifies, and the export list.
+
+This module reads Kapstone's tables into the core's ``Source*`` records
+(:mod:`kapstone.interop.deidentify`); nothing here decides what leaves. Free-text columns are not
+even read (notes, reasons, descriptions), so they cannot reach the core by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from kapstone.accounts.models import StaffUser
+from kapstone.assessments.flow import CLINICIAN_RATED
+from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet, ResponseStatus
+from kapstone.chairside.models import (
+    AdverseEvent,
+    ChairsideRecord,
+    DissociationRating,
+    DoseAdministration,
+    VitalReading,
+)
+from kapstone.dosing.models import DosingSession
+from kapstone.integration.models import IntegrationSession
+from kapstone.interop.deidentify import (
+    SourceAdverseEvent,
+    SourceDissociation,
+    SourceDose,
+    SourceDosingSession,
+    SourceIntegrationSession,
+    SourcePatient,
+    SourceScore,
+    SourceVital,
+    first_contact,
+)
+from kapstone.patients.models import Patient
+from kapstone.plans.models import TreatmentPlan
+from kapstone.research.models import ResearchExport
+
+
+@dataclass(frozen=True)
+class _Chart:
+    discharged_at: dt.datetime | None
+    doses: tuple[SourceDose, ...]
+    vitals: tuple[SourceVital, ...]
+    dissociation: tuple[SourceDissociation, ...]
+    adverse_events: tuple[SourceAdverseEvent, ...]
+
+
+@dataclass(frozen=True)
+class Sources:
+    patients: list[SourcePatient]
+    scores: list[SourceScore]
+    dosing: list[SourceDosingSession]
+    integration: list[SourceIntegrationSession]
+
+
+def exports_for(user: StaffUser) -> QuerySet[ResearchExport]:
+    """A requester sees their own exports; the medical director sees every one (oversight)."""
+    found = ResearchExport.objects.select_related("requested_by")
+    if user.role == "medical_director":
+        return found
+    return found.filter(requested_by=user)
+
+
+def _signed_plans(keys: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """patient id -> (program key, route) of the latest signed plan version."""
+    out: dict[int, tuple[str, str]] = {}
+    plans = (
+        TreatmentPlan.objects.filter(patient_id__in=list(keys), signature__isnull=False)
+        .select_related("program")
+        .order_by("patient_id", "-revision")
+    )
+    for plan in plans:
+        out.setdefault(plan.patient_id, (plan.program.key, plan.route))
+    return out
+
+
+def _in_period(contact: dt.datetime, start: dt.date, end: dt.date, zone: dt.tzinfo) -> bool:
+    return start <= contact.astimezone(zone).date() <= end
+
+
+def source_patients(
+    *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
+) -> list[SourcePatient]:
+    """Patients whose first contact falls in the period, at the sites and on the programs asked."""
+    zone = timezone.get_current_timezone()
+    found = Patient.objects.order_by("pk")
+    if site_ids:
+        found = found.filter(home_site_id__in=list(site_ids))
+    first_sent = dict(
+        QuestionnaireSet.objects.values("patient_id")
+        .annotate(first=Min("sent_at"))
+        .values_list("patient_id", "first")
+    )
+    rows = list(found)
+    plans = _signed_plans(p.pk for p in rows)
+    out: list[SourcePatient] = []
+    for p in rows:
+        contact = first_contact(p.registered_at, first_sent.get(p.pk))
+        if not _in_period(contact.at, start, end, zone):
+            continue
+        program, route = plans.get(p.pk, ("", ""))
+        if programs and program not in programs:
+            continue
+        out.append(
+            SourcePatient(
+                key=p.pk,
+                mrn=p.mrn,
+                given_name=p.given_name,
+                family_name=p.family_name,
+                preferred_name=p.preferred_name,
+                date_of_birth=p.date_of_birth,
+                sex_at_birth=p.sex_at_birth,
+                gender_identity=p.gender_identity,
+                pronouns=p.pronouns,
+                phone=p.phone,
+                email=p.email,
+                address=p.address,
+                emergency_contact_name=p.emergency_contact_name,
+                emergency_contact_relationship=p.emergency_contact_relationship,
+                emergency_contact_phone=p.emergency_contact_phone,
+                referral_source=p.referral_source,
+                referrer_name=p.referrer_name,
+                site_key=p.home_site_id,
+                registered_at=p.registered_at,
+                first_questionnaire_at=first_sent.get(p.pk),
+                program=program,
+                route=route,
+            )
+        )
+    return out
+
+
+def _answer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    return None  # nothing else is a valid answer; never pass text on
+
+
+def source_scores(keys: Sequence[int]) -> list[SourceScore]:
+    responses = (
+        QuestionnaireResponse.objects.filter(
+            questionnaire_set__patient_id__in=list(keys), status=ResponseStatus.SUBMITTED
+        )
+        .select_related("questionnaire_set")
+        .order_by("pk")
+    )
+    out: list[SourceScore] = []
+    for r in responses:
+        assert r.submitted_at is not None  # a submitted response has its time (DB constraint)
+        answers = tuple(
+            (str(item), value)
+            for item, raw in sorted(r.answers.items())
+            if (value := _answer(raw)) is not None
+        )
+        out.append(
+            SourceScore(
+                patient_key=r.questionnaire_set.patient_id,
+                response_key=r.pk,
+                at=r.submitted_at,
+                instrument=r.instrument,
+                instrument_version=r.instrument_version,
+                total=r.total,
+                severity=r.severity,
+                clinician_rated=r.instrument in CLINICIAN_RATED,
+                policy_version=r.policy_version,
+                answers=answers,
+            )
+        )
+    return out
+
+
+def _chairside(session_ids: list[int]) -> dict[int, _Chart]:
+    """session id -> what its chair-side record holds (numbers and codes only)."""
+    records = {
+        r.pk: r for r in ChairsideRecord.objects.filter(session_id__in=session_ids).order_by("pk")
+    }
+    ids = list(records)
+    doses: dict[int, list[SourceDose]] = defaultdict(list)
+    vitals: dict[int, list[SourceVital]] = defaultdict(list)
+    ratings: dict[int, list[SourceDissociation]] = defaultdict(list)
+    events: dict[int, list[SourceAdverseEvent]] = defaultdict(list)
+    for d in DoseAdministration.objects.filter(record_id__in=ids).order_by("started_at", "pk"):
+        doses[d.record_id].append(
+            SourceDose(
+                started_at=d.started_at,
+                stopped_at=d.stopped_at,
+                dose_mg=float(d.dose_mg),
+                route=d.route,
+                planned_dose_mg=None if d.planned_dose_mg is None else float(d.planned_dose_mg),
+                devices=d.devices,
+            )
+        )
+    # A struck reading was wrong: it stays on the chart, not in the data.
+    readings = VitalReading.objects.filter(record_id__in=ids, strike__isnull=True)
+    for v in readings.order_by("taken_at", "pk"):
+        vitals[v.record_id].append(
+            SourceVital(
+                taken_at=v.taken_at,
+                is_baseline=v.is_baseline,
+                systolic=v.systolic,
+                diastolic=v.diastolic,
+                heart_rate=v.heart_rate,
+                spo2=v.spo2,
+                respiratory_rate=v.respiratory_rate,
+                sedation=v.sedation,
+            )
+        )
+    for r in DissociationRating.objects.filter(record_id__in=ids).order_by("taken_at", "pk"):
+        ratings[r.record_id].append(SourceDissociation(r.taken_at, r.scale, r.score, r.is_baseline))
+    for e in AdverseEvent.objects.filter(record_id__in=ids).order_by("onset_at", "pk"):
+        # The kind and severity only: the description of an 'other' event is free text.
+        events[e.record_id].append(SourceAdverseEvent(e.onset_at, e.kind, e.severity))
+    return {
+        record.session_id: _Chart(
+            discharged_at=record.discharged_at,
+            doses=tuple(doses[pk]),
+            vitals=tuple(vitals[pk]),
+            dissociation=tuple(ratings[pk]),
+            adverse_events=tuple(events[pk]),
+        )
+        for pk, record in records.items()
+    }
+
+
+def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
+    sessions = list(DosingSession.objects.filter(patient_id__in=list(keys)).order_by("pk"))
+    charts = _chairside([s.pk for s in sessions])
+    out: list[SourceDosingSession] = []
+    for s in sessions:
+        chart = charts.get(s.pk)
+        out.append(
+            SourceDosingSession(
+                patient_key=s.patient_id,
+                session_key=s.pk,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                status=s.status,
+                route=s.route,
+                site_key=s.site_id,
+                charted=chart is not None,
+                discharged_at=chart.discharged_at if chart else None,
+                doses=chart.doses if chart else (),
+                vitals=chart.vitals if chart else (),
+                dissociation=chart.dissociation if chart else (),
+                adverse_events=chart.adverse_events if chart else (),
+            )
+        )
+    return out
+
+
+def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
+    found = IntegrationSession.objects.filter(patient_id__in=list(keys)).order_by("pk")
+    return [
+        SourceIntegrationSession(
+            patient_key=i.patient_id,
+            session_key=i.pk,
+            dosing_session_key=i.dosing_session_id,
+            starts_at=i.starts_at,
+            ends_at=i.ends_at,
+            status=i.status,
+            modality=i.modality,
+        )
+        for i in found
+    ]
+
+
+def sources(
+    *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
+) -> Sources:
+    patients = source_patients(start=start, end=end, site_ids=site_ids, programs=programs)
+    keys = [p.key for p in patients]
+    return Sources(
+        patients=patients,
+        scores=source_scores(keys),
+        dosing=source_dosing(keys),
+        integration=source_integration(keys),
+    )
+
+
+def site_choices() -> list[tuple[int, str]]:
+    from kapstone.accounts.models import Site
+
+    return [(s.pk, s.name) for s in Site.objects.order_by("name")]
+
+
+def program_choices() -> list[tuple[str, str]]:
+    from kapstone.plans.selectors import current_templates
+
+    return [(t.key, t.name) for t in current_templates()]

@@ -1,0 +1,243 @@
+"""Requesting, running, downloading and expiring de-identified research exports.
+
+Each step is audited: the request (with its parameters), the completion (counts, k, sha256), a
+failure, the one download, and expiry. Audit rows name no patient: the export is about many, and
+holds none by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kapstone.accounts.models import Site, StaffUser
+from kapstone.audit.trail import record
+from kapstone.clinical.access import Permission, may
+from kapstone.errors import InputError
+from kapstone.interop.deidentify import DEFAULT_POLICY, build_dataset
+from kapstone.outcomes.selectors import OUTCOME_POLICY
+from kapstone.plans.models import ProgramTemplateVersion
+from kapstone.research import selectors
+from kapstone.research.files import write_zip
+from kapstone.research.models import ExportStatus, ResearchExport
+
+log = logging.getLogger(__name__)
+
+_PARAMETERS = ["period_start", "period_end", "site_ids", "programs", "suppress"]
+
+
+def export_dir() -> Path:
+    return Path(settings.RESEARCH_EXPORT_DIR)
+
+
+def _parameters(export: ResearchExport) -> dict[str, object]:
+    return {name: getattr(export, name) for name in _PARAMETERS}
+
+
+def request_export(
+    *,
+    by: StaffUser,
+    period_start: dt.date,
+    period_end: dt.date,
+    site_ids: list[int],
+    programs: list[str],
+    suppress: bool,
+    now: dt.datetime,
+) -> ResearchExport:
+    """Records the request and queues the task that builds the export (on commit)."""
+    errors: dict[str, list[str]] = {}
+    if not may(by.staff_role, Permission.RUN_RESEARCH_EXPORT):
+        errors[""] = ["Your role may not run research exports."]
+    if period_end < period_start:
+        errors["period_end"] = ["The period must end on or after its start."]
+    if period_start > timezone.localdate(now):
+        errors["period_start"] = ["The period starts in the future: there is nothing to export."]
+    known_sites = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
+    if set(site_ids) - known_sites:
+        errors["site_ids"] = ["Choose sites from the list."]
+    known = set(ProgramTemplateVersion.objects.values_list("key", flat=True))
+    if set(programs) - known:
+        errors["programs"] = ["Choose programs from the list."]
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        export = ResearchExport.objects.create(
+            requested_by=by,
+            requested_at=now,
+            period_start=period_start,
+            period_end=period_end,
+            site_ids=sorted(site_ids),
+            programs=sorted(programs),
+            suppress=suppress,
+            policy_version=DEFAULT_POLICY.version,
+        )
+        record(
+            actor=by,
+            action="research_export.requested",
+            obj=export,
+            summary=f"De-identified research export {export.pk} requested",
+            after=_parameters(export),
+        )
+        from kapstone.research.tasks import run_research_export
+
+        transaction.on_commit(lambda: run_research_export.enqueue(export.pk))
+    return export
+
+
+def _progress(export_id: int, percent: int, step: str) -> None:
+    # Written outside the run's work so the page sees it while the export is being built.
+    ResearchExport.objects.filter(pk=export_id).update(progress=min(percent, 99), step=step[:80])
+
+
+def run_export(
+    *, export_id: int, now: dt.datetime, rng: random.Random | None = None
+) -> ResearchExport:
+    """Builds the export: reads, de-identifies (the core), writes the zip, records the result.
+
+    ``rng`` is for tests only; by default pseudonyms come from the operating system's generator.
+    """
+    claimed = ResearchExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, progress=1, step="Reading records"
+    )
+    export = ResearchExport.objects.get(pk=export_id)
+    if not claimed:
+        return export  # already run (or running) elsewhere
+    try:
+        found = selectors.sources(
+            start=export.period_start,
+            end=export.period_end,
+            site_ids=export.site_ids,
+            programs=export.programs,
+        )
+        _progress(export.pk, 20, "De-identifying")
+        dataset = build_dataset(
+            patients=found.patients,
+            scores=found.scores,
+            dosing=found.dosing,
+            integration=found.integration,
+            zone=timezone.get_current_timezone(),
+            rng=rng or random.SystemRandom(),
+            now=now,
+            suppress=export.suppress,
+            policy=DEFAULT_POLICY,
+            outcome_policy=OUTCOME_POLICY,
+        )
+        del found  # the identified rows are not needed past this point
+        _progress(export.pk, 30, "Writing files")
+        path = export_dir() / f"research-export-{export.pk}-{secrets.token_hex(8)}.zip"
+        size, digest = write_zip(
+            dataset, path, lambda p, s: _progress(export.pk, 30 + p * 69 // 100, s)
+        )
+    except Exception as exc:
+        # The message or traceback may carry data: only the exception's type is kept and logged.
+        log.error("research export %s failed: %s", export_id, type(exc).__name__)
+        with transaction.atomic():
+            ResearchExport.objects.filter(pk=export_id).update(
+                status=ExportStatus.FAILED, error=f"Failed: {type(exc).__name__}", step=""
+            )
+            export.refresh_from_db()
+            record(
+                actor=None,
+                action="research_export.failed",
+                obj=export,
+                summary=f"Research export {export.pk} failed ({type(exc).__name__})",
+            )
+        return export
+    with transaction.atomic():
+        export.status = ExportStatus.READY
+        export.progress = 100
+        export.step = ""
+        export.counts = {t.name: len(t.rows) for t in dataset.tables}
+        export.k_summary = dataset.k_report.summary()
+        export.file_path = str(path)
+        export.size_bytes = size
+        export.sha256 = digest
+        export.completed_at = now
+        export.expires_at = now + dt.timedelta(hours=settings.RESEARCH_EXPORT_HOURS)
+        export.save()
+        record(
+            actor=None,
+            action="research_export.completed",
+            obj=export,
+            summary=f"Research export {export.pk} ready: {export.counts.get('patients', 0)} "
+            f"patients, k = {dataset.k_report.k}",
+            after={
+                "counts": export.counts,
+                "k": export.k_summary,
+                "sha256": digest,
+                "expires_at": export.expires_at,
+            },
+        )
+    return export
+
+
+def _remove(export: ResearchExport) -> None:
+    if export.file_path:
+        Path(export.file_path).unlink(missing_ok=True)
+
+
+def take_download(*, by: StaffUser, export: ResearchExport, now: dt.datetime) -> Path:
+    """The export's file for its requester, once: marked downloaded and audited in one step.
+
+    The caller opens the returned path and then removes it (:func:`discard_file`)."""
+    if export.requested_by_id != by.pk:
+        raise InputError.single("", "Only the person who requested an export may download it.")
+    # Expiry is recorded in its own transaction: the refusal below must not roll it back.
+    expire_exports(now=now)
+    with transaction.atomic():
+        locked = ResearchExport.objects.select_for_update().get(pk=export.pk)
+        if locked.status == ExportStatus.DOWNLOADED:
+            raise InputError.single("", "This export was already downloaded; request a new one.")
+        if locked.status == ExportStatus.EXPIRED:
+            raise InputError.single("", "This export has expired; request a new one.")
+        if locked.status != ExportStatus.READY:
+            raise InputError.single("", "This export is not ready.")
+        path = Path(locked.file_path)
+        if not path.exists():
+            raise InputError.single("", "The export's file is gone; request a new one.")
+        locked.status = ExportStatus.DOWNLOADED
+        locked.downloaded_at = now
+        locked.save(update_fields=["status", "downloaded_at"])
+        record(
+            actor=by,
+            action="research_export.downloaded",
+            obj=locked,
+            summary=f"Research export {locked.pk} downloaded (sha256 {locked.sha256[:12]}…)",
+            after={"sha256": locked.sha256, "size_bytes": locked.size_bytes},
+        )
+    return path
+
+
+def discard_file(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _expire(export: ResearchExport, now: dt.datetime) -> None:
+    _remove(export)
+    export.status = ExportStatus.EXPIRED
+    export.save(update_fields=["status"])
+    record(
+        actor=None,
+        action="research_export.expired",
+        obj=export,
+        summary=f"Research export {export.pk} expired undownloaded; its file was removed",
+    )
+
+
+def expire_exports(*, now: dt.datetime) -> int:
+    """Removes the file of every ready export past its expiry; returns how many."""
+    expired = 0
+    for candidate in ResearchExport.objects.filter(status=ExportStatus.READY, expires_at__lte=now):
+        with transaction.atomic():
+            locked = ResearchExport.objects.select_for_update().get(pk=candidate.pk)
+            if locked.status == ExportStatus.READY:  # not downloaded meanwhile
+                _expire(locked, now)
+                expired += 1
+    return expired

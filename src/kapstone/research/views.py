@@ -1,0 +1,87 @@
+"""The research export page: request an export, watch its progress, download it once."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kapstone.clinical.access import Permission
+from kapstone.errors import InputError
+from kapstone.interop.deidentify import DEFAULT_POLICY
+from kapstone.research import selectors, services
+from kapstone.research.forms import ExportForm
+from kapstone.web.authz import requires
+from kapstone.web.forms import show_service_errors
+
+
+def _form(data: object = None) -> ExportForm:
+    return ExportForm(
+        data,  # type: ignore[arg-type]
+        sites=selectors.site_choices(),
+        programs=selectors.program_choices(),
+    )
+
+
+@requires(Permission.RUN_RESEARCH_EXPORT)
+@require_http_methods(["GET", "POST"])
+def exports(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = _form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_export(
+                by=user,  # type: ignore[arg-type]
+                period_start=form.cleaned_data["period_start"],
+                period_end=form.cleaned_data["period_end"],
+                site_ids=form.cleaned_data["site_ids"],
+                programs=form.cleaned_data["programs"],
+                suppress=form.cleaned_data["suppress"],
+                now=timezone.now(),
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Export requested; it is built in the background.")
+            return redirect("research:exports")
+    return render(
+        request,
+        "research/exports.html",
+        {
+            "form": form,
+            "exports": selectors.exports_for(user)[:50],  # type: ignore[arg-type]
+            "policy": DEFAULT_POLICY,
+            "now": timezone.now(),
+        },
+    )
+
+
+@requires(Permission.RUN_RESEARCH_EXPORT)
+def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+    """One export's row: the page polls it (htmx) until the export is finished."""
+    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)  # type: ignore[arg-type]
+    return render(request, "research/_export_row.html", {"e": export, "now": timezone.now()})
+
+
+@requires(Permission.RUN_RESEARCH_EXPORT)
+@require_POST
+def download(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)  # type: ignore[arg-type]
+    try:
+        path = services.take_download(by=request.user, export=export, now=timezone.now())  # type: ignore[arg-type]
+    except InputError as exc:
+        for problems in exc.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect("research:exports")
+    handle = path.open("rb")
+    # Downloadable once: the name is removed now; the open handle still streams the bytes.
+    services.discard_file(path)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=export.file_name,
+        content_type="application/zip",
+    )
