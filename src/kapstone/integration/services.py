@@ -1,18 +1,39 @@
-"""Booking and cancelling integration sessions, each in one transaction with its audit row."""
+"""Booking and cancelling integration sessions; the therapist's notes on them (drafts, signing,
+addenda); psychotherapy process notes and who may read them. Each write is one transaction with
+its audit row."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
 from kapstone.audit.trail import record
-from kapstone.clinical.access import Modality
-from kapstone.dosing.models import DosingSession
+from kapstone.clinical.access import Modality, Permission, Role, roles_granted
+from kapstone.clinical.integration_notes import (
+    DEFAULT_WINDOW,
+    IntegrationWindow,
+    NoteProblem,
+    NoteWarning,
+    dosing_session_before,
+    note_warnings,
+    parse_structured,
+    window_from_template,
+)
+from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
-from kapstone.integration.models import IntegrationSession, IntegrationStatus
+from kapstone.integration.models import (
+    IntegrationNote,
+    IntegrationNoteAddendum,
+    IntegrationNoteSignature,
+    IntegrationSession,
+    IntegrationStatus,
+    ProcessNote,
+    ProcessNoteAccess,
+)
 from kapstone.patients.models import Patient
 
 # The programs run 60–90 minute integration sessions (seeds); a wider range allows a short check-in
@@ -129,3 +150,374 @@ def cancel_integration_session(
             after={"status": locked.status, "reason": locked.cancel_reason},
         )
     return locked
+
+
+# --- integration notes ---------------------------------------------------------------------------
+
+# A note may be written a little before the session's end is typed in; not for a future session.
+CLOCK_SLACK = dt.timedelta(minutes=5)
+
+
+def _problems_to_errors(problems: Sequence[NoteProblem]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        errors.setdefault(p.field, []).append(p.message)
+    return errors
+
+
+def _writer_errors(by: StaffUser) -> dict[str, list[str]]:
+    if by.staff_role is not Role.THERAPIST:
+        return {
+            "": [
+                "Integration notes are written by the therapist who held the session, not a "
+                f"{by.staff_role.label.lower()}."
+            ]
+        }
+    return {}
+
+
+def _session_open_for_notes(session: IntegrationSession) -> None:
+    """Read afresh: a signature made meanwhile must stop a second note."""
+    current = IntegrationSession.objects.get(pk=session.pk)
+    if current.status == IntegrationStatus.CANCELLED:
+        raise InputError.single("", "This integration session was cancelled: it takes no note.")
+    if IntegrationNoteSignature.objects.filter(session_id=session.pk).exists():
+        raise InputError.single(
+            "", "The note on this session is signed: correct it with an addendum."
+        )
+
+
+def save_note(
+    *,
+    by: StaffUser,
+    session: IntegrationSession,
+    held_at: dt.datetime,
+    minutes: int,
+    structured: Mapping[str, object],
+    narrative: str = "",
+    now: dt.datetime | None = None,
+) -> IntegrationNote:
+    """Saves the therapist's note on a session as a new draft version (the first, or one that
+    replaces the latest draft). The structured part is checked by the core; every problem comes
+    back keyed by its field ("emdr.sud_before")."""
+    now = now or timezone.now()
+    errors = _writer_errors(by)
+    if held_at.tzinfo is None:
+        errors["held_at"] = ["Give the time with its time zone."]
+    elif held_at > now + CLOCK_SLACK:
+        errors["held_at"] = ["A note is written about a session that has begun, not a future one."]
+    if not 1 <= minutes <= LONGEST.seconds // 60:
+        errors["minutes"] = [
+            f"{minutes} minutes is not a session length; accepts 1 to {LONGEST.seconds // 60}."
+        ]
+    note_data, problems = parse_structured(structured)
+    errors |= _problems_to_errors(problems)
+    if len(narrative) > 20_000:
+        errors["narrative"] = ["The narrative is longer than 20,000 characters."]
+    if errors:
+        raise InputError(errors)
+    assert note_data is not None
+    with transaction.atomic():
+        locked = IntegrationSession.objects.select_for_update().get(pk=session.pk)
+        _session_open_for_notes(locked)
+        latest = IntegrationNote.objects.filter(session=locked).order_by("-revision").first()
+        dose = dose_before(locked, held_at)
+        note = IntegrationNote.objects.create(
+            session=locked,
+            patient_id=locked.patient_id,
+            revision=(latest.revision + 1) if latest else 1,
+            supersedes=latest,
+            dosing_session=dose,
+            held_at=held_at,
+            minutes=minutes,
+            modalities=[m.value for m in note_data.modalities],
+            structured=note_data.to_json(),
+            narrative=narrative.strip(),
+            author=by,
+            created_at=now,
+        )
+        record(
+            actor=by,
+            action="integration.note_saved",
+            patient=locked.patient,
+            obj=note,
+            summary=f"Integration note version {note.revision} saved "
+            f"({', '.join(note.modality_labels)})",
+            after={
+                "session": locked.pk,
+                "revision": note.revision,
+                "modalities": note.modalities,
+                "held_at": held_at,
+                "minutes": minutes,
+                "dosing_session": dose.pk if dose else None,
+            },
+        )
+    return note
+
+
+def dose_before(session: IntegrationSession, held_at: dt.datetime) -> DosingSession | None:
+    """The dose the session follows: the one it was booked after, else the patient's latest
+    dosing session (not cancelled) that began at or before it."""
+    if session.dosing_session_id is not None:
+        return DosingSession.objects.get(pk=session.dosing_session_id)
+    doses = list(
+        DosingSession.objects.filter(patient_id=session.patient_id, starts_at__lte=held_at)
+        .exclude(status=SessionStatus.CANCELLED)
+        .values_list("pk", "starts_at")
+    )
+    found = dosing_session_before(held_at, doses)
+    return DosingSession.objects.get(pk=found[0]) if found else None
+
+
+def window_for(note: IntegrationNote) -> IntegrationWindow:
+    """The integration window of the program the dose was given under (its plan's template),
+    else of the signed plan in force, else the clinic's default."""
+    from kapstone.plans.selectors import signed_plan
+
+    dose = note.dosing_session
+    if dose is not None and dose.plan_id is not None:
+        return window_from_template(dose.plan.program.as_template().integration)
+    plan = signed_plan(note.patient)
+    if plan is not None:
+        return window_from_template(plan.template.integration)
+    return DEFAULT_WINDOW
+
+
+def signing_warnings(note: IntegrationNote) -> tuple[NoteWarning, ...]:
+    """What the signer must give a reason for, from the core's rules."""
+    from kapstone.plans.selectors import signed_plan
+
+    plan = signed_plan(note.patient)
+    return note_warnings(
+        dose_at=note.dosing_session.starts_at if note.dosing_session else None,
+        held_at=note.held_at,
+        minutes=note.minutes,
+        window=window_for(note),
+        used=[Modality(m) for m in note.modalities],
+        planned=frozenset(plan.modalities) if plan is not None else None,
+        credentialed=note.author.modalities(),
+    )
+
+
+def sign_note(
+    *,
+    by: StaffUser,
+    note: IntegrationNote,
+    override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> IntegrationNoteSignature:
+    """Signs the latest version of a session's note: from then on it changes only by addenda, and
+    the session is completed. A warning (outside the window, a length or modality outside the
+    plan) is signed through only with the reason, which the signature and audit row keep."""
+    now = now or timezone.now()
+    errors = _writer_errors(by)
+    if not errors and note.author_id != by.pk:
+        errors[""] = [
+            f"This version was written by {note.author.display_name}: they sign it, or you save "
+            "your own version first."
+        ]
+    if errors:
+        raise InputError(errors)
+    warnings = signing_warnings(note)
+    reason = override_reason.strip()
+    if warnings and not reason:
+        raise InputError.single(
+            "override_reason",
+            "Say why you sign despite: " + " ".join(w.message for w in warnings),
+        )
+    window = window_for(note)
+    with transaction.atomic():
+        session = IntegrationSession.objects.select_for_update().get(pk=note.session_id)
+        _session_open_for_notes(session)
+        latest = IntegrationNote.objects.filter(session=session).order_by("-revision").first()
+        if latest is None or latest.pk != note.pk:
+            raise InputError.single(
+                "",
+                f"Version {note.revision} was replaced by version "
+                f"{latest.revision if latest else '?'}: sign the latest version.",
+            )
+        signature = IntegrationNoteSignature.objects.create(
+            note=note,
+            session=session,
+            signed_by=by,
+            signed_at=now,
+            warnings=[{"code": w.code.value, "message": w.message} for w in warnings],
+            override_reason=reason if warnings else "",
+            window={
+                "within_hours": window.within_hours,
+                "minutes_min": window.minutes_min,
+                "minutes_max": window.minutes_max,
+                "source": window.source.cite(),
+            },
+        )
+        before_status = session.status
+        session.status = IntegrationStatus.COMPLETED
+        session.save(update_fields=["status"])
+        record(
+            actor=by,
+            action="integration.note_signed",
+            patient=session.patient,
+            obj=signature,
+            summary=f"Integration note version {note.revision} signed; session completed"
+            + (f"; signed despite {len(warnings)} warning(s): {reason}" if warnings else ""),
+            before={"status": before_status},
+            after={
+                "status": session.status,
+                "note": note.pk,
+                "warnings": [w.code.value for w in warnings],
+                "override_reason": signature.override_reason,
+            },
+        )
+    return signature
+
+
+def add_addendum(
+    *,
+    by: StaffUser,
+    note: IntegrationNote,
+    text: str,
+    reason: str,
+    structured: Mapping[str, object] | None = None,
+    now: dt.datetime | None = None,
+) -> IntegrationNoteAddendum:
+    """A correction to a signed note: its text and reason, and optionally the corrected structured
+    part (checked by the core like the note), which the trend reads from then on."""
+    now = now or timezone.now()
+    errors = _writer_errors(by)
+    if not text.strip():
+        errors["text"] = ["Write the addendum."]
+    if not reason.strip():
+        errors["reason"] = ["Say why the signed note is corrected or added to."]
+    corrected = None
+    if structured is not None:
+        corrected, problems = parse_structured(structured)
+        errors |= _problems_to_errors(problems)
+    if not IntegrationNoteSignature.objects.filter(note_id=note.pk).exists():
+        errors.setdefault("", []).append(
+            "Only a signed note takes addenda; a draft is changed by saving it again."
+        )
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        addendum = IntegrationNoteAddendum.objects.create(
+            note=note,
+            text=text.strip(),
+            reason=reason.strip(),
+            structured=corrected.to_json() if corrected else None,
+            modalities=[m.value for m in corrected.modalities] if corrected else None,
+            author=by,
+            created_at=now,
+        )
+        record(
+            actor=by,
+            action="integration.note_addendum",
+            patient=note.patient,
+            obj=addendum,
+            summary=f"Addendum to integration note version {note.revision}"
+            + (" correcting its structured record" if corrected else "")
+            + f": {reason.strip()}",
+            after={
+                "note": note.pk,
+                "reason": addendum.reason,
+                "corrects_structured": corrected is not None,
+            },
+        )
+    return addendum
+
+
+# --- psychotherapy process notes -----------------------------------------------------------------
+# Their text goes into no audit summary and no before/after: the trail says that a note was
+# written or read, by whom, on which patient, never what it says.
+
+
+def write_process_note(
+    *,
+    by: StaffUser,
+    patient: Patient,
+    text: str,
+    session: IntegrationSession | None = None,
+    now: dt.datetime | None = None,
+) -> ProcessNote:
+    now = now or timezone.now()
+    errors = {}
+    if by.staff_role is not Role.THERAPIST:
+        errors[""] = ["Process notes are a therapist's own notes."]
+    if not text.strip():
+        errors["text"] = ["Write the note."]
+    if session is not None and session.patient_id != patient.pk:
+        errors["session"] = ["That integration session belongs to another patient."]
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        note = ProcessNote.objects.create(
+            patient=patient, author=by, session=session, text=text.strip(), written_at=now
+        )
+        record(
+            actor=by,
+            action="integration.process_note_written",
+            patient=patient,
+            obj=note,
+            summary="Psychotherapy process note written",
+        )
+    return note
+
+
+def record_process_note_read(*, by: StaffUser, note: ProcessNote) -> None:
+    record(
+        actor=by,
+        action="integration.process_note_viewed",
+        patient=note.patient,
+        obj=note,
+        summary="Psychotherapy process note opened"
+        + ("" if note.author_id == by.pk else " by a colleague the author granted"),
+    )
+
+
+def set_process_note_access(
+    *,
+    by: StaffUser,
+    patient: Patient,
+    grantee: StaffUser,
+    granted: bool,
+    now: dt.datetime | None = None,
+) -> ProcessNoteAccess:
+    """The author grants a colleague reading of their process notes on this patient, or revokes
+    it. Only roles that may be granted (READ_PROCESS_NOTES) can be; the author decides."""
+    now = now or timezone.now()
+    from kapstone.integration.selectors import process_note_grantees
+
+    if by.staff_role is not Role.THERAPIST:
+        raise InputError.single("", "Only a therapist keeping process notes grants access to them.")
+    if grantee.pk == by.pk:
+        raise InputError.single("grantee", "You always read your own process notes.")
+    if not grantee.is_active or grantee.staff_role not in roles_granted(
+        Permission.READ_PROCESS_NOTES
+    ):
+        raise InputError.single(
+            "grantee",
+            f"A {grantee.staff_role.label.lower()} cannot be given process notes; accepts an "
+            "active therapist, prescriber or medical director.",
+        )
+    current = grantee.pk in {g.pk for g in process_note_grantees(author=by, patient=patient)}
+    if current == granted:
+        raise InputError.single(
+            "grantee",
+            f"{grantee.display_name} {'already reads' if granted else 'has no access to'} "
+            "your process notes on this patient.",
+        )
+    with transaction.atomic():
+        row = ProcessNoteAccess.objects.create(
+            patient=patient, author=by, grantee=grantee, granted=granted, at=now
+        )
+        record(
+            actor=by,
+            action="integration.process_notes_granted"
+            if granted
+            else "integration.process_notes_revoked",
+            patient=patient,
+            obj=row,
+            summary=f"Process notes on this patient {'shared with' if granted else 'no longer shared with'} "
+            f"{grantee.display_name}",
+            after={"grantee": grantee.pk, "granted": granted},
+        )
+    return row
