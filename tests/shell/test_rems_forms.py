@@ -408,3 +408,27 @@ def test_the_chart_tab_lists_forms_and_offers_to_prepare(signed, clinic, as_role
         reverse("rems:prepare", args=[clinic.on_team.pk, signed.session.pk]), follow=True
     )
     assert "already been prepared" in again.content.decode()
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_files_most_forms_and_leaves_one_overdue_and_one_due(clinic):
+    from kapstone.demo.rems import build_rems_forms
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=NEW_YORK)
+    for days_ago in (27, 20, 13, 10, 6):  # due 10, 17, 24 and 27 Nov (past), and 1 Dec
+        signed_esketamine_session(
+            clinic.on_team,
+            nurse=clinic.staff["nurse"],
+            prescriber=clinic.staff["prescriber"],
+            start=dt.datetime(2026, 11, 30, 9, 5, tzinfo=NEW_YORK) - dt.timedelta(days=days_ago),
+        )
+    forms = build_rems_forms(now=now)
+    assert len(forms) == 5
+    states = [selectors.form_row(RemsForm.objects.get(pk=f.pk), now).state for f in forms]
+    assert [s.status.value for s in states] == ["filed", "filed", "filed", "overdue", "due_soon"]
+    for form in RemsForm.objects.filter(filing__isnull=False):
+        assert form.session_date < form.filing.filed_on <= form.session_date + dt.timedelta(days=5)
+        assert form.filing.confirmation_number.startswith("PMF-")
+    assert build_rems_forms(now=now) == []  # run again: nothing left to prepare

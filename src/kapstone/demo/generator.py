@@ -18,6 +18,7 @@ from kapstone.accounts.services import create_staff
 from kapstone.clinical.access import Modality, Role
 from kapstone.demo.history import build_history
 from kapstone.demo.ledger import build_ledger
+from kapstone.demo.rems import build_rems_forms
 from kapstone.demo.timetable import build_timetable
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.services import record_body_measurement, register_patient
@@ -315,4 +316,5 @@ def build_demo_clinic(
         build_history(patients=created, rng=random.Random(seed + 1), now=history_until)
         build_ledger(sites=sites, staff=staff, now=history_until)
         build_timetable(sites=sites, staff=staff, now=history_until)
+        build_rems_forms(now=history_until)
     return DemoClinic(sites=sites, staff=staff, patients=created)
