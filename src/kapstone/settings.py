@@ -89,9 +89,11 @@ INSTALLED_APPS = [
     "kapstone.measures",
     "kapstone.intake",
     "kapstone.plans",
+    "kapstone.policies",
     "kapstone.research",
     "kapstone.cohorts",
     "kapstone.timetable",
+    "kapstone.rems",
     "kapstone.web",
     "kapstone.demo",
 ]
