@@ -56,6 +56,15 @@ from django.utils import timezone
 
 from kapstone.accounts.models import ModalityCredential, Room, Site, StaffUser
 from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
+from kapstone.chairside.models import (
+    AdverseEvent,
+    ChairsideRecord,
+    DischargeSignoff,
+    DissociationRating,
+    DoseAdministration,
+    VitalReading,
+)
+from kapstone.chairside.policy import checklist_policy, monitoring_policy
 from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.eligibility import Decision, assess
 from kapstone.clinical.instruments import INSTRUMENTS, score
@@ -66,6 +75,7 @@ from kapstone.clinical.modality_matching import (
     match_modalities,
 )
 from kapstone.clinical.routes import Route
+from kapstone.clinical.vital_signs import DissociationScale
 from kapstone.demo.generator import DEMO_PASSWORD, FAMILY, GIVEN_FEMALE, GIVEN_MALE, STREETS
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.intake.document import screenable
@@ -299,13 +309,10 @@ class _Table:
         if connection.vendor != "postgresql":
             return  # SQLite's AUTOINCREMENT follows the largest id inserted
         table = self.model._meta.db_table
+        # The table name is the model's own, quoted: no outside input reaches the SQL.
+        biggest = f"SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                # The table name is the model's own, quoted: no outside input reaches the SQL.
-                f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}))",
-                [table],
-            )
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), ({biggest}))", [table])
 
 
 def _copy_text(value: Any) -> str:
@@ -475,7 +482,10 @@ def _proposal(
 
 
 @cache
-def _dose_schedule(route: Route, weight_tenths: int | None, sessions: int) -> str:
+def _dose_schedule(
+    route: Route, weight_tenths: int | None, sessions: int
+) -> tuple[str, tuple[Decimal, ...], Decimal | None]:
+    """The plan's dose schedule as stored, each session's dose in mg and the infusion rate."""
     basis, steps, concentration, minutes = DOSE_INPUTS[route]
     weight = None if weight_tenths is None else Decimal(weight_tenths) / 10
     schedule = doses.dose_schedule(
@@ -489,7 +499,11 @@ def _dose_schedule(route: Route, weight_tenths: int | None, sessions: int) -> st
         weight_kg=weight,
         sessions=sessions,
     )
-    return _dumps([c.to_dict() for c in schedule])
+    return (
+        _dumps([c.to_dict() for c in schedule]),
+        tuple(c.dose_mg for c in schedule),
+        schedule[0].rate_ml_per_hour,
+    )
 
 
 def _pick(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
@@ -527,6 +541,19 @@ class _Tables:
     session: _Table
     qset: _Table
     response: _Table
+    record: _Table
+    dose: _Table
+    vital: _Table
+    dissociation: _Table
+    adverse: _Table
+    discharge: _Table
+    # Records to sign once their rows are in, where the database's signing lock is in force.
+    to_sign: list[tuple[dt.datetime, int, int]] = field(default_factory=list)
+    sign_inline: bool = False
+    # The monitoring policy in force (read once: it lives in the database) and its protocols.
+    monitoring_version: str = ""
+    checklist_version: str = ""
+    protocols: dict[Route, str] = field(default_factory=dict)
 
     def all(self) -> list[_Table]:
         return [
@@ -541,6 +568,12 @@ class _Tables:
             self.session,
             self.qset,
             self.response,
+            self.record,
+            self.dose,
+            self.vital,
+            self.dissociation,
+            self.adverse,
+            self.discharge,
         ]
 
 
@@ -695,6 +728,79 @@ def _tables() -> _Tables:
                 "flags",
                 "policy_version",
             ),
+        ),
+        record=_Table(
+            ChairsideRecord,
+            (
+                "session",
+                "opened_at",
+                "opened_by",
+                "route",
+                "protocol_id",
+                "policy_version",
+                "checklist_policy_version",
+                "discharged_at",
+                "signed_at",
+                "signed_by",
+            ),
+        ),
+        dose=_Table(
+            DoseAdministration,
+            (
+                "record",
+                "expires_on",
+                "concentration_mg_per_ml",
+                "planned_dose_mg",
+                "dose_mg",
+                "change_reason",
+                "route",
+                "started_at",
+                "stopped_at",
+                "rate_ml_per_hour",
+                "given_by",
+                "witnessed_by",
+                "devices",
+                "recorded_by",
+                "recorded_at",
+            ),
+        ),
+        vital=_Table(
+            VitalReading,
+            (
+                "record",
+                "taken_at",
+                "systolic",
+                "diastolic",
+                "heart_rate",
+                "spo2",
+                "respiratory_rate",
+                "sedation",
+                "is_baseline",
+                "recorded_by",
+                "recorded_at",
+            ),
+        ),
+        dissociation=_Table(
+            DissociationRating,
+            ("record", "scale", "score", "taken_at", "is_baseline", "rated_by", "recorded_at"),
+        ),
+        adverse=_Table(
+            AdverseEvent,
+            (
+                "record",
+                "kind",
+                "description",
+                "severity",
+                "action",
+                "onset_at",
+                "sedation",
+                "recorded_by",
+                "recorded_at",
+            ),
+        ),
+        discharge=_Table(
+            DischargeSignoff,
+            ("record", "criteria", "ready", "override_reason", "signed_by", "signed_at"),
         ),
     )
 
@@ -916,6 +1022,13 @@ def build_network(
     # with one anti-join per key instead; a broken key rolls the chunk back. The append-only
     # triggers refuse only UPDATE and DELETE, which the load never does.
     replica = _may_skip_row_triggers()
+    # With the row triggers off, a record may be written signed; otherwise it is signed after its
+    # rows are in, as the chair-side signing lock requires.
+    tables.sign_inline = replica
+    policy = monitoring_policy()
+    tables.monitoring_version = policy.version
+    tables.checklist_version = checklist_policy().version
+    tables.protocols = {route: policy.protocol_for(route).protocol_id for route in Route}
     for first in range(0, patients, chunk):
         with transaction.atomic():
             if replica:
@@ -926,6 +1039,7 @@ def build_network(
                 _patient(n, seed, now, site_ids, team, programs, tables)
             for table in tables.all():
                 table.flush()
+            _sign(tables)
             if replica:
                 broken = [
                     b for table in tables.all() for b in table.broken_references(since[table])
@@ -942,6 +1056,20 @@ def build_network(
     return NetworkResult(
         patients=patients, seed=seed, seconds=time.perf_counter() - started, rows=rows
     )
+
+
+def _sign(tables: _Tables) -> None:
+    if not tables.to_sign:
+        return
+    record = ChairsideRecord._meta
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {q(record.db_table)} SET signed_at = %s, signed_by_id = %s "  # noqa: S608
+            "WHERE id = %s",
+            tables.to_sign,
+        )
+    tables.to_sign = []
 
 
 def _may_skip_row_triggers() -> bool:
@@ -1164,6 +1292,9 @@ def _patient(
         tau = course_days / 2.5 + 1
         return final + (at_24h - final) * math.exp(-(day - 1) / tau) if day < course_days else final
 
+    dose_plan = _dose_schedule(
+        route, weight_tenths if route.facts.weight_based else None, len(COURSE_DAYS[program])
+    )
     held, course_over = _sessions(
         t,
         rng,
@@ -1178,6 +1309,8 @@ def _patient(
         prescriber=prescriber,
         now=now,
         booked_at=plan_at + dt.timedelta(hours=2),
+        doses_mg=dose_plan[1],
+        rate=dose_plan[2],
     )
     first_dose = held[0] if held else _at(first_dose_day, 9)
 
@@ -1263,6 +1396,12 @@ def _patient(
             prescriber=prescriber,
             now=now,
             booked_at=m_plan_at + dt.timedelta(hours=1),
+            doses_mg=_dose_schedule(
+                route,
+                weight_tenths if route.facts.weight_based else None,
+                len(COURSE_DAYS["maintenance_monthly"]),
+            )[1][-1:],
+            rate=dose_plan[2],
         )
         for starts in visits:
             if rng.random() > MISSED_PRE_DOSE:
@@ -1301,6 +1440,7 @@ def _plan(
     weight_based = route.facts.weight_based
     sessions = len(COURSE_DAYS[program])
     presentation, proposal, proposed = _proposal(presentation_key, therapists)
+    schedule, _, _ = _dose_schedule(route, weight_tenths if weight_based else None, sessions)
     chosen = list(proposed[: rng.choice((1, 2))]) or [Modality.CBT.value]
     plan = t.plan.add(
         patient,
@@ -1314,7 +1454,7 @@ def _plan(
         _dumps([str(s) for s in steps]),
         concentration,
         minutes,
-        _dose_schedule(route, weight_tenths if weight_based else None, sessions),
+        schedule,
         "default-2026-11",
         "" if len(steps) == 1 else "Ascending doses as tolerated.",
         presentation,
@@ -1391,6 +1531,8 @@ def _sessions(
     prescriber: int,
     now: dt.datetime,
     booked_at: dt.datetime,
+    doses_mg: tuple[Decimal, ...],
+    rate: Decimal | None,
 ) -> tuple[list[dt.datetime], bool]:
     """Books the course's sessions; those over by ``now`` were held. Returns the held sessions'
     start times and whether the whole course was held."""
@@ -1423,7 +1565,7 @@ def _sessions(
                 )
                 starts += dt.timedelta(days=2)
         over = starts + minutes <= now
-        t.session.add(
+        session = t.session.add(
             patient,
             site,
             plan,
@@ -1441,8 +1583,132 @@ def _sessions(
             "",
         )
         if over:
+            dose = doses_mg[min(len(held), len(doses_mg) - 1)]
+            _chairside(t, rng, session, route, starts, minutes, dose, rate, nurse, prescriber)
             held.append(starts)
     return held, len(held) == len(days)
+
+
+# Adverse events: kind, share of sessions, and what was done.
+ADVERSE = (
+    ("nausea", 0.05, "Ondansetron 4 mg given; settled within 30 minutes."),
+    ("vomiting", 0.01, "Positioned on side, ondansetron given, observed until settled."),
+    ("agitation", 0.006, "Reassured, lights dimmed, music lowered; settled."),
+    ("emergence_reaction", 0.004, "Talked down with the therapist; no medication needed."),
+    ("hypertension_symptoms", 0.003, "Headache with raised BP: rechecked at 5 minutes, settled."),
+)
+DISCHARGE_CRITERIA = _dumps(
+    {"ready": True, "blockers": [], "checklist": "all criteria met", "policy_version": "default"}
+)
+
+
+def _chairside(
+    t: _Tables,
+    rng: random.Random,
+    session: int,
+    route: Route,
+    starts: dt.datetime,
+    minutes: dt.timedelta,
+    dose_mg: Decimal,
+    rate: Decimal | None,
+    nurse: int,
+    prescriber: int,
+) -> None:
+    """The held session's chair-side record: the dose given, 8-12 vital-sign readings (the first
+    the baseline; blood pressure rises towards the peak and settles), the CADSS-6 at the peak, an
+    occasional adverse event, discharge and the nurse's signature."""
+    random_ = rng.random
+    protocol = t.protocols[route]
+    ends = starts + minutes
+    signed_at = ends + dt.timedelta(minutes=10)
+    signed = t.sign_inline
+    record = t.record.add(
+        session,
+        starts - dt.timedelta(minutes=20),
+        nurse,
+        route.value,
+        protocol,
+        t.monitoring_version,
+        t.checklist_version,
+        ends,
+        signed_at if signed else None,
+        nurse if signed else None,
+    )
+    if not signed:
+        t.to_sign.append((signed_at, nurse, record))
+    infusion = route is Route.IV
+    concentration = DOSE_INPUTS[route][2]
+    devices = int(dose_mg // 28) if route is Route.INTRANASAL_ESKETAMINE else None
+    t.dose.add(
+        record,
+        None,
+        concentration,
+        dose_mg,
+        dose_mg,
+        "",
+        route.value,
+        starts,
+        starts + dt.timedelta(minutes=40) if infusion else None,
+        rate if infusion else None,
+        nurse,
+        prescriber,
+        devices,
+        nurse,
+        starts + dt.timedelta(minutes=1),
+    )
+    readings = 8 + int(random_() * 5)
+    step = (minutes - dt.timedelta(minutes=10)) / (readings - 1)
+    systolic = 110 + int(random_() * 30)
+    diastolic = 68 + int(random_() * 16)
+    pulse = 62 + int(random_() * 22)
+    rise = 8 + int(random_() * 22)
+    peak = 0.4  # the rise peaks about 40 % into the observation period
+    for k in range(readings):
+        at = starts - dt.timedelta(minutes=10) + step * k
+        x = k / (readings - 1)
+        bump = 0.0 if k == 0 else max(0.0, 1 - abs(x - peak) / 0.6)
+        sedation = "drowsy" if k and 0.2 < x < 0.6 and random_() < 0.4 else "alert"
+        t.vital.add(
+            record,
+            at,
+            systolic + int(rise * bump + random_() * 6 - 3),
+            diastolic + int(rise * 0.5 * bump + random_() * 4 - 2),
+            pulse + int(8 * bump + random_() * 6 - 3),
+            95 + int(random_() * 5),
+            12 + int(random_() * 6),
+            sedation,
+            k == 0,
+            nurse,
+            at + dt.timedelta(minutes=1),
+        )
+    peak_at = starts + (minutes - dt.timedelta(minutes=10)) * peak
+    t.dissociation.add(
+        record,
+        DissociationScale.CADSS_6.value,
+        min(24, max(0, int(random_() * 10 + (6 if route is Route.IV else 3) + random_() * 6))),
+        peak_at,
+        False,
+        nurse,
+        peak_at + dt.timedelta(minutes=2),
+    )
+    x = random_()
+    for kind, share, action in ADVERSE:
+        if x < share:
+            onset = starts + minutes * (0.2 + 0.5 * random_())
+            t.adverse.add(
+                record,
+                kind,
+                "",
+                "moderate" if random_() < 0.15 else "mild",
+                action,
+                onset,
+                "alert",
+                nurse,
+                onset + dt.timedelta(minutes=5),
+            )
+            break
+        x -= share
+    t.discharge.add(record, DISCHARGE_CRITERIA, True, "", nurse, ends)
 
 
 def _questionnaires(
