@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kapstone.measures.urls")),
     path("", include("kapstone.intake.urls")),
     path("", include("kapstone.plans.urls")),
+    path("", include("kapstone.integration.urls")),
     path("", include("kapstone.cohorts.urls")),
     path("", include("kapstone.policies.urls")),
     path("", include("kapstone.research.urls")),

@@ -8,8 +8,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
 from tests.shell.intake_support import sample_review
+from tests.shell.integration_support import sample_integration_session, sample_process_note
 from tests.shell.ledger_support import sample_ledger
 from tests.shell.plans_support import program, sample_plan
+from tests.shell.rems_support import sample_form
 from tests.shell.research_support import sample_export
 from tests.shell.timetable_support import sample_run
 
@@ -125,10 +127,17 @@ SAMPLE_KWARGS = {
     # Treatment plans: a version of the walked patient's plan; program templates are clinic-wide.
     "plan_id": lambda patient: sample_plan(patient).pk,
     "template_id": lambda patient: program("intensive_retreat").pk,
+    # Integration: a session of the walked patient, and a process note its therapist wrote.
+    "integration_session_id": lambda patient: sample_integration_session(patient).pk,
+    "process_note_id": lambda patient: sample_process_note(patient).pk,
+    # REMS monitoring forms: a prepared form of the walked patient's signed esketamine session.
+    "form_id": lambda patient: sample_form(patient).pk,
     # Scheduling runs are clinic-wide: one finished sample run.
     "run_id": lambda patient: sample_run().pk,
     # Research exports are clinic-wide: one queued export requested by the medical director.
     "export_id": lambda patient: sample_export().pk,
+    # The cohort dashboard's CSV tables are clinic-wide aggregates: one of them.
+    "table": lambda patient: "time_points",
 }
 
 

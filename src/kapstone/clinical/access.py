@@ -101,6 +101,10 @@ class Permission(StrEnum):
     DECIDE_TO_PROCEED = "decide_to_proceed"
     SCHEDULE_SESSIONS = "schedule_sessions"
     MANAGE_CLINIC_CALENDAR = "manage_clinic_calendar"
+    SEE_INTEGRATION_NOTES = "see_integration_notes"
+    WRITE_INTEGRATION_NOTE = "write_integration_note"
+    KEEP_PROCESS_NOTES = "keep_process_notes"
+    READ_PROCESS_NOTES = "read_process_notes"
 
 
 CLINICAL_ROLES = frozenset(
@@ -192,6 +196,23 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # Opening hours, closures, rooms and staff hours are clinic operations: the medical director
     # (who answers for staffing dosing safely) and the administrator keep them.
     Permission.MANAGE_CLINIC_CALENDAR: frozenset({Role.MEDICAL_DIRECTOR, Role.ADMINISTRATOR}),
+    # Integration notes are part of the clinical record the care team doses by (SUD/VOC next to
+    # dose and dissociation). The intake coordinator sees every chart to register patients, not
+    # to read what a patient works through in therapy, so not these.
+    Permission.SEE_INTEGRATION_NOTES: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
+    # The note records psychotherapy the credentialed therapist delivered; the medical director
+    # supervises and reads it but does not write it (a director who also practises therapy has a
+    # therapist account, so the note names who delivered it). Addenda are the therapist's too.
+    Permission.WRITE_INTEGRATION_NOTE: frozenset({Role.THERAPIST}),
+    # Psychotherapy process notes are the therapist's own working notes, kept apart from the
+    # record. Only their author and the colleagues the author grants read them: the role grant
+    # below is who may be granted (a supervising therapist, a consulting prescriber, the medical
+    # director); the author/grant check in kapstone.integration.selectors decides, and nobody,
+    # the medical director included, sees them by role alone.
+    Permission.KEEP_PROCESS_NOTES: frozenset({Role.THERAPIST}),
+    Permission.READ_PROCESS_NOTES: frozenset(
+        {Role.THERAPIST, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
+    ),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -216,6 +237,10 @@ PATIENT_SCOPED = frozenset(
         Permission.CHART_DOSING_SESSION,
         Permission.SIGN_DOSING_SESSION,
         Permission.DECIDE_TO_PROCEED,
+        Permission.SEE_INTEGRATION_NOTES,
+        Permission.WRITE_INTEGRATION_NOTE,
+        Permission.KEEP_PROCESS_NOTES,
+        Permission.READ_PROCESS_NOTES,
     }
 )
 

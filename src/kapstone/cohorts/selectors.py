@@ -265,3 +265,9 @@ def cohort_dashboard(
 def describe_filters(values: dict[str, Any]) -> str:
     """For audit summaries: which filters were set (ids and codes, never patient data)."""
     return ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, "")) or "none"
+
+
+def site_names() -> dict[int, str]:
+    from kapstone.accounts.models import Site
+
+    return dict(Site.objects.values_list("pk", "name"))

@@ -1,0 +1,442 @@
+"""The dashboard's numbers as tables of words (one source for the page, the CSVs and the PDF),
+and its charts. Only aggregates: no table holds a patient identifier."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kapstone.assessments.flow import short_name
+from kapstone.charts.cohort import (
+    MeanPoint,
+    SurvivalGroup,
+    SurvivalPoint,
+    survival_summary,
+    survival_svg,
+    trajectory_summary,
+    trajectory_svg,
+)
+from kapstone.clinical.access import Modality
+from kapstone.clinical.cohort import Dashboard, Dimension, Durability
+from kapstone.clinical.instruments import INSTRUMENTS
+from kapstone.clinical.provenance import Source
+from kapstone.clinical.routes import Route
+from kapstone.clinical.statistics.proportions import ProportionDifference, ProportionEstimate
+from kapstone.intake import labels
+
+NOT_RECORDED = "Not recorded"
+DURABILITY_DIMENSIONS = (
+    Dimension.PROGRAM,
+    Dimension.ROUTE,
+    Dimension.TREATMENT_RESISTANT,
+    Dimension.BASELINE_SEVERITY,
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # the CSV's name
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+def percent(estimate: ProportionEstimate | None) -> str:
+    if estimate is None:
+        return "–"
+    return (
+        f"{100 * estimate.estimate:.0f} % ({100 * estimate.lower:.0f}–{100 * estimate.upper:.0f})"
+    )
+
+
+def difference(d: ProportionDifference | None) -> str:
+    if d is None:
+        return "–"
+    return f"{100 * d.estimate:+.0f} points ({100 * d.lower:+.0f} to {100 * d.upper:+.0f})"
+
+
+def _days(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.0f}"
+
+
+class Labeller:
+    """Words for the groups' raw values."""
+
+    def __init__(self, program_names: Mapping[str, str]) -> None:
+        self.program_names = program_names
+
+    def __call__(self, dimension: Dimension, value: str) -> str:
+        if value == "":
+            return NOT_RECORDED
+        if dimension is Dimension.PROGRAM:
+            return self.program_names.get(value, value)
+        if dimension is Dimension.ROUTE:
+            return Route(value).label if value in Route.__members__.values() else value
+        if dimension is Dimension.MODALITY:
+            return Modality(value).label if value in Modality.__members__.values() else value
+        if dimension is Dimension.CONDITION:
+            return labels.label(labels.PRESENTING, value)
+        if dimension is Dimension.TREATMENT_RESISTANT:
+            return {"yes": "Treatment-resistant", "no": "Not treatment-resistant"}.get(value, value)
+        return value.replace("_", " ").capitalize()
+
+
+def instrument_name(dashboard: Dashboard) -> str:
+    return short_name(dashboard.instrument)
+
+
+def time_point_table(d: Dashboard) -> Table:
+    rows = []
+    for r in d.time_points:
+        references = "; ".join(
+            f"{f.study}: {f.response_percent:g} % / {f.remission_percent:g} % "
+            f"({f.instrument}; {f.source.cite()})"
+            for f in r.references
+            if f.response_percent is not None and f.remission_percent is not None
+        )
+        rows.append(
+            (
+                r.time_point.label,
+                str(r.started),
+                str(r.measured),
+                str(r.missing),
+                str(r.not_yet_due),
+                str(r.not_completed),
+                str(r.no_baseline),
+                percent(r.response),
+                percent(r.remission),
+                percent(r.response_missing_as_failure),
+                references or "–",
+            )
+        )
+    return Table(
+        "time_points",
+        "Response and remission by time point",
+        (
+            "Time point",
+            "Started",
+            "Measured",
+            "Missing",
+            "Not yet due",
+            "Course not completed",
+            "No usable baseline",
+            "Response % (95 % CI)",
+            "Remission % (95 % CI)",
+            "Response, missing counted as not responding",
+            "Published figures (response / remission)",
+        ),
+        tuple(rows),
+    )
+
+
+def breakdown_table(d: Dashboard, label: Labeller) -> Table:
+    rows = []
+    for b in d.breakdowns:
+        for row in b.rows:
+            rows.append(
+                (
+                    b.dimension.label,
+                    label(b.dimension, row.group),
+                    str(row.patients),
+                    str(row.measured),
+                    percent(row.response),
+                    percent(row.remission),
+                    difference(row.versus_rest),
+                )
+            )
+    time_point = d.policy.time_point(d.policy.breakdown_time_point).label.lower()
+    return Table(
+        "breakdowns",
+        f"Response at {time_point} by group",
+        (
+            "Breakdown",
+            "Group",
+            "Patients",
+            "Measured",
+            "Response % (95 % CI)",
+            "Remission % (95 % CI)",
+            "Response vs everyone else (95 % CI)",
+        ),
+        tuple(rows),
+        note="A patient with two presenting conditions or two modalities is counted in each.",
+    )
+
+
+def trajectory_points(d: Dashboard) -> list[MeanPoint]:
+    return [
+        MeanPoint(p.session, p.estimate.n, p.estimate.mean, p.estimate.lower, p.estimate.upper)
+        for p in d.trajectory
+    ]
+
+
+def _mean(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def trajectory_table(d: Dashboard) -> Table:
+    return Table(
+        "trajectory",
+        f"Mean {instrument_name(d)} before each dosing session",
+        ("Before session", "Patients", "Mean", "95 % CI lower", "95 % CI upper"),
+        tuple(
+            (
+                str(p.session),
+                str(p.estimate.n),
+                _mean(p.estimate.mean),
+                _mean(p.estimate.lower),
+                _mean(p.estimate.upper),
+            )
+            for p in d.trajectory
+        ),
+    )
+
+
+def survival_groups(durability: Durability, label: Labeller) -> list[SurvivalGroup]:
+    return [
+        SurvivalGroup(
+            label="Everyone"
+            if durability.dimension is None
+            else label(durability.dimension, g.group),
+            points=tuple(
+                SurvivalPoint(s.time, s.survival, s.lower, s.upper) for s in g.curve.steps
+            ),
+        )
+        for g in durability.groups
+    ]
+
+
+def durability_table(d: Dashboard, label: Labeller) -> Table:
+    rows = []
+    for durability in d.durability:
+        test = durability.log_rank
+        p_value = f"{test.p_value:.3f}" if test else durability.log_rank_unavailable
+        for g in durability.groups:
+            median = g.curve.median
+            rows.append(
+                (
+                    "Everyone" if durability.dimension is None else durability.dimension.label,
+                    "Everyone"
+                    if durability.dimension is None
+                    else label(durability.dimension, g.group),
+                    str(g.responders),
+                    str(g.losses),
+                    _days(median.estimate),
+                    f"{_days(median.lower)} to {_days(median.upper)}",
+                    p_value,
+                )
+            )
+    return Table(
+        "durability",
+        "Durability of response (Kaplan-Meier)",
+        (
+            "Grouped by",
+            "Group",
+            "Responders followed",
+            "Lost response",
+            "Median days to loss of response",
+            "Median 95 % CI (days)",
+            "Log-rank p",
+        ),
+        tuple(rows),
+    )
+
+
+def references_table(d: Dashboard) -> Table:
+    labels_by_key = {t.key: t.label for t in d.policy.time_points}
+    rows = []
+    for r in d.time_points:
+        for f in r.references:
+            rows.append(
+                (
+                    labels_by_key.get(f.time_point, f.time_point),
+                    f.study,
+                    f.population,
+                    f.instrument,
+                    "–" if f.response_percent is None else f"{f.response_percent:g} %",
+                    "–" if f.remission_percent is None else f"{f.remission_percent:g} %",
+                    f.note,
+                    f.source.key,
+                    f.source.verification.value,
+                )
+            )
+    return Table(
+        "references",
+        "Published reference figures (clinical reference §6)",
+        (
+            "Time point",
+            "Study",
+            "Population",
+            "Instrument",
+            "Response",
+            "Remission",
+            "Note",
+            "Citation key",
+            "Verification",
+        ),
+        tuple(rows),
+    )
+
+
+def tables(d: Dashboard, label: Labeller) -> dict[str, Table]:
+    found = [
+        time_point_table(d),
+        breakdown_table(d, label),
+        trajectory_table(d),
+        durability_table(d, label),
+        references_table(d),
+    ]
+    return {t.key: t for t in found}
+
+
+@dataclass(frozen=True)
+class Charts:
+    trajectory_svg: str
+    trajectory_summary: str
+    survival_svg: str
+    survival_summary: str
+
+
+def charts(d: Dashboard, label: Labeller, durability_by: Dimension | None) -> Charts:
+    name = instrument_name(d)
+    definition = INSTRUMENTS.get(d.instrument)
+    total_range = definition.scoring.total_range if definition else None
+    max_total = total_range[1] if total_range else 27
+    points = trajectory_points(d)
+    groups = survival_groups(d.durability_by(durability_by), label)
+    return Charts(
+        trajectory_svg=trajectory_svg(name, max_total, points, id_prefix="cohort-trajectory")
+        if points
+        else "",
+        trajectory_summary=trajectory_summary(name, points),
+        survival_svg=survival_svg(groups, id_prefix="cohort-durability") if groups else "",
+        survival_summary=survival_summary(groups),
+    )
+
+
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet would run a cell that starts like a formula; "+12 points" is a difference.
+    if value.startswith(_FORMULA_START) and not value[1:2].isdigit():
+        return "'" + value
+    if value.startswith("-") and not value[1:2].isdigit():
+        return "'" + value
+    return value
+
+
+def as_csv(table: Table, context: Sequence[tuple[str, str]] = ()) -> str:
+    """The table, each row followed by the same context columns (period, filters, instrument,
+    policy versions), so every row read on its own still says what it counts."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*table.columns, *(name for name, _ in context)])
+    values = [_cell(value) for _, value in context]
+    for row in table.rows:
+        writer.writerow([*(_cell(v) for v in row), *values])
+    return out.getvalue()
+
+
+def csv_context(d: Dashboard, filters: str) -> list[tuple[str, str]]:
+    return [
+        ("Period start", d.period_start.date().isoformat()),
+        ("Period end (exclusive)", d.period_end.date().isoformat()),
+        ("Filters", filters),
+        ("Instrument", instrument_name(d)),
+        ("Cohort policy", d.policy_version),
+        ("Outcome policy", d.outcome_policy_version),
+        ("Computed at", d.now.isoformat(timespec="seconds")),
+    ]
+
+
+def filters_text(
+    query: Mapping[str, object], label: Labeller, site_names: Mapping[int, str]
+) -> str:
+    parts = []
+    if query.get("site_id"):
+        parts.append(f"site {site_names.get(query['site_id'], query['site_id'])}")  # type: ignore[call-overload]
+    for key, dimension in (
+        ("program", Dimension.PROGRAM),
+        ("modality", Dimension.MODALITY),
+        ("route", Dimension.ROUTE),
+    ):
+        if query.get(key):
+            parts.append(f"{dimension.label.lower()} {label(dimension, str(query[key]))}")
+    return ", ".join(parts) or "all sites, programs, routes and modalities"
+
+
+def _cite(source: Source) -> str:
+    return f"{source.evidence.value.replace('_', ' ')}; {source.cite()}"
+
+
+def definitions(d: Dashboard) -> list[tuple[str, str]]:
+    """The footnote: every definition the numbers rest on, with its source."""
+    policy, outcome = d.policy, d.policy.outcome
+    name = instrument_name(d)
+    reduction = f"{float(outcome.response_min_reduction * 100):g} %"
+    criterion = d.remission_criterion
+    relapse = outcome.relapse
+    out = [
+        (
+            "Cohort",
+            "patients whose first dosing session held (not cancelled) falls in the period; the "
+            "site is where that session was given; program, route and modalities come from the "
+            "signed treatment plan (else the program of the measurement plan, and the session's "
+            "route).",
+        ),
+        (
+            "Baseline",
+            f"the last {name} at or before the first dose, no older than "
+            f"{policy.baseline_max_age.days} days ({_cite(policy.baseline_source)}). Without one "
+            "(or with a baseline of 0) a patient is counted as 'no usable baseline'.",
+        ),
+        (
+            "Completed",
+            "at least the program's number of dosing sessions held; the end of course is the "
+            "last of them, and any later dose is maintenance.",
+        ),
+        (
+            "Response",
+            f"a drop of at least {reduction} from baseline ({_cite(outcome.response_source)}).",
+        ),
+        (
+            "Remission",
+            f"{name} {criterion.comparator.value} {criterion.threshold} ({_cite(criterion.source)})."
+            if criterion
+            else f"not defined for {name} by the outcome policy.",
+        ),
+    ]
+    for t in policy.time_points:
+        out.append((t.label, f"{t.describe()} ({_cite(t.source)})."))
+    out += [
+        (
+            "Missing",
+            "the window has closed without a score: shown beside each figure, never dropped; the "
+            "conservative column counts every missing patient as not responding. 'Not yet due': "
+            "the window has not closed yet.",
+        ),
+        (
+            "Intervals",
+            "95 % Wilson score intervals for proportions; Newcombe's hybrid score interval for "
+            "differences; Student t intervals for mean scores; Kaplan-Meier with Greenwood "
+            "variance and log-log intervals, medians with Brookmeyer-Crowley intervals; log-rank "
+            "test between groups.",
+        ),
+        (
+            "Durability",
+            f"days from the first response to the loss of response: {relapse.consecutive_measures} "
+            f"or more consecutive scores below the response criterion spanning at least "
+            f"{relapse.min_span.days} days, dated at the score that completes the run. Censored at "
+            "the last score before maintenance starts (a dose after the induction course), or "
+            f"else at the last score ({_cite(policy.durability_source)}).",
+        ),
+        (
+            "Policies",
+            f"cohort policy {d.policy_version}, outcome policy {d.outcome_policy_version}: clinic "
+            "policy the medical director may change.",
+        ),
+    ]
+    return out

@@ -1,0 +1,130 @@
+"""The cohort dashboard, its CSV tables and program report PDF, and a patient's outcome letter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from kapstone.clinical.access import Permission
+from kapstone.cohorts import letters, presenters, selectors, services
+from kapstone.cohorts.forms import CohortFilterForm, LetterForm
+from kapstone.patients.models import Patient
+from kapstone.web.authz import requires
+
+
+def _dashboard(request: HttpRequest) -> dict[str, Any]:
+    form = CohortFilterForm(request.GET or None)
+    context: dict[str, Any] = {"form": form, "dashboard": None}
+    if not form.is_valid():
+        return context
+    query = form.query()
+    now = timezone.now()
+    dashboard = selectors.cohort_dashboard(now=now, **query)  # type: ignore[arg-type]
+    label = presenters.Labeller({k: p.name for k, p in selectors.programs().items()})
+    context.update(
+        dashboard=dashboard,
+        query=query,
+        label=label,
+        durability_by=form.durability_by(),
+        tables=presenters.tables(dashboard, label),
+        instrument_name=presenters.instrument_name(dashboard),
+        definitions=presenters.definitions(dashboard),
+        querystring=request.GET.urlencode(),
+        filters_text=presenters.filters_text(query, label, selectors.site_names()),
+    )
+    return context
+
+
+@requires(Permission.SEE_COHORT_DASHBOARD)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = _dashboard(request)
+    if context["dashboard"] is not None:
+        context["charts"] = presenters.charts(
+            context["dashboard"], context["label"], context["durability_by"]
+        )
+    return render(request, "cohorts/dashboard.html", context)
+
+
+@requires(Permission.SEE_COHORT_DASHBOARD)
+def table_csv(request: HttpRequest, table: str) -> HttpResponse:
+    context = _dashboard(request)
+    if context["dashboard"] is None:
+        return render(request, "cohorts/dashboard.html", context, status=400)
+    chosen = context["tables"].get(table)
+    if chosen is None:
+        raise Http404("No such table")
+    services.record_export(
+        by=request.user,  # type: ignore[arg-type]
+        what=f"{table}.csv",
+        query=context["query"],
+        rows=len(chosen.rows),
+    )
+    body = presenters.as_csv(
+        chosen, presenters.csv_context(context["dashboard"], context["filters_text"])
+    )
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stem = f"cohort-{table}-{context['query']['start']:%Y-%m-%d}-{context['query']['end']:%Y-%m-%d}"
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+    return response
+
+
+@requires(Permission.SEE_COHORT_DASHBOARD)
+def program_report(request: HttpRequest) -> HttpResponse:
+    context = _dashboard(request)
+    if context["dashboard"] is None:
+        return render(request, "cohorts/dashboard.html", context, status=400)
+    from weasyprint import HTML  # heavy import, only for PDFs
+
+    context["charts"] = presenters.charts(
+        context["dashboard"], context["label"], context["durability_by"]
+    )
+    context["generated_at"] = timezone.now()
+    services.record_export(
+        by=request.user,  # type: ignore[arg-type]
+        what="program-report.pdf",
+        query=context["query"],
+        rows=context["dashboard"].started,
+    )
+    html = render_to_string("cohorts/report_pdf.html", context, request=request)
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    q = context["query"]
+    response["Content-Disposition"] = (
+        f'attachment; filename="program-report-{q["start"]:%Y-%m-%d}-{q["end"]:%Y-%m-%d}.pdf"'
+    )
+    return response
+
+
+@requires(Permission.PRINT_OUTCOME_LETTER, patient_kwarg="patient_id")
+def outcome_letter(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    form = LetterForm(request.GET if "to" in request.GET else None)
+    if not form.is_valid():
+        return render(
+            request,
+            "cohorts/letter_form.html",
+            {"patient": patient, "form": form, "tab": "outcomes"},
+            status=400 if form.is_bound else 200,
+        )
+    now = timezone.now()
+    letter = letters.outcome_letter(
+        patient=patient,
+        author=request.user,  # type: ignore[arg-type]
+        to=form.cleaned_data["to"],
+        payer_name=form.cleaned_data["payer_name"],
+        payer_address=form.cleaned_data["payer_address"],
+        reference=form.cleaned_data["reference"],
+        now=now,
+    )
+    services.record_letter(by=request.user, patient=patient, letter=letter)  # type: ignore[arg-type]
+    from weasyprint import HTML
+
+    html = render_to_string("cohorts/letter_pdf.html", {"letter": letter}, request=request)
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="outcome-letter-{patient.mrn}-{now:%Y-%m-%d}.pdf"'
+    )
+    return response
