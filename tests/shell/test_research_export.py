@@ -37,6 +37,7 @@ from kapstone.chairside.models import (
     VitalStrike,
 )
 from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
+from kapstone.integration import services as integration_services
 from kapstone.integration.models import IntegrationSession
 from kapstone.interop.deidentify import (
     PATIENT_FIELDS,
@@ -90,6 +91,22 @@ FREE_TEXT = {
     "adverse_description": "Zebulon-specific hiccup cascade",
     "adverse_action": "Sipped water under Fennimore protocol",
     "strike": "Cuff slipped on the Quixotewright arm",
+    "homework": "Feed the Quixotewright llamas daily",
+    "narrative": "Zebulon recalled the Marblehead lighthouse fire",
+    "override": "Held late: Zebulon's ferry from Nantucket",
+    "memory": "The Nantucket lighthouse fire of Zebulon's youth",
+    "negative": "I am the Quixotewright disappointment",
+    "positive": "I am a worthy Quixotewright",
+}
+EMDR_NOTE = {
+    "target_memory": FREE_TEXT["memory"],
+    "negative_cognition": FREE_TEXT["negative"],
+    "positive_cognition": FREE_TEXT["positive"],
+    "sud_before": "8",
+    "sud_after": "3",
+    "voc_before": "2",
+    "voc_after": "5",
+    "bls_sets": "24",
 }
 
 
@@ -219,7 +236,7 @@ def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
         recorded_at=at(10, 1),
         **common,
     )
-    IntegrationSession.objects.create(
+    integration = IntegrationSession.objects.create(
         patient=zeb,
         dosing_session=sessions[0],
         therapist=clinic.staff["therapist"],
@@ -227,8 +244,23 @@ def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
         site=clinic.sites[0],
         starts_at=at(11),
         ends_at=at(11, 1),
-        status="completed",
         booked_at=at(9),
+    )
+    # A signed EMDR note: its numbers leave, its words (memory, cognitions, narrative) do not.
+    note = integration_services.save_note(
+        by=clinic.staff["therapist"],
+        session=integration,
+        held_at=at(11),
+        minutes=75,
+        structured={"emdr": EMDR_NOTE, "homework": FREE_TEXT["homework"]},
+        narrative=FREE_TEXT["narrative"],
+        now=at(11, 2),
+    )
+    integration_services.sign_note(
+        by=clinic.staff["therapist"],
+        note=note,
+        override_reason=FREE_TEXT["override"],
+        now=at(11, 2),
     )
     # PHQ-9: 20 at day 9 (baseline), 8 at day 11 10:00 (24 h after the first dose), 4 at day 20.
     for total, when in ((20, at(9)), (8, at(11)), (4, at(20))):
@@ -506,7 +538,21 @@ def test_day_offsets_for_the_known_patient(exported):
     assert (event["kind"], event["severity"], event["minutes_from_start"]) == ("other", "mild", 60)
     (integration,) = files.parquet["integration_sessions"]
     assert (integration["day"], integration["modality"]) == (11, "emdr")
+    assert integration["status"] == "completed"  # signing the note completed it
     assert integration["after_session_id"] == first["session_id"] == f"{pid}-s1"
+    measured = {
+        r["measure"]: r["value"]
+        for r in files.parquet["integration_measures"]
+        if r["integration_id"] == integration["integration_id"]
+    }
+    assert measured == {
+        "minutes": 75.0,
+        "sud_before": 8.0,
+        "sud_after": 3.0,
+        "voc_before": 2.0,
+        "voc_after": 5.0,
+        "bls_sets": 24.0,
+    }
     (outcome,) = [r for r in files.parquet["outcomes"] if r["patient_id"] == pid]
     assert (outcome["baseline_day"], outcome["baseline_total"]) == (9, 20)
     assert (outcome["latest_day"], outcome["latest_total"], outcome["change"]) == (20, 4, -16)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.db.models import Min, QuerySet
 from django.utils import timezone
@@ -25,8 +25,10 @@ from kapstone.chairside.models import (
     DoseAdministration,
     VitalReading,
 )
+from kapstone.clinical.integration_notes import measures
 from kapstone.dosing.models import DosingSession
 from kapstone.integration.models import IntegrationSession
+from kapstone.integration.selectors import signed_note, structure_in_force
 from kapstone.interop.deidentify import (
     SourceAdverseEvent,
     SourceDissociation,
@@ -257,6 +259,23 @@ def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
     return out
 
 
+def _note_measures(session: IntegrationSession) -> tuple[tuple[str, float], ...]:
+    """The numbers of the session's signed note (its latest structured correction, if any), as
+    the core measures them; drafts, the narrative and every text field stay behind."""
+    note = signed_note(session)
+    if note is None:
+        return ()
+    structure, _ = structure_in_force(note)
+    numbers = measures(structure)
+    found = [("minutes", float(note.minutes))]
+    found += [
+        (f.name, float(value))
+        for f in fields(numbers)
+        if isinstance(value := getattr(numbers, f.name), int)
+    ]
+    return tuple(found)
+
+
 def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
     found = IntegrationSession.objects.filter(patient_id__in=list(keys)).order_by("pk")
     return [
@@ -268,6 +287,7 @@ def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
             ends_at=i.ends_at,
             status=i.status,
             modality=i.modality,
+            measures=_note_measures(i),
         )
         for i in found
     ]
