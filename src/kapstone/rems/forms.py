@@ -8,7 +8,7 @@ from kapstone.rems.services import CONFIRMATION_MAX
 class FilingForm(forms.Form):
     filed_on = forms.DateField(
         label="Filed on",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The day the form was submitted on the REMS portal or sent by fax.",
     )
     confirmation_number = forms.CharField(
