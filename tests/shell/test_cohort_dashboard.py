@@ -164,3 +164,83 @@ def test_filters_by_program_site_route_and_modality(cohort, clinic):
     assert by_route.started == 1 and by_route.time_point("end_of_course").responders == 1
     assert dashboard(cohort, modality=cohort.modality).started == 1
     assert dashboard(cohort, modality="no-such-modality").started == 0
+
+
+def _chart(session, nurse, *, dose_mg, cadss6=(), baseline=None, events=()):
+    """Minimal chair-side rows for one session (the chairside services are tested in their app)."""
+    from decimal import Decimal
+
+    from kapstone.chairside.models import (
+        AdverseEvent,
+        ChairsideRecord,
+        DissociationRating,
+        DoseAdministration,
+    )
+
+    at = session.starts_at
+    record = ChairsideRecord.objects.create(
+        session=session,
+        opened_at=at,
+        opened_by=nurse,
+        route="iv",
+        protocol_id="test",
+        policy_version="test",
+        checklist_policy_version="test",
+    )
+    DoseAdministration.objects.create(
+        record=record,
+        dose_mg=Decimal(dose_mg),
+        route="iv",
+        started_at=at,
+        given_by=nurse,
+        recorded_by=nurse,
+        recorded_at=at,
+    )
+    ratings = [(score, False) for score in cadss6]
+    if baseline is not None:
+        ratings.append((baseline, True))
+    for minutes, (score, is_baseline) in enumerate(ratings):
+        DissociationRating.objects.create(
+            record=record,
+            scale="cadss_6",
+            score=score,
+            taken_at=at + dt.timedelta(minutes=10 * minutes),
+            is_baseline=is_baseline,
+            rated_by=nurse,
+            recorded_at=at,
+        )
+    for severity in events:
+        AdverseEvent.objects.create(
+            record=record,
+            kind="nausea",
+            severity=severity,
+            action="Observed; settled without treatment.",
+            onset_at=at,
+            recorded_by=nurse,
+            recorded_at=at,
+        )
+
+
+def test_dissociation_and_adverse_event_rates_by_route_and_dose_band(cohort, clinic):
+    nurse = clinic.staff["nurse"]
+
+    def sessions(name):
+        return list(cohort.patients[name].dosing_sessions.order_by("starts_at"))
+
+    p1, p4, p8 = sessions("P1"), sessions("P4"), sessions("P8")
+    # P1: 35 mg twice (peaks 12 and 8), one mild event; P4: 60 mg, peak 4 (its baseline 9 is not
+    # a peak), one moderate event; P8 is outside the period and must not count.
+    _chart(p1[0], nurse, dose_mg="35", cadss6=(6, 12), events=("mild",))
+    _chart(p1[1], nurse, dose_mg="35", cadss6=(8,))
+    _chart(p4[0], nurse, dose_mg="60", cadss6=(4,), baseline=9, events=("moderate",))
+    _chart(p8[0], nurse, dose_mg="35", cadss6=(20,), events=("severe",))
+    rows = {(r.route, r.dose_band): r for r in dashboard(cohort).safety}
+    assert set(rows) == {("iv", "25-49 mg"), ("iv", "50-74 mg")}
+    low = rows[("iv", "25-49 mg")]
+    assert (low.sessions, low.with_adverse_event, low.with_moderate_or_severe) == (2, 1, 0)
+    assert low.adverse_event_rate.estimate == pytest.approx(0.5)
+    ((scale, peak),) = low.dissociation
+    assert scale == "cadss_6" and peak.n == 2 and peak.mean == pytest.approx(10)
+    high = rows[("iv", "50-74 mg")]
+    assert (high.sessions, high.with_adverse_event, high.with_moderate_or_severe) == (1, 1, 1)
+    assert high.dissociation[0][1].mean == 4 and high.dissociation[0][1].lower is None

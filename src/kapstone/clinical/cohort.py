@@ -39,6 +39,7 @@ No identifiers enter: a course carries an opaque key, and every output is an agg
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -201,6 +202,14 @@ DURABILITY_SOURCE = Source(
 )
 
 
+DOSE_BAND_SOURCE = Source(
+    "§3",
+    Verification.UNVERIFIED,
+    _POLICY,
+    "bands of the total mg given in a session, for comparing rates only; not a dosing rule",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CohortPolicy:
     version: str = DEFAULT_COHORT_POLICY_VERSION
@@ -213,6 +222,9 @@ class CohortPolicy:
     breakdown_time_point: str = "end_of_course"
     trajectory_sessions: int = 12
     durability_source: Source = DURABILITY_SOURCE
+    # Lower edges of the dose bands, in mg given per session (whatever the route).
+    dose_band_edges: tuple[int, ...] = (0, 25, 50, 75, 100)
+    dose_band_source: Source = DOSE_BAND_SOURCE
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
@@ -233,6 +245,11 @@ class CohortPolicy:
             )
         if self.baseline_max_age <= timedelta(0):
             problems.append(CohortProblem("baseline_max_age", "must be positive"))
+        edges = self.dose_band_edges
+        if not edges or edges[0] != 0 or any(b <= a for a, b in itertools.pairwise(edges)):
+            problems.append(
+                CohortProblem("dose_band_edges", "must start at 0 and rise, e.g. (0, 25, 50)")
+            )
         if self.trajectory_sessions < 1:
             problems.append(CohortProblem("trajectory_sessions", "must be at least 1"))
         if not 0 < self.confidence < 1:
@@ -328,6 +345,17 @@ def references_for(time_point: str) -> tuple[ReferenceFigure, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionSafety:
+    """One charted dosing session: its route, total dose given, peak dissociation per scale and
+    its adverse events' severities ("mild", "moderate", "severe")."""
+
+    route: str
+    dose_mg: float | None
+    dissociation: tuple[tuple[str, int], ...]  # (scale, the session's highest score)
+    adverse_events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Course:
     """One patient's course. ``doses`` and ``scores`` are ascending; scores are (moment, total)
     pairs of one instrument. Empty strings mean "not recorded"."""
@@ -342,6 +370,7 @@ class Course:
     doses: tuple[datetime, ...]
     course_sessions: int
     scores: tuple[tuple[datetime, int], ...]
+    sessions: tuple[SessionSafety, ...] = ()  # chair-side records of the course's sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +485,18 @@ class Durability:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetyRow:
+    route: str
+    dose_band: str  # "25-49 mg", "" when no dose was charted
+    sessions: int
+    with_adverse_event: int
+    with_moderate_or_severe: int
+    adverse_event_rate: ProportionEstimate | None
+    moderate_or_severe_rate: ProportionEstimate | None
+    dissociation: tuple[tuple[str, MeanEstimate], ...]  # (scale, mean peak score)
+
+
+@dataclass(frozen=True, slots=True)
 class Dashboard:
     instrument: str
     period_start: datetime
@@ -472,6 +513,7 @@ class Dashboard:
     trajectory: tuple[TrajectoryPoint, ...]
     durability: tuple[Durability, ...]  # everyone first, then by each single-valued dimension
     responders_followed: int
+    safety: tuple[SafetyRow, ...] = ()
 
     @property
     def policy_version(self) -> str:
@@ -650,6 +692,7 @@ def cohort_dashboard(
         d: {} for d in Dimension if not d.multi_valued
     }
     started = completed = no_baseline = 0
+    chosen_sessions: list[SessionSafety] = []
 
     for course in courses:
         doses = course.doses
@@ -662,6 +705,7 @@ def cohort_dashboard(
             continue
         started += 1
         scores = course.scores
+        chosen_sessions.extend(course.sessions)
 
         # Baseline: the last score at or before the first dose, within the allowed age.
         baseline: int | None = None
@@ -780,6 +824,7 @@ def cohort_dashboard(
                 for dimension, by_group in survival_by.items():
                     by_group.setdefault(values[dimension][0], []).append(observation)
 
+    safety = _safety(chosen_sessions, policy)
     results = tuple(
         TimePointResult(
             time_point=tp,
@@ -839,6 +884,7 @@ def cohort_dashboard(
         trajectory=trajectory,
         durability=durability,
         responders_followed=len(survival_all),
+        safety=safety,
     )
 
 
@@ -908,3 +954,63 @@ def _durability(
     if log_rank is not None and not math.isfinite(log_rank.p_value):
         log_rank, why = None, "the test could not be computed"
     return Durability(dimension, groups, log_rank, why)
+
+
+def dose_band(dose_mg: float | None, edges: Sequence[int]) -> str:
+    if dose_mg is None:
+        return ""
+    band = ""
+    for i, edge in enumerate(edges):
+        if dose_mg >= edge:
+            upper = edges[i + 1] - 1 if i + 1 < len(edges) else None
+            band = f"{edge}-{upper} mg" if upper is not None else f"{edge} mg or more"
+    return band
+
+
+def _safety(sessions: Sequence[SessionSafety], policy: CohortPolicy) -> tuple[SafetyRow, ...]:
+    """Rates per route and dose band: sessions with any adverse event, with a moderate or severe
+    one, and the mean peak dissociation per scale (scales are never mixed)."""
+    cells: dict[tuple[str, str], list[SessionSafety]] = {}
+    for s in sessions:
+        key = (s.route, dose_band(s.dose_mg, policy.dose_band_edges))
+        cells.setdefault(key, []).append(s)
+    rows: list[SafetyRow] = []
+    edges = policy.dose_band_edges
+
+    def order(key: tuple[str, str]) -> tuple[bool, str, bool, int]:
+        route, band = key
+        start = int(band.split("-")[0].split(" ")[0]) if band else -1
+        return (route == "", route, band == "", start if start >= 0 else max(edges) + 1)
+
+    for key in sorted(cells, key=order):
+        group = cells[key]
+        n = len(group)
+        any_ae = sum(1 for s in group if s.adverse_events)
+        serious = sum(
+            1 for s in group if any(a in ("moderate", "severe") for a in s.adverse_events)
+        )
+        peaks: dict[str, list[int]] = {}
+        for s in group:
+            for scale, score in s.dissociation:
+                peaks.setdefault(scale, []).append(score)
+        rows.append(
+            SafetyRow(
+                route=key[0],
+                dose_band=key[1],
+                sessions=n,
+                with_adverse_event=any_ae,
+                with_moderate_or_severe=serious,
+                adverse_event_rate=_proportion(any_ae, n, policy.confidence),
+                moderate_or_severe_rate=_proportion(serious, n, policy.confidence),
+                dissociation=tuple(
+                    (
+                        scale,
+                        mean_interval_from_sums(
+                            len(v), sum(v), sum(x * x for x in v), confidence=policy.confidence
+                        ),
+                    )
+                    for scale, v in sorted(peaks.items())
+                ),
+            )
+        )
+    return tuple(rows)

@@ -280,12 +280,56 @@ def references_table(d: Dashboard) -> Table:
     )
 
 
+_SCALES = {"cadss": "CADSS", "cadss_6": "CADSS-6"}
+
+
+def safety_table(d: Dashboard, label: Labeller) -> Table:
+    rows = []
+    for r in d.safety:
+        dissociation = "; ".join(
+            f"{_SCALES.get(scale, scale)} {e.mean:.1f}"
+            + (
+                f" ({e.lower:.1f}–{e.upper:.1f})"
+                if e.lower is not None and e.upper is not None
+                else ""
+            )
+            + f", n = {e.n}"
+            for scale, e in r.dissociation
+        )
+        rows.append(
+            (
+                label(Dimension.ROUTE, r.route),
+                r.dose_band or "No dose charted",
+                str(r.sessions),
+                f"{r.with_adverse_event} · {percent(r.adverse_event_rate)}",
+                f"{r.with_moderate_or_severe} · {percent(r.moderate_or_severe_rate)}",
+                dissociation or "–",
+            )
+        )
+    return Table(
+        "safety",
+        "Dissociation and adverse events by route and dose",
+        (
+            "Route",
+            "Dose given in the session",
+            "Charted sessions",
+            "Sessions with an adverse event (95 % CI)",
+            "With a moderate or severe one (95 % CI)",
+            "Mean peak dissociation (95 % CI)",
+        ),
+        tuple(rows),
+        note="From the chair-side records of the cohort's sessions; dose bands are clinic policy "
+        "for comparing rates, not a dosing rule.",
+    )
+
+
 def tables(d: Dashboard, label: Labeller) -> dict[str, Table]:
     found = [
         time_point_table(d),
         breakdown_table(d, label),
         trajectory_table(d),
         durability_table(d, label),
+        safety_table(d, label),
         references_table(d),
     ]
     return {t.key: t for t in found}

@@ -1,7 +1,7 @@
 """The cohort dashboard's reads: a few narrow queries, then the pure core computes.
 
 :func:`cohort_dashboard` gathers, for the patients whose first dosing session held falls in the
-period, in six queries whatever the cohort's size (no per-patient queries):
+period, in ten queries whatever the cohort's size (no per-patient queries):
 
 1. their dosing sessions not cancelled (moment, site, route, plan), booked ones included so a
    course without a program knows its planned length;
@@ -12,6 +12,8 @@ period, in six queries whatever the cohort's size (no per-patient queries):
    patients and patients started before plans were kept);
 5. the presenting conditions of their latest intake version;
 6. the treatment resistance the latest eligibility screen derived;
+7-10. the chair-side records of their sessions, with doses, dissociation ratings and adverse
+   events (for the safety rates by route and dose band);
 
 plus the program templates (a handful of rows). Rows come back as tuples (``values_list``) and are
 grouped in Python into :class:`kapstone.clinical.cohort.Course` records; no model instance is built.
@@ -182,6 +184,8 @@ def gather_courses(
         .values_list("patient_id", "derived__treatment_resistant_depression")
     }
 
+    safety = _session_safety(starters, now)
+
     infos = programs()
     by_care_plan = _program_for_care_plan(infos.values())
     courses: list[core.Course] = []
@@ -208,9 +212,65 @@ def gather_courses(
                 doses=doses,
                 course_sessions=info.dosing_sessions if info else len(rows),
                 scores=tuple(patient_scores),
+                sessions=tuple(safety.get(patient_id, ())),
             )
         )
     return courses
+
+
+def _session_safety(starters: Any, now: dt.datetime) -> dict[int, list[core.SessionSafety]]:
+    """7-10. The chair-side records of the cohort's sessions held by ``now``: route, total dose,
+    each scale's peak dissociation and the adverse events' severities."""
+    from kapstone.chairside.models import (
+        AdverseEvent,
+        ChairsideRecord,
+        DissociationRating,
+        DoseAdministration,
+    )
+
+    in_cohort = {
+        "record__session__patient_id__in": starters,
+        "record__session__starts_at__lte": now,
+    }
+    records: dict[int, tuple[int, str]] = {
+        record_id: (patient_id, route)
+        for record_id, patient_id, route in ChairsideRecord.objects.filter(
+            session__patient_id__in=starters, session__starts_at__lte=now
+        )
+        .order_by()
+        .values_list("pk", "session__patient_id", "route")
+    }
+    doses: dict[int, float] = {}
+    for record_id, dose in (
+        DoseAdministration.objects.filter(**in_cohort)
+        .order_by()
+        .values_list("record_id", "dose_mg")
+    ):
+        doses[record_id] = doses.get(record_id, 0.0) + float(dose)
+    peaks: dict[int, dict[str, int]] = {}
+    for record_id, scale, score in (
+        DissociationRating.objects.filter(is_baseline=False, **in_cohort)
+        .order_by()
+        .values_list("record_id", "scale", "score")
+    ):
+        by_scale = peaks.setdefault(record_id, {})
+        by_scale[scale] = max(score, by_scale.get(scale, 0))
+    events: dict[int, list[str]] = {}
+    for record_id, severity in (
+        AdverseEvent.objects.filter(**in_cohort).order_by().values_list("record_id", "severity")
+    ):
+        events.setdefault(record_id, []).append(severity)
+    out: dict[int, list[core.SessionSafety]] = {}
+    for record_id, (patient_id, route) in records.items():
+        out.setdefault(patient_id, []).append(
+            core.SessionSafety(
+                route=route,
+                dose_mg=doses.get(record_id),
+                dissociation=tuple(sorted(peaks.get(record_id, {}).items())),
+                adverse_events=tuple(events.get(record_id, ())),
+            )
+        )
+    return out
 
 
 def _plan_for(
