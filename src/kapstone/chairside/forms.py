@@ -209,4 +209,4 @@ class DischargeForm(forms.Form):
 
 class AddendumForm(forms.Form):
     reason = forms.CharField(label="Reason for the addendum", max_length=300)
-    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label="Addendum text", widget=forms.Textarea(attrs={"rows": 3}))
