@@ -385,8 +385,12 @@ def build_instance(
             for p in Patient.objects.filter(pk__in=counts).select_related("home_site")
         ]
     else:
+        # A hold placed after the choice is left to the booking service, which refuses it at
+        # acceptance (and then nothing is booked).
         candidates = [
-            (p.patient, p.requested(weeks)) for p in pending_plans(wanted) if p.selectable
+            (p.patient, p.requested(weeks))
+            for p in pending_plans(wanted)
+            if p.unschedulable is None
         ]
     lengths: dict[Route, int] = {}
     windows_hours: list[int] = []

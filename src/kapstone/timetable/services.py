@@ -49,7 +49,7 @@ _PARTS = {
     "calendar": "opening hours or closures",
     "rooms": "rooms or the sessions booked in them",
     "staff": "staff hours, absences or their other sessions",
-    "requests": "the patients' plans, holds, absences or other sessions",
+    "requests": "the patients' plans, absences or other sessions",
     "previous": "the booked sessions being re-planned",
 }
 
@@ -423,11 +423,14 @@ def _apply_changes(
     booked: dict[str, list[int]],
     now: dt.datetime,
 ) -> None:
-    """Cancels and rebooks only what moves; a dose that moves takes its integration with it."""
+    """Cancels and rebooks only what moves; a dose that moves takes its integration with it.
+
+    Every moving session is cancelled before any is rebooked, so two sessions of a patient may
+    swap times."""
     new = {(e["patient"], e["k"]): e for e in run.proposal}
     why = f"Rescheduled: {reason}"[:300]
-    for m in run.changes.get("moved", []):
-        patient = patients[m["patient"]]
+    moved = run.changes.get("moved", [])
+    for m in moved:
         if m["old_integration"] is not None:
             cancel_integration_session(
                 by=by,
@@ -436,15 +439,14 @@ def _apply_changes(
                 now=now,
             )
             booked["cancelled"].append(m["old_integration"])
-        dosing = None
         if m["dosing"]:
             cancel_dosing_session(
                 by=by, session=DosingSession.objects.get(pk=m["old_dosing"]), reason=why, now=now
             )
             booked["cancelled"].append(m["old_dosing"])
-        else:
-            dosing = DosingSession.objects.get(pk=m["old_dosing"])
-        _book(by, patient, new[(m["patient"], m["k"])], booked, now, dosing=dosing)
+    for m in moved:
+        kept = None if m["dosing"] else DosingSession.objects.get(pk=m["old_dosing"])
+        _book(by, patients[m["patient"]], new[(m["patient"], m["k"])], booked, now, dosing=kept)
     for patient_pk in run.changes.get("dropped", []):
         dropped_why = f"No longer fits the schedule: {reason}"[:300]
         begin, end = selectors._horizon(run.starts_on, 7 * run.weeks)
