@@ -1,0 +1,336 @@
+"""The chart's Integration tab: sessions, the course's trend, notes (draft, sign, addendum) and
+the therapist's process notes. Views translate; the services and selectors decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record
+from kapstone.clinical.access import Permission, may
+from kapstone.errors import InputError
+from kapstone.integration import selectors, services
+from kapstone.integration.forms import (
+    AccessForm,
+    AddendumForm,
+    NoteForm,
+    ProcessNoteForm,
+    problem_field,
+)
+from kapstone.integration.models import IntegrationSession, IntegrationStatus
+from kapstone.patients.models import Patient
+from kapstone.web.authz import requires
+from kapstone.web.forms import show_service_errors
+
+
+def _session(patient: Patient, session_id: int) -> IntegrationSession:
+    session = selectors.get_session(patient, session_id)
+    if session is None:
+        raise Http404("No such integration session for this patient.")
+    return session
+
+
+def _show(exc: InputError, form: NoteForm | AddendumForm) -> None:
+    show_service_errors(InputError({problem_field(k): v for k, v in exc.errors.items()}), form)
+
+
+def _me(request: HttpRequest) -> StaffUser:
+    user = request.user
+    assert isinstance(user, StaffUser)
+    return user
+
+
+@requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
+def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    me = _me(request)
+    rows = selectors.course_trend(patient)
+    record(
+        actor=me,
+        action="integration.trend_viewed",
+        patient=patient,
+        summary="Viewed the integration sessions and their trend",
+    )
+    return render(
+        request,
+        "integration/chart_tab.html",
+        {
+            "patient": patient,
+            "rows": rows,
+            "cancelled": selectors.sessions_for_patient(patient).filter(
+                status=IntegrationStatus.CANCELLED
+            ),
+            "charts": selectors.trend_charts([r for r in rows if r.note is not None]),
+            "may_write": may(me.staff_role, Permission.WRITE_INTEGRATION_NOTE, on_care_team=True),
+            "may_read_process": may(
+                me.staff_role, Permission.READ_PROCESS_NOTES, on_care_team=True
+            ),
+            "tab": "integration",
+        },
+    )
+
+
+@requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
+def session_detail(
+    request: HttpRequest, patient_id: Patient, integration_session_id: int
+) -> HttpResponse:
+    patient = patient_id
+    me = _me(request)
+    session = _session(patient, integration_session_id)
+    signed = selectors.signed_note(session)
+    latest = selectors.latest_note(session)
+    structure = correction = None
+    shown_fields, homework = [], []
+    if signed is not None:
+        structure, correction = selectors.structure_in_force(signed)
+        shown_fields, homework = selectors.shown(structure)
+    elif latest is not None:
+        shown_fields, homework = selectors.shown(selectors.stored_structure(latest.structured))
+    record(
+        actor=me,
+        action="integration.note_viewed",
+        patient=patient,
+        obj=session,
+        summary="Viewed an integration session and its note",
+    )
+    return render(
+        request,
+        "integration/session.html",
+        {
+            "patient": patient,
+            "session": session,
+            "signed": signed,
+            "latest": latest,
+            "correction": correction,
+            "fields": shown_fields,
+            "homework": homework,
+            "addenda": selectors.addenda(signed) if signed else [],
+            "versions": selectors.note_versions(session),
+            "warnings": services.signing_warnings(latest) if latest and not signed else (),
+            "may_write": may(me.staff_role, Permission.WRITE_INTEGRATION_NOTE, on_care_team=True),
+            "tab": "integration",
+        },
+    )
+
+
+@requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def write_note(
+    request: HttpRequest, patient_id: Patient, integration_session_id: int
+) -> HttpResponse:
+    """Save a draft version ("save"), or sign the latest version ("sign", with a reason when the
+    core warns)."""
+    patient = patient_id
+    me = _me(request)
+    session = _session(patient, integration_session_id)
+    if selectors.signed_note(session) is not None:
+        messages.info(request, "This note is signed: add an addendum to correct it.")
+        return redirect(
+            "integration:addendum", patient_id=patient.pk, integration_session_id=session.pk
+        )
+    latest = selectors.latest_note(session)
+    initial: dict[str, object] = {
+        "held_at": timezone.localtime(session.starts_at),
+        "minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
+        "modalities": [session.modality] if session.modality else [],
+    }
+    if latest is not None:
+        initial = {
+            "held_at": timezone.localtime(latest.held_at),
+            "minutes": latest.minutes,
+            "narrative": latest.narrative,
+        } | selectors.form_initial(selectors.stored_structure(latest.structured))
+    action = request.POST.get("action", "save")
+    form = NoteForm(request.POST if action == "save" else None, initial=initial)
+    sign_errors: list[str] = []
+    if request.method == "POST" and action == "sign":
+        if latest is None or str(latest.pk) != request.POST.get("version"):
+            sign_errors = ["A newer version was saved meanwhile: check it, then sign."]
+        else:
+            try:
+                services.sign_note(
+                    by=me, note=latest, override_reason=request.POST.get("override_reason", "")
+                )
+            except InputError as exc:
+                # The draft's form is not what was posted: the refusal shows beside the sign button.
+                form = NoteForm(initial=initial)
+                sign_errors = [m for msgs in exc.errors.values() for m in msgs]
+            else:
+                messages.success(request, "Note signed; the session is completed.")
+                return redirect(
+                    "integration:session", patient_id=patient.pk, integration_session_id=session.pk
+                )
+    elif request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_note(
+                by=me,
+                session=session,
+                held_at=form.cleaned_data["held_at"],
+                minutes=form.cleaned_data["minutes"],
+                structured=form.structured(),
+                narrative=form.cleaned_data["narrative"],
+            )
+        except InputError as exc:
+            _show(exc, form)
+        else:
+            messages.success(request, f"Draft version {saved.revision} saved. Check it and sign.")
+            return redirect(
+                "integration:write_note", patient_id=patient.pk, integration_session_id=session.pk
+            )
+    return render(
+        request,
+        "integration/note_form.html",
+        {
+            "patient": patient,
+            "session": session,
+            "form": form,
+            "latest": latest,
+            "sign_errors": sign_errors,
+            "warnings": services.signing_warnings(latest) if latest else (),
+            "window": services.window_for(latest) if latest else None,
+            "tab": "integration",
+        },
+    )
+
+
+@requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def addendum(
+    request: HttpRequest, patient_id: Patient, integration_session_id: int
+) -> HttpResponse:
+    patient = patient_id
+    me = _me(request)
+    session = _session(patient, integration_session_id)
+    signed = selectors.signed_note(session)
+    if signed is None:
+        messages.info(request, "The note is not signed yet: change the draft instead.")
+        return redirect(
+            "integration:write_note", patient_id=patient.pk, integration_session_id=session.pk
+        )
+    structure, _ = selectors.structure_in_force(signed)
+    form = AddendumForm(request.POST or None, initial=selectors.form_initial(structure))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_addendum(
+                by=me,
+                note=signed,
+                text=form.cleaned_data["text"],
+                reason=form.cleaned_data["reason"],
+                structured=form.structured() if form.cleaned_data["correct"] else None,
+            )
+        except InputError as exc:
+            _show(exc, form)
+        else:
+            messages.success(request, "Addendum added to the signed note.")
+            return redirect(
+                "integration:session", patient_id=patient.pk, integration_session_id=session.pk
+            )
+    return render(
+        request,
+        "integration/addendum.html",
+        {
+            "patient": patient,
+            "session": session,
+            "signed": signed,
+            "form": form,
+            "tab": "integration",
+        },
+    )
+
+
+# --- process notes -------------------------------------------------------------------------------
+
+
+@requires(Permission.READ_PROCESS_NOTES, patient_kwarg="patient_id")
+def process_notes(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    """The reader's own process notes on this patient and those granted to them; nobody else's."""
+    patient = patient_id
+    me = _me(request)
+    keeps = may(me.staff_role, Permission.KEEP_PROCESS_NOTES, on_care_team=True)
+    return render(
+        request,
+        "integration/process_notes.html",
+        {
+            "patient": patient,
+            "notes": list(selectors.visible_process_notes(me, patient)),
+            "keeps": keeps,
+            "grantees": selectors.process_note_grantees(author=me, patient=patient)
+            if keeps
+            else [],
+            "me": me,
+            "tab": "integration",
+        },
+    )
+
+
+@requires(Permission.KEEP_PROCESS_NOTES, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def new_process_note(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    form = ProcessNoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.write_process_note(
+                by=_me(request), patient=patient, text=form.cleaned_data["text"]
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Process note saved.")
+            return redirect("integration:process_notes", patient_id=patient.pk)
+    return render(
+        request,
+        "integration/process_note_new.html",
+        {"patient": patient, "form": form, "tab": "integration"},
+    )
+
+
+@requires(Permission.READ_PROCESS_NOTES, patient_kwarg="patient_id")
+def process_note(request: HttpRequest, patient_id: Patient, process_note_id: int) -> HttpResponse:
+    patient = patient_id
+    me = _me(request)
+    note = selectors.get_process_note(me, patient, process_note_id)
+    if note is None:
+        # Not the author's and not granted: the same answer as no note at all.
+        raise Http404("No such process note.")
+    services.record_process_note_read(by=me, note=note)
+    return render(
+        request,
+        "integration/process_note.html",
+        {"patient": patient, "note": note, "tab": "integration"},
+    )
+
+
+@requires(Permission.KEEP_PROCESS_NOTES, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def process_note_access(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    patient = patient_id
+    me = _me(request)
+    form = AccessForm(request.POST or None, grantable=selectors.grantable_staff(me, patient))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_process_note_access(
+                by=me,
+                patient=patient,
+                grantee=form.cleaned_data["grantee"],
+                granted=form.cleaned_data["granted"],
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Access to your process notes updated.")
+            return redirect("integration:process_note_access", patient_id=patient.pk)
+    return render(
+        request,
+        "integration/process_access.html",
+        {
+            "patient": patient,
+            "form": form,
+            "grantees": selectors.process_note_grantees(author=me, patient=patient),
+            "tab": "integration",
+        },
+    )
