@@ -53,6 +53,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from kapstone.accounts.models import ModalityCredential, Room, Site, StaffUser
 from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
@@ -173,10 +174,10 @@ ROOMS = (
 
 # Latent outcome classes: (name, share of the final score relative to baseline, 24-hour share).
 CLASSES = (
-    ("remitter", (0.05, 0.25), (0.25, 0.6)),
-    ("responder", (0.3, 0.5), (0.35, 0.75)),
-    ("partial", (0.55, 0.75), (0.5, 0.9)),
-    ("non_responder", (0.8, 1.05), (0.7, 1.05)),
+    ("remitter", (0.05, 0.25), (0.15, 0.5)),
+    ("responder", (0.3, 0.5), (0.25, 0.6)),
+    ("partial", (0.55, 0.75), (0.35, 0.8)),
+    ("non_responder", (0.8, 1.05), (0.6, 1.0)),
 )
 CLASS_ODDS = {False: (0.32, 0.28, 0.18, 0.22), True: (0.22, 0.26, 0.22, 0.30)}  # by TRD
 # Share of scheduled measures not completed.
@@ -253,17 +254,23 @@ class _Table:
         if connection.vendor == "postgresql":
             table = connection.ops.quote_name(self.model._meta.db_table)
             columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+            types = self._pg_types()
+            json_at = [k for k, is_json in enumerate(self.json) if is_json]
             with connection.cursor() as cursor:
                 raw = cursor.cursor  # psycopg's cursor: COPY is not part of the DB-API
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    # COPY's text format, built here: several times faster than write_row.
-                    for start in range(0, len(self.rows), 10_000):
-                        copy.write(
-                            "".join(
-                                "\t".join(map(_copy_text, row)) + "\n"
-                                for row in self.rows[start : start + 10_000]
-                            )
-                        )
+                # Binary COPY with the column types given: psycopg converts in C, about ten
+                # times faster than formatting text rows in Python.
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(types)
+                    for row in self.rows:
+                        if json_at:
+                            values = list(row)
+                            for k in json_at:
+                                if values[k] is not None:
+                                    values[k] = Jsonb(values[k], dumps=_as_is)
+                            copy.write_row(values)
+                        else:
+                            copy.write_row(row)
         else:
             self.model.objects.bulk_create(
                 [
@@ -281,6 +288,16 @@ class _Table:
             )
         self.written += len(self.rows)
         self.rows = []
+
+    def _pg_types(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.attname, t.typname FROM pg_attribute a "
+                "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = %s::regclass",
+                [self.model._meta.db_table],
+            )
+            found = dict(cursor.fetchall())
+        return [found[c] for c in self.columns]
 
     def broken_references(self, since: int) -> list[str]:
         """Each foreign key of the rows from id ``since`` on that names no row: one anti-join per
@@ -315,26 +332,9 @@ class _Table:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), ({biggest}))", [table])
 
 
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            value = (
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
-        return value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
+def _as_is(text: str) -> str:
+    """JSON columns are queued as JSON text already."""
+    return text
 
 
 def _dumps(value: Any) -> str:
