@@ -378,3 +378,110 @@ def test_never_ready_before_the_minimum_observation_time(
         assert DischargeCriterion.MINIMUM_OBSERVATION in r.blocking_criteria
     if route is Route.INTRANASAL_ESKETAMINE:
         assert earliest >= START + timedelta(hours=2)
+
+
+# --- property: a worse value never makes discharge more ready (issue 5 acceptance) ------------
+
+# Each vital with the direction that is worse for discharge (+1 higher is worse, -1 lower is worse).
+_WORSE = {
+    "systolic_mmhg": (+1, -1),
+    "diastolic_mmhg": (+1,),
+    "heart_rate_bpm": (+1, -1),
+    "spo2_percent": (-1,),
+    "respiratory_rate_per_min": (+1, -1),
+}
+_RANGES = {
+    "systolic_mmhg": (95, 230),
+    "diastolic_mmhg": (40, 125),
+    "heart_rate_bpm": (30, 170),
+    "spo2_percent": (70, 100),
+    "respiratory_rate_per_min": (4, 40),
+}
+
+
+# The middle of what discharge accepts with the test's baseline (124/78): systolic 90 to below
+# 144 (160, and less than 20 above baseline), heart rate 50 to 109, breathing 10 to 24. Diastolic and
+# SpO2 are worse in one direction only.
+_MIDDLE = {
+    "systolic_mmhg": 117,
+    "diastolic_mmhg": 0,
+    "heart_rate_bpm": 80,
+    "spo2_percent": 101,
+    "respiratory_rate_per_min": 17,
+}
+
+
+def _worse_value(field: str, value: int, step: int, direction: int) -> int:
+    """``step`` further from the middle of the acceptable window, in ``direction``."""
+    low, high = _RANGES[field]
+    middle = _MIDDLE[field]
+    # Only move away from the middle: towards an edge is worse, towards the middle is not.
+    if (direction > 0 and value < middle) or (direction < 0 and value > middle):
+        return value
+    return max(low, min(high, value + direction * step))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(_WORSE)),
+    st.data(),
+    st.integers(1, 40),
+    st.integers(0, 4),
+    st.integers(100, 240),
+)
+def test_a_worse_vital_never_removes_a_blocker(
+    field: str, data: st.DataObject, step: int, alerts: int, now: int
+) -> None:
+    low, high = _RANGES[field]
+    value = data.draw(st.integers(low, high))
+    direction = data.draw(st.sampled_from(_WORSE[field]))
+    worse = _worse_value(field, value, step, direction)
+    if field == "diastolic_mmhg" and worse >= BASELINE.systolic_mmhg:
+        return  # not a plausible reading (diastolic at or above systolic)
+    base = assess(now=now, unacknowledged_alerts=alerts, latest_vitals=_reading(field, value, now))
+    after = assess(now=now, unacknowledged_alerts=alerts, latest_vitals=_reading(field, worse, now))
+    assert base.blocking_criteria <= after.blocking_criteria
+    assert not (after.ready and not base.ready)
+
+
+def _reading(field: str, value: int, now: float) -> VitalSign:
+    return replace(BASELINE, taken_at=at(now - 5), **{field: value})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(SedationLevel),
+    st.sampled_from(SedationLevel),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.booleans(),
+    st.booleans(),
+    st.lists(st.sampled_from(sorted(CLEAR.__dataclass_fields__)), unique=True),
+)
+def test_more_sedation_alerts_findings_or_unmet_items_never_make_discharge_readier(
+    a: SedationLevel,
+    b: SedationLevel,
+    alerts: int,
+    more_alerts: int,
+    finding: bool,
+    add_finding: bool,
+    unmet: list[str],
+) -> None:
+    lighter, deeper = sorted((a, b), key=lambda s: s.rank)
+    base = assess(
+        latest_vitals=replace(BASELINE, taken_at=at(120), sedation=lighter),
+        unacknowledged_alerts=alerts,
+        new_high_risk_finding=finding,
+    )
+    checklist = replace(
+        CLEAR,
+        **{name: name == "on_supplemental_oxygen" for name in unmet},
+    )
+    after = assess(
+        latest_vitals=replace(BASELINE, taken_at=at(120), sedation=deeper),
+        unacknowledged_alerts=alerts + more_alerts,
+        new_high_risk_finding=finding or add_finding,
+        checklist=checklist,
+    )
+    assert base.blocking_criteria <= after.blocking_criteria
+    assert not (after.ready and not base.ready)
