@@ -59,6 +59,7 @@ def signed_esketamine_session(
     start: dt.datetime = FIRST_DEVICE,
     sign: bool = True,
     route: str = "intranasal_esketamine",
+    policy_version: str = "default-2026-11",
 ) -> SignedSession:
     """56 mg in two devices (09:05, 09:10), BP 128/82 before, 152/94 at 09:46 (41 min), 126/80 at
     11:05, discharge signed 11:13 (128 min); CADSS-6 2 before and 11 at 09:45; mild nausea."""
@@ -80,7 +81,7 @@ def signed_esketamine_session(
         opened_by=nurse,
         route=route,
         protocol_id="esketamine-standard",
-        policy_version="default-2026-11",
+        policy_version=policy_version,
         checklist_policy_version="default-2026-11",
     )
     lot = esketamine_lot()

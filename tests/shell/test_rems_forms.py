@@ -104,6 +104,33 @@ def test_a_second_session_is_not_a_first_treatment(clinic, form):
     assert AuditEntry.objects.filter(action="rems_form.prepared").latest("seq").actor is None
 
 
+def test_acceptable_ranges_follow_the_policy_the_session_was_charted_under(clinic, form):
+    from kapstone.policies.services import set_monitoring_policy
+
+    tighter = set_monitoring_policy(
+        by=clinic.staff["medical_director"],
+        overrides={"discharge": {"systolic_below": 120}},
+        reason="Stricter discharge systolic limit",
+    )
+    charted_under_it = signed_esketamine_session(
+        clinic.on_team,
+        nurse=clinic.staff["nurse"],
+        prescriber=clinic.staff["prescriber"],
+        start=at(24 * 60),
+        policy_version=tighter.version,
+    )
+    strict = services.prepare_form(session=charted_under_it.session, by=None, now=NOW)
+    f = strict.pmf.get("vitals_acceptable_at_completion")
+    assert (f.value, f.basis) == (
+        "No",
+        "reading at 11:05 against the discharge limits: systolic 126 outside",
+    )
+    # The earlier session was charted under the defaults: its answer stays Yes.
+    assert form.pmf.get("vitals_acceptable_at_completion").value == "Yes"
+    assert selectors.drift_since_prepared(form) == []
+    assert strict.pmf.policy_version.endswith(f"+{tighter.version}")
+
+
 def test_refused_for_an_unsigned_a_racemic_or_an_already_prepared_session(clinic, form, signed):
     unsigned = signed_esketamine_session(
         clinic.on_team,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.chairside.models import AdverseEventKind, ChairsideRecord
+from kapstone.clinical.monitoring_policy import MonitoringPolicy
 from kapstone.clinical.rems_pmf import (
     SCHEMAS,
     AdverseEffect,
@@ -19,6 +20,7 @@ from kapstone.clinical.rems_pmf import (
     DeadlineState,
     DeviceDose,
     FilingStatus,
+    FilledPmf,
     PmfAdverseEvent,
     PmfDissociation,
     PmfFacts,
@@ -26,6 +28,7 @@ from kapstone.clinical.rems_pmf import (
     PmfPatient,
     PmfPerson,
     PmfReading,
+    PmfSchema,
     PmfSetting,
     deadline_state,
     fill_pmf,
@@ -36,6 +39,8 @@ from kapstone.dosing.models import DosingSession
 from kapstone.intake.selectors import current_intake
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import patients_visible_to
+from kapstone.policies.models import MonitoringPolicyVersion
+from kapstone.policies.selectors import policy_from
 from kapstone.rems.models import RemsForm
 
 ESKETAMINE = Route.INTRANASAL_ESKETAMINE.value
@@ -185,6 +190,20 @@ def facts_for_session(session: DosingSession) -> PmfFacts:
     )
 
 
+def monitoring_policy_of(session: DosingSession) -> MonitoringPolicy:
+    """The monitoring policy the session was charted under (its limits answer the form's "in an
+    acceptable range" questions), not whatever is in force when the form is prepared."""
+    record = ChairsideRecord.objects.get(session=session)
+    return policy_from(
+        MonitoringPolicyVersion.objects.filter(version=record.policy_version).first()
+    )
+
+
+def fill_for_session(session: DosingSession, schema: PmfSchema) -> tuple[PmfFacts, FilledPmf]:
+    facts = facts_for_session(session)
+    return facts, fill_pmf(facts, schema, monitoring=monitoring_policy_of(session))
+
+
 # --- the queue and the chart -------------------------------------------------------------------
 
 
@@ -259,7 +278,7 @@ class Drift:
 def drift_since_prepared(form: RemsForm) -> list[Drift]:
     """Strikes and addenda can follow signing: what the record would fill today, if different."""
     prepared = form.pmf
-    today = fill_pmf(facts_for_session(form.session), SCHEMAS[prepared.schema_version])
+    _, today = fill_for_session(form.session, SCHEMAS[prepared.schema_version])
     out = []
     for f in prepared.fields:
         current = today.get(f.key)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
 from kapstone.chairside.models import ChairsideRecord
-from kapstone.clinical.rems_pmf import CURRENT_SCHEMA, InvalidPmfFacts, filing_deadline, fill_pmf
+from kapstone.clinical.rems_pmf import CURRENT_SCHEMA, InvalidPmfFacts, filing_deadline
 from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
@@ -55,8 +55,7 @@ def prepare_form(
     if refusal:
         raise InputError.single("", refusal)
     try:
-        facts = selectors.facts_for_session(session)
-        filled = fill_pmf(facts, CURRENT_SCHEMA)
+        facts, filled = selectors.fill_for_session(session, CURRENT_SCHEMA)
     except InvalidPmfFacts as exc:
         raise InputError(
             {
