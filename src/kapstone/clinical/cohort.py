@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from kapstone.clinical.instruments.definition import SeverityBand
 from kapstone.clinical.outcomes import DEFAULT_OUTCOME_POLICY, OutcomePolicy, RemissionCriterion
@@ -535,6 +536,8 @@ class Dashboard:
 
 # --- computation ------------------------------------------------------------------------------
 
+_RESISTANT = {None: "", True: "yes", False: "no"}
+
 # Per-course status at a time point.
 _NO_BASELINE, _NOT_COMPLETED, _NOT_YET_DUE, _MISSING, _MEASURED = range(5)
 
@@ -693,6 +696,7 @@ def cohort_dashboard(
     }
     started = completed = no_baseline = 0
     chosen_sessions: list[SessionSafety] = []
+    cells: dict[tuple[Any, ...], int] = {}
 
     for course in courses:
         doses = course.doses
@@ -762,27 +766,23 @@ def cohort_dashboard(
                 breakdown_status = status
                 breakdown_responded, breakdown_remitted = responded_here, remitted_here
 
-        # Breakdowns at the breakdown time point.
-        measured = breakdown_status == _MEASURED
-        cell_add = (1, int(measured), int(breakdown_responded), int(breakdown_remitted))
-        for i in range(4):
-            total_at_breakdown[i] += cell_add[i]
-        resistant = {None: "", True: "yes", False: "no"}[course.treatment_resistant]
+        # Breakdowns at the breakdown time point: courses alike in every grouping value and
+        # outcome collapse into one counter cell here; groups are summed from the cells after
+        # the loop (far fewer cells than courses on a large network).
+        resistant = _RESISTANT[course.treatment_resistant]
         severity = _band(bands, baseline) if baseline is not None else ""
-        values: dict[Dimension, tuple[str, ...]] = {
-            Dimension.CONDITION: course.conditions or ("",),
-            Dimension.PROGRAM: (course.program,),
-            Dimension.ROUTE: (course.route,),
-            Dimension.MODALITY: course.modalities or ("",),
-            Dimension.TREATMENT_RESISTANT: (resistant,),
-            Dimension.BASELINE_SEVERITY: (severity,),
-        }
-        for dimension, keys in values.items():
-            table = groups[dimension]
-            for key in dict.fromkeys(keys):
-                cell = table.setdefault(key, [0, 0, 0, 0])
-                for i in range(4):
-                    cell[i] += cell_add[i]
+        signature = (
+            breakdown_status == _MEASURED,
+            breakdown_responded,
+            breakdown_remitted,
+            course.conditions,
+            course.program,
+            course.route,
+            course.modalities,
+            resistant,
+            severity,
+        )
+        cells[signature] = cells.get(signature, 0) + 1
 
         # Trajectory: the score before each session (the baseline before the first).
         if baseline is not None:
@@ -821,9 +821,42 @@ def cohort_dashboard(
                 began, ended, lost = followed
                 observation = SurvivalObservation((ended - began) / _DAY, lost)
                 survival_all.append(observation)
-                for dimension, by_group in survival_by.items():
-                    by_group.setdefault(values[dimension][0], []).append(observation)
+                for dimension, value in (
+                    (Dimension.PROGRAM, course.program),
+                    (Dimension.ROUTE, course.route),
+                    (Dimension.TREATMENT_RESISTANT, resistant),
+                    (Dimension.BASELINE_SEVERITY, severity),
+                ):
+                    survival_by[dimension].setdefault(value, []).append(observation)
 
+    for (
+        measured,
+        responded_,
+        remitted_,
+        conds,
+        prog,
+        route,
+        mods,
+        resist,
+        sev,
+    ), count in cells.items():
+        add = (count, count * measured, count * responded_, count * remitted_)
+        for i in range(4):
+            total_at_breakdown[i] += add[i]
+        values: tuple[tuple[Dimension, tuple[str, ...]], ...] = (
+            (Dimension.CONDITION, conds or ("",)),
+            (Dimension.PROGRAM, (prog,)),
+            (Dimension.ROUTE, (route,)),
+            (Dimension.MODALITY, mods or ("",)),
+            (Dimension.TREATMENT_RESISTANT, (resist,)),
+            (Dimension.BASELINE_SEVERITY, (sev,)),
+        )
+        for dimension, keys in values:
+            table = groups[dimension]
+            for key in dict.fromkeys(keys):
+                cell = table.setdefault(key, [0, 0, 0, 0])
+                for i in range(4):
+                    cell[i] += add[i]
     safety = _safety(chosen_sessions, policy)
     results = tuple(
         TimePointResult(
