@@ -456,7 +456,7 @@ def build_instance(
                         k,
                         f"s{d.site_id}",
                         f"r{d.room_id}",
-                        member_id(d.nurse_id, d.site_id),  # type: ignore[arg-type]
+                        member_id(d.nurse_id, d.site_id),
                         local(d.starts_at, d.site),
                         local(d.ends_at, d.site),
                     )
