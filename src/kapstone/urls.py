@@ -21,7 +21,6 @@ urlpatterns = [
     path("", include("kapstone.cohorts.urls")),
     path("", include("kapstone.policies.urls")),
     path("", include("kapstone.research.urls")),
-    path("", include("kapstone.cohorts.urls")),
     path("", include("kapstone.timetable.urls")),
     path("", include("kapstone.rems.urls")),
 ]
