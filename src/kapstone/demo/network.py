@@ -51,7 +51,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -221,7 +221,10 @@ class NetworkResult:
 
 def non_demo_patients() -> int:
     """Patients not registered by a demo account: the generator refuses to run beside them."""
-    return Patient.objects.exclude(registered_by__email__endswith=f"@{DEMO_MAIL_DOMAIN}").count()
+    return Patient.objects.exclude(
+        Q(registered_by__email__endswith=f"@{DEMO_MAIL_DOMAIN}")
+        | Q(registered_by__email__endswith=f".{DEMO_MAIL_DOMAIN}")
+    ).count()
 
 
 # --- the batch writer -------------------------------------------------------------------------
