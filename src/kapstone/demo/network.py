@@ -47,7 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
@@ -237,9 +237,10 @@ class _Table:
         self.model = model
         meta = model._meta
         self.fields = ("id", *fields)
-        self.columns = [meta.get_field(name).column for name in self.fields]
-        self.attnames = [meta.get_field(name).attname for name in self.fields]
-        self.json = [isinstance(meta.get_field(name), models.JSONField) for name in self.fields]
+        self.concrete = [cast("models.Field[Any, Any]", meta.get_field(n)) for n in self.fields]
+        self.columns = [str(f.column) for f in self.concrete]
+        self.attnames = [f.attname for f in self.concrete]
+        self.json = [isinstance(f, models.JSONField) for f in self.concrete]
         self.rows: list[tuple[Any, ...]] = []
         self.next_id = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         self.written = 0
@@ -307,17 +308,17 @@ class _Table:
         key (the load ran with the per-row checks off)."""
         found = []
         q = connection.ops.quote_name
+        table = q(self.model._meta.db_table)
         with connection.cursor() as cursor:
-            for name in self.fields:
-                target = self.model._meta.get_field(name)
+            for target in self.concrete:
                 if not (target.many_to_one or target.one_to_one):
                     continue
                 parent = target.related_model._meta  # type: ignore[union-attr]
+                key, column = q(str(parent.pk.column)), q(str(target.column))
                 cursor.execute(
-                    f"SELECT count(*) FROM {q(self.model._meta.db_table)} c "  # noqa: S608
-                    f"LEFT JOIN {q(parent.db_table)} p ON p.{q(parent.pk.column)} = c.{q(target.column)} "
-                    f"WHERE c.id >= %s AND c.{q(target.column)} IS NOT NULL "
-                    f"AND p.{q(parent.pk.column)} IS NULL",
+                    f"SELECT count(*) FROM {table} c LEFT JOIN {q(parent.db_table)} p "  # noqa: S608
+                    f"ON p.{key} = c.{column} WHERE c.id >= %s AND c.{column} IS NOT NULL "
+                    f"AND p.{key} IS NULL",
                     [since],
                 )
                 (missing,) = cursor.fetchone()
@@ -370,7 +371,7 @@ def _patterns(instrument: str) -> dict[int, list[tuple[str, str]]]:
                 answers = {i.id: answers[i.id] for i in definition.items}
             result = score(instrument, answers)
             assert result.total == total
-            found.setdefault(total, []).append((_dumps(answers), result.severity))
+            found.setdefault(total, []).append((_dumps(answers), result.severity or ""))
     return found
 
 
@@ -976,9 +977,10 @@ def _make_staff(sites: int) -> tuple[list[int], _Staff]:
         nurses=[[] for _ in site_rows],
         therapists=[[] for _ in site_rows],
     )
-    for person, s in zip(created, (s for _, s in people), strict=True):
-        if s is None:
+    for person, at_site in zip(created, (s for _, s in people), strict=True):
+        if at_site is None:
             continue
+        s = at_site
         role = Role(person.role)
         if role is Role.INTAKE_COORDINATOR:
             team.coordinators.append(person.pk)
