@@ -11,7 +11,8 @@ Then, in this one process, it times (median of ``--runs`` after one warm-up run)
 
 - the baseline, a plain SQL scan: the same columns of the same tables the dashboard reads
   (sessions, PHQ-9 scores with their patient, signed plans with their program, care plans, intake
-  conditions, eligibility screens), for the whole network, every row fetched, nothing computed;
+  conditions, eligibility screens, chair-side records with their doses, dissociation ratings and
+  adverse events), for the whole network, every row fetched, nothing computed;
 - the dashboard's parts: gathering the courses (its queries and grouping), the core's computation
   on the gathered courses, and the full ``cohort_dashboard`` for the whole network, unfiltered and
   with a program, a route and a modality filter;
@@ -227,6 +228,17 @@ SCAN = (
         "SELECT patient_id, derived -> 'treatment_resistant_depression'"
         " FROM intake_eligibilityreview",
     ),
+    (
+        "chair-side records",
+        "SELECT r.id, s.patient_id, r.route FROM chairside_chairsiderecord r"
+        " JOIN dosing_dosingsession s ON s.id = r.session_id",
+    ),
+    ("doses", "SELECT record_id, dose_mg FROM chairside_doseadministration"),
+    (
+        "dissociation",
+        "SELECT record_id, scale, score FROM chairside_dissociationrating WHERE NOT is_baseline",
+    ),
+    ("adverse events", "SELECT record_id, severity FROM chairside_adverseevent"),
 )
 
 
