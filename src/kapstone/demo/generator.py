@@ -18,6 +18,7 @@ from kapstone.accounts.services import create_staff
 from kapstone.clinical.access import Modality, Role
 from kapstone.demo.chairside import build_chairside
 from kapstone.demo.history import build_history
+from kapstone.demo.integration import build_integration
 from kapstone.demo.ledger import build_ledger
 from kapstone.demo.rems import build_rems_forms
 from kapstone.demo.timetable import build_timetable
@@ -317,6 +318,7 @@ def build_demo_clinic(
         build_history(patients=created, rng=random.Random(seed + 1), now=history_until)
         build_ledger(sites=sites, staff=staff, now=history_until)
         build_chairside(now=history_until, seed=seed)
+        build_integration(now=history_until, seed=seed)
         build_timetable(sites=sites, staff=staff, now=history_until)
         build_rems_forms(now=history_until)
     return DemoClinic(sites=sites, staff=staff, patients=created)

@@ -35,6 +35,8 @@ from kapstone.integration.models import (
     ProcessNoteAccess,
 )
 from kapstone.patients.models import Patient
+from kapstone.plans.models import TreatmentPlan
+from kapstone.plans.selectors import SignedPlan, signed_plan
 
 # The programs run 60–90 minute integration sessions (seeds); a wider range allows a short check-in
 # or a double session without letting a typo book a day-long appointment.
@@ -176,15 +178,21 @@ def _writer_errors(by: StaffUser) -> dict[str, list[str]]:
     return {}
 
 
-def _session_open_for_notes(session: IntegrationSession) -> None:
-    """Read afresh: a signature made meanwhile must stop a second note."""
-    current = IntegrationSession.objects.get(pk=session.pk)
+def _locked_session(session: IntegrationSession) -> IntegrationSession:
+    """The session read afresh under its row lock (a signature made meanwhile must stop a second
+    note), with what the note needs beside it; refused when it takes no more notes."""
+    current = (
+        IntegrationSession.objects.select_for_update()
+        .select_related("patient", "dosing_session")
+        .get(pk=session.pk)
+    )
     if current.status == IntegrationStatus.CANCELLED:
         raise InputError.single("", "This integration session was cancelled: it takes no note.")
     if IntegrationNoteSignature.objects.filter(session_id=session.pk).exists():
         raise InputError.single(
             "", "The note on this session is signed: correct it with an addendum."
         )
+    return current
 
 
 def save_note(
@@ -218,13 +226,12 @@ def save_note(
         raise InputError(errors)
     assert note_data is not None
     with transaction.atomic():
-        locked = IntegrationSession.objects.select_for_update().get(pk=session.pk)
-        _session_open_for_notes(locked)
+        locked = _locked_session(session)
         latest = IntegrationNote.objects.filter(session=locked).order_by("-revision").first()
         dose = dose_before(locked, held_at)
         note = IntegrationNote.objects.create(
             session=locked,
-            patient_id=locked.patient_id,
+            patient=locked.patient,
             revision=(latest.revision + 1) if latest else 1,
             supersedes=latest,
             dosing_session=dose,
@@ -259,7 +266,7 @@ def dose_before(session: IntegrationSession, held_at: dt.datetime) -> DosingSess
     """The dose the session follows: the one it was booked after, else the patient's latest
     dosing session (not cancelled) that began at or before it."""
     if session.dosing_session_id is not None:
-        return DosingSession.objects.get(pk=session.dosing_session_id)
+        return session.dosing_session
     doses = list(
         DosingSession.objects.filter(patient_id=session.patient_id, starts_at__lte=held_at)
         .exclude(status=SessionStatus.CANCELLED)
@@ -269,34 +276,50 @@ def dose_before(session: IntegrationSession, held_at: dt.datetime) -> DosingSess
     return DosingSession.objects.get(pk=found[0]) if found else None
 
 
-def window_for(note: IntegrationNote) -> IntegrationWindow:
-    """The integration window of the program the dose was given under (its plan's template),
-    else of the signed plan in force, else the clinic's default."""
-    from kapstone.plans.selectors import signed_plan
+def _signed_plan(patient: Patient) -> SignedPlan | None:
+    """The signed plan in force; most sessions' patients have none, so ask cheaply first."""
+    if not TreatmentPlan.objects.filter(patient=patient, signature__isnull=False).exists():
+        return None
+    return signed_plan(patient)
 
+
+_UNREAD = object()
+
+
+def window_for(
+    note: IntegrationNote, plan: SignedPlan | object | None = _UNREAD
+) -> IntegrationWindow:
+    """The integration window of the program the dose was given under (its plan's template),
+    else of the signed plan in force (``plan``, when the caller has read it), else the clinic's
+    default."""
     dose = note.dosing_session
     if dose is not None and dose.plan_id is not None:
         return window_from_template(dose.plan.program.as_template().integration)
-    plan = signed_plan(note.patient)
-    if plan is not None:
+    if plan is _UNREAD:
+        plan = _signed_plan(note.patient)
+    if isinstance(plan, SignedPlan):
         return window_from_template(plan.template.integration)
     return DEFAULT_WINDOW
 
 
-def signing_warnings(note: IntegrationNote) -> tuple[NoteWarning, ...]:
-    """What the signer must give a reason for, from the core's rules."""
-    from kapstone.plans.selectors import signed_plan
-
-    plan = signed_plan(note.patient)
-    return note_warnings(
+def _signing_check(note: IntegrationNote) -> tuple[tuple[NoteWarning, ...], IntegrationWindow]:
+    plan = _signed_plan(note.patient)
+    window = window_for(note, plan)
+    warnings = note_warnings(
         dose_at=note.dosing_session.starts_at if note.dosing_session else None,
         held_at=note.held_at,
         minutes=note.minutes,
-        window=window_for(note),
+        window=window,
         used=[Modality(m) for m in note.modalities],
         planned=frozenset(plan.modalities) if plan is not None else None,
         credentialed=note.author.modalities(),
     )
+    return warnings, window
+
+
+def signing_warnings(note: IntegrationNote) -> tuple[NoteWarning, ...]:
+    """What the signer must give a reason for, from the core's rules."""
+    return _signing_check(note)[0]
 
 
 def sign_note(
@@ -318,17 +341,15 @@ def sign_note(
         ]
     if errors:
         raise InputError(errors)
-    warnings = signing_warnings(note)
+    warnings, window = _signing_check(note)
     reason = override_reason.strip()
     if warnings and not reason:
         raise InputError.single(
             "override_reason",
             "Say why you sign despite: " + " ".join(w.message for w in warnings),
         )
-    window = window_for(note)
     with transaction.atomic():
-        session = IntegrationSession.objects.select_for_update().get(pk=note.session_id)
-        _session_open_for_notes(session)
+        session = _locked_session(note.session)
         latest = IntegrationNote.objects.filter(session=session).order_by("-revision").first()
         if latest is None or latest.pk != note.pk:
             raise InputError.single(
