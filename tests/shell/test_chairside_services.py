@@ -279,3 +279,25 @@ def test_esketamine_counts_devices(clinic):
         by=nurse, record=record, dose_mg=None, devices=2, started_at=at(record.session, 15)
     )
     assert dose.dose_mg == Decimal(56) and dose.route == "intranasal_esketamine"
+
+
+def test_the_alert_fragment_answers_204_until_something_changes(clinic, as_role):
+    from django.urls import reverse
+
+    from kapstone.chairside.selectors import alerts_version
+
+    record = ready_to_dose(clinic)
+    session = record.session
+    client = as_role("nurse")
+    url = reverse(
+        "chairside:alerts", kwargs={"patient_id": clinic.on_team.pk, "session_id": session.pk}
+    )
+    seen = alerts_version(record)
+    assert client.get(url, {"seen": seen}).status_code == 204
+    vitals(record, clinic.staff["prescriber"], at(session, 7), spo2=84)
+    response = client.get(url, {"seen": seen})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Emergency: call for emergency help" in page and "spo2.low.emergency" in page
+    assert 'hx-trigger="every 3s"' in page
+    assert client.get(url, {"seen": alerts_version(record)}).status_code == 204

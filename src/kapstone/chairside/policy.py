@@ -1,5 +1,7 @@
-"""The policies in force at the chair side; every record, alert and discharge stores the version it
-was made under. The monitoring policy is the medical director's (kapstone.policies)."""
+"""The policies in force at the chair side: the monitoring policy the medical director sets (the
+core's cited defaults with the newest overrides, kapstone.policies) and the pre-dose checklist
+policy (one version today). Every record, alert and discharge stores the version it was made under.
+"""
 
 from __future__ import annotations
 

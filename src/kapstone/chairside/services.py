@@ -39,13 +39,18 @@ from kapstone.chairside.models import (
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
 from kapstone.clinical.access import CLINICAL_ROLES, Permission, role_may
 from kapstone.clinical.alerts import AlertAssessment, AlertGrade, PreDoseOutcome, Symptom, evaluate
-from kapstone.clinical.discharge import DischargeChecklist, assess_discharge
+from kapstone.clinical.discharge import (
+    DischargeChecklist,
+    DischargeReadiness,
+    assess_discharge,
+)
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.pre_dose_checklist import ChecklistItem, PregnancyStatus
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import (
     InvalidVitalSign,
+    SedationLevel,
     validate_dissociation_rating,
     validate_reading,
 )
@@ -765,8 +770,6 @@ def record_adverse_event(
                 else None
             )
             baseline_row = facts.baseline_reading(locked)
-            from kapstone.clinical.vital_signs import SedationLevel
-
             graded = evaluate(
                 facts.core_reading(recent) if recent is not None else None,
                 facts.core_reading(baseline_row) if baseline_row is not None else None,
@@ -839,7 +842,9 @@ def acknowledge_alert(
 # --- discharge, signature, addenda ----------------------------------------------------------
 
 
-def discharge_readiness(record: ChairsideRecord, checklist: DischargeChecklist, now: dt.datetime):  # type: ignore[no-untyped-def]
+def discharge_readiness(
+    record: ChairsideRecord, checklist: DischargeChecklist, now: dt.datetime
+) -> DischargeReadiness:
     """The core's discharge assessment of the record as it stands."""
     vitals = facts.live_vitals(record)
     baseline = facts.baseline_reading(record)

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapstone.accounts.models import StaffUser
+from kapstone.chairside import facts, selectors, services
 from kapstone.chairside import forms as f
-from kapstone.chairside import selectors, services
 from kapstone.chairside.models import (
     AlertAction,
     ChairsideRecord,
@@ -80,7 +80,7 @@ def _witnesses(record: ChairsideRecord, me: StaffUser) -> list[StaffUser]:
 
 
 def _dose_form(record: ChairsideRecord, me: StaffUser, data: Any = None) -> f.DoseForm:
-    planned = selectors.facts.planned_dose(record)
+    planned = facts.planned_dose(record)
     initial: dict[str, Any] = {}
     if planned is not None:
         initial["dose_mg"] = planned.dose_mg
@@ -314,11 +314,9 @@ def proceed(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpR
         else:
             messages.success(request, "Decision to proceed documented.")
             return redirect(_console_url(record, "checklist"))
-    baseline = selectors.facts.baseline_reading(record) if record is not None else None
+    baseline = facts.baseline_reading(record) if record is not None else None
     check, decision = (
-        selectors.facts.blood_pressure_check(record, baseline)
-        if record is not None
-        else (None, None)
+        facts.blood_pressure_check(record, baseline) if record is not None else (None, None)
     )
     return render(
         request,
