@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "kapstone.web.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kapstone.web.middleware.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,7 +188,8 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Idle sessions expire: each request pushes the expiry forward.
 SESSION_COOKIE_AGE = env_int("IDLE_MINUTES", 15) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Off: kapstone.web.middleware.IdleTimeoutMiddleware renews the session on user actions only.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -127,7 +127,7 @@ def test_passwords_are_hashed_with_argon2(db, settings):
 
 
 def test_idle_sessions_expire(clinic, as_role, settings):
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert "kapstone.web.middleware.IdleTimeoutMiddleware" in settings.MIDDLEWARE
     assert settings.SESSION_COOKIE_AGE <= 30 * 60
     client = as_role("prescriber")
     assert client.get(reverse("patients:find")).status_code == 200
@@ -148,6 +148,55 @@ def test_each_request_pushes_the_idle_expiry_forward(clinic, as_role):
     assert Session.objects.get(session_key=key).expire_date > timezone.now() + dt.timedelta(
         minutes=10
     )
+
+
+def test_background_polls_do_not_keep_an_idle_session_alive(clinic, as_role):
+    """A tablet left on a page that polls (alert banner, chair-side alerts) still signs out."""
+    client = as_role("nurse")
+    key = client.session.session_key
+    soon = timezone.now() + dt.timedelta(minutes=1)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
+    poll = client.get(
+        reverse("safety:banner"), headers={"HX-Request": "true", "X-Kapstone-Poll": "1"}
+    )
+    assert poll.status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == soon
+    client.get(reverse("safety:banner"), headers={"HX-Request": "true"})  # a click, not a timer
+    assert Session.objects.get(session_key=key).expire_date > timezone.now() + dt.timedelta(
+        minutes=10
+    )
+
+
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_sign_in(clinic, as_role):
+    client = as_role("nurse")
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    response = client.get(
+        reverse("safety:banner"),
+        headers={
+            "HX-Request": "true",
+            "X-Kapstone-Poll": "1",
+            "HX-Current-URL": "http://testserver/alerts/?x=1",
+        },
+    )
+    assert response["HX-Redirect"] == "/accounts/sign-in/?next=/alerts/"
+
+
+def test_every_timed_refresh_says_it_is_a_poll():
+    """A template that polls without the header would keep idle sessions alive forever."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "src" / "kapstone"
+    polling = re.compile(r"<[^>]*hx-trigger=\"[^\"]*every [^>]*>", re.S)
+    tags = [
+        (path.name, tag)
+        for path in root.rglob("*.html")
+        for tag in polling.findall(path.read_text())
+    ]
+    assert len(tags) >= 6
+    assert [name for name, tag in tags if "X-Kapstone-Poll" not in tag] == []
 
 
 def test_demo_mode_waives_mfa_and_says_so(clinic, client, settings):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_htmx.http import HttpResponseClientRedirect
 
 from kapstone.audit.trail import record
 from kapstone.clinical.access import PATIENT_SCOPED, Permission, may, role_may
@@ -28,6 +30,17 @@ View = Callable[..., HttpResponse]
 def mfa_satisfied(request: HttpRequest) -> bool:
     """Staff must have passed a second factor this session; only demo mode waives it."""
     return bool(settings.DEMO_MODE or request.user.is_verified())  # type: ignore[union-attr]
+
+
+def _sign_in_again(request: HttpRequest) -> HttpResponse:
+    """To the sign-in page; an htmx fragment (a poll on an idled-out page) sends the whole page
+    there, rather than swapping the sign-in form into a banner."""
+    if request.headers.get("HX-Request"):
+        page = request.headers.get("HX-Current-URL", "")
+        path = urlsplit(page).path or "/"
+        login = redirect_to_login(path)
+        return HttpResponseClientRedirect(login["Location"])
+    return redirect_to_login(request.get_full_path())
 
 
 def _deny(request: HttpRequest, reason: str) -> HttpResponse:
@@ -47,7 +60,7 @@ def requires(permission: Permission, *, patient_kwarg: str | None = None) -> Cal
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return _sign_in_again(request)
             if not mfa_satisfied(request):
                 return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.path})}")
             role = user.staff_role  # type: ignore[union-attr]

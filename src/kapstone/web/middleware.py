@@ -36,3 +36,27 @@ class NoStoreMiddleware:
         if not request.path.startswith("/static/"):
             response.setdefault("Cache-Control", "no-store")
         return response
+
+
+# Sent by every element that refreshes itself on a timer (hx-headers on the polling element).
+POLL_HEADER = "X-Kapstone-Poll"
+
+
+class IdleTimeoutMiddleware:
+    """A session lasts IDLE_MINUTES past the user's last action, not past the last request.
+
+    Pages poll in the background (the alert banner every 30 s, the chair-side alerts every 3 s);
+    if those renewed the session, a tablet left on the console would never sign out. So only
+    requests without the poll header push the expiry forward (Django saves a modified session with
+    a fresh expiry), and SESSION_SAVE_EVERY_REQUEST stays off.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and POLL_HEADER not in request.headers and not session.is_empty():
+            session.modified = True
+        return response
