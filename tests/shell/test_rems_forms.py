@@ -459,3 +459,35 @@ def test_the_demo_files_most_forms_and_leaves_one_overdue_and_one_due(clinic):
         assert form.session_date < form.filing.filed_on <= form.session_date + dt.timedelta(days=5)
         assert form.filing.confirmation_number.startswith("PMF-")
     assert build_rems_forms(now=now) == []  # run again: nothing left to prepare
+
+
+def test_signing_an_esketamine_record_prepares_its_form(clinic):
+    from kapstone.chairside.services import sign_record
+
+    unsigned = signed_esketamine_session(
+        clinic.on_team,
+        nurse=clinic.staff["nurse"],
+        prescriber=clinic.staff["prescriber"],
+        sign=False,
+    )
+    ChairsideRecord.objects.filter(pk=unsigned.record.pk).update(discharged_at=at(128))
+    assert not RemsForm.objects.exists()
+    sign_record(by=clinic.staff["nurse"], record=unsigned.record, now=at(135))
+    form = RemsForm.objects.get(session=unsigned.session)
+    assert form.due_on == dt.date(2026, 11, 27)  # the session day in New York + 7
+    assert AuditEntry.objects.filter(action="chairside.signed").exists()
+
+
+def test_an_iv_record_needs_no_rems_form(clinic):
+    from kapstone.chairside.services import sign_record
+
+    unsigned = signed_esketamine_session(
+        clinic.on_team,
+        nurse=clinic.staff["nurse"],
+        prescriber=clinic.staff["prescriber"],
+        sign=False,
+        route="iv",
+    )
+    ChairsideRecord.objects.filter(pk=unsigned.record.pk).update(discharged_at=at(128))
+    sign_record(by=clinic.staff["nurse"], record=unsigned.record, now=at(135))
+    assert not RemsForm.objects.exists()

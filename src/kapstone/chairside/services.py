@@ -9,6 +9,7 @@ changed, so two staff charting the same session at once each add their own rows.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -61,6 +62,8 @@ from kapstone.patients.models import BodyMeasurement
 from kapstone.patients.services import record_body_measurement
 from kapstone.plans.selectors import signed_plan
 from kapstone.safety.models import SafetyAlert
+
+logger = logging.getLogger(__name__)
 
 ESKETAMINE_DEVICE_MG = Decimal(28)
 # A reading may be charted late (paper first, then the tablet), but not before the session's day.
@@ -986,8 +989,23 @@ def sign_record(
             before={"session_status": session.status},
             after={"signed_at": now, "session_status": SessionStatus.COMPLETED},
         )
+        if locked.route == Route.INTRANASAL_ESKETAMINE:
+            _prepare_rems_form(session=session, by=by, now=now)
     record.refresh_from_db()
     return record
+
+
+def _prepare_rems_form(*, session: DosingSession, by: StaffUser, now: dt.datetime) -> None:
+    """The REMS Patient Monitoring Form is due within 7 days of an esketamine session: prepare it
+    as the record is signed. A form the record cannot fill yet must not stop the signature: the
+    REMS queue's "prepare missing forms" (and its task) picks the session up again."""
+    from kapstone.rems.services import prepare_form
+
+    try:
+        with transaction.atomic():
+            prepare_form(session=session, by=by, now=now)
+    except InputError:
+        logger.warning("REMS form not prepared at signing for session %s", session.pk)
 
 
 def add_addendum(
