@@ -49,6 +49,9 @@ def test_therapist_writes_saves_signs_then_adds_an_addendum(session, as_role):
     page = client.get(url("write_note", session))
     assert page.status_code == 200
     assert b"SUD before" in page.content and b"Self-energy" in page.content
+    # The form opens on the booked session: its start, length and modality.
+    assert b'name="minutes" value="75"' in page.content
+    assert b'value="emdr" id="id_modalities_0" checked' in page.content
 
     bad = client.post(url("write_note", session), form_data(session, emdr__voc_after="9"))
     assert bad.status_code == 200

@@ -145,7 +145,8 @@ def write_note(
             "narrative": latest.narrative,
         } | selectors.form_initial(selectors.stored_structure(latest.structured))
     action = request.POST.get("action", "save")
-    form = NoteForm(request.POST if action == "save" else None, initial=initial)
+    posted = request.method == "POST" and action == "save"
+    form = NoteForm(request.POST if posted else None, initial=initial)
     sign_errors: list[str] = []
     if request.method == "POST" and action == "sign":
         if latest is None or str(latest.pk) != request.POST.get("version"):
@@ -164,7 +165,7 @@ def write_note(
                 return redirect(
                     "integration:session", patient_id=patient.pk, integration_session_id=session.pk
                 )
-    elif request.method == "POST" and form.is_valid():
+    elif posted and form.is_valid():
         try:
             saved = services.save_note(
                 by=me,
