@@ -183,9 +183,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.CHART_DOSING_SESSION: frozenset(
         {Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
     ),
-    Permission.SIGN_DOSING_SESSION: frozenset(
-        {Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
-    ),
+    Permission.SIGN_DOSING_SESSION: frozenset({Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     Permission.DECIDE_TO_PROCEED: frozenset({Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     # Booking retreats is the front desk's daily work (the intake coordinator already sees every
     # chart); prescribers and the medical director also schedule, to re-plan around a clinical change.
