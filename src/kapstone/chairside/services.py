@@ -132,7 +132,7 @@ def _unsigned(record: ChairsideRecord) -> dict[str, list[str]]:
 def _locked(record: ChairsideRecord) -> ChairsideRecord:
     """The record, locked for this transaction, refused if it was signed meanwhile."""
     locked = (
-        ChairsideRecord.objects.select_for_update()
+        ChairsideRecord.objects.select_for_update(of=("self",))
         .select_related("session__patient")
         .get(pk=record.pk)
     )

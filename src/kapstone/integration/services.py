@@ -182,7 +182,8 @@ def _locked_session(session: IntegrationSession) -> IntegrationSession:
     """The session read afresh under its row lock (a signature made meanwhile must stop a second
     note), with what the note needs beside it; refused when it takes no more notes."""
     current = (
-        IntegrationSession.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the dosing session's outer join.
+        IntegrationSession.objects.select_for_update(of=("self",))
         .select_related("patient", "dosing_session")
         .get(pk=session.pk)
     )
