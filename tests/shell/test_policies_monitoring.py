@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from kapstone.audit.models import AuditEntry
@@ -95,7 +95,7 @@ def test_versions_are_append_only(clinic):
         row.save()
     with pytest.raises(PolicyRowError):
         row.delete()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         MonitoringPolicyVersion.objects.filter(pk=row.pk).update(reason="rewritten")
     second = set_monitoring_policy(
         by=clinic.staff["medical_director"], overrides={}, reason="Back to the defaults"
