@@ -4,7 +4,6 @@ window, in a modality the therapist holds, with SUD falling for responders; buil
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from django.utils import timezone
 
@@ -55,7 +54,8 @@ def test_every_held_retreat_dose_has_a_signed_integration_note(db):
     assert falling and any(falling)
 
 
-def test_building_the_notes_for_36_patients_is_fast(db):
+def test_the_integration_step_runs_alone_after_the_history(db):
+    # Speed is for benchmarks, not tests (no timing assertions): this checks the step on its own.
     now = timezone.now().replace(microsecond=0)
     build_demo_clinic(patients=36, seed=2026, today=timezone.localdate(now))
     # The history without the integration step, then the step alone, timed.
@@ -65,8 +65,5 @@ def test_building_the_notes_for_36_patients_is_fast(db):
     from kapstone.patients.models import Patient
 
     build_history(patients=list(Patient.objects.order_by("mrn")), rng=random.Random(2027), now=now)
-    started = time.perf_counter()
     count = build_integration(now=now)
-    elapsed = time.perf_counter() - started
     assert count > 40
-    assert elapsed < 5, f"{count} notes took {elapsed:.1f} s"
