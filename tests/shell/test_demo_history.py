@@ -25,7 +25,11 @@ def phq9(patient, now):
 
 
 def test_the_demo_history_shows_every_part_of_measurement_based_care(db):
-    now = timezone.now()
+    # The history is laid out on local clock hours (doses at 09:00, follow-ups through the day):
+    # build it as of yesterday's early afternoon so the picture does not depend on when CI runs.
+    now = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), dt.time(13, 30))
+    )
     clinic = build_demo_clinic(
         patients=14, seed=2026, today=timezone.localdate(now), history_until=now
     )
