@@ -107,3 +107,20 @@ def test_versions_are_append_only(clinic):
 def test_only_the_medical_director_sets_monitoring_policy(clinic, as_role):
     for role in ("prescriber", "nurse", "administrator"):
         assert as_role(role).get(reverse("policies:monitoring")).status_code == 403
+
+
+def test_a_version_number_taken_meanwhile_is_refused_and_writes_nothing(clinic):
+    first = set_monitoring_policy(
+        by=clinic.staff["medical_director"], overrides={}, reason="Defaults confirmed"
+    )
+    # As if a second director had saved between our count and our insert.
+    audit_rows = AuditEntry.objects.count()
+    with pytest.raises(InputError, match="set by someone else"):
+        from unittest.mock import patch  # the count is Django's, not ours: nothing of ours is faked
+
+        with patch.object(MonitoringPolicyVersion.objects, "count", return_value=0):
+            set_monitoring_policy(
+                by=clinic.staff["medical_director"], overrides={}, reason="Second save"
+            )
+    assert list(MonitoringPolicyVersion.objects.all()) == [first]
+    assert AuditEntry.objects.count() == audit_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
@@ -46,15 +46,25 @@ def set_monitoring_policy(
             {p.field: [f"Give {p.reason} (not {p.value!r})."] for p in exc.problems}
         ) from exc
     changes = describe_changes(DEFAULT_MONITORING_POLICY, tuned)
-    with transaction.atomic():
-        row = MonitoringPolicyVersion.objects.create(
-            version=version, overrides=overrides, reason=reason.strip(), set_by=by, set_at=now
-        )
-        record(
-            actor=by,
-            action="policy.monitoring_set",
-            obj=row,
-            summary=f"Monitoring policy {version}: {len(changes)} value(s) differ from the defaults",
-            after={"version": version, "changes": [[c.where, c.default, c.value] for c in changes]},
-        )
+    try:
+        with transaction.atomic():
+            row = MonitoringPolicyVersion.objects.create(
+                version=version, overrides=overrides, reason=reason.strip(), set_by=by, set_at=now
+            )
+            record(
+                actor=by,
+                action="policy.monitoring_set",
+                obj=row,
+                summary=f"Monitoring policy {version}: {len(changes)} value(s) differ from the "
+                "defaults",
+                after={
+                    "version": version,
+                    "changes": [[c.where, c.default, c.value] for c in changes],
+                },
+            )
+    except IntegrityError as exc:
+        # Two directors saving at once: the version number was taken; nothing was written.
+        raise InputError.single(
+            "", f"Version {version} was set by someone else a moment ago: reload and check it."
+        ) from exc
     return row
