@@ -25,9 +25,8 @@ from kapstone.clinical.cohort import (
     Course,
     Dimension,
     SessionSafety,
-    cohort_dashboard,
-    dose_band,
 )
+from kapstone.clinical.cohort_figures import cohort_dashboard, dose_band
 from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.clinical.provenance import Verification
 from kapstone.clinical.statistics.means import mean_interval, student_t_quantile

@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from kapstone.clinical.access import Modality
+from kapstone.cohorts.dashboard import cohort_dashboard
 from kapstone.cohorts.forms import default_period
-from kapstone.cohorts.selectors import cohort_dashboard, programs
+from kapstone.cohorts.selectors import programs
 from kapstone.demo.generator import DEMO_PASSWORD, build_demo_clinic
 from kapstone.measures.selectors import current_care_plan
 from kapstone.plans import services as plan_services

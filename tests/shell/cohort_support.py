@@ -79,6 +79,7 @@ class HandBuiltCohort:
     patients: dict[str, object]
     doses: dict[str, list[dt.datetime]]
     modality: str  # P4's confirmed modality
+    path: str = "records"  # how the dashboard is computed: "records" or "summaries"
 
 
 def build(clinic) -> HandBuiltCohort:  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ import math
 import pytest
 
 from kapstone.clinical.cohort import Dimension
-from kapstone.cohorts.selectors import cohort_dashboard
+from kapstone.cohorts import summaries
+from kapstone.cohorts.dashboard import cohort_dashboard
 from tests.shell import cohort_support
 
 Z = 1.959963984540054  # the normal 97.5 % quantile
@@ -25,12 +26,21 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-@pytest.fixture
-def cohort(clinic):
-    return cohort_support.build(clinic)
+# Every figure is checked twice: computed from the clinical records, and counted in the database
+# from the kept course summaries (brought up to date first, as the page does).
+@pytest.fixture(params=["records", "summaries"])
+def cohort(request, clinic):
+    built = cohort_support.build(clinic)
+    built.path = request.param
+    return built
 
 
 def dashboard(cohort, **filters):
+    if cohort.path == "summaries":
+        summaries.bring_up_to_date(instrument="phq9", now=cohort.now)
+        assert summaries.is_current(instrument="phq9", now=cohort.now)
+    else:
+        assert not summaries.is_current(instrument="phq9", now=cohort.now)
     return cohort_dashboard(
         start=cohort.start - dt.timedelta(days=5),
         end=cohort.start + dt.timedelta(days=5),

@@ -40,29 +40,20 @@ No identifiers enter: a course carries an opaque key, and every output is an agg
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from kapstone.clinical.instruments.definition import SeverityBand
 from kapstone.clinical.outcomes import DEFAULT_OUTCOME_POLICY, OutcomePolicy, RemissionCriterion
 from kapstone.clinical.provenance import Evidence, Source, Verification
-from kapstone.clinical.statistics.errors import StatisticsInputError
-from kapstone.clinical.statistics.logrank import LogRankTest, log_rank_test
-from kapstone.clinical.statistics.means import MeanEstimate, mean_interval_from_sums
+from kapstone.clinical.statistics.logrank import LogRankTest
+from kapstone.clinical.statistics.means import MeanEstimate
 from kapstone.clinical.statistics.proportions import (
     ProportionDifference,
     ProportionEstimate,
-    proportion_difference,
-    wilson_interval,
 )
 from kapstone.clinical.statistics.survival import (
     SurvivalCurve,
-    SurvivalObservation,
-    kaplan_meier,
 )
 
 DEFAULT_COHORT_POLICY_VERSION = "default-2026-11"
@@ -211,6 +202,12 @@ DOSE_BAND_SOURCE = Source(
 )
 
 
+# The cohorts app keeps each course's facts in fixed columns: one per time point and per session
+# of the trajectory, up to these limits.
+MAX_TIME_POINTS = 8
+MAX_TRAJECTORY_SESSIONS = 12
+
+
 @dataclass(frozen=True, slots=True)
 class CohortPolicy:
     version: str = DEFAULT_COHORT_POLICY_VERSION
@@ -251,8 +248,14 @@ class CohortPolicy:
             problems.append(
                 CohortProblem("dose_band_edges", "must start at 0 and rise, e.g. (0, 25, 50)")
             )
-        if self.trajectory_sessions < 1:
-            problems.append(CohortProblem("trajectory_sessions", "must be at least 1"))
+        if len(self.time_points) > MAX_TIME_POINTS:
+            problems.append(
+                CohortProblem("time_points", f"at most {MAX_TIME_POINTS} time points are kept")
+            )
+        if not 1 <= self.trajectory_sessions <= MAX_TRAJECTORY_SESSIONS:
+            problems.append(
+                CohortProblem("trajectory_sessions", f"must be from 1 to {MAX_TRAJECTORY_SESSIONS}")
+            )
         if not 0 < self.confidence < 1:
             problems.append(CohortProblem("confidence", "must be between 0 and 1, e.g. 0.95"))
         if problems:
@@ -388,6 +391,9 @@ class CohortFilters:
             and (self.route is None or course.route == self.route)
             and (self.modality is None or self.modality in course.modalities)
         )
+
+
+NO_FILTERS = CohortFilters()
 
 
 # --- outputs ----------------------------------------------------------------------------------
@@ -532,518 +538,3 @@ class Dashboard:
 
     def durability_by(self, dimension: Dimension | None) -> Durability:
         return next(d for d in self.durability if d.dimension is dimension)
-
-
-# --- computation ------------------------------------------------------------------------------
-
-_RESISTANT = {None: "", True: "yes", False: "no"}
-
-# Per-course status at a time point.
-_NO_BASELINE, _NOT_COMPLETED, _NOT_YET_DUE, _MISSING, _MEASURED = range(5)
-
-
-@dataclass(slots=True)
-class _Tally:
-    started: int = 0
-    no_baseline: int = 0
-    not_completed: int = 0
-    not_yet_due: int = 0
-    measured: int = 0
-    missing: int = 0
-    responders: int = 0
-    remitters: int = 0
-
-    def add(self, status: int, responded: bool, remitted: bool) -> None:
-        self.started += 1
-        if status == _MEASURED:
-            self.measured += 1
-            self.responders += responded
-            self.remitters += remitted
-        elif status == _MISSING:
-            self.missing += 1
-        elif status == _NOT_YET_DUE:
-            self.not_yet_due += 1
-        elif status == _NOT_COMPLETED:
-            self.not_completed += 1
-        else:
-            self.no_baseline += 1
-
-
-def _proportion(successes: int, trials: int, confidence: float) -> ProportionEstimate | None:
-    return wilson_interval(successes, trials, confidence=confidence) if trials else None
-
-
-def _validate(period_start: datetime, period_end: datetime, now: datetime, instrument: str) -> None:
-    problems: list[CohortProblem] = []
-    for name, moment in (("period_start", period_start), ("period_end", period_end), ("now", now)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            problems.append(CohortProblem(name, "must be timezone-aware (got a naive datetime)"))
-    if not problems and period_end <= period_start:
-        problems.append(CohortProblem("period_end", "must be after period_start"))
-    if not instrument:
-        problems.append(CohortProblem("instrument", "must be named, e.g. 'phq9'"))
-    if problems:
-        raise CohortInputError(tuple(problems))
-
-
-def _band(bands: Sequence[SeverityBand], total: int) -> str:
-    for band in bands:
-        if band.low <= total <= band.high:
-            return band.word
-    return ""
-
-
-def _pick(
-    scores: Sequence[tuple[datetime, int]],
-    opens: datetime,
-    closes: datetime,
-    after: datetime,
-    target: datetime,
-    pick: Pick,
-) -> int | None:
-    chosen: tuple[datetime, int] | None = None
-    best = timedelta.max
-    for at, total in scores:
-        if at > closes:
-            break
-        if at < opens or at <= after:
-            continue
-        if pick is Pick.FIRST:
-            return total
-        if pick is Pick.LAST:
-            chosen = (at, total)
-        else:
-            distance = abs(at - target)
-            # Ties go to the later score (it comes second in time order).
-            if distance <= best:
-                best, chosen = distance, (at, total)
-    return None if chosen is None else chosen[1]
-
-
-def _loss_of_response(
-    scores: Sequence[tuple[datetime, int]],
-    first_dose: datetime,
-    until: datetime | None,
-    responded: Callable[[int], bool],
-    consecutive: int,
-    min_span: timedelta,
-) -> tuple[datetime, datetime, bool] | None:
-    """(first response, end of follow-up or loss, lost?) or None if never responded."""
-    first_response: datetime | None = None
-    last_seen: datetime | None = None
-    run: list[datetime] = []
-    for at, total in scores:
-        if at <= first_dose:
-            continue
-        if until is not None and at >= until:
-            break
-        if first_response is None:
-            if responded(total):
-                first_response = last_seen = at
-            continue
-        last_seen = at
-        if responded(total):
-            run = []
-            continue
-        run.append(at)
-        if len(run) >= consecutive and run[-1] - run[0] >= min_span:
-            return first_response, at, True
-    if first_response is None or last_seen is None:
-        return None
-    return first_response, last_seen, False
-
-
-def cohort_dashboard(
-    courses: Iterable[Course],
-    *,
-    instrument: str,
-    period_start: datetime,
-    period_end: datetime,
-    now: datetime,
-    filters: CohortFilters = CohortFilters(),
-    bands: Sequence[SeverityBand] = (),
-    policy: CohortPolicy = DEFAULT_COHORT_POLICY,
-) -> Dashboard:
-    """Every figure of the dashboard for the courses that start in the period and pass the filters.
-
-    ``bands`` are the instrument's severity bands (for the baseline-severity breakdown). Courses
-    may be given for any period: those starting outside it, or filtered out, are skipped.
-    """
-    _validate(period_start, period_end, now, instrument)
-    outcome = policy.outcome
-    remission = outcome.remission_for(instrument)
-    reduction = outcome.response_min_reduction
-    num, den = reduction.numerator, reduction.denominator
-    confidence = policy.confidence
-    time_points = policy.time_points
-    breakdown_index = next(
-        i for i, t in enumerate(time_points) if t.key == policy.breakdown_time_point
-    )
-    max_age = policy.baseline_max_age
-    sessions_kept = policy.trajectory_sessions
-    relapse = outcome.relapse
-
-    tallies = [_Tally() for _ in time_points]
-    # Per dimension: group value -> [patients, measured, responders, remitters] at the breakdown.
-    groups: dict[Dimension, dict[str, list[int]]] = {d: {} for d in Dimension}
-    total_at_breakdown = [0, 0, 0, 0]
-    traj_n = [0] * (sessions_kept + 1)
-    traj_sum = [0] * (sessions_kept + 1)
-    traj_squares = [0] * (sessions_kept + 1)
-    survival_all: list[SurvivalObservation] = []
-    survival_by: dict[Dimension, dict[str, list[SurvivalObservation]]] = {
-        d: {} for d in Dimension if not d.multi_valued
-    }
-    started = completed = no_baseline = 0
-    chosen_sessions: list[SessionSafety] = []
-    cells: dict[tuple[Any, ...], int] = {}
-
-    for course in courses:
-        doses = course.doses
-        if not doses:
-            continue
-        first = doses[0]
-        if not period_start <= first < period_end or first > now:
-            continue
-        if not filters.admits(course):
-            continue
-        started += 1
-        scores = course.scores
-        chosen_sessions.extend(course.sessions)
-
-        # Baseline: the last score at or before the first dose, within the allowed age.
-        baseline: int | None = None
-        oldest = first - max_age
-        for at, total in scores:
-            if at > first:
-                break
-            if at >= oldest:
-                baseline = total
-        usable = baseline is not None and baseline > 0
-        if not usable:
-            no_baseline += 1
-        b = baseline or 0
-
-        sessions = course.course_sessions
-        done = sessions > 0 and len(doses) >= sessions
-        completed += done
-        end_anchor = doses[sessions - 1] if done else None
-        maintenance = doses[sessions] if sessions > 0 and len(doses) > sessions else None
-
-        def responded(total: int, b: int = b) -> bool:
-            return (b - total) * den >= num * b
-
-        breakdown_status = _NO_BASELINE
-        breakdown_responded = breakdown_remitted = False
-        for index, tp in enumerate(time_points):
-            responded_here = remitted_here = False
-            if not usable:
-                status = _NO_BASELINE
-            else:
-                anchor = first if tp.anchor is Anchor.FIRST_DOSE else end_anchor
-                if anchor is None:
-                    status = _NOT_COMPLETED
-                else:
-                    closes = anchor + tp.closes
-                    found = _pick(
-                        scores,
-                        anchor + tp.opens,
-                        min(closes, now),
-                        first,
-                        anchor + tp.target,
-                        tp.pick,
-                    )
-                    if found is not None:
-                        status = _MEASURED
-                        responded_here = responded(found)
-                        remitted_here = remission is not None and remission.met(found)
-                    elif now >= closes:
-                        status = _MISSING
-                    else:
-                        status = _NOT_YET_DUE
-            tallies[index].add(status, responded_here, remitted_here)
-            if index == breakdown_index:
-                breakdown_status = status
-                breakdown_responded, breakdown_remitted = responded_here, remitted_here
-
-        # Breakdowns at the breakdown time point: courses alike in every grouping value and
-        # outcome collapse into one counter cell here; groups are summed from the cells after
-        # the loop (far fewer cells than courses on a large network).
-        resistant = _RESISTANT[course.treatment_resistant]
-        severity = _band(bands, baseline) if baseline is not None else ""
-        signature = (
-            breakdown_status == _MEASURED,
-            breakdown_responded,
-            breakdown_remitted,
-            course.conditions,
-            course.program,
-            course.route,
-            course.modalities,
-            resistant,
-            severity,
-        )
-        cells[signature] = cells.get(signature, 0) + 1
-
-        # Trajectory: the score before each session (the baseline before the first).
-        if baseline is not None:
-            traj_n[1] += 1
-            traj_sum[1] += baseline
-            traj_squares[1] += baseline * baseline
-        # doses[j] is session j + 1; a score after doses[j - 1] and at or before doses[j] is
-        # the one before session j + 1 (the last such score wins).
-        before: dict[int, int] = {}
-        j = 1
-        limit = min(len(doses), sessions_kept)
-        for at, total in scores:
-            if at <= first:
-                continue
-            while j < limit and at > doses[j]:
-                j += 1
-            if j >= limit:
-                break
-            before[j] = total
-        for j, total in before.items():
-            traj_n[j + 1] += 1
-            traj_sum[j + 1] += total
-            traj_squares[j + 1] += total * total
-
-        # Durability of response.
-        if usable:
-            followed = _loss_of_response(
-                scores,
-                first,
-                maintenance,
-                responded,
-                relapse.consecutive_measures,
-                relapse.min_span,
-            )
-            if followed is not None:
-                began, ended, lost = followed
-                observation = SurvivalObservation((ended - began) / _DAY, lost)
-                survival_all.append(observation)
-                for dimension, value in (
-                    (Dimension.PROGRAM, course.program),
-                    (Dimension.ROUTE, course.route),
-                    (Dimension.TREATMENT_RESISTANT, resistant),
-                    (Dimension.BASELINE_SEVERITY, severity),
-                ):
-                    survival_by[dimension].setdefault(value, []).append(observation)
-
-    for (
-        measured,
-        responded_,
-        remitted_,
-        conds,
-        prog,
-        route,
-        mods,
-        resist,
-        sev,
-    ), count in cells.items():
-        add = (count, count * measured, count * responded_, count * remitted_)
-        for i in range(4):
-            total_at_breakdown[i] += add[i]
-        values: tuple[tuple[Dimension, tuple[str, ...]], ...] = (
-            (Dimension.CONDITION, conds or ("",)),
-            (Dimension.PROGRAM, (prog,)),
-            (Dimension.ROUTE, (route,)),
-            (Dimension.MODALITY, mods or ("",)),
-            (Dimension.TREATMENT_RESISTANT, (resist,)),
-            (Dimension.BASELINE_SEVERITY, (sev,)),
-        )
-        for dimension, keys in values:
-            table = groups[dimension]
-            for key in dict.fromkeys(keys):
-                cell = table.setdefault(key, [0, 0, 0, 0])
-                for i in range(4):
-                    cell[i] += add[i]
-    safety = _safety(chosen_sessions, policy)
-    results = tuple(
-        TimePointResult(
-            time_point=tp,
-            started=t.started,
-            no_baseline=t.no_baseline,
-            not_completed=t.not_completed,
-            not_yet_due=t.not_yet_due,
-            measured=t.measured,
-            missing=t.missing,
-            responders=t.responders,
-            remitters=t.remitters,
-            response=_proportion(t.responders, t.measured, confidence),
-            remission=(
-                _proportion(t.remitters, t.measured, confidence) if remission is not None else None
-            ),
-            response_missing_as_failure=_proportion(
-                t.responders, t.measured + t.missing, confidence
-            ),
-            remission_missing_as_failure=(
-                _proportion(t.remitters, t.measured + t.missing, confidence)
-                if remission is not None
-                else None
-            ),
-            references=references_for(tp.key),
-        )
-        for tp, t in zip(time_points, tallies, strict=True)
-    )
-    breakdowns = tuple(
-        _breakdown(d, groups[d], total_at_breakdown, policy, remission is not None)
-        for d in Dimension
-    )
-    trajectory = tuple(
-        TrajectoryPoint(
-            k,
-            mean_interval_from_sums(traj_n[k], traj_sum[k], traj_squares[k], confidence=confidence),
-        )
-        for k in range(1, sessions_kept + 1)
-        if traj_n[k]
-    )
-    durability = (
-        _durability(None, {"": survival_all}, confidence),
-        *(_durability(d, by, confidence) for d, by in survival_by.items()),
-    )
-    return Dashboard(
-        instrument=instrument,
-        period_start=period_start,
-        period_end=period_end,
-        now=now,
-        filters=filters,
-        policy=policy,
-        remission_criterion=remission,
-        started=started,
-        completed=completed,
-        no_baseline=no_baseline,
-        time_points=results,
-        breakdowns=breakdowns,
-        trajectory=trajectory,
-        durability=durability,
-        responders_followed=len(survival_all),
-        safety=safety,
-    )
-
-
-def _sort_key(value: str) -> tuple[bool, str]:
-    return (value == "", value)  # "not recorded" last
-
-
-def _breakdown(
-    dimension: Dimension,
-    table: Mapping[str, list[int]],
-    total: Sequence[int],
-    policy: CohortPolicy,
-    has_remission: bool,
-) -> Breakdown:
-    confidence = policy.confidence
-    rows: list[GroupRow] = []
-    for value in sorted(table, key=_sort_key):
-        patients, measured, responders, remitters = table[value]
-        rest_measured = total[1] - measured
-        rest_responders = total[2] - responders
-        versus: ProportionDifference | None = None
-        if measured and rest_measured:
-            versus = proportion_difference(
-                responders, measured, rest_responders, rest_measured, confidence=confidence
-            )
-        rows.append(
-            GroupRow(
-                group=value,
-                patients=patients,
-                measured=measured,
-                responders=responders,
-                remitters=remitters,
-                response=_proportion(responders, measured, confidence),
-                remission=_proportion(remitters, measured, confidence) if has_remission else None,
-                versus_rest=versus,
-            )
-        )
-    return Breakdown(dimension, policy.breakdown_time_point, tuple(rows))
-
-
-def _durability(
-    dimension: Dimension | None,
-    by_group: Mapping[str, Sequence[SurvivalObservation]],
-    confidence: float,
-) -> Durability:
-    groups = tuple(
-        DurabilityGroup(
-            group=value,
-            responders=len(observations),
-            losses=sum(o.event for o in observations),
-            curve=kaplan_meier(observations, confidence=confidence),
-        )
-        for value in sorted(by_group, key=_sort_key)
-        if (observations := by_group[value])
-    )
-    log_rank: LogRankTest | None = None
-    why = ""
-    if dimension is None:
-        why = "one group"
-    elif len(groups) < 2:
-        why = "fewer than two groups have a responder"
-    else:
-        try:
-            log_rank = log_rank_test({g.group or "not recorded": by_group[g.group] for g in groups})
-        except StatisticsInputError:
-            why = "no loss of response while two groups were followed"
-    if log_rank is not None and not math.isfinite(log_rank.p_value):
-        log_rank, why = None, "the test could not be computed"
-    return Durability(dimension, groups, log_rank, why)
-
-
-def dose_band(dose_mg: float | None, edges: Sequence[int]) -> str:
-    if dose_mg is None:
-        return ""
-    band = ""
-    for i, edge in enumerate(edges):
-        if dose_mg >= edge:
-            upper = edges[i + 1] - 1 if i + 1 < len(edges) else None
-            band = f"{edge}-{upper} mg" if upper is not None else f"{edge} mg or more"
-    return band
-
-
-def _safety(sessions: Sequence[SessionSafety], policy: CohortPolicy) -> tuple[SafetyRow, ...]:
-    """Rates per route and dose band: sessions with any adverse event, with a moderate or severe
-    one, and the mean peak dissociation per scale (scales are never mixed)."""
-    cells: dict[tuple[str, str], list[SessionSafety]] = {}
-    for s in sessions:
-        key = (s.route, dose_band(s.dose_mg, policy.dose_band_edges))
-        cells.setdefault(key, []).append(s)
-    rows: list[SafetyRow] = []
-    edges = policy.dose_band_edges
-
-    def order(key: tuple[str, str]) -> tuple[bool, str, bool, int]:
-        route, band = key
-        start = int(band.split("-")[0].split(" ")[0]) if band else -1
-        return (route == "", route, band == "", start if start >= 0 else max(edges) + 1)
-
-    for key in sorted(cells, key=order):
-        group = cells[key]
-        n = len(group)
-        any_ae = sum(1 for s in group if s.adverse_events)
-        serious = sum(
-            1 for s in group if any(a in ("moderate", "severe") for a in s.adverse_events)
-        )
-        peaks: dict[str, list[int]] = {}
-        for s in group:
-            for scale, score in s.dissociation:
-                peaks.setdefault(scale, []).append(score)
-        rows.append(
-            SafetyRow(
-                route=key[0],
-                dose_band=key[1],
-                sessions=n,
-                with_adverse_event=any_ae,
-                with_moderate_or_severe=serious,
-                adverse_event_rate=_proportion(any_ae, n, policy.confidence),
-                moderate_or_severe_rate=_proportion(serious, n, policy.confidence),
-                dissociation=tuple(
-                    (
-                        scale,
-                        mean_interval_from_sums(
-                            len(v), sum(v), sum(x * x for x in v), confidence=policy.confidence
-                        ),
-                    )
-                    for scale, v in sorted(peaks.items())
-                ),
-            )
-        )
-    return tuple(rows)

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.clinical import cohort as core
+from kapstone.clinical import cohort_figures as figures
 from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.intake.models import EligibilityReview, IntakeVersion
@@ -92,20 +93,40 @@ def gather_courses(
     *, period_start: dt.datetime, period_end: dt.datetime, now: dt.datetime, instrument: str
 ) -> list[core.Course]:
     """One Course per patient whose first dosing session held (by ``now``) is in the period."""
-    held = DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
     starters = (
-        held.filter(starts_at__lte=now)
+        DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
+        .filter(starts_at__lte=now)
         .order_by()
         .values("patient_id")
         .annotate(first=Min("starts_at"))
         .filter(first__gte=period_start, first__lt=period_end)
         .values("patient_id")
     )
+    courses, _ = gather_patients(
+        starters,
+        now=now,
+        instrument=instrument,
+        scores_from=period_start - COHORT_POLICY.baseline_max_age,
+    )
+    return courses
+
+
+def gather_patients(
+    patients: Any,
+    *,
+    now: dt.datetime,
+    instrument: str,
+    scores_from: dt.datetime | None = None,
+) -> tuple[list[core.Course], dict[int, dt.datetime]]:
+    """The courses of ``patients`` (a query of patient ids, or a list) with a dose held by
+    ``now``, and for every one of them with a dosing session booked after ``now``, the first such
+    session's start (when their course's facts next change)."""
+    held = DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
 
     # 1. Sessions (booked ones too: their count is the course length when no program is known).
     sessions: dict[int, list[tuple[dt.datetime, int, str, int | None]]] = {}
     for patient_id, at, site_id, route, plan_id in (
-        held.filter(patient_id__in=starters)
+        held.filter(patient_id__in=patients)
         .order_by()
         .values_list("patient_id", "starts_at", "site_id", "route", "plan_id")
     ):
@@ -113,24 +134,24 @@ def gather_courses(
 
     # 2. Scores of one instrument, from the earliest possible baseline on.
     scores: dict[int, list[tuple[dt.datetime, int]]] = {}
-    for patient_id, at, total in (
-        QuestionnaireResponse.objects.filter(
-            instrument=instrument,
-            status=ResponseStatus.SUBMITTED,
-            total__isnull=False,
-            submitted_at__lte=now,
-            submitted_at__gte=period_start - COHORT_POLICY.baseline_max_age,
-            questionnaire_set__patient_id__in=starters,
-        )
-        .order_by()
-        .values_list("questionnaire_set__patient_id", "submitted_at", "total")
+    score_rows = QuestionnaireResponse.objects.filter(
+        instrument=instrument,
+        status=ResponseStatus.SUBMITTED,
+        total__isnull=False,
+        submitted_at__lte=now,
+        questionnaire_set__patient_id__in=patients,
+    )
+    if scores_from is not None:
+        score_rows = score_rows.filter(submitted_at__gte=scores_from)
+    for patient_id, at, total in score_rows.order_by().values_list(
+        "questionnaire_set__patient_id", "submitted_at", "total"
     ):
         scores.setdefault(patient_id, []).append((at, total))
 
     # 3. Signed treatment plans.
     signed: dict[int, list[tuple[dt.datetime, int, str, str, list[str]]]] = {}
     for patient_id, signed_at, plan_id, key, route, modalities in (
-        PlanSignature.objects.filter(plan__patient_id__in=starters, signed_at__lte=now)
+        PlanSignature.objects.filter(plan__patient_id__in=patients, signed_at__lte=now)
         .order_by()
         .values_list(
             "plan__patient_id",
@@ -148,7 +169,7 @@ def gather_courses(
     # 4. Measurement care plans: the latest row is the plan in force.
     care_plans: dict[int, str] = {}
     for patient_id, plan in (
-        MeasurementCarePlan.objects.filter(patient_id__in=starters)
+        MeasurementCarePlan.objects.filter(patient_id__in=patients)
         .order_by("pk")
         .values_list("patient_id", "plan")
     ):
@@ -156,7 +177,7 @@ def gather_courses(
 
     # 5. Presenting conditions of the latest intake version.
     latest_intake = (
-        IntakeVersion.objects.filter(patient_id__in=starters)
+        IntakeVersion.objects.filter(patient_id__in=patients)
         .order_by()
         .values("patient_id")
         .annotate(latest=Max("pk"))
@@ -171,7 +192,7 @@ def gather_courses(
 
     # 6. Treatment resistance from the latest eligibility screen.
     latest_review = (
-        EligibilityReview.objects.filter(patient_id__in=starters)
+        EligibilityReview.objects.filter(patient_id__in=patients)
         .order_by()
         .values("patient_id")
         .annotate(latest=Max("pk"))
@@ -184,17 +205,21 @@ def gather_courses(
         .values_list("patient_id", "derived__treatment_resistant_depression")
     }
 
-    safety = _session_safety(starters, now)
+    safety = _session_safety(patients, now)
 
     infos = programs()
     by_care_plan = _program_for_care_plan(infos.values())
     courses: list[core.Course] = []
+    next_session: dict[int, dt.datetime] = {}
     for patient_id, rows in sessions.items():
         rows.sort(key=lambda r: r[0])
         doses = tuple(r[0] for r in rows if r[0] <= now)
+        later = next((r[0] for r in rows if r[0] > now), None)
+        if later is not None:
+            next_session[patient_id] = later
         if not doses:
             continue
-        first_at, site_id, session_route, first_plan = next(r for r in rows if r[0] <= now)
+        first_at, site_id, session_route, first_plan = rows[0]
         plan = _plan_for(signed.get(patient_id, ()), first_at, first_plan)
         program = plan[2] if plan else by_care_plan.get(care_plans.get(patient_id, ""), "")
         info = infos.get(program)
@@ -215,10 +240,10 @@ def gather_courses(
                 sessions=tuple(safety.get(patient_id, ())),
             )
         )
-    return courses
+    return courses, next_session
 
 
-def _session_safety(starters: Any, now: dt.datetime) -> dict[int, list[core.SessionSafety]]:
+def _session_safety(patients: Any, now: dt.datetime) -> dict[int, list[core.SessionSafety]]:
     """7-10. The chair-side records of the cohort's sessions held by ``now``: route, total dose,
     each scale's peak dissociation and the adverse events' severities."""
     from kapstone.chairside.models import (
@@ -229,13 +254,13 @@ def _session_safety(starters: Any, now: dt.datetime) -> dict[int, list[core.Sess
     )
 
     in_cohort = {
-        "record__session__patient_id__in": starters,
+        "record__session__patient_id__in": patients,
         "record__session__starts_at__lte": now,
     }
     records: dict[int, tuple[int, str]] = {
         record_id: (patient_id, route)
         for record_id, patient_id, route in ChairsideRecord.objects.filter(
-            session__patient_id__in=starters, session__starts_at__lte=now
+            session__patient_id__in=patients, session__starts_at__lte=now
         )
         .order_by()
         .values_list("pk", "session__patient_id", "route")
@@ -289,7 +314,7 @@ def _plan_for(
     return before[-1] if before else ordered[0]
 
 
-def cohort_dashboard(
+def cohort_dashboard_from_records(
     *,
     start: dt.date,
     end: dt.date,
@@ -300,15 +325,17 @@ def cohort_dashboard(
     now: dt.datetime,
     instrument: str = "phq9",
 ) -> Dashboard:
-    """The dashboard for courses whose first dose falls on a day from ``start`` to ``end``
-    (inclusive, the clinic's local days), as of ``now``."""
+    """The dashboard computed from the clinical records themselves (every session, score and
+    chair-side record of the cohort): exact for any ``now``, slow on a large network.
+    :func:`kapstone.cohorts.dashboard.cohort_dashboard` uses it when the kept course summaries
+    are not current."""
     period_start = local_midnight(start)
     period_end = local_midnight(end + dt.timedelta(days=1))
     courses = gather_courses(
         period_start=period_start, period_end=period_end, now=now, instrument=instrument
     )
     definition = INSTRUMENTS.get(instrument)
-    return core.cohort_dashboard(
+    return figures.cohort_dashboard(
         courses,
         instrument=instrument,
         period_start=period_start,

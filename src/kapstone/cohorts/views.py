@@ -10,7 +10,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kapstone.clinical.access import Permission
-from kapstone.cohorts import letters, presenters, selectors, services
+from kapstone.cohorts import letters, presenters, selectors, services, summaries
+from kapstone.cohorts.dashboard import cohort_dashboard
 from kapstone.cohorts.forms import CohortFilterForm, LetterForm
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
@@ -23,7 +24,8 @@ def _dashboard(request: HttpRequest) -> dict[str, Any]:
         return context
     query = form.query()
     now = timezone.now()
-    dashboard = selectors.cohort_dashboard(now=now, **query)  # type: ignore[arg-type]
+    summaries.bring_up_to_date(instrument=str(query["instrument"]), now=now)
+    dashboard = cohort_dashboard(now=now, **query)
     label = presenters.Labeller({k: p.name for k, p in selectors.programs().items()})
     context.update(
         dashboard=dashboard,

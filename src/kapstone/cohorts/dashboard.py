@@ -1,0 +1,230 @@
+"""The cohort dashboard: counted in the database from the kept course summaries when they are
+current, else computed from the clinical records (exact either way; the first is fast).
+
+The counts below are the SQL twin of :func:`kapstone.clinical.cohort_figures.tally`; a test holds
+the two equal on the same cohort, and :func:`~kapstone.clinical.cohort_figures.assemble` turns
+either into the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Cast
+
+from kapstone.clinical import cohort as core
+from kapstone.clinical import cohort_figures as figures
+from kapstone.clinical.cohort_figures import CohortTallies, PointCounts, PointStatus
+from kapstone.cohorts import selectors, summaries
+from kapstone.cohorts.models import (
+    MEASURED,
+    REMITTED,
+    RESPONDED,
+    CourseDissociation,
+    CourseSafety,
+    CourseSummary,
+    before_column,
+    point_column,
+)
+
+_RESPONDED_CODES = (MEASURED + RESPONDED, MEASURED + RESPONDED + REMITTED)
+_REMITTED_CODES = (MEASURED + REMITTED, MEASURED + RESPONDED + REMITTED)
+
+
+def cohort_dashboard(
+    *,
+    start: dt.date,
+    end: dt.date,
+    site_id: int | None = None,
+    program: str | None = None,
+    modality: str | None = None,
+    route: str | None = None,
+    now: dt.datetime,
+    instrument: str = "phq9",
+) -> core.Dashboard:
+    """The dashboard for courses whose first dose falls on a day from ``start`` to ``end``
+    (inclusive, the clinic's local days), as of ``now``."""
+    if not summaries.is_current(instrument=instrument, now=now):
+        return selectors.cohort_dashboard_from_records(
+            start=start,
+            end=end,
+            site_id=site_id,
+            program=program,
+            modality=modality,
+            route=route,
+            now=now,
+            instrument=instrument,
+        )
+    period_start = selectors.local_midnight(start)
+    period_end = selectors.local_midnight(end + dt.timedelta(days=1))
+    filters = core.CohortFilters(
+        site_id=site_id, program=program or None, modality=modality or None, route=route or None
+    )
+    policy = selectors.COHORT_POLICY
+    figures.validate(period_start, period_end, now, instrument)
+    tallies = tallies_from_summaries(
+        instrument=instrument,
+        period_start=period_start,
+        period_end=period_end,
+        now=now,
+        filters=filters,
+        policy=policy,
+    )
+    return figures.assemble(
+        tallies,
+        instrument=instrument,
+        period_start=period_start,
+        period_end=period_end,
+        now=now,
+        filters=filters,
+        policy=policy,
+    )
+
+
+def _cohort(
+    *,
+    instrument: str,
+    period_start: dt.datetime,
+    period_end: dt.datetime,
+    now: dt.datetime,
+    filters: core.CohortFilters,
+) -> QuerySet[CourseSummary]:
+    rows = CourseSummary.objects.filter(
+        instrument=instrument,
+        first_dose_at__gte=period_start,
+        first_dose_at__lt=period_end,
+        first_dose_at__lte=now,
+    )
+    if filters.site_id is not None:
+        rows = rows.filter(site_id=filters.site_id)
+    if filters.program is not None:
+        rows = rows.filter(program=filters.program)
+    if filters.route is not None:
+        rows = rows.filter(route=filters.route)
+    if filters.modality is not None:
+        rows = rows.filter(modalities__contains=summaries.joined((filters.modality,)))
+    return rows.order_by()
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(value.strip("|").split("|")) if value else ()
+
+
+def tallies_from_summaries(
+    *,
+    instrument: str,
+    period_start: dt.datetime,
+    period_end: dt.datetime,
+    now: dt.datetime,
+    filters: core.CohortFilters,
+    policy: core.CohortPolicy,
+) -> CohortTallies:
+    """Five grouped queries over the cohort's summaries (and their safety cells)."""
+    rows = _cohort(
+        instrument=instrument,
+        period_start=period_start,
+        period_end=period_end,
+        now=now,
+        filters=filters,
+    )
+    out = CohortTallies.empty(policy)
+
+    # 1. Counts per time point and the trajectory's sums: one pass.
+    sums: dict[str, Any] = {
+        "started": Count("pk"),
+        "completed": Count("pk", filter=Q(completed=True)),
+        "no_baseline": Count("pk", filter=Q(usable_baseline=False)),
+    }
+    for i in range(len(policy.time_points)):
+        c = point_column(i)
+        sums[f"{c}_no_baseline"] = Count("pk", filter=Q(**{c: int(PointStatus.NO_BASELINE)}))
+        sums[f"{c}_not_completed"] = Count("pk", filter=Q(**{c: int(PointStatus.NOT_COMPLETED)}))
+        awaited = Q(**{c: int(PointStatus.AWAITED)})
+        sums[f"{c}_missing"] = Count("pk", filter=awaited & Q(**{f"{c}_closes__lte": now}))
+        sums[f"{c}_not_yet_due"] = Count("pk", filter=awaited & Q(**{f"{c}_closes__gt": now}))
+        sums[f"{c}_measured"] = Count("pk", filter=Q(**{f"{c}__gte": MEASURED}))
+        sums[f"{c}_responders"] = Count("pk", filter=Q(**{f"{c}__in": _RESPONDED_CODES}))
+        sums[f"{c}_remitters"] = Count("pk", filter=Q(**{f"{c}__in": _REMITTED_CODES}))
+    for k in range(policy.trajectory_sessions):
+        b = before_column(k)
+        wide = Cast(b, BigIntegerField())
+        sums[f"{b}_n"] = Count(b)
+        sums[f"{b}_sum"] = Sum(wide)
+        sums[f"{b}_squares"] = Sum(wide * F(b))
+    totals = rows.aggregate(**sums)
+    out.started = totals["started"]
+    out.completed = totals["completed"]
+    out.no_baseline = totals["no_baseline"]
+    for i, counts in enumerate(out.points):
+        c = point_column(i)
+        out.points[i] = PointCounts(
+            no_baseline=totals[f"{c}_no_baseline"],
+            not_completed=totals[f"{c}_not_completed"],
+            not_yet_due=totals[f"{c}_not_yet_due"],
+            missing=totals[f"{c}_missing"],
+            measured=totals[f"{c}_measured"],
+            responders=totals[f"{c}_responders"],
+            remitters=totals[f"{c}_remitters"],
+        )
+        assert counts.started == 0
+    for k in range(policy.trajectory_sessions):
+        b = before_column(k)
+        out.trajectory[k] = [
+            totals[f"{b}_n"],
+            totals[f"{b}_sum"] or 0,
+            totals[f"{b}_squares"] or 0,
+        ]
+
+    # 2. Breakdown cells at the breakdown time point.
+    at = point_column(
+        next(i for i, t in enumerate(policy.time_points) if t.key == policy.breakdown_time_point)
+    )
+    grouping = (at, "conditions", "program", "route", "modalities", "resistant", "severity")
+    for code, conditions, program, route, modalities, resistant, severity, n in (
+        rows.values(*grouping).annotate(n=Count("pk")).values_list(*grouping, "n")
+    ):
+        measured = code is not None and code >= MEASURED
+        key: figures.CellKey = (
+            measured,
+            measured and code in _RESPONDED_CODES,
+            measured and code in _REMITTED_CODES,
+            _split(conditions),
+            program,
+            route,
+            _split(modalities),
+            resistant,
+            severity,
+        )
+        out.cells[key] = out.cells.get(key, 0) + n
+
+    # 3. Responders' durability, grouped by the curves' dimensions and the observation.
+    by = ("program", "route", "resistant", "severity", "durability_days", "durability_lost")
+    for program, route, resistant, severity, days, lost, n in (
+        rows.filter(durability_days__isnull=False)
+        .values(*by)
+        .annotate(n=Count("pk"))
+        .values_list(*by, "n")
+    ):
+        out.durability[(program, route, resistant, severity, days, bool(lost))] = n
+
+    # 4-5. Safety by route and dose band, and dissociation per scale.
+    members = rows.values("pk")
+    for route, band, sessions, with_ae, serious in (
+        CourseSafety.objects.filter(summary__in=members)
+        .order_by()
+        .values("route", "dose_band")
+        .annotate(s=Sum("sessions"), a=Sum("with_adverse_event"), m=Sum("with_moderate_or_severe"))
+        .values_list("route", "dose_band", "s", "a", "m")
+    ):
+        out.safety[(route, band)] = [sessions, with_ae, serious]
+    for route, band, scale, ratings, total, squares in (
+        CourseDissociation.objects.filter(summary__in=members)
+        .order_by()
+        .values("route", "dose_band", "scale")
+        .annotate(r=Sum("ratings"), t=Sum("total"), q=Sum("squares"))
+        .values_list("route", "dose_band", "scale", "r", "t", "q")
+    ):
+        out.dissociation[(route, band, scale)] = [ratings, total, squares]
+    return out

@@ -1,0 +1,248 @@
+"""Keeping the course summaries (:mod:`kapstone.cohorts.models`) current.
+
+A course's facts change only when
+
+1. its records change. Every clinical write goes through a service that records an audit entry
+   naming the patient, in the same transaction, so the audit trail is the change feed: the
+   patients named by entries after the kept watermark (``CourseSummaryState.audit_seq``) are
+   recomputed. Pure reads (``*.viewed``, exports, sign-ins) are skipped; any other action counts,
+   so a new kind of write can only cause a needless recomputation, never a stale figure;
+2. its next dosing session starts (a booked session becomes a dose held: ``stale_after``);
+3. something global changes: the cohort or outcome policy, a program's length, the instrument's
+   bands. Their fingerprint is kept; a different one rebuilds every summary of the instrument.
+
+Whether a time point's score is missing or not yet due is not kept: the window's close is, and
+the dashboard decides at ``now``. Summaries are derived data (no audit of their own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+
+from kapstone.audit.models import AuditEntry
+from kapstone.clinical.cohort_figures import CourseFacts, course_facts
+from kapstone.clinical.instruments import INSTRUMENTS
+from kapstone.cohorts import selectors
+from kapstone.cohorts.models import (
+    CourseDissociation,
+    CourseSafety,
+    CourseSummary,
+    CourseSummaryState,
+    before_column,
+    point_code,
+    point_column,
+)
+from kapstone.dosing.models import DosingSession, SessionStatus
+
+CHUNK = 5_000  # patients recomputed per round of queries
+
+# Audit actions that change nothing a course summary reads.
+READ_SUFFIXES = (".viewed", ".printed", ".exported", ".downloaded", "_viewed")
+READ_PREFIXES = ("auth.", "access.", "mfa.")
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    instrument: str
+    rebuilt: bool  # every summary was recomputed (first time, or a global change)
+    patients: int  # patients recomputed
+
+
+def fingerprint(instrument: str) -> str:
+    policy = selectors.COHORT_POLICY
+    definition = INSTRUMENTS.get(instrument)
+    programs = sorted(
+        (p.key, p.dosing_sessions, p.measurement_plan) for p in selectors.programs().values()
+    )
+    facts = {
+        "cohort_policy": policy.version,
+        "outcome_policy": policy.outcome.version,
+        "time_points": [t.key for t in policy.time_points],
+        "programs": programs,
+        "bands": [(b.low, b.high, b.word) for b in definition.bands] if definition else [],
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _writes_after(seq: int, upto: int) -> Q:
+    reads = Q()
+    for suffix in READ_SUFFIXES:
+        reads |= Q(action__endswith=suffix)
+    for prefix in READ_PREFIXES:
+        reads |= Q(action__startswith=prefix)
+    return Q(seq__gt=seq, seq__lte=upto, patient__isnull=False) & ~reads
+
+
+def changed_patients(*, instrument: str, now: dt.datetime) -> set[int] | None:
+    """The patients whose summaries need recomputing at ``now``; None: all of them (no summaries
+    yet, or the global fingerprint changed)."""
+    state = CourseSummaryState.objects.filter(instrument=instrument).first()
+    if state is None or state.fingerprint != fingerprint(instrument) or state.refreshed_at > now:
+        return None
+    upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
+    return _changed_since(state, instrument=instrument, now=now, upto=upto)
+
+
+def _changed_since(
+    state: CourseSummaryState, *, instrument: str, now: dt.datetime, upto: int
+) -> set[int]:
+    written = set(
+        AuditEntry.objects.filter(_writes_after(state.audit_seq, upto))
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    due = set(
+        CourseSummary.objects.filter(instrument=instrument, stale_after__lte=now).values_list(
+            "patient_id", flat=True
+        )
+    )
+    return written | due
+
+
+def is_current(*, instrument: str, now: dt.datetime) -> bool:
+    return changed_patients(instrument=instrument, now=now) == set()
+
+
+def bring_up_to_date(
+    *, instrument: str, now: dt.datetime, rebuild: bool = False, chunk: int = CHUNK
+) -> Refresh:
+    """Recompute what changed (or everything), in one transaction; concurrent callers wait for
+    each other on the instrument's state row, and the second finds nothing left to do."""
+    try:
+        with transaction.atomic():
+            CourseSummaryState.objects.get_or_create(
+                instrument=instrument, defaults={"fingerprint": "", "refreshed_at": now}
+            )
+    except IntegrityError:
+        pass  # created by a concurrent caller meanwhile
+    with transaction.atomic():
+        state = CourseSummaryState.objects.select_for_update().get(instrument=instrument)
+        upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
+        current = fingerprint(instrument)
+        rebuilt = rebuild or state.fingerprint != current or state.refreshed_at > now
+        if rebuilt:
+            CourseSafety.objects.filter(summary__instrument=instrument).delete()
+            CourseDissociation.objects.filter(summary__instrument=instrument).delete()
+            CourseSummary.objects.filter(instrument=instrument).delete()
+            patients = sorted(
+                set(
+                    DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
+                    .order_by()
+                    .values_list("patient_id", flat=True)
+                    .distinct()
+                )
+            )
+        else:
+            patients = sorted(_changed_since(state, instrument=instrument, now=now, upto=upto))
+        for start in range(0, len(patients), chunk):
+            _recompute(patients[start : start + chunk], instrument=instrument, now=now)
+        state.audit_seq = max(upto, state.audit_seq)
+        state.fingerprint = current
+        state.refreshed_at = now
+        state.courses = CourseSummary.objects.filter(
+            instrument=instrument, first_dose_at__isnull=False
+        ).count()
+        state.save()
+    return Refresh(instrument, rebuilt, len(patients))
+
+
+def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> None:
+    courses, next_session = selectors.gather_patients(patient_ids, now=now, instrument=instrument)
+    definition = INSTRUMENTS.get(instrument)
+    bands = definition.bands if definition else ()
+    policy = selectors.COHORT_POLICY
+    CourseSafety.objects.filter(
+        summary__instrument=instrument, summary__patient_id__in=patient_ids
+    ).delete()
+    CourseDissociation.objects.filter(
+        summary__instrument=instrument, summary__patient_id__in=patient_ids
+    ).delete()
+    CourseSummary.objects.filter(instrument=instrument, patient_id__in=patient_ids).delete()
+
+    rows: list[CourseSummary] = []
+    facts_of: list[CourseFacts] = []
+    placed: set[int] = set()
+    for course in courses:
+        facts = course_facts(course, instrument=instrument, as_of=now, bands=bands, policy=policy)
+        if facts is None:
+            continue
+        rows.append(_row(facts, instrument=instrument, now=now, next_session=next_session))
+        facts_of.append(facts)
+        placed.add(course.key)
+    # Patients with sessions booked but none held yet: a row that only waits for the first.
+    for patient_id, at in next_session.items():
+        if patient_id not in placed:
+            rows.append(
+                CourseSummary(
+                    patient_id=patient_id, instrument=instrument, as_of=now, stale_after=at
+                )
+            )
+    CourseSummary.objects.bulk_create(rows, batch_size=1_000)
+    safety: list[CourseSafety] = []
+    dissociation: list[CourseDissociation] = []
+    for row, facts in zip(rows, facts_of, strict=False):
+        for cell in facts.safety:
+            safety.append(
+                CourseSafety(
+                    summary=row,
+                    route=cell.route,
+                    dose_band=cell.dose_band,
+                    sessions=cell.sessions,
+                    with_adverse_event=cell.with_adverse_event,
+                    with_moderate_or_severe=cell.with_moderate_or_severe,
+                )
+            )
+            for d in cell.dissociation:
+                dissociation.append(
+                    CourseDissociation(
+                        summary=row,
+                        route=cell.route,
+                        dose_band=cell.dose_band,
+                        scale=d.scale,
+                        ratings=d.ratings,
+                        total=d.total,
+                        squares=d.squares,
+                    )
+                )
+    CourseSafety.objects.bulk_create(safety, batch_size=2_000)
+    CourseDissociation.objects.bulk_create(dissociation, batch_size=2_000)
+
+
+def joined(values: tuple[str, ...]) -> str:
+    """("emdr", "ifs") -> "|emdr|ifs|" (and () -> "")."""
+    return f"|{'|'.join(values)}|" if values else ""
+
+
+def _row(
+    facts: CourseFacts, *, instrument: str, now: dt.datetime, next_session: dict[int, dt.datetime]
+) -> CourseSummary:
+    row = CourseSummary(
+        patient_id=facts.key,
+        instrument=instrument,
+        as_of=now,
+        stale_after=next_session.get(facts.key),
+        first_dose_at=facts.first_dose,
+        site_id=facts.site_id,
+        program=facts.program,
+        route=facts.route,
+        modalities=joined(facts.modalities),
+        conditions=joined(facts.conditions),
+        resistant=facts.resistant,
+        severity=facts.severity,
+        usable_baseline=facts.usable_baseline,
+        completed=facts.completed,
+        durability_days=facts.durability[0] if facts.durability else None,
+        durability_lost=facts.durability[1] if facts.durability else None,
+    )
+    for i, point in enumerate(facts.points):
+        setattr(row, point_column(i), point_code(point))
+        setattr(row, f"{point_column(i)}_closes", point.closes)
+    for k, score in enumerate(facts.before_session):
+        setattr(row, before_column(k), score)
+    return row
