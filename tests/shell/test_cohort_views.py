@@ -160,3 +160,34 @@ def test_outcome_letter_to_a_payer_and_to_the_patient(cohort, clinic, as_role):
     verified_client(other, clinic.others["prescriber"])
     assert other.get(url, {"to": "patient"}).status_code == 403
     assert as_role("nurse").get(url).status_code == 403
+
+
+def test_a_refresh_too_large_for_the_page_goes_to_the_worker_once(cohort, as_role, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from kapstone.cohorts import summaries
+    from kapstone.cohorts.tasks import refresh_course_summaries
+
+    monkeypatch.setattr(summaries, "INLINE_LIMIT", 3)  # the cohort's 8 patients are "too many"
+    researcher = as_role("researcher")
+    page = researcher.get(reverse("cohorts:dashboard"), _query(cohort))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The figures are being prepared." in html and 'id="started"' not in html
+    assert 'hx-trigger="every 10s"' in html and "X-Kapstone-Poll" in html
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "kapstone.cohorts.tasks.refresh_course_summaries"
+    assert queued.args_kwargs["args"] == ["phq9"]
+    # Polling again does not queue it twice; a CSV meanwhile is refused, not computed slowly.
+    researcher.get(reverse("cohorts:dashboard"), _query(cohort))
+    assert DBTaskResult.objects.count() == 1
+    csv_meanwhile = researcher.get(reverse("cohorts:csv", args=["time_points"]), _query(cohort))
+    assert csv_meanwhile.status_code == 503
+
+    assert refresh_course_summaries.call("phq9") == {
+        "instrument": "phq9",
+        "rebuilt": True,
+        "patients": 8,
+    }
+    ready = researcher.get(reverse("cohorts:dashboard"), _query(cohort)).content.decode()
+    assert re.search(r'id="started">7<', ready) and "being prepared" not in ready

@@ -58,6 +58,8 @@ class CourseSummaryState(models.Model):
     fingerprint = models.CharField(max_length=64)
     refreshed_at = models.DateTimeField()
     courses = models.PositiveIntegerField(default=0)
+    # When a page handed a refresh too large to wait for to the task worker (cleared when done).
+    requested_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return f"{self.instrument} summaries up to audit #{self.audit_seq}"

@@ -41,6 +41,11 @@ from kapstone.cohorts.models import (
 from kapstone.dosing.models import DosingSession, SessionStatus
 
 CHUNK = 5_000  # patients recomputed per round of queries
+# A page brings the summaries up to date itself when at most this many patients need it (well
+# under a second); more (a first build, a policy or program change) goes to the task worker.
+INLINE_LIMIT = 2_000
+# A refresh handed to the worker is handed again if it has not finished after this long.
+REQUEST_AGAIN_AFTER = dt.timedelta(minutes=15)
 
 # Audit actions that change nothing a course summary reads.
 READ_SUFFIXES = (".viewed", ".printed", ".exported", ".downloaded", "_viewed")
@@ -109,6 +114,35 @@ def is_current(*, instrument: str, now: dt.datetime) -> bool:
     return changed_patients(instrument=instrument, now=now) == set()
 
 
+def refresh_for_page(*, instrument: str, now: dt.datetime) -> bool:
+    """Bring the summaries up to date now if that is quick; else ask the task worker to (once)
+    and return False: the page then says the figures are being prepared."""
+    pending = changed_patients(instrument=instrument, now=now)
+    work = (
+        len(pending)
+        if pending is not None
+        else DosingSession.objects.order_by().values("patient_id").distinct().count()
+    )
+    if work <= INLINE_LIMIT:
+        bring_up_to_date(instrument=instrument, now=now)
+        return True
+    asked = (
+        CourseSummaryState.objects.filter(instrument=instrument)
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+    if asked is None or now - asked > REQUEST_AGAIN_AFTER:
+        from kapstone.cohorts.tasks import refresh_course_summaries
+
+        CourseSummaryState.objects.update_or_create(
+            instrument=instrument,
+            defaults={"requested_at": now},
+            create_defaults={"fingerprint": "", "refreshed_at": now, "requested_at": now},
+        )
+        refresh_course_summaries.enqueue(instrument)
+    return False
+
+
 def bring_up_to_date(
     *, instrument: str, now: dt.datetime, rebuild: bool = False, chunk: int = CHUNK
 ) -> Refresh:
@@ -145,6 +179,7 @@ def bring_up_to_date(
         state.audit_seq = max(upto, state.audit_seq)
         state.fingerprint = current
         state.refreshed_at = now
+        state.requested_at = None
         state.courses = CourseSummary.objects.filter(
             instrument=instrument, first_dose_at__isnull=False
         ).count()

@@ -19,12 +19,14 @@ from kapstone.web.authz import requires
 
 def _dashboard(request: HttpRequest) -> dict[str, Any]:
     form = CohortFilterForm(request.GET or None)
-    context: dict[str, Any] = {"form": form, "dashboard": None}
+    context: dict[str, Any] = {"form": form, "dashboard": None, "preparing": False}
     if not form.is_valid():
         return context
     query = form.query()
     now = timezone.now()
-    summaries.bring_up_to_date(instrument=str(query["instrument"]), now=now)
+    if not summaries.refresh_for_page(instrument=str(query["instrument"]), now=now):
+        context["preparing"] = True
+        return context
     dashboard = cohort_dashboard(now=now, **query)
     label = presenters.Labeller({k: p.name for k, p in selectors.programs().items()})
     context.update(
@@ -55,7 +57,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     context = _dashboard(request)
     if context["dashboard"] is None:
-        return render(request, "cohorts/dashboard.html", context, status=400)
+        status = 503 if context["preparing"] else 400
+        return render(request, "cohorts/dashboard.html", context, status=status)
     chosen = context["tables"].get(table)
     if chosen is None:
         raise Http404("No such table")
@@ -78,7 +81,8 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
 def program_report(request: HttpRequest) -> HttpResponse:
     context = _dashboard(request)
     if context["dashboard"] is None:
-        return render(request, "cohorts/dashboard.html", context, status=400)
+        status = 503 if context["preparing"] else 400
+        return render(request, "cohorts/dashboard.html", context, status=status)
     from weasyprint import HTML  # heavy import, only for PDFs
 
     context["charts"] = presenters.charts(
