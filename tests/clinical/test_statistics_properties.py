@@ -18,6 +18,8 @@ from kapstone.clinical.statistics import (
     proportion_difference,
     wilson_interval,
 )
+from kapstone.clinical.statistics.logrank import log_rank_test_counts
+from kapstone.clinical.statistics.survival import counts_of, kaplan_meier_counts
 
 observation = st.builds(
     SurvivalObservation,
@@ -134,3 +136,40 @@ def test_identical_groups_give_no_evidence_of_difference(
         assume(False)
         raise
     assert result.statistic == pytest.approx(0.0, abs=1e-9)
+
+
+# Counts at each distinct time (what a database's GROUP BY gives) are the same data as the
+# observations: the curves and the test must not differ by a bit.
+
+
+@given(cohort, st.sampled_from([0.9, 0.95]))
+def test_kaplan_meier_from_counts_equals_kaplan_meier_from_observations(
+    data: list[SurvivalObservation], level: float
+) -> None:
+    assert kaplan_meier_counts(counts_of(data), confidence=level) == kaplan_meier(
+        data, confidence=level
+    )
+
+
+@given(st.lists(cohort, min_size=2, max_size=4))
+def test_log_rank_from_counts_equals_log_rank_from_observations(
+    cohorts: list[list[SurvivalObservation]],
+) -> None:
+    groups = {f"g{i}": c for i, c in enumerate(cohorts)}
+    try:
+        expected = log_rank_test(groups)
+    except StatisticsInputError:
+        assume(False)
+        raise
+    assert log_rank_test_counts({k: counts_of(v) for k, v in groups.items()}) == expected
+
+
+def test_counts_that_are_not_counts_are_refused_with_each_problem() -> None:
+    with pytest.raises(StatisticsInputError) as refused:
+        kaplan_meier_counts({-1.0: (1, 0), 2.0: (1, -1), 3.0: (True, 0)})
+    fields = [p.field for p in refused.value.problems]
+    assert fields == ["counts[-1.0]", "counts[2.0]", "counts[3.0]"]
+    with pytest.raises(StatisticsInputError, match="there are no observations"):
+        kaplan_meier_counts({1.0: (0, 0)})
+    with pytest.raises(StatisticsInputError, match="two or more labelled groups"):
+        log_rank_test_counts({"a": {1.0: (1, 0)}})

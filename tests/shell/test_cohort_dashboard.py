@@ -149,9 +149,11 @@ def test_durability_of_response_kaplan_meier_step(cohort):
     # P1 responds on day 11 and loses it on day 70 (15 on day 60, 16 on day 70: a run of 2 over
     # 10 days); P4 responds on day 11 and loses it on day 55; P2 responds on day 11 and is
     # censored there: maintenance began on day 35 and the day-40 score comes after it.
-    # Elapsed time (in UTC: wall-clock days across a daylight-saving change are not 24 h).
+    # Elapsed time (in UTC: wall-clock days across a daylight-saving change are not 24 h),
+    # rounded to whole days as the durability curves count them.
     def days(a, b):
-        return (b.astimezone(dt.UTC) - a.astimezone(dt.UTC)) / dt.timedelta(days=1)
+        elapsed = (b.astimezone(dt.UTC) - a.astimezone(dt.UTC)) / dt.timedelta(days=1)
+        return float(math.floor(elapsed + 0.5))
 
     p1, p4 = days(at(s, 11), at(s, 70)), days(at(s, 11), at(s, 55))
     assert (group.responders, group.losses) == (3, 2)

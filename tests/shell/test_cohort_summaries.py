@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from kapstone.audit.trail import record
 from kapstone.cohorts import selectors, summaries
@@ -131,3 +134,17 @@ def test_asking_about_an_earlier_moment_uses_the_records(cohort):
     assert not summaries.is_current(instrument="phq9", now=earlier)
     period = {"start": cohort.start - dt.timedelta(days=5), "end": cohort.start, "now": earlier}
     assert cohort_dashboard(**period) == selectors.cohort_dashboard_from_records(**period)
+
+
+def test_the_command_brings_every_instrument_up_to_date_and_refuses_an_unknown_one(cohort):
+    out = io.StringIO()
+    call_command("cohort_summaries", "--instrument", "phq9", "--instrument", "gad7", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "phq9: brought up to date, 0 patient(s) recomputed",
+        "gad7: rebuilt, 8 patient(s) recomputed",
+    ]
+    assert summaries.is_current(instrument="gad7", now=timezone.now())
+    call_command("cohort_summaries", "--instrument", "phq9", "--rebuild", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "phq9: rebuilt, 8 patient(s) recomputed"
+    with pytest.raises(CommandError, match="unknown instrument nope"):
+        call_command("cohort_summaries", "--instrument", "nope")

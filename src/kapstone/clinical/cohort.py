@@ -32,7 +32,7 @@ Definitions (clinic policy, :class:`CohortPolicy`, each with its source):
   (``consecutive_measures`` consecutive scores that fail the response criterion, spanning at least
   ``min_span``), dated at the score that completes the run. Censored at the last score before
   maintenance starts (maintenance changes what happens next, so follow-up stops there), or else at
-  the last score. Times are in days.
+  the last score. Times are whole days (rounded to the nearest day).
 
 No identifiers enter: a course carries an opaque key, and every output is an aggregate.
 """
@@ -190,7 +190,7 @@ DURABILITY_SOURCE = Source(
     Verification.UNVERIFIED,
     _POLICY,
     "loss of response uses the relapse rule's run (consecutive measures, minimum span), counted "
-    "from the first response; censoring at maintenance is clinic policy",
+    "from the first response, in whole days; censoring at maintenance is clinic policy",
 )
 
 

@@ -46,7 +46,7 @@ from kapstone.clinical.cohort import (
 )
 from kapstone.clinical.instruments.definition import SeverityBand
 from kapstone.clinical.statistics.errors import StatisticsInputError
-from kapstone.clinical.statistics.logrank import LogRankTest, log_rank_test
+from kapstone.clinical.statistics.logrank import LogRankTest, log_rank_test_counts
 from kapstone.clinical.statistics.means import mean_interval_from_sums
 from kapstone.clinical.statistics.proportions import (
     ProportionDifference,
@@ -54,9 +54,12 @@ from kapstone.clinical.statistics.proportions import (
     proportion_difference,
     wilson_interval,
 )
-from kapstone.clinical.statistics.survival import SurvivalObservation, kaplan_meier
+from kapstone.clinical.statistics.survival import kaplan_meier_counts
 
 _DAY = timedelta(days=1)
+# Raised whenever what course_facts computes changes, so facts kept by an earlier version are
+# recomputed (the cohorts app's fingerprint includes it).
+FACTS_VERSION = 2
 RESISTANT_LABELS = {None: "", True: "yes", False: "no"}
 
 
@@ -235,7 +238,9 @@ def course_facts(
         )
         if followed is not None:
             began, ended, lost = followed
-            durability = ((ended - began) / _DAY, lost)
+            # Whole days, as visit-based durations are reported: the hour of a score is noise,
+            # and the curves then have at most one step a day.
+            durability = (float(math.floor((ended - began) / _DAY + 0.5)), lost)
 
     return CourseFacts(
         key=course.key,
@@ -552,20 +557,21 @@ def assemble(
                 for i in range(4):
                     cell[i] += add[i]
 
-    survival_all: list[SurvivalObservation] = []
-    survival_by: dict[Dimension, dict[str, list[SurvivalObservation]]] = {
+    # Responders' durability as counts at each day: day -> [losses, censored].
+    survival_all: dict[float, list[int]] = {}
+    survival_by: dict[Dimension, dict[str, dict[float, list[int]]]] = {
         d: {} for d in Dimension if not d.multi_valued
     }
-    for (prog, route, resist, sev, days, lost), n in sorted(tallies.durability.items()):
-        observations = [SurvivalObservation(days, lost)] * n
-        survival_all.extend(observations)
+    for (prog, route, resist, sev, days, lost), n in tallies.durability.items():
+        slot = 0 if lost else 1
+        survival_all.setdefault(days, [0, 0])[slot] += n
         for dimension, value in (
             (Dimension.PROGRAM, prog),
             (Dimension.ROUTE, route),
             (Dimension.TREATMENT_RESISTANT, resist),
             (Dimension.BASELINE_SEVERITY, sev),
         ):
-            survival_by[dimension].setdefault(value, []).extend(observations)
+            survival_by[dimension].setdefault(value, {}).setdefault(days, [0, 0])[slot] += n
 
     results = tuple(
         TimePointResult(
@@ -622,7 +628,7 @@ def assemble(
         breakdowns=breakdowns,
         trajectory=trajectory,
         durability=durability,
-        responders_followed=len(survival_all),
+        responders_followed=sum(a + b for a, b in survival_all.values()),
         safety=_safety(tallies, policy),
     )
 
@@ -707,18 +713,22 @@ def _breakdown(
 
 def _durability(
     dimension: Dimension | None,
-    by_group: Mapping[str, Sequence[SurvivalObservation]],
+    by_group: Mapping[str, Mapping[float, list[int]]],
     confidence: float,
 ) -> Durability:
+    counts: dict[str, dict[float, tuple[int, int]]] = {
+        value: {day: (lost, censored) for day, (lost, censored) in table.items()}
+        for value, table in by_group.items()
+        if table
+    }
     groups = tuple(
         DurabilityGroup(
             group=value,
-            responders=len(observations),
-            losses=sum(o.event for o in observations),
-            curve=kaplan_meier(observations, confidence=confidence),
+            responders=sum(a + b for a, b in counts[value].values()),
+            losses=sum(a for a, _ in counts[value].values()),
+            curve=kaplan_meier_counts(counts[value], confidence=confidence),
         )
-        for value in sorted(by_group, key=_sort_key)
-        if (observations := by_group[value])
+        for value in sorted(counts, key=_sort_key)
     )
     log_rank: LogRankTest | None = None
     why = ""
@@ -728,7 +738,9 @@ def _durability(
         why = "fewer than two groups have a responder"
     else:
         try:
-            log_rank = log_rank_test({g.group or "not recorded": by_group[g.group] for g in groups})
+            log_rank = log_rank_test_counts(
+                {g.group or "not recorded": counts[g.group] for g in groups}
+            )
         except StatisticsInputError:
             why = "no loss of response while two groups were followed"
     if log_rank is not None and not math.isfinite(log_rank.p_value):

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 from kapstone.clinical.statistics.distributions import chi_square_survival
 from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
-from kapstone.clinical.statistics.survival import SurvivalObservation, validate_observations
+from kapstone.clinical.statistics.survival import (
+    Counts,
+    SurvivalObservation,
+    counts_of,
+    validate_counts,
+    validate_observations,
+)
 
 _PIVOT_TOLERANCE = 1e-9
 
@@ -74,37 +80,51 @@ def _quadratic_form_generalized(
 
 def log_rank_test(groups: Mapping[str, Sequence[SurvivalObservation]]) -> LogRankTest:
     """Compare two or more groups' survival; ``groups`` maps a label to its observations."""
-    problems: list[StatisticsProblem] = []
-    if len(groups) < 2:
-        problems.append(
-            StatisticsProblem(
-                "groups", f"{len(groups)} group(s) given", "two or more labelled groups"
-            )
-        )
+    problems = _too_few(groups)
     for label, observations in groups.items():
         problems += validate_observations(observations, f"groups[{label!r}]")
     if problems:
         raise StatisticsInputError(tuple(problems))
+    return _test({label: counts_of(observations) for label, observations in groups.items()})
 
+
+def log_rank_test_counts(groups: Mapping[str, Counts]) -> LogRankTest:
+    """The same test from each group's counts at each distinct time: time -> (events, censored)."""
+    problems = _too_few(groups)
+    for label, counts in groups.items():
+        problems += validate_counts(counts, f"groups[{label!r}]")
+    if problems:
+        raise StatisticsInputError(tuple(problems))
+    return _test(groups)
+
+
+def _too_few(groups: Mapping[str, object]) -> list[StatisticsProblem]:
+    if len(groups) < 2:
+        return [
+            StatisticsProblem(
+                "groups", f"{len(groups)} group(s) given", "two or more labelled groups"
+            )
+        ]
+    return []
+
+
+def _test(groups: Mapping[str, Counts]) -> LogRankTest:
     labels = list(groups)
     k = len(labels)
-    # (time, group index, is event)
-    pooled = sorted((o.time, g, o.event) for g, label in enumerate(labels) for o in groups[label])
-    at_risk = [len(groups[label]) for label in labels]
+    tables = [groups[label] for label in labels]
+    subjects = [sum(e + c for e, c in table.values()) for table in tables]
+    at_risk = list(subjects)
     observed = [0] * k
     expected = [0.0] * k
     covariance = [[0.0] * k for _ in range(k)]
-    i = 0
-    while i < len(pooled):
-        time = pooled[i][0]
+    nothing = (0, 0)
+    for time in sorted({t for table in tables for t in table}):
         events = [0] * k
         leaving = [0] * k
-        while i < len(pooled) and pooled[i][0] == time:
-            _, g, is_event = pooled[i]
-            leaving[g] += 1
-            if is_event:
-                events[g] += 1
-            i += 1
+        for g, table in enumerate(tables):
+            e, c = table.get(time, nothing)
+            events[g] = e
+            leaving[g] = e + c
         d = sum(events)
         n = sum(at_risk)
         if d:
@@ -136,7 +156,7 @@ def log_rank_test(groups: Mapping[str, Sequence[SurvivalObservation]]) -> LogRan
         )
     return LogRankTest(
         groups=tuple(
-            GroupEvents(label, len(groups[label]), observed[j], expected[j])
+            GroupEvents(label, subjects[j], observed[j], expected[j])
             for j, label in enumerate(labels)
         ),
         statistic=statistic,

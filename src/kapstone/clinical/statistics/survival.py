@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kapstone.clinical.statistics.distributions import two_sided_z
@@ -105,14 +105,55 @@ def validate_observations(
 
 def event_table(observations: Sequence[SurvivalObservation]) -> list[tuple[float, int, int, int]]:
     """(time, at risk, events, censored) at each distinct time, in time order."""
-    counts: dict[float, list[int]] = {}
+    return _table(counts_of(observations))
+
+
+# Counts at each distinct time: time -> (events, censored).
+Counts = Mapping[float, tuple[int, int]]
+
+
+def counts_of(observations: Iterable[SurvivalObservation]) -> dict[float, tuple[int, int]]:
+    cells: dict[float, list[int]] = {}
     for o in observations:
-        cell = counts.setdefault(o.time, [0, 0])
+        cell = cells.setdefault(o.time, [0, 0])
         cell[0 if o.event else 1] += 1
-    at_risk = len(observations)
+    return {time: (events, censored) for time, (events, censored) in cells.items()}
+
+
+def validate_counts(counts: Counts, field: str = "counts") -> list[StatisticsProblem]:
+    problems: list[StatisticsProblem] = []
+    subjects = 0
+    for t, pair in counts.items():
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+            problems.append(
+                StatisticsProblem(
+                    f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0"
+                )
+            )
+        if len(pair) != 2 or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in pair
+        ):
+            problems.append(
+                StatisticsProblem(
+                    f"{field}[{t!r}]", f"{pair!r} are not two counts >= 0", "(events, censored)"
+                )
+            )
+        else:
+            subjects += pair[0] + pair[1]
+    if not problems and subjects == 0:
+        problems.append(
+            StatisticsProblem(field, "there are no observations", "at least one observation")
+        )
+    return problems
+
+
+def _table(counts: Counts) -> list[tuple[float, int, int, int]]:
+    at_risk = sum(events + censored for events, censored in counts.values())
     rows: list[tuple[float, int, int, int]] = []
     for time in sorted(counts):
         events, censored = counts[time]
+        if events + censored == 0:
+            continue
         rows.append((time, at_risk, events, censored))
         at_risk -= events + censored
     return rows
@@ -125,11 +166,23 @@ def kaplan_meier(
     problems = validate_observations(data)
     if problems:
         raise StatisticsInputError(tuple(problems))
+    return _curve(_table(counts_of(data)), confidence)
+
+
+def kaplan_meier_counts(counts: Counts, *, confidence: float = 0.95) -> SurvivalCurve:
+    """The same estimator from counts at each distinct time (many subjects, few distinct times)."""
+    problems = validate_counts(counts)
+    if problems:
+        raise StatisticsInputError(tuple(problems))
+    return _curve(_table(counts), confidence)
+
+
+def _curve(table: Sequence[tuple[float, int, int, int]], confidence: float) -> SurvivalCurve:
     z = two_sided_z(confidence)
     survival = 1.0
     greenwood_sum = 0.0  # Σ d / (n (n - d)); infinite once everyone at risk has failed
     steps: list[SurvivalStep] = []
-    for time, at_risk, events, censored in event_table(data):
+    for time, at_risk, events, censored in table:
         if events:
             survival *= (at_risk - events) / at_risk
             if events == at_risk:
@@ -153,8 +206,8 @@ def kaplan_meier(
             SurvivalStep(time, at_risk, events, censored, survival, variance, lower, upper)
         )
     return SurvivalCurve(
-        subjects=len(data),
-        events=sum(1 for o in data if o.event),
+        subjects=table[0][1] if table else 0,
+        events=sum(row[2] for row in table),
         steps=tuple(steps),
         confidence=confidence,
         median=_median(steps),
