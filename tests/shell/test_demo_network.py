@@ -176,8 +176,14 @@ def test_refused_beside_real_patients(clinic):
 
 @pytest.mark.django_db
 def test_the_command_builds_once():
+    from kapstone.cohorts import summaries
+
+    # The dashboard was opened before: its (empty) summaries must not pass for current after.
+    summaries.bring_up_to_date(instrument="phq9", now=NOW)
     call_command("demo_network", "--patients", "6", "--sites", "2", "--now", NOW.isoformat())
     assert Patient.objects.filter(mrn__startswith=MRN_PREFIX).count() == 6
+    assert not summaries.is_current(instrument="phq9", now=NOW)
+    assert summaries.bring_up_to_date(instrument="phq9", now=NOW).patients == 6
     assert non_demo_patients() == 0
     with pytest.raises(CommandError, match="already loaded"):
         call_command("demo_network", "--patients", "6", "--now", NOW.isoformat())

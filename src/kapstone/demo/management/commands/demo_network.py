@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from kapstone.cohorts.models import CourseSummaryState
 from kapstone.demo.network import build_network, non_demo_patients
 
 
@@ -54,3 +55,10 @@ class Command(BaseCommand):
         )
         for table, count in result.rows.items():
             self.stdout.write(f"  {table:<40} {count:>10}")
+        # Written around the services, so no audit entry tells the cohort dashboard's kept
+        # summaries what changed: forget them, and the next view rebuilds them.
+        CourseSummaryState.objects.all().delete()
+        self.stdout.write(
+            "The cohort dashboard rebuilds its course summaries on its next view "
+            "(`kapstone cohort_summaries` does it now)."
+        )
