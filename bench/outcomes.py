@@ -24,7 +24,7 @@ Then, in this one process, it times (median of ``--runs`` after one warm-up run)
   whether the two are equal;
 
 and prints each as seconds and as a ratio to its baseline, with the machine, the load and the date.
-Exit status 0 when the full dashboard takes under 2 s and at most 5x scan B (and, with
+Exit status 0 when the full dashboard takes under 2 s and at most 5x either scan (and, with
 ``--records``, equals the dashboard computed from the records).
 """
 
@@ -332,66 +332,58 @@ def _time_dashboard(runs: int, *, all_filters: bool, records: bool) -> int:
     start = (now - dt.timedelta(days=4 * 365)).date()
     end = now.date()
 
-    # (name, baseline name, median, min, max)
-    results: list[tuple[str, str, float, float, float]] = []
+    # (name, median, min, max)
+    results: list[tuple[str, float, float, float]] = []
 
-    def row(name: str, baseline: str, fn: Callable[[], Any], times: int = runs) -> Any:
+    def row(name: str, fn: Callable[[], Any], times: int = runs) -> Any:
         median, low, high, value = _timed(fn, times)
-        results.append((name, baseline, median, low, high))
+        results.append((name, median, low, high))
         print(f"  timed {name}: {median:.3f} s", flush=True)
         return value
 
-    fetched = row("A: plain SQL scan of the clinical records", "A", lambda: _fetch_all(SCAN))
+    fetched = row("A: plain SQL scan of the clinical records", lambda: _fetch_all(SCAN))
     # A rebuild takes a minute: timed once after its warm-up (which builds them the first time).
     refresh = row(
         "rebuild every course summary from the records",
-        "A",
         lambda: summaries.bring_up_to_date(instrument="phq9", now=now, rebuild=True),
         times=1,
     )
-    kept = row("B: plain SQL scan of the kept summaries", "B", lambda: _fetch_all(_summary_scan()))
+    kept = row("B: plain SQL scan of the kept summaries", lambda: _fetch_all(_summary_scan()))
     row(
         "bring up to date: nothing changed",
-        "B",
         lambda: summaries.bring_up_to_date(instrument="phq9", now=now),
     )
     row(
         "bring up to date: 1 000 courses' next session started",
-        "B",
         lambda: (_mark_due(1000, now), summaries.bring_up_to_date(instrument="phq9", now=now)),
     )
     assert summaries.is_current(instrument="phq9", now=now)
     full = row(
         "full cohort_dashboard, whole network",
-        "B",
         lambda: cohort_dashboard(start=start, end=end, now=now),
     )
     row(
         "cohort_dashboard, program = standard IV induction",
-        "B",
         lambda: cohort_dashboard(start=start, end=end, now=now, program="standard_iv_induction"),
     )
     if all_filters:
         row(
             "cohort_dashboard, route = IM",
-            "B",
             lambda: cohort_dashboard(start=start, end=end, now=now, route="im"),
         )
         row(
             "cohort_dashboard, modality = CBT",
-            "B",
             lambda: cohort_dashboard(start=start, end=end, now=now, modality="cbt"),
         )
     from_records = None
     if records:
         from_records = row(
             "the same computed from the records (no summaries)",
-            "A",
             lambda: selectors.cohort_dashboard_from_records(start=start, end=end, now=now),
             times=1,
         )
 
-    baselines = {"A": results[0][2], "B": results[2][2]}
+    baselines = {"A": results[0][1], "B": results[2][1]}
     print()
     print(
         f"period {start} to {end}; {full.started} courses; scan A fetched {fetched} rows, "
@@ -400,21 +392,28 @@ def _time_dashboard(runs: int, *, all_filters: bool, records: bool) -> int:
     print(f"median of {runs} runs after one warm-up (rebuild and records: 1 run); {_load()}")
     print()
     header = (
-        f"| {'computation':55} | {'median s':>8} | {'min s':>7} | {'max s':>7} | {'x scan':>8} |"
+        f"| {'computation':55} | {'median s':>8} | {'min s':>7} | {'max s':>7} "
+        f"| {'x scan A':>8} | {'x scan B':>8} |"
     )
     print(header)
     print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
-    for name, baseline, median, low, high in results:
-        ratio = f"{median / baselines[baseline]:.2f} {baseline}"
-        print(f"| {name:55} | {median:>8.3f} | {low:>7.3f} | {high:>7.3f} | {ratio:>8} |")
+    for name, median, low, high in results:
+        print(
+            f"| {name:55} | {median:>8.3f} | {low:>7.3f} | {high:>7.3f} "
+            f"| {median / baselines['A']:>8.2f} | {median / baselines['B']:>8.2f} |"
+        )
     print()
     _summary(full)
-    full_s = next(r[2] for r in results if r[0] == "full cohort_dashboard, whole network")
+    full_s = next(r[1] for r in results if r[0] == "full cohort_dashboard, whole network")
     targets = [
         (f"full dashboard under 2 s ({full_s:.2f} s)", full_s < 2.0),
         (
-            f"full dashboard within 5x the scan of the rows it reads ({full_s / baselines['B']:.2f}x)",
+            f"full dashboard within 5x scan B, the rows it reads ({full_s / baselines['B']:.2f}x)",
             full_s <= 5 * baselines["B"],
+        ),
+        (
+            f"full dashboard within 5x scan A, the clinical records ({full_s / baselines['A']:.2f}x)",
+            full_s <= 5 * baselines["A"],
         ),
     ]
     if from_records is not None:

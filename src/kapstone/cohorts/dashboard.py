@@ -43,10 +43,14 @@ def cohort_dashboard(
     route: str | None = None,
     now: dt.datetime,
     instrument: str = "phq9",
+    refreshed: bool = False,
 ) -> core.Dashboard:
     """The dashboard for courses whose first dose falls on a day from ``start`` to ``end``
-    (inclusive, the clinic's local days), as of ``now``."""
-    if not summaries.is_current(instrument=instrument, now=now):
+    (inclusive, the clinic's local days), as of ``now``.
+
+    ``refreshed``: the caller has just brought the summaries up to date (as the page does), so a
+    write landing since (milliseconds ago) need not send the whole count back to the records."""
+    if not refreshed and not summaries.is_current(instrument=instrument, now=now):
         return selectors.cohort_dashboard_from_records(
             start=start,
             end=end,

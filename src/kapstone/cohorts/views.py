@@ -27,7 +27,7 @@ def _dashboard(request: HttpRequest) -> dict[str, Any]:
     if not summaries.refresh_for_page(instrument=str(query["instrument"]), now=now):
         context["preparing"] = True
         return context
-    dashboard = cohort_dashboard(now=now, **query)
+    dashboard = cohort_dashboard(now=now, refreshed=True, **query)
     label = presenters.Labeller({k: p.name for k, p in selectors.programs().items()})
     context.update(
         dashboard=dashboard,
