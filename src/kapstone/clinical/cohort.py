@@ -56,7 +56,8 @@ from kapstone.clinical.statistics.survival import (
     SurvivalCurve,
 )
 
-DEFAULT_COHORT_POLICY_VERSION = "default-2026-11"
+# 2026-11-21: durability counted in whole days.
+DEFAULT_COHORT_POLICY_VERSION = "default-2026-11-21"
 _POLICY = Evidence.CLINIC_POLICY
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)

@@ -471,7 +471,8 @@ def definitions(d: Dashboard) -> list[tuple[str, str]]:
         ),
         (
             "Durability",
-            f"days from the first response to the loss of response: {relapse.consecutive_measures} "
+            "whole days (rounded) from the first response to the loss of response: "
+            f"{relapse.consecutive_measures} "
             f"or more consecutive scores below the response criterion spanning at least "
             f"{relapse.min_span.days} days, dated at the score that completes the run. Censored at "
             "the last score before maintenance starts (a dose after the induction course), or "
