@@ -148,3 +148,45 @@ def test_the_command_brings_every_instrument_up_to_date_and_refuses_an_unknown_o
     assert out.getvalue().splitlines()[-1] == "phq9: rebuilt, 8 patient(s) recomputed"
     with pytest.raises(CommandError, match="unknown instrument nope"):
         call_command("cohort_summaries", "--instrument", "nope")
+
+
+# Audit actions written without a patient by the apps the summaries read, and why that is safe.
+WITHOUT_A_PATIENT = {
+    "program_template.seeded": "a program's length is in the fingerprint",
+    "program_template.added": "a program's length is in the fingerprint",
+    "program_template.edited": "a program's length is in the fingerprint",
+    "timetable.solve_requested": "books nothing",
+    "timetable.schedule_accepted": "each booking writes its own entry naming the patient",
+    "timetable.opening_hours_set": "calendar data, no course fact",
+    "timetable.closure_added": "calendar data, no course fact",
+    "timetable.closure_removed": "calendar data, no course fact",
+    "timetable.room_added": "calendar data, no course fact",
+    "timetable.room_changed": "calendar data, no course fact",
+    "timetable.staff_hours_set": "calendar data, no course fact",
+}
+
+
+def test_every_write_the_summaries_read_names_its_patient_in_the_audit():
+    """The summaries learn of a change from the audit entry naming the patient; a service that
+    wrote one without the patient would leave a course's figures stale."""
+    import ast
+    from pathlib import Path
+
+    import kapstone
+
+    root = Path(kapstone.__file__).parent
+    unnamed = set()
+    for app in ("dosing", "assessments", "plans", "measures", "intake", "chairside", "timetable"):
+        for path in sorted((root / app).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                if "record" not in (getattr(node.func, "id", ""), getattr(node.func, "attr", "")):
+                    continue
+                keywords = {k.arg: k.value for k in node.keywords}
+                if "patient" in keywords:
+                    continue
+                action = keywords.get("action")
+                name = action.value if isinstance(action, ast.Constant) else ast.unparse(action)
+                unnamed.add(name)
+    assert unnamed == set(WITHOUT_A_PATIENT)
