@@ -1,9 +1,10 @@
-"""Program outcomes for a cohort of courses: the numbers behind the cohort dashboard (pure).
+"""Program outcomes for a cohort of courses: the definitions, inputs and outputs of the cohort
+dashboard (pure).
 
 The shell gathers compact rows (one :class:`Course` per patient: dose times, one instrument's dated
-totals, program, route, modalities, conditions, treatment resistance) and :func:`cohort_dashboard`
-computes everything in one pass over them, so the whole computation can be tested without a
-database and timed on a large network.
+totals, program, route, modalities, conditions, treatment resistance) and
+:mod:`kapstone.clinical.cohort_figures` computes every figure from them, so the whole computation
+can be tested without a database and timed on a large network.
 
 Definitions (clinic policy, :class:`CohortPolicy`, each with its source):
 

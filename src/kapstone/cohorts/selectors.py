@@ -1,7 +1,8 @@
 """The cohort dashboard's reads: a few narrow queries, then the pure core computes.
 
-:func:`cohort_dashboard` gathers, for the patients whose first dosing session held falls in the
-period, in ten queries whatever the cohort's size (no per-patient queries):
+:func:`gather_patients` gathers, for a set of patients (:func:`gather_courses`: those whose first
+dosing session held falls in a period), in ten queries whatever their number (no per-patient
+queries):
 
 1. their dosing sessions not cancelled (moment, site, route, plan), booked ones included so a
    course without a program knows its planned length;

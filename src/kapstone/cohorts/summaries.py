@@ -227,6 +227,7 @@ def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> 
     CourseSummary.objects.bulk_create(rows, batch_size=1_000)
     safety: list[CourseSafety] = []
     dissociation: list[CourseDissociation] = []
+    # The first len(facts_of) rows are the courses, in order; the waiting rows come after them.
     for row, facts in zip(rows, facts_of, strict=False):
         for cell in facts.safety:
             safety.append(
