@@ -44,6 +44,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from kapstone.clinical.outcomes import DEFAULT_OUTCOME_POLICY, OutcomePolicy, RemissionCriterion
 from kapstone.clinical.provenance import Evidence, Source, Verification
@@ -266,6 +267,11 @@ class CohortPolicy:
     def time_point(self, key: str) -> TimePoint:
         return next(t for t in self.time_points if t.key == key)
 
+    @property
+    def breakdown_index(self) -> int:
+        """The breakdown time point's place among the time points."""
+        return next(i for i, t in enumerate(self.time_points) if t.key == self.breakdown_time_point)
+
 
 DEFAULT_COHORT_POLICY = CohortPolicy()
 
@@ -379,6 +385,19 @@ class Course:
     sessions: tuple[SessionSafety, ...] = ()  # chair-side records of the course's sessions
 
 
+class Filterable(Protocol):
+    """What a filter looks at: a gathered :class:`Course` or its kept facts."""
+
+    @property
+    def site_id(self) -> int | None: ...
+    @property
+    def program(self) -> str: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def modalities(self) -> tuple[str, ...]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class CohortFilters:
     site_id: int | None = None
@@ -386,7 +405,7 @@ class CohortFilters:
     modality: str | None = None
     route: str | None = None
 
-    def admits(self, course: Course) -> bool:
+    def admits(self, course: Filterable) -> bool:
         return (
             (self.site_id is None or course.site_id == self.site_id)
             and (self.program is None or course.program == self.program)

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Protocol
 
 from kapstone.clinical.cohort import (
     DEFAULT_COHORT_POLICY,
@@ -125,26 +124,6 @@ class CourseFacts:
     before_session: tuple[int | None, ...]  # score before session 1, 2, ... (1 = the baseline)
     durability: tuple[float, bool] | None  # (days from first response, lost?) for responders
     safety: tuple[SafetyCell, ...]
-
-
-class _Filterable(Protocol):
-    @property
-    def site_id(self) -> int | None: ...
-    @property
-    def program(self) -> str: ...
-    @property
-    def route(self) -> str: ...
-    @property
-    def modalities(self) -> tuple[str, ...]: ...
-
-
-def admitted(filters: CohortFilters, course: _Filterable) -> bool:
-    return (
-        (filters.site_id is None or course.site_id == filters.site_id)
-        and (filters.program is None or course.program == filters.program)
-        and (filters.route is None or course.route == filters.route)
-        and (filters.modality is None or filters.modality in course.modalities)
-    )
 
 
 # --- 1. one course's facts --------------------------------------------------------------------
@@ -442,10 +421,10 @@ def tally(
     """Counts over the courses whose first dose is in ``[period_start, period_end)``, at or
     before ``now``, and that pass the filters."""
     out = CohortTallies.empty(policy)
-    breakdown = _breakdown_index(policy)
+    breakdown = policy.breakdown_index
     for f in facts:
         first = f.first_dose
-        if not period_start <= first < period_end or first > now or not admitted(filters, f):
+        if not period_start <= first < period_end or first > now or not filters.admits(f):
             continue
         out.started += 1
         out.completed += f.completed
@@ -493,10 +472,6 @@ def tally(
                 sums3[1] += d.total
                 sums3[2] += d.squares
     return out
-
-
-def _breakdown_index(policy: CohortPolicy) -> int:
-    return next(i for i, t in enumerate(policy.time_points) if t.key == policy.breakdown_time_point)
 
 
 # --- 3. the dashboard -------------------------------------------------------------------------
@@ -653,7 +628,7 @@ def cohort_dashboard(
     facts = (
         course_facts(c, instrument=instrument, as_of=now, bands=bands, policy=policy)
         for c in courses
-        if c.doses and period_start <= c.doses[0] < period_end and admitted(filters, c)
+        if c.doses and period_start <= c.doses[0] < period_end and filters.admits(c)
     )
     tallies = tally(
         (f for f in facts if f is not None),

@@ -162,9 +162,8 @@ def tallies_from_summaries(
     out.started = totals["started"]
     out.completed = totals["completed"]
     out.no_baseline = totals["no_baseline"]
-    for i, counts in enumerate(out.points):
-        c = point_column(i)
-        out.points[i] = PointCounts(
+    out.points = [
+        PointCounts(
             no_baseline=totals[f"{c}_no_baseline"],
             not_completed=totals[f"{c}_not_completed"],
             not_yet_due=totals[f"{c}_not_yet_due"],
@@ -173,7 +172,8 @@ def tallies_from_summaries(
             responders=totals[f"{c}_responders"],
             remitters=totals[f"{c}_remitters"],
         )
-        assert counts.started == 0
+        for c in map(point_column, range(len(policy.time_points)))
+    ]
     for k in range(policy.trajectory_sessions):
         b = before_column(k)
         out.trajectory[k] = [
@@ -183,9 +183,7 @@ def tallies_from_summaries(
         ]
 
     # 2. Breakdown cells at the breakdown time point.
-    at = point_column(
-        next(i for i, t in enumerate(policy.time_points) if t.key == policy.breakdown_time_point)
-    )
+    at = point_column(policy.breakdown_index)
     grouping = (at, "conditions", "program", "route", "modalities", "resistant", "severity")
     for code, conditions, program, route, modalities, resistant, severity, n in (
         rows.values(*grouping).annotate(n=Count("pk")).values_list(*grouping, "n")
