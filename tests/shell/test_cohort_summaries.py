@@ -190,3 +190,14 @@ def test_every_write_the_summaries_read_names_its_patient_in_the_audit():
                 name = action.value if isinstance(action, ast.Constant) else ast.unparse(action)
                 unnamed.add(name)
     assert unnamed == set(WITHOUT_A_PATIENT)
+
+
+def test_a_refresh_asked_for_an_earlier_moment_does_not_go_back_or_rebuild(cohort):
+    """Two pages at once: the second read its clock before the first's refresh committed."""
+    later = cohort.now + dt.timedelta(minutes=1)
+    assert summaries.bring_up_to_date(instrument="phq9", now=later).as_of == later
+    behind = summaries.bring_up_to_date(instrument="phq9", now=cohort.now)
+    assert (behind.rebuilt, behind.patients, behind.as_of) == (False, 0, later)
+    assert summaries.refresh_for_page(instrument="phq9", now=cohort.now) == later
+    # Asked directly about the earlier moment, the summaries cannot answer: the records do.
+    assert summaries.changed_patients(instrument="phq9", now=cohort.now) is None

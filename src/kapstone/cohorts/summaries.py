@@ -60,6 +60,7 @@ class Refresh:
     instrument: str
     rebuilt: bool  # every summary was recomputed (first time, or a global change)
     patients: int  # patients recomputed
+    as_of: dt.datetime  # the moment the summaries are now current as of
 
 
 def fingerprint(instrument: str) -> str:
@@ -89,10 +90,19 @@ def _writes_after(seq: int, upto: int) -> Q:
 
 
 def changed_patients(*, instrument: str, now: dt.datetime) -> set[int] | None:
-    """The patients whose summaries need recomputing at ``now``; None: all of them (no summaries
-    yet, or the global fingerprint changed)."""
+    """The patients whose summaries need recomputing to be current as of ``now``; None: all of
+    them (no summaries yet, the global fingerprint changed, or they were refreshed after ``now``,
+    so they cannot say what was true then)."""
     state = CourseSummaryState.objects.filter(instrument=instrument).first()
-    if state is None or state.fingerprint != fingerprint(instrument) or state.refreshed_at > now:
+    if state is None or state.refreshed_at > now:
+        return None
+    return _pending(state, instrument=instrument, now=now)
+
+
+def _pending(
+    state: CourseSummaryState | None, *, instrument: str, now: dt.datetime
+) -> set[int] | None:
+    if state is None or state.fingerprint != fingerprint(instrument):
         return None
     upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
     return _changed_since(state, instrument=instrument, now=now, upto=upto)
@@ -118,18 +128,21 @@ def is_current(*, instrument: str, now: dt.datetime) -> bool:
     return changed_patients(instrument=instrument, now=now) == set()
 
 
-def refresh_for_page(*, instrument: str, now: dt.datetime) -> bool:
-    """Bring the summaries up to date now if that is quick; else ask the task worker to (once)
-    and return False: the page then says the figures are being prepared."""
-    pending = changed_patients(instrument=instrument, now=now)
+def refresh_for_page(*, instrument: str, now: dt.datetime) -> dt.datetime | None:
+    """Bring the summaries up to date if that is quick, and return the moment they are current
+    as of (``now``, or a little later if another page refreshed them meanwhile); else ask the task
+    worker to (once) and return None: the page then says the figures are being prepared."""
+    state = CourseSummaryState.objects.filter(instrument=instrument).first()
+    if state is not None:
+        now = max(now, state.refreshed_at)
+    pending = _pending(state, instrument=instrument, now=now)
     work = (
         len(pending)
         if pending is not None
         else DosingSession.objects.order_by().values("patient_id").distinct().count()
     )
     if work <= INLINE_LIMIT:
-        bring_up_to_date(instrument=instrument, now=now)
-        return True
+        return bring_up_to_date(instrument=instrument, now=now).as_of
     asked = (
         CourseSummaryState.objects.filter(instrument=instrument)
         .values_list("requested_at", flat=True)
@@ -144,14 +157,17 @@ def refresh_for_page(*, instrument: str, now: dt.datetime) -> bool:
             create_defaults={"fingerprint": "", "refreshed_at": now, "requested_at": now},
         )
         refresh_course_summaries.enqueue(instrument)
-    return False
+    return None
 
 
 def bring_up_to_date(
     *, instrument: str, now: dt.datetime, rebuild: bool = False, chunk: int = CHUNK
 ) -> Refresh:
     """Recompute what changed (or everything), in one transaction; concurrent callers wait for
-    each other on the instrument's state row, and the second finds nothing left to do."""
+    each other on the instrument's state row, and the second finds nothing left to do.
+
+    Never back in time: asked for a moment before the last refresh (a page whose clock was read
+    before another page's refresh committed), it brings them up to date as of that refresh."""
     try:
         with transaction.atomic():
             CourseSummaryState.objects.get_or_create(
@@ -161,9 +177,10 @@ def bring_up_to_date(
         pass  # created by a concurrent caller meanwhile
     with transaction.atomic():
         state = CourseSummaryState.objects.select_for_update().get(instrument=instrument)
+        now = max(now, state.refreshed_at)
         upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
         current = fingerprint(instrument)
-        rebuilt = rebuild or state.fingerprint != current or state.refreshed_at > now
+        rebuilt = rebuild or state.fingerprint != current
         if rebuilt:
             CourseSafety.objects.filter(summary__instrument=instrument).delete()
             CourseDissociation.objects.filter(summary__instrument=instrument).delete()
@@ -190,7 +207,7 @@ def bring_up_to_date(
             instrument=instrument, first_dose_at__isnull=False
         ).count()
         state.save()
-    return Refresh(instrument, rebuilt, len(patients))
+    return Refresh(instrument, rebuilt, len(patients), now)
 
 
 def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> None:

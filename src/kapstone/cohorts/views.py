@@ -23,11 +23,11 @@ def _dashboard(request: HttpRequest) -> dict[str, Any]:
     if not form.is_valid():
         return context
     query = form.query()
-    now = timezone.now()
-    if not summaries.refresh_for_page(instrument=str(query["instrument"]), now=now):
+    as_of = summaries.refresh_for_page(instrument=str(query["instrument"]), now=timezone.now())
+    if as_of is None:
         context["preparing"] = True
         return context
-    dashboard = cohort_dashboard(now=now, refreshed=True, **query)
+    dashboard = cohort_dashboard(now=as_of, refreshed=True, **query)
     label = presenters.Labeller({k: p.name for k, p in selectors.programs().items()})
     context.update(
         dashboard=dashboard,
