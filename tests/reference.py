@@ -1,11 +1,11 @@
-"""Where the clinical reference is: ``shared/`` beside the project's root (KAPSTONE_SHARED overrides)."""
+"""The clinical reference every test checks the core's citations against: ``docs/clinical-reference.md``.
+
+It is part of the repository, so a clone placed anywhere finds it; nothing may point elsewhere.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-SHARED = Path(
-    os.environ.get("KAPSTONE_SHARED", Path(__file__).resolve().parents[1].parent / "shared")
-)
-REFERENCE = SHARED / "clinical-reference.md"
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "docs" / "clinical-reference.md"

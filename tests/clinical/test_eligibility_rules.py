@@ -6,7 +6,6 @@ import copy
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,9 @@ from kapstone.clinical.eligibility.decision import Finding, decide
 from kapstone.clinical.eligibility.policy import POLICY_SOURCES
 from kapstone.clinical.eligibility.trd import TrialVerdict, assess_treatment_resistance
 from kapstone.clinical.provenance import Evidence, Source, Verification
+from tests.reference import REFERENCE
 
 ON = date(2026, 11, 2)
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "clinical-reference.md"
 
 # A 40-year-old with generalised anxiety and nothing else to note: no rule fires.
 BASELINE: dict[str, Any] = {
@@ -283,7 +282,6 @@ def _sources() -> list[Source]:
     return [rule.source for rule in RULES] + list(POLICY_SOURCES.values())
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared clinical reference not beside the repo")
 def test_every_source_key_is_in_the_reference() -> None:
     keys, sections = _reference_keys()
     assert {"SPRAVATO-US", "CSSRS-TRIAGE"} <= keys  # the parser itself works

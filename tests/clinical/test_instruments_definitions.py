@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,7 @@ from kapstone.clinical.instruments import (
 )
 from kapstone.clinical.instruments.policy import POLICY_FIELDS_WITH_SOURCES
 from kapstone.clinical.provenance import Evidence, Source, Verification
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "clinical-reference.md"
+from tests.reference import REFERENCE
 
 CLI_NAMES = {
     "phq9", "gad7", "phq15", "pcl5", "cssrs_screen", "mdq", "qids_sr16", "audit", "audit_c",
@@ -51,7 +49,6 @@ def test_registry_holds_exactly_the_cli_names() -> None:
     assert all(name == definition.name for name, definition in INSTRUMENTS.items())
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/clinical-reference.md not beside repo")
 def test_every_source_key_appears_in_the_reference() -> None:
     text = REFERENCE.read_text(encoding="utf-8")
     keys = {s.key for d in INSTRUMENTS.values() for s in sources_of(d)}

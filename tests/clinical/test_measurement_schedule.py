@@ -5,7 +5,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -27,8 +26,8 @@ from kapstone.clinical.measurement_schedule import (
     measurement_schedule,
 )
 from kapstone.clinical.provenance import Evidence, Source, Verification
+from tests.reference import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "clinical-reference.md"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # first dose
 SRC = Source("§4", Verification.UNVERIFIED, Evidence.CLINIC_POLICY)
 RECALLS = (

@@ -4,7 +4,6 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,8 +21,8 @@ from kapstone.clinical.outcomes import (
     instrument_outcome,
 )
 from kapstone.clinical.reliable_change import ReliableChangeCategory
+from tests.reference import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "clinical-reference.md"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # first dose
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -21,8 +20,8 @@ from kapstone.clinical.reliable_change import (
     ReliableChangeInputError,
     reliable_change,
 )
+from tests.reference import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "clinical-reference.md"
 SRC = Source("§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY)
 
 

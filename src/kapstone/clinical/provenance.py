@@ -1,7 +1,7 @@
 """Where a clinical fact comes from, and how far it was checked.
 
 Every instrument, threshold, rule and template in the core carries a :class:`Source`. ``key`` is either
-a short key from section 0 of ``shared/clinical-reference.md`` (for example ``"SPRAVATO-US"``) or a
+a short key from section 0 of ``docs/clinical-reference.md`` (for example ``"SPRAVATO-US"``) or a
 section of that file (for example ``"§4.1"``); a test checks that every key used appears there.
 """
 

@@ -11,7 +11,7 @@ Decisions, so a researcher knows what the data mean:
 - **Safe Harbor** (45 CFR 164.514(b)(2)): every one of the 18 identifier classes is listed in
   :data:`SAFE_HARBOR` with what Kapstone holds of it and what the export does (dropped, transformed
   or not held). The rule is a regulation, not a clinical fact, so it is not in
-  ``shared/clinical-reference.md``; its text was seen only in secondary reproductions
+  ``docs/clinical-reference.md``; its text was seen only in secondary reproductions
   (university IRB pages, HIPAA explainers), hence SECONDARY.
 - **First contact** is the earlier of the patient's registration and the first questionnaire
   sent to them (a referral's screening questionnaires can predate the registration when the
@@ -61,7 +61,7 @@ SAFE_HARBOR_SOURCE = Source(
     Evidence.GUIDELINE,
     "HIPAA Privacy Rule, Safe Harbor method: the 18 identifier classes (A)-(R). Seen in secondary "
     "reproductions (e.g. Weill Cornell HRP, johndcook.com); the eCFR text itself was not read. "
-    "Not in shared/clinical-reference.md: it is a privacy rule, not a clinical fact.",
+    "Not in docs/clinical-reference.md: it is a privacy rule, not a clinical fact.",
 )
 K_THRESHOLD_SOURCE = Source(
     "45 CFR 164.514(b)(1)",
