@@ -8,6 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Speed belongs to bench/, not to tests: on a loaded CI machine Hypothesis's per-example deadline and
+# its "generation is slow" health check fail correct code, so neither is part of the suite's verdict.
+hypothesis_settings.register_profile(
+    "kapstone", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("kapstone")
 
 # Playwright's sync API runs an event loop in the test thread; Django must still let it use the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
