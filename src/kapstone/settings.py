@@ -182,6 +182,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# A colleague typing their password or code to witness a ledger entry (kapstone.ledger.witness) has
+# their own limit: this many wrong entries within the window stops them witnessing for the window,
+# and does not lock their sign-in unless the clinic turns WITNESS_FAILURES_LOCK_SIGN_IN on.
+WITNESS_FAILURE_LIMIT = env_int("WITNESS_FAILURES", 5)
+WITNESS_LOCKOUT_MINUTES = env_int("WITNESS_LOCKOUT_MINUTES", env_int("LOCKOUT_MINUTES", 30))
+WITNESS_FAILURES_LOCK_SIGN_IN = env_bool("WITNESS_FAILURES_LOCK_SIGN_IN", False)
 
 OTP_TOTP_ISSUER = SITE_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1
