@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from kapstone.audit import triggers
 from kapstone.audit.hashing import entry_hash
 from kapstone.audit.models import AuditEntry, AuditHead
-from kapstone.audit.trail import record, verify_chain
+from kapstone.audit.trail import record
 
 
 def rehash(entry: AuditEntry, *, prev_hash: str) -> str:
@@ -207,7 +207,10 @@ def test_anchor_into_a_folder_writes_an_owner_only_file_named_by_date(clinic, tm
     call_command("audit", "anchor", "--output", f"{folder}/")
     printed = json.loads(capsys.readouterr().out)
     (written,) = folder.iterdir()
-    assert written.name == f"audit-anchor-{printed['at'][:10]}T{printed['at'][11:19].replace(':', '')}Z.json"
+    assert (
+        written.name
+        == f"audit-anchor-{printed['at'][:10]}T{printed['at'][11:19].replace(':', '')}Z.json"
+    )
     assert json.loads(written.read_text()) == printed
     assert stat.S_IMODE(written.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -288,9 +291,12 @@ def test_the_database_refuses_moving_the_head_to_an_entry_that_skips_the_old_tip
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 @pytest.mark.parametrize("table", ["audit_audithead", "audit_auditentry"])
 def test_postgres_refuses_truncating_the_audit_tables(clinic, table):
-    with pytest.raises(DatabaseError, match="TRUNCATE"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {table} CASCADE")
+    with (
+        pytest.raises(DatabaseError, match="TRUNCATE"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"TRUNCATE {table} CASCADE")
     assert AuditHead.objects.filter(pk=1).exists()
     assert AuditEntry.objects.exists()
 

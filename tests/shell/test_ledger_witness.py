@@ -96,7 +96,7 @@ def test_a_wrong_password_is_refused_and_audited_without_the_password(clinic, re
     assert "not-the-password" not in str(entry.summary) + str(entry.after)
 
 
-def fail_witnessing(clinic, times: int, secret: str = "wrong-password-here") -> None:
+def fail_witnessing(clinic, times: int) -> None:
     factory = RequestFactory()
     for _ in range(times):
         with pytest.raises(InputError, match="not Prescriber Tester's password"):

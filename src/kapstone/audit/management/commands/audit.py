@@ -13,7 +13,13 @@ from django.core.mail import send_mail
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 
-from kapstone.audit.anchor import AnchorError, check_anchor, current_anchor, read_anchor, write_anchor
+from kapstone.audit.anchor import (
+    AnchorError,
+    check_anchor,
+    current_anchor,
+    read_anchor,
+    write_anchor,
+)
 from kapstone.audit.trail import verify_chain
 
 
@@ -104,7 +110,9 @@ class Command(BaseCommand):
             try:
                 written = write_anchor(anchor, output)
             except FileExistsError as exc:
-                raise CommandError(f"{exc.filename} already exists; anchors are never overwritten") from exc
+                raise CommandError(
+                    f"{exc.filename} already exists; anchors are never overwritten"
+                ) from exc
             except OSError as exc:
                 raise CommandError(f"cannot write the anchor to {output}: {exc.strerror}") from exc
             self.stderr.write(f"Anchor written to {written}")
