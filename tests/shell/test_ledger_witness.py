@@ -104,7 +104,7 @@ def fail_witnessing(clinic, times: int) -> None:
                 clinic,
                 factory.post("/ledger/draws/1/", REMOTE_ADDR="10.0.0.8"),
                 "prescriber",
-                secret,
+                "wrong-password-here",
             )
 
 

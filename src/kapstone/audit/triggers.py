@@ -53,22 +53,19 @@ def remove(connection) -> None:  # type: ignore[no-untyped-def]
 # to an entry that exists with that seq and hash and links to the old tip. PostgreSQL's TRUNCATE skips
 # row triggers, so both audit tables refuse it by a statement trigger. Migration 0003 carries its own
 # copy of this SQL (migrations never import live code); keep the two the same.
-HEAD_TABLE = "audit_audithead"
-_HEAD_REFUSAL = "the audit chain head only advances by one, to the entry just written"
-
 SQLITE_HEAD_CREATE = [
-    f"""CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON {HEAD_TABLE}
+    """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_audithead
         BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot be deleted: DELETE refused'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_head_advance_only BEFORE UPDATE ON {HEAD_TABLE}
+    """CREATE TRIGGER IF NOT EXISTS audit_head_advance_only BEFORE UPDATE ON audit_audithead
         WHEN NOT (
           NEW.id = OLD.id
           AND NEW.last_seq = OLD.last_seq + 1
           AND EXISTS (
-            SELECT 1 FROM {TABLE} AS e
+            SELECT 1 FROM audit_auditentry AS e
             WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
           )
         )
-        BEGIN SELECT RAISE(ABORT, '{_HEAD_REFUSAL}: UPDATE refused'); END""",
+        BEGIN SELECT RAISE(ABORT, 'the audit chain head only advances by one, to the entry just written: UPDATE refused'); END""",
 ]
 SQLITE_HEAD_DROP = [
     "DROP TRIGGER IF EXISTS audit_head_no_delete",
@@ -76,7 +73,7 @@ SQLITE_HEAD_DROP = [
 ]
 
 POSTGRES_HEAD_CREATE = [
-    f"""CREATE OR REPLACE FUNCTION kapstone_audit_head_guard() RETURNS trigger AS $$
+    """CREATE OR REPLACE FUNCTION kapstone_audit_head_guard() RETURNS trigger AS $$
        BEGIN
          IF TG_OP = 'TRUNCATE' THEN
            RAISE EXCEPTION 'the audit trail is append-only: TRUNCATE of % refused', TG_TABLE_NAME
@@ -89,25 +86,25 @@ POSTGRES_HEAD_CREATE = [
          IF NEW.id IS DISTINCT FROM OLD.id
             OR NEW.last_seq IS DISTINCT FROM OLD.last_seq + 1
             OR NOT EXISTS (
-              SELECT 1 FROM {TABLE} AS e
+              SELECT 1 FROM audit_auditentry AS e
               WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
             ) THEN
-           RAISE EXCEPTION '{_HEAD_REFUSAL}: UPDATE refused'
+           RAISE EXCEPTION 'the audit chain head only advances by one, to the entry just written: UPDATE refused'
              USING ERRCODE = 'insufficient_privilege';
          END IF;
          RETURN NEW;
        END $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON {HEAD_TABLE}
+    """CREATE OR REPLACE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_audithead
         FOR EACH ROW EXECUTE FUNCTION kapstone_audit_head_guard()""",
-    f"""CREATE OR REPLACE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON {HEAD_TABLE}
+    """CREATE OR REPLACE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_audithead
         FOR EACH STATEMENT EXECUTE FUNCTION kapstone_audit_head_guard()""",
-    f"""CREATE OR REPLACE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON {TABLE}
+    """CREATE OR REPLACE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_auditentry
         FOR EACH STATEMENT EXECUTE FUNCTION kapstone_audit_head_guard()""",
 ]
 POSTGRES_HEAD_DROP = [
-    f"DROP TRIGGER IF EXISTS audit_head_guard ON {HEAD_TABLE}",
-    f"DROP TRIGGER IF EXISTS audit_head_no_truncate ON {HEAD_TABLE}",
-    f"DROP TRIGGER IF EXISTS audit_entry_no_truncate ON {TABLE}",
+    "DROP TRIGGER IF EXISTS audit_head_guard ON audit_audithead",
+    "DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_audithead",
+    "DROP TRIGGER IF EXISTS audit_entry_no_truncate ON audit_auditentry",
 ]
 
 
