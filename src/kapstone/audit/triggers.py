@@ -65,7 +65,9 @@ SQLITE_HEAD_CREATE = [
             WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
           )
         )
-        BEGIN SELECT RAISE(ABORT, 'the audit chain head only advances by one, to the entry just written: UPDATE refused'); END""",
+        BEGIN
+          SELECT RAISE(ABORT, 'the audit chain head only advances by one, to a new entry: UPDATE refused');
+        END""",
 ]
 SQLITE_HEAD_DROP = [
     "DROP TRIGGER IF EXISTS audit_head_no_delete",
@@ -89,7 +91,7 @@ POSTGRES_HEAD_CREATE = [
               SELECT 1 FROM audit_auditentry AS e
               WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
             ) THEN
-           RAISE EXCEPTION 'the audit chain head only advances by one, to the entry just written: UPDATE refused'
+           RAISE EXCEPTION 'the audit chain head only advances by one, to a new entry: UPDATE refused'
              USING ERRCODE = 'insufficient_privilege';
          END IF;
          RETURN NEW;
