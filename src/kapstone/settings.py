@@ -116,6 +116,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Error reports never show a patient's data, and with DEBUG on (`make run`) Django's debug pages go
+# only to the developer's own machine (a loopback address); see kapstone.web.debug.
+DEFAULT_EXCEPTION_REPORTER = "kapstone.web.debug.LoopbackOnlyExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "kapstone.web.debug.PatientSafeReporterFilter"
+MIDDLEWARE = [*MIDDLEWARE, "kapstone.web.debug.LoopbackOnlyDebug404Middleware"]
+
 ROOT_URLCONF = "kapstone.urls"
 WSGI_APPLICATION = "kapstone.wsgi.application"
 
