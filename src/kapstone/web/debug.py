@@ -23,8 +23,11 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from django.views.defaults import server_error
+
+from kapstone.web.errors import not_found
 
 CLEANSED = "********************"
 # Headers that say how the request was made, never what it was about.
@@ -86,7 +89,7 @@ class PatientSafeReporterFilter(SafeExceptionReporterFilter):
     def is_active(self, request: HttpRequest | None) -> bool:
         return True
 
-    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> list[tuple[str, Any]]:
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
         return [(name, hide(value)) for name, value in tb_frame.f_locals.items()]
 
     def get_post_parameters(self, request: HttpRequest | None) -> dict[str, str]:
@@ -124,14 +127,15 @@ class LoopbackOnlyExceptionReporter(ExceptionReporter):
             data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
         return data
 
-    def get_traceback_html(self) -> str:
+    def get_traceback_html(self) -> SafeString:
         if self._for_someone_else():
-            return server_error(self.request).content.decode()
+            assert self.request is not None
+            return mark_safe(server_error(self.request).content.decode())  # noqa: S308 - our own page
         return super().get_traceback_html()
 
-    def get_traceback_text(self) -> str:
+    def get_traceback_text(self) -> SafeString:
         if self._for_someone_else():
-            return "Server Error (500)"
+            return SafeString("Server Error (500)")
         return super().get_traceback_text()
 
 
@@ -155,5 +159,4 @@ class LoopbackOnlyDebug404Middleware:
         return None
 
     def _not_found(self, request: HttpRequest) -> HttpResponse:
-        handler = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(404)
-        return handler(request, Http404())  # type: ignore[no-any-return]
+        return not_found(request, Http404())
