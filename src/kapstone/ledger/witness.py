@@ -18,6 +18,7 @@ from datetime import timedelta
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,7 +40,7 @@ class _WitnessLimit(Exception):
     pass
 
 
-def _witness_attempts(witness: StaffUser):  # type: ignore[no-untyped-def]
+def _witness_attempts(witness: StaffUser) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         action__in=("ledger.witness_refused", "ledger.witness_confirmed"),
         object_type=witness._meta.label_lower,
