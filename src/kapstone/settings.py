@@ -116,6 +116,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Error reports never show a patient's data, and with DEBUG on (`make run`) Django's debug pages go
+# only to the developer's own machine (a loopback address); see kapstone.web.debug.
+DEFAULT_EXCEPTION_REPORTER = "kapstone.web.debug.LoopbackOnlyExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "kapstone.web.debug.PatientSafeReporterFilter"
+MIDDLEWARE = [*MIDDLEWARE, "kapstone.web.debug.LoopbackOnlyDebug404Middleware"]
+
 ROOT_URLCONF = "kapstone.urls"
 WSGI_APPLICATION = "kapstone.wsgi.application"
 
@@ -182,6 +188,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# A colleague typing their password or code to witness a ledger entry (kapstone.ledger.witness) has
+# their own limit: this many wrong entries within the window stops them witnessing for the window,
+# and does not lock their sign-in unless the clinic turns WITNESS_FAILURES_LOCK_SIGN_IN on.
+WITNESS_FAILURE_LIMIT = env_int("WITNESS_FAILURES", 5)
+WITNESS_LOCKOUT_MINUTES = env_int("WITNESS_LOCKOUT_MINUTES", env_int("LOCKOUT_MINUTES", 30))
+WITNESS_FAILURES_LOCK_SIGN_IN = env_bool("WITNESS_FAILURES_LOCK_SIGN_IN", False)
 
 OTP_TOTP_ISSUER = SITE_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -145,7 +145,13 @@ def test_outcome_letter_to_a_payer_and_to_the_patient(cohort, clinic, as_role):
         "To whom it may concern",
     ):
         assert expected in text, expected
-    patient_letter = _pdf_text(client.get(url, {"to": "patient"}))
+    letter = client.get(url, {"to": "patient"})
+    assert re.fullmatch(
+        r'attachment; filename="outcome-letter-\d{4}-\d\d-\d\d-[0-9a-f]{10}\.pdf"',
+        letter["Content-Disposition"],
+    )
+    assert "COH-001" not in letter["Content-Disposition"]
+    patient_letter = _pdf_text(letter)
     assert "Dear Cohort1 Lovelace," in patient_letter
     printed = AuditEntry.objects.filter(action="outcome_letter.printed", patient_id=p1.pk)
     assert [e.summary for e in printed.order_by("seq")] == [

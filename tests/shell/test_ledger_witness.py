@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -86,16 +87,93 @@ def test_who_cannot_witness(clinic, request_, username, actor, field, message):
     assert message in entry.summary
 
 
-def test_a_wrong_password_is_refused_audited_and_counted_by_axes(clinic, request_):
-    from axes.models import AccessAttempt
-
+def test_a_wrong_password_is_refused_and_audited_without_the_password(clinic, request_):
     with pytest.raises(InputError, match="not Prescriber Tester's password"):
         confirm(clinic, request_, "prescriber", "not-the-password")
-    assert last_audit().action == "ledger.witness_refused"
+    entry = last_audit()
+    assert entry.action == "ledger.witness_refused"
+    assert entry.after["wrong_secret"] is True
+    assert "not-the-password" not in str(entry.summary) + str(entry.after)
+
+
+def fail_witnessing(clinic, times: int) -> None:
+    factory = RequestFactory()
+    for _ in range(times):
+        with pytest.raises(InputError, match="not Prescriber Tester's password"):
+            confirm(
+                clinic,
+                factory.post("/ledger/draws/1/", REMOTE_ADDR="10.0.0.8"),
+                "prescriber",
+                "wrong-password-here",
+            )
+
+
+def test_wrong_witness_entries_stop_witnessing_but_not_sign_in(clinic, client, settings):
+    from axes.models import AccessAttempt
+
+    assert settings.WITNESS_FAILURE_LIMIT == 5
+    assert settings.WITNESS_FAILURES_LOCK_SIGN_IN is False
+    fail_witnessing(clinic, 5)
+    request = RequestFactory().post("/ledger/draws/1/", REMOTE_ADDR="10.0.0.8")
+    with pytest.raises(InputError) as refused:
+        confirm(clinic, request, "prescriber", PASSWORD)  # even the right password, for a while
+    assert refused.value.errors == {
+        "witness_secret": [
+            "Prescriber Tester cannot witness for up to 30 minutes after too many wrong entries; "
+            "ask another witness."
+        ]
+    }
+    assert last_audit().after["wrong_secret"] is False  # refusals at the limit do not extend it
+    assert not AccessAttempt.objects.filter(username="prescriber").exists()
+    assert not AuditEntry.objects.filter(action="auth.sign_in_failed").exists()
+    signed_in = client.post(
+        reverse("accounts:login"),
+        {"username": "prescriber", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.8",
+    )
+    assert signed_in.status_code == 302  # their own sign-in is untouched
+
+
+def test_wrong_authenticator_codes_count_and_leave_the_sign_in_throttle_alone(clinic, settings):
+    settings.WITNESS_FAILURE_LIMIT = 2
+    device = TOTPDevice.objects.create(user=clinic.staff["prescriber"], name="phone")
+    wrong = f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
+    for _ in range(2):
+        with pytest.raises(InputError, match="not Prescriber Tester's password"):
+            confirm(clinic, RequestFactory().post("/"), "prescriber", wrong)
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    with pytest.raises(InputError, match="cannot witness"):
+        confirm(clinic, RequestFactory().post("/"), "prescriber", current_code(device))
+
+
+def test_a_confirmed_witness_starts_the_count_again(clinic, settings):
+    settings.WITNESS_FAILURE_LIMIT = 3
+    fail_witnessing(clinic, 2)
+    assert confirm(clinic, RequestFactory().post("/"), "prescriber", PASSWORD)
+    fail_witnessing(clinic, 2)  # four in the window, two since the success
+    assert confirm(clinic, RequestFactory().post("/"), "prescriber", PASSWORD)
+
+
+def test_wrong_entries_older_than_the_window_no_longer_count(clinic, settings):
+    settings.WITNESS_FAILURE_LIMIT = 3
+    fail_witnessing(clinic, 3)
+    with pytest.raises(InputError, match="cannot witness"):
+        confirm(clinic, RequestFactory().post("/"), "prescriber", PASSWORD)
+    settings.WITNESS_LOCKOUT_MINUTES = 0  # as if the window had passed
+    assert confirm(clinic, RequestFactory().post("/"), "prescriber", PASSWORD)
+
+
+def test_the_clinic_can_count_witness_failures_at_sign_in(clinic, settings):
+    from axes.models import AccessAttempt
+
+    settings.WITNESS_FAILURES_LOCK_SIGN_IN = True
+    fail_witnessing(clinic, 1)
     assert AccessAttempt.objects.get(username="prescriber").failures_since_start == 1
 
 
 def test_a_locked_witness_is_told_apart_without_the_lockout_page(clinic, settings):
+    settings.WITNESS_FAILURES_LOCK_SIGN_IN = True
     settings.AXES_FAILURE_LIMIT = 2
     factory = RequestFactory()
     for _ in range(2):

@@ -70,7 +70,7 @@ def test_registering_saves_patient_weight_and_audit(clinic, as_role):
         ("m-weight_kg", "", "This field is required"),
         ("m-height_cm", "60", "outside 100–250 cm"),
         ("p-mrn", "mrn-1001", "MRN MRN-1001 already belongs to another patient"),
-        ("p-mrn", "KAP 1", "only letters, digits and hyphens"),
+        ("p-mrn", "KAP 1", "only the letters A-Z, digits 0-9 and single hyphens"),
         ("m-measured_on", "2099-01-01", "in the future"),
     ],
 )

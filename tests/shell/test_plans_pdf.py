@@ -8,10 +8,12 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from kapstone.audit.models import AuditEntry
 from kapstone.plans import services
+from kapstone.web.downloads import opaque_id
 from tests.shell.intake_support import signed_eligibility_for
 from tests.shell.plans_support import draft_plan, ready_to_sign
 
@@ -36,10 +38,11 @@ def test_the_plan_pdf_holds_the_plan_the_consent_and_the_signatures(clinic, sign
     plan, _ = signed
     response = as_role("nurse").get(reverse("plans:pdf", args=[clinic.on_team.pk, plan.pk]))
     assert response.status_code == 200
-    assert (
-        f'filename="treatment-plan-MRN-1001-v{plan.revision}.pdf"'
-        in (response["Content-Disposition"])
+    on = timezone.localdate(plan.created_at)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="treatment-plan-v{plan.revision}-{on:%Y-%m-%d}-{opaque_id(plan)}.pdf"'
     )
+    assert "MRN" not in response["Content-Disposition"]
     text = _text(response)
     for expected in (
         "Treatment plan and consent",

@@ -20,6 +20,7 @@ from kapstone.errors import InputError
 from kapstone.rems import selectors, services
 from kapstone.rems.models import AppendOnlyError, RemsFiling, RemsForm
 from kapstone.rems.tasks import prepare_rems_forms
+from kapstone.web.downloads import opaque_id
 from tests.shell.rems_support import NEW_YORK, at, signed_esketamine_session
 
 # Two days after the session, mid-morning in New York.
@@ -339,7 +340,9 @@ def test_the_management_command_prepares_what_is_missing(signed, clinic):
 def test_the_pdf_text_matches_the_session(form, clinic, as_role):
     response = as_role("therapist").get(reverse("rems:pdf", args=[clinic.on_team.pk, form.pk]))
     assert response.status_code == 200
-    assert 'filename="rems-pmf-MRN-1001-2026-11-20.pdf"' in response["Content-Disposition"]
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="rems-pmf-2026-11-20-{opaque_id(form)}.pdf"'
+    )
     text = _pdf_text(response)
     for expected in (
         "SPRAVATO REMS Patient Monitoring Form",

@@ -4,6 +4,7 @@ from django import forms
 
 from kapstone.accounts.models import Site
 from kapstone.clinical.access import Modality, Role
+from kapstone.names import validate_person_name
 
 
 class TokenForm(forms.Form):
@@ -33,8 +34,8 @@ class SiteForm(forms.Form):
 
 class StaffForm(forms.Form):
     username = forms.CharField(max_length=150)
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, validators=[validate_person_name])
+    last_name = forms.CharField(max_length=150, validators=[validate_person_name])
     email = forms.EmailField()
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
     credentials = forms.CharField(max_length=40, required=False, help_text="e.g. MD, NP, RN, LCSW")

@@ -14,8 +14,10 @@ from kapstone.accounts.models import ModalityCredential, Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Modality, Role
 from kapstone.errors import InputError
+from kapstone.names import name_errors
 
 BACKUP_CODE_COUNT = 10
+NAME_FIELDS = ("first_name", "last_name")
 
 
 def create_staff(
@@ -34,6 +36,7 @@ def create_staff(
     errors: dict[str, list[str]] = {}
     if StaffUser.objects.filter(username__iexact=username).exists():
         errors["username"] = [f"The username {username} is taken."]
+    errors |= name_errors({"first_name": first_name, "last_name": last_name}, NAME_FIELDS)
     if modalities and role is not Role.THERAPIST:
         errors["modalities"] = ["Only therapists hold integration-modality credentials."]
     candidate = StaffUser(

@@ -118,6 +118,8 @@ class BrokenLink:
     problem: str
 
     def describe(self) -> str:
+        if self.seq == 0:
+            return f"the audit chain head: {self.problem}"
         row = f"audit entry #{self.seq}" + (f" (id {self.entry_id})" if self.entry_id else "")
         return f"{row}: {self.problem}"
 
@@ -127,17 +129,25 @@ def _entries() -> Iterator[AuditEntry]:
 
 
 def verify_chain() -> tuple[int, BrokenLink | None]:
-    """Walks the chain from the start; returns the number of rows checked and the first broken link."""
+    """Walks the chain from the start; returns the number of rows checked and the first broken link.
+
+    Every row must follow the one before (seq one higher, linked to its hash, its own hash matching its
+    contents), starting at #1, and the head must name the newest row by seq and by hash: a rewritten
+    newest row, or newest rows deleted with the head moved back, leave a head that no longer matches.
+    A chain rewritten consistently from some row on (head included) passes here; only an anchor kept
+    outside the database finds that (:func:`kapstone.audit.anchor.check_anchor`).
+    """
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    newest: AuditEntry | None = None
     for entry in _entries():
         if entry.seq != expected_seq:
-            return checked, BrokenLink(
-                expected_seq,
-                None,
-                f"missing: the chain jumps from #{expected_seq - 1} to #{entry.seq}",
-            )
+            if expected_seq == 1:
+                problem = f"missing: the chain should start at #1, it starts at #{entry.seq}"
+            else:
+                problem = f"missing: the chain jumps from #{expected_seq - 1} to #{entry.seq}"
+            return checked, BrokenLink(expected_seq, None, problem)
         if entry.prev_hash != expected_prev:
             return checked, BrokenLink(
                 entry.seq, entry.pk, "its link to the previous row does not match that row's hash"
@@ -164,11 +174,29 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
         expected_prev = entry.hash
         expected_seq += 1
         checked += 1
+        newest = entry
+    return checked, _check_head(checked, newest)
+
+
+def _check_head(checked: int, newest: AuditEntry | None) -> BrokenLink | None:
     head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and head.last_seq != checked:
-        return checked, BrokenLink(
-            checked + 1,
-            None,
-            f"missing: the chain should reach #{head.last_seq}, it ends at #{checked}",
+    if head is None:
+        if newest is None:
+            return None  # nothing recorded yet: the head is created with the first row
+        return BrokenLink(
+            checked, newest.pk, "the chain head row is missing (it was deleted behind the triggers)"
         )
-    return checked, None
+    if head.last_seq != checked:
+        if head.last_seq > checked:
+            problem = f"missing: the chain should reach #{head.last_seq}, it ends at #{checked}"
+        else:
+            problem = f"the chain head names #{head.last_seq}, but the chain goes on to #{checked}"
+        return BrokenLink(checked + 1 if head.last_seq > checked else checked, None, problem)
+    if head.last_hash != (newest.hash if newest is not None else GENESIS_HASH):
+        return BrokenLink(
+            checked,
+            newest.pk if newest is not None else None,
+            "the chain head's stored hash does not match this newest row's hash "
+            "(the newest row was rewritten, or rows after it were deleted and the head moved back)",
+        )
+    return None

@@ -47,6 +47,90 @@ def remove(connection) -> None:  # type: ignore[no-untyped-def]
             cursor.execute(sql)
 
 
+# The head row (the chain's tip) is guarded too: without this, deleting the newest entries and moving
+# the head back would leave a shorter chain that is consistent with itself. The only change allowed is
+# the one ``trail.record`` makes right after inserting an entry in the same transaction: one step forward
+# to an entry that exists with that seq and hash and links to the old tip. PostgreSQL's TRUNCATE skips
+# row triggers, so both audit tables refuse it by a statement trigger. Migration 0003 carries its own
+# copy of this SQL (migrations never import live code); keep the two the same.
+SQLITE_HEAD_CREATE = [
+    """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_audithead
+        BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot be deleted: DELETE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_head_advance_only BEFORE UPDATE ON audit_audithead
+        WHEN NOT (
+          NEW.id = OLD.id
+          AND NEW.last_seq = OLD.last_seq + 1
+          AND EXISTS (
+            SELECT 1 FROM audit_auditentry AS e
+            WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
+          )
+        )
+        BEGIN
+          SELECT RAISE(ABORT, 'the audit chain head only advances by one, to a new entry: UPDATE refused');
+        END""",
+]
+SQLITE_HEAD_DROP = [
+    "DROP TRIGGER IF EXISTS audit_head_no_delete",
+    "DROP TRIGGER IF EXISTS audit_head_advance_only",
+]
+
+POSTGRES_HEAD_CREATE = [
+    """CREATE OR REPLACE FUNCTION kapstone_audit_head_guard() RETURNS trigger AS $$
+       BEGIN
+         IF TG_OP = 'TRUNCATE' THEN
+           RAISE EXCEPTION 'the audit trail is append-only: TRUNCATE of % refused', TG_TABLE_NAME
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         IF TG_OP = 'DELETE' THEN
+           RAISE EXCEPTION 'the audit chain head cannot be deleted: DELETE refused'
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         IF NEW.id IS DISTINCT FROM OLD.id
+            OR NEW.last_seq IS DISTINCT FROM OLD.last_seq + 1
+            OR NOT EXISTS (
+              SELECT 1 FROM audit_auditentry AS e
+              WHERE e.seq = NEW.last_seq AND e.hash = NEW.last_hash AND e.prev_hash = OLD.last_hash
+            ) THEN
+           RAISE EXCEPTION 'the audit chain head only advances by one, to a new entry: UPDATE refused'
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         RETURN NEW;
+       END $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_audithead
+        FOR EACH ROW EXECUTE FUNCTION kapstone_audit_head_guard()""",
+    """CREATE OR REPLACE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_audithead
+        FOR EACH STATEMENT EXECUTE FUNCTION kapstone_audit_head_guard()""",
+    """CREATE OR REPLACE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_auditentry
+        FOR EACH STATEMENT EXECUTE FUNCTION kapstone_audit_head_guard()""",
+]
+POSTGRES_HEAD_DROP = [
+    "DROP TRIGGER IF EXISTS audit_head_guard ON audit_audithead",
+    "DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_audithead",
+    "DROP TRIGGER IF EXISTS audit_entry_no_truncate ON audit_auditentry",
+]
+
+
+def head_statements(vendor: str, *, create: bool) -> list[str]:
+    if vendor == "sqlite":
+        return SQLITE_HEAD_CREATE if create else SQLITE_HEAD_DROP
+    if vendor == "postgresql":
+        return POSTGRES_HEAD_CREATE if create else POSTGRES_HEAD_DROP
+    raise NotImplementedError(f"no audit head triggers written for {vendor}")
+
+
+def install_head(connection) -> None:  # type: ignore[no-untyped-def]
+    with connection.cursor() as cursor:
+        for sql in head_statements(connection.vendor, create=True):
+            cursor.execute(sql)
+
+
+def remove_head(connection) -> None:  # type: ignore[no-untyped-def]
+    """Lifts the head's guard (tests that play someone with database access; a flush)."""
+    with connection.cursor() as cursor:
+        for sql in head_statements(connection.vendor, create=False):
+            cursor.execute(sql)
+
+
 # Other append-only clinical tables (signed records, alerts, ledgers) get the same guard by name:
 # each app's migration applies append_only(...) to its tables, and the list below lets the test
 # suite put every guard back after a transactional test's flush.
@@ -142,8 +226,9 @@ def append_only(*tables: str):  # type: ignore[no-untyped-def]
 
 
 def install_all(connection) -> None:  # type: ignore[no-untyped-def]
-    """The audit guard and every table in APPEND_ONLY_TABLES (all migrated by now)."""
+    """The audit guards (entries and head) and every table in APPEND_ONLY_TABLES (all migrated by now)."""
     install(connection)
+    install_head(connection)
     with connection.cursor() as cursor:
         for table in APPEND_ONLY_TABLES:
             for sql in _table_statements(connection.vendor, table, create=True):
@@ -152,6 +237,7 @@ def install_all(connection) -> None:  # type: ignore[no-untyped-def]
 
 def remove_all(connection) -> None:  # type: ignore[no-untyped-def]
     remove(connection)
+    remove_head(connection)
     with connection.cursor() as cursor:
         for table in APPEND_ONLY_TABLES:
             for sql in _table_statements(connection.vendor, table, create=False):

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.models import AuditEntry
 from kapstone.clinical.access import Permission
+from kapstone.patients.identifiers import normalise_mrn
 from kapstone.web.authz import requires
 
 
@@ -30,7 +31,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         if data["action"]:
             entries = entries.filter(action__startswith=data["action"].strip())
         if data["mrn"]:
-            entries = entries.filter(patient__mrn__iexact=data["mrn"].strip())
+            entries = entries.filter(patient__mrn__iexact=normalise_mrn(data["mrn"]))
         if data["since"]:
             entries = entries.filter(at__date__gte=data["since"])
         if data["until"]:

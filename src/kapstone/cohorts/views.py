@@ -15,6 +15,7 @@ from kapstone.cohorts.dashboard import cohort_dashboard
 from kapstone.cohorts.forms import CohortFilterForm, LetterForm
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
+from kapstone.web.downloads import document_filename
 
 
 def _dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -131,6 +132,6 @@ def outcome_letter(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     html = render_to_string("cohorts/letter_pdf.html", {"letter": letter}, request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = (
-        f'attachment; filename="outcome-letter-{patient.mrn}-{now:%Y-%m-%d}.pdf"'
+        f'attachment; filename="{document_filename("outcome-letter", timezone.localdate(now), patient)}"'
     )
     return response

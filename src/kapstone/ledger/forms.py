@@ -17,6 +17,7 @@ from kapstone.ledger.models import (
     StorageLocation,
 )
 from kapstone.ledger.units import parse, show, unit_label
+from kapstone.patients.identifiers import normalise_mrn
 from kapstone.patients.models import Patient
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -108,7 +109,7 @@ class ReceiveForm(WitnessFields):
     )
 
     def clean_patient_mrn(self) -> Patient | None:
-        mrn = self.cleaned_data["patient_mrn"].strip()
+        mrn = normalise_mrn(self.cleaned_data["patient_mrn"])
         if not mrn:
             return None
         patient = Patient.objects.filter(mrn__iexact=mrn).first()
@@ -312,7 +313,7 @@ class ReportFilterForm(forms.Form):
                 del self.fields[name]
 
     def clean_patient(self) -> Patient | None:
-        mrn = (self.cleaned_data.get("patient") or "").strip()
+        mrn = normalise_mrn(self.cleaned_data.get("patient") or "")
         if not mrn:
             return None
         patient = Patient.objects.filter(mrn__iexact=mrn).first()

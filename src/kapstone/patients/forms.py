@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Role
+from kapstone.names import validate_person_name
 from kapstone.patients.models import Patient
-from kapstone.patients.services import DETAIL_FIELDS
+from kapstone.patients.services import DETAIL_FIELDS, NAME_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -16,6 +19,11 @@ class PatientDetailsForm(forms.ModelForm):
         model = Patient
         fields = list(DETAIL_FIELDS)
         widgets = {"date_of_birth": DATE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in NAME_FIELDS:
+            self.fields[name].validators.append(validate_person_name)
 
     def validate_unique(self) -> None:
         """The service checks MRN clashes (with a clearer message); the database has the last word."""

@@ -11,6 +11,7 @@ from kapstone.accounts.models import StaffUser
 from kapstone.audit.models import AuditEntry
 from kapstone.audit.trail import record
 from kapstone.clinical.access import SEES_EVERY_CHART
+from kapstone.patients.identifiers import normalise_mrn
 from kapstone.patients.models import BodyMeasurement, Patient
 
 
@@ -38,7 +39,10 @@ def find_patients(
                 | Q(family_name__icontains=word)
                 | Q(preferred_name__icontains=word)
             )
-        patients = patients.filter(by_name | Q(mrn__iexact=text.strip()))
+        # The normal form finds a full-width or lower-case MRN; the raw text still finds any MRN
+        # stored before MRNs were normalised.
+        by_mrn = Q(mrn=normalise_mrn(text)) | Q(mrn__iexact=text.strip())
+        patients = patients.filter(by_name | by_mrn)
     if date_of_birth is not None:
         patients = patients.filter(date_of_birth=date_of_birth)
     return list(patients.order_by("family_name", "given_name")[:limit])

@@ -13,6 +13,8 @@ from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import changed_fields, record, snapshot
 from kapstone.clinical.access import Role
 from kapstone.errors import InputError
+from kapstone.names import name_errors
+from kapstone.patients.identifiers import mrn_problem, normalise_mrn
 from kapstone.patients.models import BodyMeasurement, Patient
 
 DETAIL_FIELDS = (
@@ -44,17 +46,21 @@ MIN_HEIGHT_CM, MAX_HEIGHT_CM = Decimal(100), Decimal(250)
 OLDEST_BIRTH_YEAR = 1900
 
 
-def normalise_mrn(mrn: str) -> str:
-    return mrn.strip().upper()
+NAME_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "emergency_contact_name",
+    "referrer_name",
+)
 
 
 def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient | None) -> dict:
     errors: dict[str, list[str]] = {}
     mrn = normalise_mrn(details.get("mrn", ""))
-    if not mrn:
-        errors["mrn"] = ["Enter the MRN."]
-    elif not mrn.replace("-", "").isalnum():
-        errors["mrn"] = ["An MRN has only letters, digits and hyphens."]
+    problem = mrn_problem(mrn)
+    if problem is not None:
+        errors["mrn"] = [problem]
     else:
         clash = Patient.objects.filter(mrn=mrn)
         if patient is not None:
@@ -68,6 +74,7 @@ def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient 
         errors["date_of_birth"] = [f"The date of birth {born:%d %b %Y} is in the future."]
     elif born.year < OLDEST_BIRTH_YEAR:
         errors["date_of_birth"] = [f"A date of birth before {OLDEST_BIRTH_YEAR} is not possible."]
+    errors |= name_errors(details, NAME_FIELDS)
     for name in ("given_name", "family_name"):
         if not str(details.get(name, "")).strip():
             errors[name] = ["This name is required."]

@@ -11,6 +11,7 @@ from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.preparation import FASTING
 from kapstone.clinical.routes import Route
 from kapstone.measures.plans import PLAN_CHOICES
+from kapstone.names import validate_person_name
 from kapstone.patients.models import Patient
 from kapstone.plans import programs
 from kapstone.plans.doses import BASIS_CHOICES
@@ -335,6 +336,7 @@ class PlanDraftForm(forms.Form):
         label="Consent given by",
         max_length=120,
         required=False,
+        validators=[validate_person_name],
         help_text="Full name: the patient's, or their representative's.",
     )
     consent_relationship = forms.CharField(

@@ -28,6 +28,7 @@ from kapstone.measures.models import MeasurementCarePlan
 from kapstone.measures.plans import PLANS
 from kapstone.measures.selectors import current_care_plan
 from kapstone.measures.services import set_care_plan
+from kapstone.names import name_errors
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import current_weight
 from kapstone.plans import doses, programs, selectors
@@ -245,6 +246,8 @@ def _section_errors(
             errors["consent_form_version"] = ["Give the version of the consent form signed."]
         if not consent.given_by.strip():
             errors["consent_given_by"] = ["Give the name of the person who consented."]
+        else:
+            errors |= name_errors({"consent_given_by": consent.given_by}, ["consent_given_by"])
         if consent.witness_id is None:
             errors["consent_witness"] = ["Choose the member of staff who witnessed the consent."]
         else:

@@ -31,6 +31,7 @@ from kapstone.plans.forms import (
 from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.signing import signing_refusal
 from kapstone.web.authz import requires
+from kapstone.web.downloads import document_filename
 
 
 def _put_errors(form: Any, exc: InputError) -> None:
@@ -343,7 +344,9 @@ def pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse
         request,
         "plans/plan_pdf.html",
         context,
-        f"treatment-plan-{patient.mrn}-v{plan.revision}.pdf",
+        document_filename(
+            f"treatment-plan-v{plan.revision}", timezone.localdate(plan.created_at), plan
+        ),
     )
 
 
@@ -357,5 +360,7 @@ def relapse_pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> Http
         request,
         "plans/relapse_pdf.html",
         context,
-        f"relapse-prevention-plan-{patient.mrn}-v{plan.revision}.pdf",
+        document_filename(
+            f"relapse-prevention-plan-v{plan.revision}", timezone.localdate(plan.created_at), plan
+        ),
     )

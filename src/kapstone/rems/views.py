@@ -19,6 +19,7 @@ from kapstone.rems import selectors, services
 from kapstone.rems.forms import FilingForm
 from kapstone.rems.models import RemsForm
 from kapstone.web.authz import requires
+from kapstone.web.downloads import document_filename
 from kapstone.web.forms import show_service_errors
 
 
@@ -137,7 +138,7 @@ def pdf(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse
     context = _context(form, timezone.now()) | {"patient": patient, "generated_at": timezone.now()}
     html = render_to_string("rems/pmf_pdf.html", context, request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    filename = f"rems-pmf-{patient.mrn}-{form.session_date:%Y-%m-%d}.pdf"
+    filename = document_filename("rems-pmf", form.session_date, form)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
