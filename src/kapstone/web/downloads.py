@@ -15,7 +15,9 @@ from django.utils.crypto import salted_hmac
 
 
 def opaque_id(record: models.Model) -> str:
-    digest = salted_hmac("kapstone.web.downloads", f"{record._meta.label_lower}:{record.pk}")
+    digest = salted_hmac(
+        "kapstone.web.downloads", f"{record._meta.label_lower}:{record.pk}", algorithm="sha256"
+    )
     return digest.hexdigest()[:10]
 
 
