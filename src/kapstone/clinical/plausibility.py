@@ -240,6 +240,14 @@ def clinical_time_problem(
     return None
 
 
+# --- lists typed row by row (formsets) -----------------------------------------------------------
+
+MAX_LIST_ROWS = 50
+LIST_ROWS = Limit(
+    Decimal(MAX_LIST_ROWS), _plausibility("medications, substances or events listed in one form")
+)
+
+
 # --- course length (the pure CLI) -------------------------------------------------------------
 
 MAX_SCHEDULE_SESSIONS = 52
