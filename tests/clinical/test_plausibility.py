@@ -105,7 +105,9 @@ def test_it_accepts_exactly_ascii_digits_with_one_point_and_a_sign(text):
 
 
 @given(
-    st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False, allow_infinity=False)
+    st.decimals(
+        min_value=-(10**9), max_value=10**9, places=3, allow_nan=False, allow_infinity=False
+    )
 )
 def test_every_plain_number_reads_back_as_itself(number):
     assert parse_number(f"{number:f}", SIGNED) == number
@@ -145,7 +147,9 @@ def test_text_lot_expiry_and_clinical_dates():
     assert "1,000,000 characters" in (limits.text_problem("x" * 1_000_000, "The reason") or "")
     today = dt.date(2026, 12, 6)
     assert limits.lot_expiry_problem(dt.date(2031, 12, 6), today=today) is None
-    assert "more than 5 years" in (limits.lot_expiry_problem(dt.date(9999, 1, 1), today=today) or "")
+    assert "more than 5 years" in (
+        limits.lot_expiry_problem(dt.date(9999, 1, 1), today=today) or ""
+    )
     assert limits.clinical_date_problem(today, today=today) is None
     assert "before 1900" in (limits.clinical_date_problem(dt.date(1800, 1, 1), today=today) or "")
     born = dt.date(1980, 5, 1)
