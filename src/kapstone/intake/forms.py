@@ -24,7 +24,6 @@ from kapstone.intake.labels import choices
 from kapstone.web.fields import StrictNumberField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-HEIGHT_CM = NumberFormat("the height in cm", "172", places=1)
 DAILY_MG = NumberFormat("the daily dose in mg", "20", places=3)
 WEEKS = NumberFormat("the number of weeks", "6", places=1)
 
@@ -217,7 +216,7 @@ class VitalsForm(forms.Form):
         label="Heart rate (bpm)", required=False, fmt=limits.WHOLE, whole=True
     )
     weight_kg = StrictNumberField(label="Weight (kg)", required=False, fmt=limits.WEIGHT_KG)
-    height_cm = StrictNumberField(label="Height (cm)", required=False, fmt=HEIGHT_CM)
+    height_cm = StrictNumberField(label="Height (cm)", required=False, fmt=limits.HEIGHT_CM)
 
 
 class QuestionnairesForm(forms.Form):
