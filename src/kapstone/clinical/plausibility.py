@@ -69,6 +69,13 @@ TEXT_LIMIT = Limit(
 )
 
 
+# Narratives (a therapy session's note, a prescriber's risk review) run longer than a reason.
+MAX_NOTE_CHARS = 20_000
+NOTE_LIMIT = Limit(
+    Decimal(MAX_NOTE_CHARS), _plausibility("a session narrative is a few pages at most")
+)
+
+
 def text_problem(text: str, what: str = "This text") -> str | None:
     if len(text) > MAX_TEXT_CHARS:
         return f"{what} is {len(text):,} characters long; keep it to {MAX_TEXT_CHARS:,}."

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, NumberFormat, parse_number
 from kapstone.clinical.preparation import FASTING
 from kapstone.clinical.routes import Route
 from kapstone.measures.plans import PLAN_CHOICES
@@ -22,6 +23,7 @@ from kapstone.plans.sections import (
     RelapsePrevention,
     RoomLight,
 )
+from kapstone.web.fields import ClinicalTextField
 
 ROUTE_CHOICES = [(r.value, r.label) for r in Route]
 MODALITY_CHOICES = [(m.value, m.label) for m in Modality]
@@ -30,7 +32,7 @@ _DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _text(label: str, help_text: str = "", rows: int = 2) -> forms.CharField:
-    return forms.CharField(
+    return ClinicalTextField(
         label=label,
         required=False,
         help_text=help_text,
@@ -65,7 +67,7 @@ class ProgramTemplateForm(forms.Form):
         "(e.g. weekly_sc_anxiety).",
     )
     name = forms.CharField(label="Name", max_length=120)
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}))
+    description = ClinicalTextField(label="Description", widget=forms.Textarea(attrs={"rows": 3}))
     routes = forms.MultipleChoiceField(
         label="Routes offered",
         choices=ROUTE_CHOICES,
@@ -108,7 +110,7 @@ class ProgramTemplateForm(forms.Form):
         choices=[("", "None applies"), *PLAN_CHOICES],
         required=False,
     )
-    reason = forms.CharField(
+    reason = ClinicalTextField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with the version: plans made from it show where it came from.",
@@ -233,6 +235,9 @@ class StaffChoice(forms.ModelChoiceField):
         return f"{obj.display_name} ({obj.staff_role.label})"
 
 
+DOSE_STEP = NumberFormat("a dose", "0.5", places=3)
+
+
 def parse_doses(raw: str) -> tuple[Decimal, ...]:
     values = []
     for part in raw.replace(";", ",").replace("→", ",").split(","):
@@ -240,14 +245,14 @@ def parse_doses(raw: str) -> tuple[Decimal, ...]:
         if not part:
             continue
         try:
-            value = Decimal(part)
-        except InvalidOperation as exc:
+            # The strict reader: ASCII digits only, no exponents, bounded length.
+            value = parse_number(part, DOSE_STEP)
+        except NumberError:
+            shown = part if len(part) <= MAX_NUMBER_CHARS else part[:MAX_NUMBER_CHARS] + "…"
             raise forms.ValidationError(
-                f"{part!r} is not a number: enter a dose such as 0.5, or ascending doses such "
+                f"{shown!r} is not a number: enter a dose such as 0.5, or ascending doses such "
                 "as 0.25, 0.5, 1.0."
-            ) from exc
-        if not value.is_finite():
-            raise forms.ValidationError(f"{part!r} is not a number.")
+            ) from None
         values.append(value)
     return tuple(values)
 

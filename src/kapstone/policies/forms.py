@@ -12,6 +12,7 @@ from kapstone.clinical.monitoring_overrides import (
     THRESHOLD_RANGE,
 )
 from kapstone.clinical.monitoring_policy import AlertGrade, MonitoringPolicy
+from kapstone.web.fields import ClinicalTextField
 
 GRADES = [(g.value, g.label) for g in AlertGrade if g is not AlertGrade.NONE]
 
@@ -21,7 +22,7 @@ def _label(name: str) -> str:
 
 
 class MonitoringPolicyForm(forms.Form):
-    reason = forms.CharField(
+    reason = ClinicalTextField(
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the policy changes (shown with every value you change).",
     )
