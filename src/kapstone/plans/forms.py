@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from kapstone.accounts.models import StaffUser
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, NumberFormat, parse_number
 from kapstone.clinical.preparation import FASTING
@@ -23,7 +24,12 @@ from kapstone.plans.sections import (
     RelapsePrevention,
     RoomLight,
 )
-from kapstone.web.fields import ClinicalTextField
+from kapstone.web.fields import (
+    ClinicalTextField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictNumberField,
+)
 
 ROUTE_CHOICES = [(r.value, r.label) for r in Route]
 MODALITY_CHOICES = [(m.value, m.label) for m in Modality]
@@ -40,9 +46,9 @@ def _text(label: str, help_text: str = "", rows: int = 2) -> forms.CharField:
     )
 
 
-def _count(label: str, help_text: str = "") -> forms.IntegerField:
+def _count(label: str, help_text: str = "") -> forms.Field:
     # No lower bound here: the core's validate_template explains what it accepts.
-    return forms.IntegerField(
+    return StrictIntegerField(
         label=label,
         help_text=help_text,
         max_value=999,
@@ -96,10 +102,10 @@ class ProgramTemplateForm(forms.Form):
         choices=[("", "No standard dose"), *ROUTE_CHOICES],
         required=False,
     )
-    standard_mg_per_kg = forms.DecimalField(
+    standard_mg_per_kg = StrictDecimalField(
         label="Standard dose (mg/kg)", required=False, max_digits=5, decimal_places=3
     )
-    standard_minutes = forms.DecimalField(
+    standard_minutes = StrictDecimalField(
         label="Standard infusion (minutes)", required=False, max_digits=5, decimal_places=1
     )
     relapse_rules_may_trigger = forms.BooleanField(
@@ -123,7 +129,7 @@ class ProgramTemplateForm(forms.Form):
             del self.fields["key"]
         for route in Route:
             for part, label in _MINUTE_PARTS:
-                self.fields[f"{route.value}_{part}_minutes"] = forms.IntegerField(
+                self.fields[f"{route.value}_{part}_minutes"] = StrictIntegerField(
                     label=f"{label} (minutes)",
                     required=False,
                     max_value=999,
@@ -288,14 +294,14 @@ class PlanDraftForm(forms.Form):
         "next, later sessions the last.",
         error_messages={"required": "Give the dose per session."},
     )
-    concentration_mg_per_ml = forms.DecimalField(
+    concentration_mg_per_ml = StrictNumberField(
         label="Stock concentration (mg/mL)",
         required=False,
-        max_digits=7,
-        decimal_places=3,
+        fmt=limits.CONCENTRATION,
+        limit=limits.CONCENTRATION_MG_PER_ML,
         help_text="For injections, infusions and oral solution: gives the volume.",
     )
-    infusion_minutes = forms.DecimalField(
+    infusion_minutes = StrictDecimalField(
         label="Infusion duration (minutes)",
         required=False,
         max_digits=5,
@@ -371,7 +377,7 @@ class PlanDraftForm(forms.Form):
     change_reason = _text(
         "Why this version", "Required when amending a signed plan; optional for a draft."
     )
-    expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_revision = StrictIntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(
         self,

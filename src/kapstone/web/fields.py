@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kapstone.clinical.numbers import (
     MAX_NUMBER_CHARS,
@@ -55,7 +56,8 @@ class StrictNumberField(forms.Field):
             try:
                 number = parse_number(value, self.fmt)
             except NumberError as exc:
-                raise forms.ValidationError(str(exc), code="invalid") from None
+                message = self.error_messages.get("invalid") or str(exc)
+                raise forms.ValidationError(message, code="invalid") from None
         if self.limit is not None and (problem := self.limit.problem(number)) is not None:
             raise forms.ValidationError(problem, code="implausible")
         if self.whole:
@@ -82,3 +84,47 @@ def strict_pk(raw: object) -> int | None:
     except NumberError:
         return None
     return value if value > 0 else None
+
+
+class StrictIntegerField(StrictNumberField):
+    """Django's IntegerField signature, read by the strict reader (no "٣", "1_000" or 5,000
+    digits). ``error_messages["invalid"]``, when given, replaces the reader's own hint."""
+
+    def __init__(
+        self,
+        *,
+        min_value: int | None = None,
+        max_value: int | None = None,
+        what: str = "a whole number",
+        example: str = "12",
+        **kwargs: Any,
+    ) -> None:
+        validators = list(kwargs.pop("validators", ()))
+        if min_value is not None:
+            validators.append(MinValueValidator(min_value))
+        if max_value is not None:
+            validators.append(MaxValueValidator(max_value))
+        signed = min_value is None or min_value < 0
+        super().__init__(
+            fmt=NumberFormat(what, example, 0, signed),
+            whole=True,
+            validators=validators,
+            **kwargs,
+        )
+
+
+class StrictDecimalField(StrictNumberField):
+    """Django's DecimalField signature (``max_digits``, ``decimal_places``), read strictly."""
+
+    def __init__(
+        self,
+        *,
+        max_digits: int,
+        decimal_places: int,
+        what: str = "a number",
+        example: str = "0.5",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            fmt=NumberFormat(what, example, decimal_places, False, max_digits + 2), **kwargs
+        )
