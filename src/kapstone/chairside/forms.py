@@ -48,7 +48,12 @@ class ChecklistForm(forms.Form):
     pregnancy_status = forms.ChoiceField(
         label="Pregnancy status", choices=PREGNANCY_CHOICES, required=False
     )
-    weight_kg = StrictNumberField(label="Weight today (kg)", required=False, fmt=limits.WEIGHT_KG)
+    weight_kg = StrictNumberField(
+        label="Weight today (kg)",
+        required=False,
+        fmt=limits.WEIGHT_KG,
+        limit=limits.WEIGHT_RANGE_KG,
+    )
     note = ClinicalTextField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -281,8 +281,8 @@ def answer_checklist(
     errors = _unsigned(record) | _text_problems(note=note)
     if pregnancy_status and pregnancy_status not in {p.value for p in PregnancyStatus}:
         errors["pregnancy_status"] = ["Choose a pregnancy status from the list."]
-    if weight_kg is not None and not Decimal(30) <= weight_kg <= Decimal(300):
-        errors["weight_kg"] = ["Weight must be 30 to 300 kg."]
+    if weight_kg is not None and (problem := limits.WEIGHT_RANGE_KG.problem(weight_kg)):
+        errors["weight_kg"] = [problem]
     _raise(errors)
     patient = record.session.patient
     values: dict[ChecklistItem, Any] = {

@@ -102,6 +102,16 @@ def dose_range(route: Route, policy: DosingPolicy = DEFAULT_DOSING_POLICY) -> Ra
     )
 
 
+# The dose calculator's adult weight bounds: a weight it could not dose by is not charted either.
+WEIGHT_RANGE_KG = Range(
+    what="the weight",
+    unit="kg",
+    low=DEFAULT_DOSING_POLICY.min_weight_kg.value,
+    high=DEFAULT_DOSING_POLICY.max_weight_kg.value,
+    low_inclusive=True,
+    source=DEFAULT_DOSING_POLICY.max_weight_kg.source,
+)
+
 # The dose calculator's own concentration bounds (diluted infusion to strongest vial).
 CONCENTRATION_MG_PER_ML = Range(
     what="the concentration",
