@@ -250,7 +250,7 @@ def test_vitals_and_ratings_typed_oddly_are_refused_not_500(clinic, record, as_r
     ("url", "data", "field"),
     [
         ("chairside:checklist", {"identity_confirmed": "on"}, "note"),
-        ("chairside:strike", {"reading": "1"}, "reason"),
+        ("chairside:strike", {"reading": "baseline"}, "reason"),
         ("chairside:discharge", {}, "override_reason"),
     ],
 )
@@ -265,6 +265,8 @@ def test_free_texts_are_capped_on_every_chairside_form(clinic, record, as_role, 
             started_at=at(record.session, 15),
             stopped_at=at(record.session, 55),
         )
+    if data.get("reading") == "baseline":
+        data = {"reading": str(VitalReading.objects.get(record=record).pk)}
     before = _counts()
     response = client.post(reverse(url, kwargs=kwargs), data | {field: "x" * 1_000_000})
     assert response.status_code == 200
