@@ -177,5 +177,7 @@ def test_every_limit_says_where_it_comes_from():
         limits.SCHEDULE_SESSIONS,
         limits.INFUSION_RATE_ML_PER_HOUR,
         limits.LIST_ROWS,
+        limits.NOTE_LIMIT,
+        limits.VIAL_VOLUME_ML,
     ):
         assert limits.PLAUSIBILITY in technical.source.note
