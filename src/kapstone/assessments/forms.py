@@ -6,6 +6,7 @@ from django import forms
 
 from kapstone.assessments import flow
 from kapstone.clinical.instruments import INSTRUMENTS, InstrumentDefinition, Item
+from kapstone.web.fields import StrictIntegerField
 
 MISSING_ANSWER = "Please choose an answer to this question to go on."
 
@@ -39,7 +40,7 @@ class SendForm(forms.Form):
         choices=[(name, INSTRUMENTS[name].title) for name in flow.SELF_REPORT],
         error_messages={"required": "Choose at least one questionnaire."},
     )
-    valid_days = forms.IntegerField(
+    valid_days = StrictIntegerField(
         label="Link valid for (days)",
         min_value=1,
         max_value=30,

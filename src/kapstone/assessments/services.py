@@ -30,6 +30,7 @@ from kapstone.clinical.instruments import (
     ScoringPolicy,
     score,
 )
+from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.safety.services import raise_for_result
@@ -398,6 +399,11 @@ def rate_instrument(
     if rated_at > now:
         errors.setdefault("rated_at", []).append(
             "The interview time is in the future; give the time the patient was rated."
+        )
+    elif rated_at.date() < max(CLINICAL_DATE_FLOOR, patient.date_of_birth):
+        errors.setdefault("rated_at", []).append(
+            f"The interview time {rated_at:%d %b %Y} is before the patient's birth or "
+            f"{CLINICAL_DATE_FLOOR.year}; give the time the patient was rated."
         )
     if errors:
         raise InputError(errors)

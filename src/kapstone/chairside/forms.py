@@ -12,8 +12,11 @@ from kapstone.chairside.models import (
     AlertAction,
     Severity,
 )
+from kapstone.clinical import plausibility as limits
+from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, parse_whole
 from kapstone.clinical.pre_dose_checklist import PregnancyStatus
 from kapstone.clinical.vital_signs import DissociationScale
+from kapstone.web.fields import ClinicalTextField, StrictNumberField
 
 TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 PREGNANCY_CHOICES = [
@@ -45,10 +48,25 @@ class ChecklistForm(forms.Form):
     pregnancy_status = forms.ChoiceField(
         label="Pregnancy status", choices=PREGNANCY_CHOICES, required=False
     )
-    weight_kg = forms.DecimalField(
-        label="Weight today (kg)", required=False, max_digits=5, decimal_places=1
+    weight_kg = StrictNumberField(
+        label="Weight today (kg)",
+        required=False,
+        fmt=limits.WEIGHT_KG,
+        limit=limits.WEIGHT_RANGE_KG,
     )
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = ClinicalTextField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def typed_whole(raw: str) -> object:
+    """A whole number if typed as one (ASCII digits only), else the text as typed, for the core
+    to refuse by name; over-long text is cut so the message stays short."""
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    try:
+        return parse_whole(raw, limits.WHOLE)
+    except NumberError:
+        return raw[:MAX_NUMBER_CHARS]
 
 
 class VitalsForm(forms.Form):
@@ -73,24 +91,31 @@ class VitalsForm(forms.Form):
 
     def number(self, name: str) -> object:
         """A whole number if typed as one, else the text as typed (the core refuses it by name)."""
-        raw = (self.cleaned_data.get(name) or "").strip()
-        if raw == "":
-            return None
-        return int(raw) if raw.isdigit() else raw
+        return typed_whole(self.cleaned_data.get(name) or "")
 
 
 class ProceedForm(forms.Form):
-    rationale = forms.CharField(
+    rationale = ClinicalTextField(
         label="Rationale: the risk of a short-term BP rise weighed against the benefit",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DoseChangeForm(forms.Form):
+    dose_mg = StrictNumberField(label="Dose to give (mg)", fmt=limits.DOSE_MG)
+    rationale = ClinicalTextField(
+        label="Rationale: why this dose instead of the plan's",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class DoseForm(forms.Form):
     prefix = "d"
-    dose_mg = forms.DecimalField(label="Dose (mg)", required=False, max_digits=7, decimal_places=2)
-    devices = forms.IntegerField(label="Devices used (28 mg each)", required=False, min_value=1)
-    change_reason = forms.CharField(
+    dose_mg = StrictNumberField(label="Dose (mg)", required=False, fmt=limits.DOSE_MG)
+    devices = StrictNumberField(
+        label="Devices used (28 mg each)", required=False, fmt=limits.DEVICES, whole=True
+    )
+    change_reason = ClinicalTextField(
         label="Reason for a dose different from the plan", required=False
     )
     started_at = _time_field("Started at")
@@ -98,11 +123,17 @@ class DoseForm(forms.Form):
     ledger_entry = forms.TypedChoiceField(
         label="Ledger draw", required=False, coerce=int, empty_value=None
     )
-    concentration_mg_per_ml = forms.DecimalField(
-        label="Concentration (mg/mL)", required=False, max_digits=7, decimal_places=3
+    concentration_mg_per_ml = StrictNumberField(
+        label="Concentration (mg/mL)",
+        required=False,
+        fmt=limits.CONCENTRATION,
+        limit=limits.CONCENTRATION_MG_PER_ML,
     )
-    rate_ml_per_hour = forms.DecimalField(
-        label="Rate (mL/h)", required=False, max_digits=7, decimal_places=2
+    rate_ml_per_hour = StrictNumberField(
+        label="Rate (mL/h)",
+        required=False,
+        fmt=limits.RATE,
+        limit=limits.INFUSION_RATE_ML_PER_HOUR,
     )
     witnessed_by = forms.TypedChoiceField(
         label="Witnessed by", required=False, coerce=int, empty_value=None
@@ -126,7 +157,7 @@ class DoseForm(forms.Form):
 
 class StopDoseForm(forms.Form):
     prefix = "s"
-    dose = forms.IntegerField(widget=forms.HiddenInput)
+    dose = StrictNumberField(widget=forms.HiddenInput, fmt=limits.WHOLE, whole=True)
     stopped_at = _time_field("Stopped at")
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -156,14 +187,14 @@ class DissociationForm(forms.Form):
 class AdverseEventForm(forms.Form):
     prefix = "ae"
     kind = forms.ChoiceField(label="What happened", choices=AdverseEventKind.choices)
-    description = forms.CharField(label="Describe (for 'other')", required=False)
+    description = ClinicalTextField(label="Describe (for 'other')", required=False, max_length=300)
     severity = forms.ChoiceField(label="Severity", choices=Severity.choices)
     sedation = forms.ChoiceField(
         label="Sedation at the time",
         choices=[("", "Not assessed"), *SEDATION_CHOICES],
         required=False,
     )
-    action = forms.CharField(label="Action taken", widget=forms.Textarea(attrs={"rows": 2}))
+    action = ClinicalTextField(label="Action taken", widget=forms.Textarea(attrs={"rows": 2}))
     onset_at = _time_field("Onset at")
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -172,14 +203,14 @@ class AdverseEventForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    alert = forms.IntegerField(widget=forms.HiddenInput)
+    alert = StrictNumberField(widget=forms.HiddenInput, fmt=limits.WHOLE, whole=True)
     action = forms.ChoiceField(label="Action taken", choices=AlertAction.choices)
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = ClinicalTextField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class StrikeForm(forms.Form):
-    reading = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label="Why is this reading wrong?")
+    reading = StrictNumberField(widget=forms.HiddenInput, fmt=limits.WHOLE, whole=True)
+    reason = ClinicalTextField(label="Why is this reading wrong?")
 
 
 class DischargeForm(forms.Form):
@@ -200,7 +231,7 @@ class DischargeForm(forms.Form):
     on_supplemental_oxygen = forms.BooleanField(
         label="Still on supplemental oxygen", required=False
     )
-    override_reason = forms.CharField(
+    override_reason = ClinicalTextField(
         label="Reason to discharge while something still blocks (leave empty otherwise)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -209,4 +240,4 @@ class DischargeForm(forms.Form):
 
 class AddendumForm(forms.Form):
     reason = forms.CharField(label="Reason for the addendum", max_length=300)
-    text = forms.CharField(label="Addendum text", widget=forms.Textarea(attrs={"rows": 3}))
+    text = ClinicalTextField(label="Addendum text", widget=forms.Textarea(attrs={"rows": 3}))

@@ -193,6 +193,35 @@ class ProceedDecision(AppendOnly):
         return f"Decision to proceed on record {self.record_id}"
 
 
+class DoseChangeDecision(AppendOnly):
+    """The prescriber's documented decision to give a dose far from the signed plan's.
+
+    A nurse's reason covers a small change; beyond the policy fraction
+    (``kapstone.clinical.plausibility.DOSE_CHANGE_FRACTION``) the dose is a new prescription, so
+    the chart refuses it until a prescriber has decided it, for that exact dose, on this record.
+    """
+
+    record = models.ForeignKey(
+        ChairsideRecord, on_delete=models.PROTECT, related_name="dose_change_decisions"
+    )
+    prescriber = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    planned_dose_mg = models.DecimalField(max_digits=7, decimal_places=2)
+    dose_mg = models.DecimalField(max_digits=7, decimal_places=2)
+    rationale = models.TextField()
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(rationale=""), name="dose_change_decision_has_rationale"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Decision to give {self.dose_mg} mg on record {self.record_id}"
+
+
 class DoseAdministration(NeverDeleted):
     """One line of the medication administration record."""
 

@@ -29,6 +29,7 @@ from kapstone.chairside.models import (
     DischargeSignoff,
     DissociationRating,
     DoseAdministration,
+    DoseChangeDecision,
     ProceedDecision,
     SessionAddendum,
     SessionAlert,
@@ -38,6 +39,7 @@ from kapstone.chairside.models import (
     VitalStrike,
 )
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import CLINICAL_ROLES, Permission, role_may
 from kapstone.clinical.alerts import AlertAssessment, AlertGrade, PreDoseOutcome, Symptom, evaluate
 from kapstone.clinical.discharge import (
@@ -66,6 +68,7 @@ from kapstone.safety.models import SafetyAlert
 logger = logging.getLogger(__name__)
 
 ESKETAMINE_DEVICE_MG = Decimal(28)
+ADVERSE_EVENT_DESCRIPTION_CHARS = 300  # the column's width
 # A reading may be charted late (paper first, then the tablet), but not before the session's day.
 EARLIEST_BEFORE_START = dt.timedelta(hours=3)
 FUTURE_SLACK = dt.timedelta(minutes=1)
@@ -99,6 +102,15 @@ SYMPTOM_OF_KIND = {
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise InputError(errors)
+
+
+def _text_problems(**texts: str) -> dict[str, list[str]]:
+    """Every free text over the core's length limit, keyed by its field."""
+    errors: dict[str, list[str]] = {}
+    for field, text in texts.items():
+        if (problem := limits.text_problem(text or "")) is not None:
+            errors[field] = [problem]
+    return errors
 
 
 def _core_problems(exc: InvalidVitalSign) -> dict[str, list[str]]:
@@ -266,11 +278,11 @@ def answer_checklist(
 ) -> list[ChecklistAnswer]:
     """The nurse's answers, and the whole checklist as the core grades it at this moment."""
     now = now or timezone.now()
-    errors = _unsigned(record)
+    errors = _unsigned(record) | _text_problems(note=note)
     if pregnancy_status and pregnancy_status not in {p.value for p in PregnancyStatus}:
         errors["pregnancy_status"] = ["Choose a pregnancy status from the list."]
-    if weight_kg is not None and not Decimal(30) <= weight_kg <= Decimal(300):
-        errors["weight_kg"] = ["Weight must be 30 to 300 kg."]
+    if weight_kg is not None and (problem := limits.WEIGHT_RANGE_KG.problem(weight_kg)):
+        errors["weight_kg"] = [problem]
     _raise(errors)
     patient = record.session.patient
     values: dict[ChecklistItem, Any] = {
@@ -439,6 +451,7 @@ def strike_vital(
     now = now or timezone.now()
     if not reason.strip():
         raise InputError.single("reason", "Say why this reading is wrong.")
+    _raise(_text_problems(reason=reason))
     with transaction.atomic():
         locked = VitalReading.objects.select_for_update().get(pk=reading.pk)
         if VitalStrike.objects.filter(reading=locked).exists():
@@ -469,6 +482,7 @@ def decide_to_proceed(
         errors[""] = ["Only a prescriber or the medical director decides to proceed."]
     if not rationale.strip():
         errors["rationale"] = ["Document why dosing may proceed (the risk weighed)."]
+    errors |= _text_problems(rationale=rationale)
     baseline = facts.baseline_reading(record)
     if baseline is None:
         errors.setdefault("", []).append("There is no pre-dose reading to decide on.")
@@ -504,6 +518,81 @@ def decide_to_proceed(
                 "reasons": list(check.reasons),
                 "severe": check.severe,
                 "policy_version": check.policy_version,
+            },
+        )
+    return decision
+
+
+# --- a dose far from the plan: the prescriber's decision --------------------------------------
+
+
+def dose_change_decision(record: ChairsideRecord, dose_mg: Decimal) -> DoseChangeDecision | None:
+    """The newest prescriber's decision on this record to give exactly ``dose_mg``."""
+    return (
+        record.dose_change_decisions.filter(dose_mg=dose_mg).order_by("-decided_at", "-pk").first()
+    )
+
+
+def decide_dose_change(
+    *,
+    by: StaffUser,
+    record: ChairsideRecord,
+    dose_mg: Decimal | None,
+    rationale: str,
+    now: dt.datetime | None = None,
+) -> DoseChangeDecision:
+    """The prescriber decides a dose more than the policy fraction away from the signed plan's;
+    the nurse may then chart exactly that dose. The ceiling still applies: no decision lifts it."""
+    now = now or timezone.now()
+    errors = _unsigned(record)
+    if not role_may(by.staff_role, Permission.DECIDE_TO_PROCEED):
+        errors[""] = ["Only a prescriber or the medical director decides a change of dose."]
+    planned = facts.planned_dose(record)
+    route = record.route_value
+    if planned is None:
+        errors.setdefault("", []).append(
+            "This session has no dose on a signed plan, so there is no planned dose to change."
+        )
+    if dose_mg is None or dose_mg <= 0:
+        errors["dose_mg"] = ["Give the dose in mg."]
+    elif (problem := limits.dose_range(route).problem(dose_mg)) is not None:
+        errors["dose_mg"] = [
+            f"{problem} The ceiling is {limits.dose_ceiling(route).source.cite()}."
+        ]
+    elif planned is not None and not limits.needs_prescriber_decision(
+        planned_mg=planned.dose_mg, given_mg=dose_mg
+    ):
+        errors["dose_mg"] = [
+            f"{dose_mg} mg is within {limits.DOSE_CHANGE_FRACTION.value:.0%} of the plan's "
+            f"{planned.dose_mg} mg: the nurse's reason suffices, no decision is needed."
+        ]
+    if not rationale.strip():
+        errors["rationale"] = ["Document why this dose is to be given instead of the plan's."]
+    errors |= _text_problems(rationale=rationale)
+    _raise(errors)
+    assert planned is not None and dose_mg is not None
+    with transaction.atomic():
+        locked = _locked(record)
+        decision = DoseChangeDecision.objects.create(
+            record=locked,
+            prescriber=by,
+            planned_dose_mg=planned.dose_mg,
+            dose_mg=dose_mg,
+            rationale=rationale.strip(),
+            decided_at=now,
+        )
+        audit(
+            actor=by,
+            action="chairside.dose_change_decided",
+            patient=locked.session.patient,
+            obj=decision,
+            summary=f"Decision to give {dose_mg} mg instead of the plan's {planned.dose_mg} mg: "
+            f"{decision.rationale}"[:300],
+            after={
+                "planned_dose_mg": planned.dose_mg,
+                "dose_mg": dose_mg,
+                "rationale": decision.rationale,
+                "fraction": limits.DOSE_CHANGE_FRACTION.value,
             },
         )
     return decision
@@ -559,12 +648,33 @@ def give_dose(
             errors["dose_mg"] = [f"{devices} device(s) give {ESKETAMINE_DEVICE_MG * devices} mg."]
     elif devices is not None:
         errors["devices"] = ["Devices are counted for esketamine only."]
+    decision: DoseChangeDecision | None = None
     if dose_mg is None or dose_mg <= 0:
         errors["dose_mg"] = ["Give the dose in mg."]
-    elif planned is not None and dose_mg != planned.dose_mg and not change_reason.strip():
-        errors["change_reason"] = [
-            f"The plan's dose for this session is {planned.dose_mg} mg: say why it is changed."
+    elif (problem := limits.dose_range(route).problem(dose_mg)) is not None:
+        errors["dose_mg"] = [
+            f"{problem} The ceiling is {limits.dose_ceiling(route).source.cite()}."
         ]
+    elif planned is not None and dose_mg != planned.dose_mg:
+        if not change_reason.strip():
+            errors["change_reason"] = [
+                f"The plan's dose for this session is {planned.dose_mg} mg: say why it is changed."
+            ]
+        if limits.needs_prescriber_decision(planned_mg=planned.dose_mg, given_mg=dose_mg):
+            decision = dose_change_decision(record, dose_mg)
+            if decision is None:
+                errors.setdefault("dose_mg", []).append(
+                    f"{dose_mg} mg is more than {limits.DOSE_CHANGE_FRACTION.value:.0%} away from "
+                    f"the plan's {planned.dose_mg} mg: a prescriber must first document the "
+                    "decision to give it (Dose change decision)."
+                )
+    errors |= _text_problems(change_reason=change_reason)
+    for field, value, limit in (
+        ("concentration_mg_per_ml", concentration_mg_per_ml, limits.CONCENTRATION_MG_PER_ML),
+        ("rate_ml_per_hour", rate_ml_per_hour, limits.INFUSION_RATE_ML_PER_HOUR),
+    ):
+        if value is not None and (problem := limit.problem(value)) is not None:
+            errors[field] = [problem]
     errors |= _time_problems("started_at", started_at, record, now)
     if stopped_at is not None:
         errors |= _time_problems("stopped_at", stopped_at, record, now)
@@ -632,6 +742,9 @@ def give_dose(
                 "ledger_entry": ledger_entry.seq if ledger_entry else None,
                 "devices": devices,
                 "witnessed_by": witnessed_by.pk if witnessed_by else None,
+                "concentration_mg_per_ml": concentration_mg_per_ml,
+                "rate_ml_per_hour": rate_ml_per_hour,
+                "dose_change_decision": decision.pk if decision else None,
             },
         )
     return dose
@@ -742,6 +855,11 @@ def record_adverse_event(
         errors["action"] = ["Say what was done."]
     if kind == AdverseEventKind.OTHER and not description.strip():
         errors["description"] = ["Describe the event."]
+    errors |= _text_problems(action=action)
+    if len(description.strip()) > ADVERSE_EVENT_DESCRIPTION_CHARS:
+        errors["description"] = [
+            f"Keep the description to {ADVERSE_EVENT_DESCRIPTION_CHARS} characters."
+        ]
     if sedation and sedation not in {
         s for s, _ in VitalReading._meta.get_field("sedation").choices
     }:
@@ -754,7 +872,7 @@ def record_adverse_event(
         event = AdverseEvent.objects.create(
             record=locked,
             kind=kind,
-            description=description.strip()[:300],
+            description=description.strip(),
             severity=severity,
             action=action.strip(),
             onset_at=onset_at,
@@ -822,6 +940,7 @@ def acknowledge_alert(
         errors["action"] = ["Choose the action taken."]
     elif action in (AlertAction.TREATED, AlertAction.NO_ACTION) and not note.strip():
         errors["note"] = ["Say what was done, or why no action was needed."]
+    errors |= _text_problems(note=note)
     _raise(errors)
     with transaction.atomic():
         locked = SessionAlert.objects.select_for_update().get(pk=alert.pk)
@@ -888,7 +1007,7 @@ def discharge(
     """The nurse's discharge. While the core still lists blockers, a reason is required (the
     clinician decides; the record shows what was outstanding and why they went ahead)."""
     now = now or timezone.now()
-    _raise(_unsigned(record))
+    _raise(_unsigned(record) | _text_problems(override_reason=override_reason))
     with transaction.atomic():
         locked = _locked(record)
         if locked.discharged_at is not None:
@@ -1024,6 +1143,7 @@ def add_addendum(
         errors["reason"] = ["Say why the addendum is added."]
     if not text.strip():
         errors["text"] = ["Write the addendum."]
+    errors |= _text_problems(text=text)
     _raise(errors)
     with transaction.atomic():
         addendum = SessionAddendum.objects.create(

@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{P}vitals/", views.vitals, name="vitals"),
     path(f"{P}dose/", views.dose, name="dose"),
     path(f"{P}dose/stop/", views.stop_dose, name="stop_dose"),
+    path(f"{P}dose/change/", views.dose_change, name="dose_change"),
     path(f"{P}dissociation/", views.dissociation, name="dissociation"),
     path(f"{P}adverse-event/", views.adverse_event, name="adverse_event"),
     path(f"{P}alerts/acknowledge/", views.acknowledge, name="acknowledge"),

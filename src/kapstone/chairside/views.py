@@ -26,6 +26,7 @@ from kapstone.chairside.models import (
     SessionAlert,
     VitalReading,
 )
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import CLINICAL_ROLES, Permission, Role, may
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.clinical.routes import Route
@@ -114,6 +115,7 @@ def _render(
         "tab": "dosing",
         "may_sign": may(role, Permission.SIGN_DOSING_SESSION, on_care_team=True),
         "may_decide": may(role, Permission.DECIDE_TO_PROCEED, on_care_team=True),
+        "dose_change_percent": f"{limits.DOSE_CHANGE_FRACTION.value:.0%}",
     }
     if record is not None:
         now = timezone.now()
@@ -334,6 +336,45 @@ def proceed(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpR
     )
 
 
+@requires(Permission.DECIDE_TO_PROCEED, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def dose_change(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """The prescriber's page: a dose more than the policy fraction from the plan's, decided."""
+    patient = patient_id
+    session = _session(patient, session_id)
+    record = selectors.record_for_session(session.pk, patient.pk)
+    form = f.DoseChangeForm(request.POST or None)
+    if record is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.decide_dose_change(
+                by=request.user,  # type: ignore[arg-type]
+                record=record,
+                dose_mg=form.cleaned_data["dose_mg"],
+                rationale=form.cleaned_data["rationale"],
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Dose change decision documented.")
+            return redirect(_console_url(record, "mar"))
+    return render(
+        request,
+        "chairside/dose_change.html",
+        {
+            "patient": patient,
+            "session": session,
+            "record": record,
+            "planned": facts.planned_dose(record) if record is not None else None,
+            "decisions": list(record.dose_change_decisions.select_related("prescriber"))
+            if record is not None
+            else [],
+            "fraction_percent": f"{limits.DOSE_CHANGE_FRACTION.value:.0%}",
+            "form": form,
+            "tab": "dosing",
+        },
+    )
+
+
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
 def dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
@@ -377,12 +418,11 @@ def stop_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> Htt
 @require_POST
 def dissociation(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        raw = d["score"].strip()
         return services.rate_dissociation(
             by=request.user,  # type: ignore[arg-type]
             record=record,
             scale=d["scale"],
-            score=int(raw) if raw.isdigit() else raw,
+            score=f.typed_whole(d["score"]),
             taken_at=d["taken_at"],
         )
 

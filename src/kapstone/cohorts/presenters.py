@@ -3,8 +3,6 @@ and its charts. Only aggregates: no table holds a patient identifier."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +23,7 @@ from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
 from kapstone.clinical.statistics.proportions import ProportionDifference, ProportionEstimate
 from kapstone.intake import labels
+from kapstone.spreadsheet import write_csv
 
 NOT_RECORDED = "Not recorded"
 DURABILITY_DIMENSIONS = (
@@ -360,28 +359,14 @@ def charts(d: Dashboard, label: Labeller, durability_by: Dimension | None) -> Ch
     )
 
 
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell that starts like a formula; "+12 points" is a difference.
-    if value.startswith(_FORMULA_START) and not value[1:2].isdigit():
-        return "'" + value
-    if value.startswith("-") and not value[1:2].isdigit():
-        return "'" + value
-    return value
-
-
 def as_csv(table: Table, context: Sequence[tuple[str, str]] = ()) -> str:
     """The table, each row followed by the same context columns (period, filters, instrument,
     policy versions), so every row read on its own still says what it counts."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*table.columns, *(name for name, _ in context)])
-    values = [_cell(value) for _, value in context]
-    for row in table.rows:
-        writer.writerow([*(_cell(v) for v in row), *values])
-    return out.getvalue()
+    values = [value for _, value in context]
+    return write_csv(
+        [*table.columns, *(name for name, _ in context)],
+        ([*row, *values] for row in table.rows),
+    )
 
 
 def csv_context(d: Dashboard, filters: str) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NoReturn
 
 from kapstone.clinical.dosing import (
@@ -20,6 +20,14 @@ from kapstone.clinical.dosing import (
     ascending_schedule,
     calculate_dose,
 )
+from kapstone.clinical.numbers import (
+    MAX_NUMBER_CHARS,
+    NumberError,
+    NumberFormat,
+    parse_number,
+    parse_whole,
+)
+from kapstone.clinical.plausibility import MAX_SCHEDULE_SESSIONS, SCHEDULE_SESSIONS
 from kapstone.clinical.routes import Route
 
 EXIT_REFUSED = 2
@@ -48,22 +56,42 @@ def _parser() -> _Parser:
         action="store_true",
         help="per-session doses of an ascending course (default 0.25,0.5,1.0 mg/kg, GLUE2017)",
     )
-    p.add_argument("--sessions", type=int, default=len(GLUE2017_ASCENDING_MG_PER_KG))
+    p.add_argument(
+        "--sessions",
+        default=str(len(GLUE2017_ASCENDING_MG_PER_KG)),
+        help=f"number of sessions, 1 to {MAX_SCHEDULE_SESSIONS}",
+    )
     p.add_argument("--steps", help="comma-separated mg/kg steps, e.g. 0.25,0.5,1.0")
     return p
 
 
+_DECIMAL = NumberFormat("a decimal number", "0.5", places=6, signed=True)
+
+
 def _decimal(problems: list[DoseProblem], name: str, raw: str | None) -> Decimal | None:
+    """The strict reader: ASCII digits and a point, bounded length (no "1e999999", no "٣")."""
     if raw is None:
         return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        problems.append(DoseProblem(name, f"{raw!r} is not a number", "a decimal number"))
+        return parse_number(raw, _DECIMAL)
+    except NumberError:
+        shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
+        problems.append(DoseProblem(name, f"{shown!r} is not a number", "a decimal number"))
         return None
-    if not value.is_finite():
-        problems.append(DoseProblem(name, f"{raw!r} is not a finite number", "a decimal number"))
-        return None
+
+
+def _sessions(problems: list[DoseProblem], raw: str) -> int:
+    accepts = (
+        f"a whole number from 1 to {MAX_SCHEDULE_SESSIONS} ({SCHEDULE_SESSIONS.source.cite()})"
+    )
+    try:
+        value = parse_whole(raw, NumberFormat("the number of sessions", "6"))
+    except NumberError:
+        shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
+        problems.append(DoseProblem("sessions", f"{shown!r} is not a whole number", accepts))
+        return 0
+    if not 1 <= value <= MAX_SCHEDULE_SESSIONS:
+        problems.append(DoseProblem("sessions", f"{value} sessions", accepts))
     return value
 
 
@@ -90,15 +118,22 @@ def run(argv: list[str]) -> int:
     }
     steps: tuple[Decimal, ...] = GLUE2017_ASCENDING_MG_PER_KG
     if args.steps is not None:
-        parsed = [_decimal(problems, "steps", s.strip()) for s in args.steps.split(",")]
+        raw_steps = args.steps.split(",")
+        if len(raw_steps) > MAX_SCHEDULE_SESSIONS:
+            problems.append(
+                DoseProblem("steps", f"{len(raw_steps)} steps", f"at most {MAX_SCHEDULE_SESSIONS}")
+            )
+            raw_steps = []
+        parsed = [_decimal(problems, "steps", s.strip()) for s in raw_steps]
         steps = tuple(s for s in parsed if s is not None)
+    sessions = _sessions(problems, args.sessions)
     if problems:
         return _refuse(problems)
 
     request = DoseRequest(route=route, **numbers)
     try:
         if args.ascending:
-            schedule = ascending_schedule(request, args.sessions, steps)
+            schedule = ascending_schedule(request, sessions, steps)
             output: dict[str, object] = {
                 "schedule": [
                     {"session": n, **c.to_dict()} for n, c in enumerate(schedule, start=1)

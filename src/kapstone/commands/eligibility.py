@@ -18,6 +18,7 @@ from kapstone.clinical.eligibility import (
     assess,
     facts_from_json,
 )
+from kapstone.commands._json import JsonRefused, load
 
 USAGE_ERROR = 2
 
@@ -44,10 +45,12 @@ def run(argv: list[str]) -> int:
         text = sys.stdin.read() if args.facts == "-" else _read(args.facts)
     except OSError as error:
         return _problems([_problem("--facts", f"cannot read: {error.strerror}", "a readable file")])
+    except UnicodeDecodeError:
+        return _problems([_problem("--facts", "not UTF-8 text", "a UTF-8 JSON file")])
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        return _problems([_problem("$", f"not JSON: {error}", "a JSON object")])
+        data = load(text)
+    except JsonRefused as error:
+        return _problems([_problem("$", str(error), "a JSON object")])
 
     on: date | None = None
     if args.on is not None:

@@ -21,6 +21,7 @@ from kapstone.clinical.instruments import (
     UnknownInstrument,
     score,
 )
+from kapstone.commands._json import JsonRefused, load
 
 BAD_INPUT = 2
 
@@ -64,11 +65,11 @@ def _load_answers(raw: str) -> dict[str, object]:
                 AnswerProblem(None, f"cannot read {path}: {error}", "a readable JSON file")
             ) from error
     try:
-        answers = json.loads(raw)
-    except json.JSONDecodeError as error:
+        answers = load(raw)
+    except JsonRefused as error:
         raise _Refused(
-            AnswerProblem(None, f"{source} is not valid JSON: {error}", 'a JSON object {"1": 2}')
-        ) from error
+            AnswerProblem(None, f"{source} is {error}", 'a JSON object {"1": 2}')
+        ) from None
     if not isinstance(answers, dict):
         raise _Refused(
             AnswerProblem(

@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 
 from kapstone.accounts.models import Site
+from kapstone.web.fields import StrictIntegerField
 
 
 class BookSessionForm(forms.Form):
@@ -13,7 +14,7 @@ class BookSessionForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         error_messages={"invalid": "Enter the date and time, e.g. 2026-12-01 09:30."},
     )
-    duration_minutes = forms.IntegerField(
+    duration_minutes = StrictIntegerField(
         label="Length including observation (minutes)",
         initial=120,
         min_value=30,

@@ -9,19 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.forms import formset_factory
 
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.eligibility.facts import MedicalCondition
+from kapstone.clinical.numbers import NumberFormat
 from kapstone.intake import labels
 from kapstone.intake.document import PRESENTATION_FLAGS
 from kapstone.intake.labels import choices
+from kapstone.web.fields import StrictNumberField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-NUMBER = forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"})
-WHOLE = forms.NumberInput(attrs={"inputmode": "numeric"})
+DAILY_MG = NumberFormat("the daily dose in mg", "20", places=3)
+WEEKS = NumberFormat("the number of weeks", "6", places=1)
 
 YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -44,6 +48,11 @@ def _iso(value: object) -> str | None:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
 
 
+def _json_number(value: object) -> object:
+    """The facts are JSON: a strictly read Decimal goes in as a number."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _blank(value: object) -> bool:
     return value in (None, "", [], ())
 
@@ -59,8 +68,8 @@ class TrialForm(forms.Form):
         initial="current",
     )
     drug = forms.CharField(label="Antidepressant", required=False, max_length=80)
-    daily_dose_mg = forms.FloatField(label="Daily dose (mg)", required=False, widget=NUMBER)
-    weeks = forms.FloatField(label="Weeks at that dose", required=False, widget=NUMBER)
+    daily_dose_mg = StrictNumberField(label="Daily dose (mg)", required=False, fmt=DAILY_MG)
+    weeks = StrictNumberField(label="Weeks at that dose", required=False, fmt=WEEKS)
     adequate_dose = _tri_state(
         "Dose adequate for this drug?",
         choices_=[("", "Not yet judged"), ("yes", "Adequate"), ("no", "Not adequate")],
@@ -75,7 +84,7 @@ class PsychotherapyForm(forms.Form):
     kind = forms.ChoiceField(
         label="Psychotherapy", choices=[("", "—"), *choices(labels.PSYCHOTHERAPY)], required=False
     )
-    sessions = forms.IntegerField(label="Sessions", required=False, widget=WHOLE)
+    sessions = StrictNumberField(label="Sessions", required=False, fmt=limits.WHOLE, whole=True)
     helped = _tri_state("Did it help?")
     content = ("kind", "sessions", "helped")
 
@@ -84,7 +93,7 @@ class NeuromodulationForm(forms.Form):
     kind = forms.ChoiceField(
         label="ECT or TMS", choices=[("", "—"), *choices(labels.NEUROMODULATION)], required=False
     )
-    sessions = forms.IntegerField(label="Sessions", required=False, widget=WHOLE)
+    sessions = StrictNumberField(label="Sessions", required=False, fmt=limits.WHOLE, whole=True)
     helped = _tri_state("Did it help?")
     content = ("kind", "sessions", "helped")
 
@@ -154,9 +163,11 @@ class MedicationForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    daily_dose_mg = forms.FloatField(label="Daily dose (mg)", required=False, widget=NUMBER)
-    diazepam_equivalent_mg_per_day = forms.FloatField(
-        label="Diazepam-equivalent (mg a day, benzodiazepines only)", required=False, widget=NUMBER
+    daily_dose_mg = StrictNumberField(label="Daily dose (mg)", required=False, fmt=DAILY_MG)
+    diazepam_equivalent_mg_per_day = StrictNumberField(
+        label="Diazepam-equivalent (mg a day, benzodiazepines only)",
+        required=False,
+        fmt=DAILY_MG,
     )
     content = ("name", "interaction_classes", "daily_dose_mg", "diazepam_equivalent_mg_per_day")
 
@@ -195,11 +206,17 @@ class ReproductiveForm(forms.Form):
 
 class VitalsForm(forms.Form):
     measured_on = forms.DateField(label="Measured on", required=False, widget=DATE)
-    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", required=False, widget=WHOLE)
-    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)", required=False, widget=WHOLE)
-    heart_rate_bpm = forms.IntegerField(label="Heart rate (bpm)", required=False, widget=WHOLE)
-    weight_kg = forms.FloatField(label="Weight (kg)", required=False, widget=NUMBER)
-    height_cm = forms.FloatField(label="Height (cm)", required=False, widget=NUMBER)
+    systolic_mmhg = StrictNumberField(
+        label="Systolic (mmHg)", required=False, fmt=limits.WHOLE, whole=True
+    )
+    diastolic_mmhg = StrictNumberField(
+        label="Diastolic (mmHg)", required=False, fmt=limits.WHOLE, whole=True
+    )
+    heart_rate_bpm = StrictNumberField(
+        label="Heart rate (bpm)", required=False, fmt=limits.WHOLE, whole=True
+    )
+    weight_kg = StrictNumberField(label="Weight (kg)", required=False, fmt=limits.WEIGHT_KG)
+    height_cm = StrictNumberField(label="Height (cm)", required=False, fmt=limits.HEIGHT_CM)
 
 
 class QuestionnairesForm(forms.Form):
@@ -272,7 +289,14 @@ class Editor:
     def formset(
         self, cls: type[forms.Form], prefix: str, initial: list[dict[str, Any]], extra: int = 2
     ) -> Any:
-        factory = formset_factory(cls, extra=extra, can_delete=True)
+        factory = formset_factory(
+            cls,
+            extra=extra,
+            can_delete=True,
+            max_num=limits.MAX_LIST_ROWS,
+            absolute_max=limits.MAX_LIST_ROWS,
+            validate_max=True,
+        )
         return factory(self.data, prefix=prefix, initial=initial)
 
     def is_valid(self) -> bool:
@@ -344,8 +368,8 @@ def _trial_initial(trial: Mapping[str, Any], episode: str) -> dict[str, Any]:
 def _trial_json(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "drug": data.get("drug") or None,
-        "daily_dose_mg": data.get("daily_dose_mg"),
-        "weeks": data.get("weeks"),
+        "daily_dose_mg": _json_number(data.get("daily_dose_mg")),
+        "weeks": _json_number(data.get("weeks")),
         "adequate_dose": data.get("adequate_dose"),
         "outcome": data.get("outcome") or None,
     }
@@ -461,7 +485,11 @@ class HistoryEditor(Editor):
                     "note": item.get("note", ""),
                 }
             )
-        factory = formset_factory(HistoryForm, extra=0)
+        # One row per condition the intake asks about, and never more.
+        rows = len(MedicalCondition)
+        factory = formset_factory(
+            HistoryForm, extra=0, max_num=rows, absolute_max=rows, validate_max=True
+        )
         self.history = factory(self.data, prefix="history", initial=initial)
         self.parts.append(Part("Conditions asked", formset=self.history, table=True))
 
@@ -554,9 +582,9 @@ class MedicationsEditor(Editor):
                 {
                     "name": f.cleaned_data.get("name") or None,
                     "interaction_classes": f.cleaned_data.get("interaction_classes") or [],
-                    "daily_dose_mg": f.cleaned_data.get("daily_dose_mg"),
-                    "diazepam_equivalent_mg_per_day": f.cleaned_data.get(
-                        "diazepam_equivalent_mg_per_day"
+                    "daily_dose_mg": _json_number(f.cleaned_data.get("daily_dose_mg")),
+                    "diazepam_equivalent_mg_per_day": _json_number(
+                        f.cleaned_data.get("diazepam_equivalent_mg_per_day")
                     ),
                 }
                 for f in rows
@@ -574,7 +602,12 @@ class VitalsEditor(Editor):
         data = self.vitals.cleaned_data
         if all(_blank(v) for v in data.values()):
             return {"baseline_vitals": None}
-        return {"baseline_vitals": {**data, "measured_on": _iso(data.get("measured_on"))}}
+        return {
+            "baseline_vitals": {
+                **{k: _json_number(v) for k, v in data.items()},
+                "measured_on": _iso(data.get("measured_on")),
+            }
+        }
 
 
 class QuestionnairesEditor(Editor):

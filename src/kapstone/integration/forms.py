@@ -8,10 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Modality
 from kapstone.clinical.integration_notes import HOMEWORK, MODALITY_FIELDS, FieldSpec, Kind
+from kapstone.clinical.numbers import NumberFormat
+from kapstone.clinical.plausibility import MAX_NOTE_CHARS
+from kapstone.web.fields import ClinicalTextField, StrictNumberField
 
 
 def field_name(modality: Modality, spec: FieldSpec) -> str:
@@ -31,8 +35,13 @@ def _form_field(spec: FieldSpec) -> forms.Field:
     else:
         widget = forms.Textarea(attrs={"rows": 3})
     # Not required here: a modality's fields are required only when it is ticked (the core says).
-    return forms.CharField(
-        label=spec.label, required=False, strip=False, widget=widget, help_text=help_text
+    return ClinicalTextField(
+        label=spec.label,
+        required=False,
+        strip=False,
+        widget=widget,
+        help_text=help_text,
+        max_length=MAX_NOTE_CHARS,
     )
 
 
@@ -42,8 +51,12 @@ class NoteForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         error_messages={"invalid": "Enter the date and time, e.g. 2026-12-01 13:30."},
     )
-    minutes = forms.IntegerField(
-        label="Length (minutes)", min_value=1, max_value=180, help_text="The plan expects 60-90."
+    minutes = StrictNumberField(
+        label="Length (minutes)",
+        fmt=NumberFormat("the length in minutes", "75"),
+        whole=True,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+        help_text="The plan expects 60-90.",
     )
     modalities = forms.MultipleChoiceField(
         label="Modalities used",
@@ -51,13 +64,14 @@ class NoteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    narrative = forms.CharField(
+    narrative = ClinicalTextField(
         label="Session narrative",
+        max_length=MAX_NOTE_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What was worked on and how the patient was at the end.",
     )
-    override_reason = forms.CharField(
+    override_reason = ClinicalTextField(
         label="Reason for signing despite the warnings",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -101,8 +115,10 @@ def problem_field(key: str) -> str:
 class AddendumForm(NoteForm):
     """An addendum's text and reason; ticking "correct the structured record" replaces it."""
 
-    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 4}))
-    reason = forms.CharField(
+    text = ClinicalTextField(
+        label="Addendum", widget=forms.Textarea(attrs={"rows": 4}), max_length=MAX_NOTE_CHARS
+    )
+    reason = ClinicalTextField(
         label="Why the signed note is corrected or added to",
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why the signed note is corrected or added to."},
@@ -119,8 +135,9 @@ class AddendumForm(NoteForm):
 
 
 class ProcessNoteForm(forms.Form):
-    text = forms.CharField(
+    text = ClinicalTextField(
         label="Process note",
+        max_length=MAX_NOTE_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Write the note."},
         help_text="Kept apart from the record: only you and the colleagues you grant read it.",

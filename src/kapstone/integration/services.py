@@ -23,6 +23,7 @@ from kapstone.clinical.integration_notes import (
     parse_structured,
     window_from_template,
 )
+from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.integration.models import (
@@ -130,6 +131,8 @@ def cancel_integration_session(
     now = now or timezone.now()
     if not reason.strip():
         raise InputError.single("reason", "Say why the session is cancelled.")
+    if (problem := text_problem(reason, "The reason")) is not None:
+        raise InputError.single("reason", problem)
     with transaction.atomic():
         locked = IntegrationSession.objects.select_for_update().get(pk=session.pk)
         if locked.status != IntegrationStatus.BOOKED:
@@ -221,8 +224,8 @@ def save_note(
         ]
     note_data, problems = parse_structured(structured)
     errors |= _problems_to_errors(problems)
-    if len(narrative) > 20_000:
-        errors["narrative"] = ["The narrative is longer than 20,000 characters."]
+    if len(narrative) > MAX_NOTE_CHARS:
+        errors["narrative"] = [f"The narrative is longer than {MAX_NOTE_CHARS:,} characters."]
     if errors:
         raise InputError(errors)
     assert note_data is not None
@@ -349,6 +352,8 @@ def sign_note(
             "override_reason",
             "Say why you sign despite: " + " ".join(w.message for w in warnings),
         )
+    if (problem := text_problem(reason, "The reason")) is not None:
+        raise InputError.single("override_reason", problem)
     with transaction.atomic():
         session = _locked_session(note.session)
         latest = IntegrationNote.objects.filter(session=session).order_by("-revision").first()
@@ -408,8 +413,12 @@ def add_addendum(
     errors = _writer_errors(by)
     if not text.strip():
         errors["text"] = ["Write the addendum."]
+    elif len(text) > MAX_NOTE_CHARS:
+        errors["text"] = [f"Keep the addendum to {MAX_NOTE_CHARS:,} characters."]
     if not reason.strip():
         errors["reason"] = ["Say why the signed note is corrected or added to."]
+    elif (problem := text_problem(reason, "The reason")) is not None:
+        errors["reason"] = [problem]
     corrected = None
     if structured is not None:
         corrected, problems = parse_structured(structured)
@@ -466,6 +475,8 @@ def write_process_note(
         errors[""] = ["Process notes are a therapist's own notes."]
     if not text.strip():
         errors["text"] = ["Write the note."]
+    elif len(text) > MAX_NOTE_CHARS:
+        errors["text"] = [f"Keep the note to {MAX_NOTE_CHARS:,} characters."]
     if session is not None and session.patient_id != patient.pk:
         errors["session"] = ["That integration session belongs to another patient."]
     if errors:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from kapstone.accounts.models import Site
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.ledger import LedgerPolicy
 from kapstone.clinical.ledger_entries import DestructionReason, StockUnit, Substance
 from kapstone.dosing.models import DosingSession
@@ -19,6 +20,7 @@ from kapstone.ledger.models import (
 from kapstone.ledger.units import parse, show, unit_label
 from kapstone.patients.identifiers import normalise_mrn
 from kapstone.patients.models import Patient
+from kapstone.web.fields import ClinicalTextField, StrictNumberField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -54,25 +56,25 @@ class AddProductForm(forms.Form):
         label="Substance", choices=[(s.value, s.value.title()) for s in Substance]
     )
     form = forms.ChoiceField(label="Form", choices=ProductForm.choices)
-    concentration_mg_per_ml = forms.DecimalField(
+    concentration_mg_per_ml = StrictNumberField(
         label="Concentration (mg/mL)",
         required=False,
-        max_digits=9,
-        decimal_places=3,
+        fmt=limits.CONCENTRATION,
+        limit=limits.CONCENTRATION_MG_PER_ML,
         help_text="Vials only.",
     )
-    volume_ml = forms.DecimalField(
+    volume_ml = StrictNumberField(
         label="Volume per vial (mL)",
         required=False,
-        max_digits=9,
-        decimal_places=3,
+        fmt=limits.VOLUME_ML,
+        limit=limits.VIAL_VOLUME_ML,
         help_text="Vials only.",
     )
-    strength_mg = forms.DecimalField(
+    strength_mg = StrictNumberField(
         label="mg per lozenge, tablet or device",
         required=False,
-        max_digits=9,
-        decimal_places=3,
+        fmt=limits.STRENGTH_MG,
+        limit=limits.UNIT_STRENGTH_MG,
         help_text="Lozenges, tablets and nasal devices (esketamine: 28 mg per device).",
     )
 
@@ -91,8 +93,11 @@ class ReceiveForm(WitnessFields):
     )
     lot_number = forms.CharField(label="Lot number", max_length=40)
     expires_on = forms.DateField(label="Expiry date", widget=DATE)
-    containers = forms.IntegerField(
-        label="How many vials, devices, lozenges or tablets", min_value=1, max_value=100_000
+    containers = StrictNumberField(
+        label="How many vials, devices, lozenges or tablets",
+        fmt=limits.CONTAINERS,
+        limit=limits.RECEIPT_CONTAINERS,
+        whole=True,
     )
     supplier = forms.CharField(label="Supplier", max_length=120)
     reference = forms.CharField(
@@ -116,6 +121,14 @@ class ReceiveForm(WitnessFields):
         if patient is None:
             raise forms.ValidationError(f"No patient has the MRN {mrn!r}.")
         return patient
+
+    def clean_expires_on(self) -> Any:
+        # Checked here as well as in the service so an implausible date never asks the witness.
+        expires_on = self.cleaned_data["expires_on"]
+        problem = limits.lot_expiry_problem(expires_on, today=timezone.localdate())
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return expires_on
 
 
 class StockChoiceField(forms.ModelChoiceField):
@@ -270,7 +283,7 @@ class CountForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    explanation = forms.CharField(
+    explanation = ClinicalTextField(
         label="Explanation",
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What caused the difference, who was asked, what was found.",

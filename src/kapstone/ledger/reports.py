@@ -7,9 +7,7 @@ stock and destruction) and discrepancy log.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +27,7 @@ from kapstone.ledger.models import (
 from kapstone.ledger.selectors import on_hand
 from kapstone.ledger.units import show
 from kapstone.patients.models import Patient
+from kapstone.spreadsheet import write_csv
 
 
 @dataclass(frozen=True)
@@ -374,20 +373,6 @@ FILTERS = {
     "discrepancies": ("product", "location", "start", "end"),
 }
 
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell starting like a formula; "-5 mg" is a difference, not one.
-    if value.startswith(_FORMULA_START) or (value.startswith("-") and not value[1:2].isdigit()):
-        return "'" + value
-    return value
-
 
 def as_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(report.columns)
-    for row in report.rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+    return write_csv(report.columns, report.rows)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.audit.trail import record
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import CLINICAL_ROLES
 from kapstone.clinical.ledger_entries import (
     DestructionReason,
@@ -78,12 +79,19 @@ def add_product(
     elif (substance == Substance.ESKETAMINE) != (form == ProductForm.NASAL_DEVICE):
         errors["form"] = ["Esketamine comes as nasal spray devices, and only esketamine does."]
     if form == ProductForm.VIAL:
-        for field, value, what in (
-            ("concentration_mg_per_ml", concentration_mg_per_ml, "the concentration in mg/mL"),
-            ("volume_ml", volume_ml, "the volume in mL"),
+        for field, value, what, limit in (
+            (
+                "concentration_mg_per_ml",
+                concentration_mg_per_ml,
+                "the concentration in mg/mL",
+                limits.CONCENTRATION_MG_PER_ML,
+            ),
+            ("volume_ml", volume_ml, "the volume in mL", limits.VIAL_VOLUME_ML),
         ):
             if value is None or value <= 0:
                 errors[field] = [f"A vial needs {what}, more than 0."]
+            elif (problem := limit.problem(value)) is not None:
+                errors[field] = [problem]
         if not errors and concentration_mg_per_ml is not None and volume_ml is not None:
             try:
                 micrograms(concentration_mg_per_ml * volume_ml)
@@ -93,6 +101,8 @@ def add_product(
     elif form in ProductForm.values:
         if strength_mg is None or strength_mg <= 0:
             errors["strength_mg"] = [f"Give the mg in one {form.replace('_', ' ')}."]
+        elif (problem := limits.UNIT_STRENGTH_MG.problem(strength_mg)) is not None:
+            errors["strength_mg"] = [problem]
         concentration_mg_per_ml = volume_ml = None
     if errors:
         raise InputError(errors)
@@ -243,6 +253,17 @@ def receive_stock(
     now = now or timezone.now()
     lot_number = (lot_number or "").strip()
     errors = _positive(quantity) | _witness_problems(by, witness)
+    if not errors.get("quantity") and quantity > limits.MAX_RECEIPT_CONTAINERS * (
+        product.per_container
+    ):
+        errors["containers"] = [
+            f"A receipt holds at most {limits.MAX_RECEIPT_CONTAINERS:,} vials, devices, lozenges "
+            "or tablets; record a larger delivery as several receipts."
+        ]
+    if (
+        problem := limits.lot_expiry_problem(expires_on, today=timezone.localdate(now))
+    ) is not None:
+        errors["expires_on"] = [problem]
     for field, value, what in (
         ("lot_number", lot_number, "the lot number"),
         ("supplier", supplier, "the supplier"),
@@ -645,6 +666,8 @@ def resolve_discrepancy(
     explanation = (explanation or "").strip()
     if not explanation:
         raise InputError.single("explanation", "Explain what caused the difference.")
+    if (problem := limits.text_problem(explanation, "The explanation")) is not None:
+        raise InputError.single("explanation", problem)
     with transaction.atomic():
         appender = Appender()  # also serialises two people resolving the same item
         found = Discrepancy.objects.select_related(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from kapstone.clinical.ledger_entries import QuantityError, StockUnit, micrograms
+from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, NumberFormat, parse_number
 
 if TYPE_CHECKING:
     from kapstone.ledger.models import Product
@@ -33,12 +34,15 @@ def unit_label(product: Product) -> str:
 def parse(text: str, product: Product, *, signed: bool = False) -> int:
     """A typed amount in :func:`unit_label` units to stock units; ValueError says what is accepted."""
     raw = (text or "").strip()
+    unit = unit_label(product)
+    # The strict reader: ASCII digits only (Decimal() alone would take "٣" or "３"), bounded length.
+    fmt = NumberFormat(f"a number of {unit}", "10", places=9, signed=True)
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"{raw!r} is not a number of {unit_label(product)}") from None
-    if not value.is_finite() or (value < 0 and not signed):
-        raise ValueError(f"Give a number of {unit_label(product)}, 0 or more")
+        value = parse_number(raw, fmt)
+    except NumberError:
+        raise ValueError(f"{raw[:MAX_NUMBER_CHARS]!r} is not a number of {unit}") from None
+    if value < 0 and not signed:
+        raise ValueError(f"Give a number of {unit}, 0 or more")
     if product.unit == StockUnit.MICROGRAM:
         try:
             return micrograms(value)

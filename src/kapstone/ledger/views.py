@@ -43,6 +43,7 @@ from kapstone.ledger.models import (
 from kapstone.ledger.units import show
 from kapstone.ledger.witness import confirm_witness
 from kapstone.web.authz import requires
+from kapstone.web.fields import strict_pk
 
 # Service field names that a form shows under another name.
 _ALIASES = {"quantity": "amount", "lot": "stock", "location": "stock", "session": "session"}
@@ -320,7 +321,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "receive" in request.POST:
         dispatch = get_object_or_404(
             LedgerEntry.objects.select_related("lot__product", "to_location__site"),
-            seq=request.POST["receive"],
+            seq=_pk(request.POST["receive"]),
             kind=EntryKind.TRANSFER_OUT,
         )
         try:
@@ -431,7 +432,7 @@ def resolve(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
 
 
 def _pk(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else 0
+    return strict_pk(raw) or 0
 
 
 @requires(Permission.SEE_LEDGER_REPORTS)

@@ -6,10 +6,12 @@ from django import forms
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import Role
 from kapstone.names import validate_person_name
 from kapstone.patients.models import Patient
 from kapstone.patients.services import DETAIL_FIELDS, NAME_FIELDS
+from kapstone.web.fields import StrictNumberField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -44,18 +46,11 @@ class CareTeamForm(forms.Form):
 
 class MeasurementForm(forms.Form):
     measured_on = forms.DateField(widget=DATE, initial=timezone.localdate)
-    weight_kg = forms.DecimalField(
-        label="Weight (kg)",
-        max_digits=6,
-        decimal_places=1,
-        widget=forms.NumberInput(attrs={"step": "0.1"}),
-    )
-    height_cm = forms.DecimalField(
+    weight_kg = StrictNumberField(label="Weight (kg)", fmt=limits.WEIGHT_KG)
+    height_cm = StrictNumberField(
         label="Height (cm)",
-        max_digits=5,
-        decimal_places=1,
+        fmt=limits.HEIGHT_CM,
         required=False,
-        widget=forms.NumberInput(attrs={"step": "0.1"}),
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import changed_fields, record, snapshot
 from kapstone.clinical.access import Role
+from kapstone.clinical.plausibility import clinical_date_problem
 from kapstone.errors import InputError
 from kapstone.names import name_errors
 from kapstone.patients.identifiers import mrn_problem, normalise_mrn
@@ -87,6 +88,7 @@ def _check_measurement(
     height_cm: Decimal | None,
     measured_on: dt.date | None,
     today: dt.date,
+    born: dt.date | None = None,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if weight_kg is None:
@@ -101,6 +103,12 @@ def _check_measurement(
         errors["measured_on"] = ["Enter the date the weight was measured."]
     elif measured_on > today:
         errors["measured_on"] = ["The measurement date is in the future."]
+    elif (
+        problem := clinical_date_problem(
+            measured_on, today=today, born=born, what="The measurement date"
+        )
+    ) is not None:
+        errors["measured_on"] = [problem]
     return errors
 
 
@@ -125,8 +133,13 @@ def register_patient(
     """Registers a patient with their first weight; all or nothing."""
     today = timezone.localdate()
     errors = _check_details(details, today=today, patient=None)
+    born = details.get("date_of_birth")
     errors |= _check_measurement(
-        weight_kg=weight_kg, height_cm=height_cm, measured_on=measured_on, today=today
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        measured_on=measured_on,
+        today=today,
+        born=born if isinstance(born, dt.date) else None,
     )
     errors |= _check_care_team(care_team)
     if errors:
@@ -237,6 +250,7 @@ def record_body_measurement(
         height_cm=height_cm,
         measured_on=measured_on,
         today=timezone.localdate(),
+        born=patient.date_of_birth,
     )
     if errors:
         raise InputError(errors)

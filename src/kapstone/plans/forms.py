@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 
 from kapstone.accounts.models import StaffUser
+from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, NumberFormat, parse_number
 from kapstone.clinical.preparation import FASTING
 from kapstone.clinical.routes import Route
 from kapstone.measures.plans import PLAN_CHOICES
@@ -23,6 +25,12 @@ from kapstone.plans.sections import (
     RelapsePrevention,
     RoomLight,
 )
+from kapstone.web.fields import (
+    ClinicalTextField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictNumberField,
+)
 
 ROUTE_CHOICES = [(r.value, r.label) for r in Route]
 MODALITY_CHOICES = [(m.value, m.label) for m in Modality]
@@ -31,7 +39,7 @@ _DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _text(label: str, help_text: str = "", rows: int = 2) -> forms.CharField:
-    return forms.CharField(
+    return ClinicalTextField(
         label=label,
         required=False,
         help_text=help_text,
@@ -39,9 +47,9 @@ def _text(label: str, help_text: str = "", rows: int = 2) -> forms.CharField:
     )
 
 
-def _count(label: str, help_text: str = "") -> forms.IntegerField:
+def _count(label: str, help_text: str = "") -> forms.Field:
     # No lower bound here: the core's validate_template explains what it accepts.
-    return forms.IntegerField(
+    return StrictIntegerField(
         label=label,
         help_text=help_text,
         max_value=999,
@@ -66,7 +74,7 @@ class ProgramTemplateForm(forms.Form):
         "(e.g. weekly_sc_anxiety).",
     )
     name = forms.CharField(label="Name", max_length=120)
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}))
+    description = ClinicalTextField(label="Description", widget=forms.Textarea(attrs={"rows": 3}))
     routes = forms.MultipleChoiceField(
         label="Routes offered",
         choices=ROUTE_CHOICES,
@@ -95,10 +103,10 @@ class ProgramTemplateForm(forms.Form):
         choices=[("", "No standard dose"), *ROUTE_CHOICES],
         required=False,
     )
-    standard_mg_per_kg = forms.DecimalField(
+    standard_mg_per_kg = StrictDecimalField(
         label="Standard dose (mg/kg)", required=False, max_digits=5, decimal_places=3
     )
-    standard_minutes = forms.DecimalField(
+    standard_minutes = StrictDecimalField(
         label="Standard infusion (minutes)", required=False, max_digits=5, decimal_places=1
     )
     relapse_rules_may_trigger = forms.BooleanField(
@@ -109,7 +117,7 @@ class ProgramTemplateForm(forms.Form):
         choices=[("", "None applies"), *PLAN_CHOICES],
         required=False,
     )
-    reason = forms.CharField(
+    reason = ClinicalTextField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with the version: plans made from it show where it came from.",
@@ -122,7 +130,7 @@ class ProgramTemplateForm(forms.Form):
             del self.fields["key"]
         for route in Route:
             for part, label in _MINUTE_PARTS:
-                self.fields[f"{route.value}_{part}_minutes"] = forms.IntegerField(
+                self.fields[f"{route.value}_{part}_minutes"] = StrictIntegerField(
                     label=f"{label} (minutes)",
                     required=False,
                     max_value=999,
@@ -234,6 +242,9 @@ class StaffChoice(forms.ModelChoiceField):
         return f"{obj.display_name} ({obj.staff_role.label})"
 
 
+DOSE_STEP = NumberFormat("a dose", "0.5", places=3)
+
+
 def parse_doses(raw: str) -> tuple[Decimal, ...]:
     values = []
     for part in raw.replace(";", ",").replace("→", ",").split(","):
@@ -241,14 +252,14 @@ def parse_doses(raw: str) -> tuple[Decimal, ...]:
         if not part:
             continue
         try:
-            value = Decimal(part)
-        except InvalidOperation as exc:
+            # The strict reader: ASCII digits only, no exponents, bounded length.
+            value = parse_number(part, DOSE_STEP)
+        except NumberError:
+            shown = part if len(part) <= MAX_NUMBER_CHARS else part[:MAX_NUMBER_CHARS] + "…"
             raise forms.ValidationError(
-                f"{part!r} is not a number: enter a dose such as 0.5, or ascending doses such "
+                f"{shown!r} is not a number: enter a dose such as 0.5, or ascending doses such "
                 "as 0.25, 0.5, 1.0."
-            ) from exc
-        if not value.is_finite():
-            raise forms.ValidationError(f"{part!r} is not a number.")
+            ) from None
         values.append(value)
     return tuple(values)
 
@@ -284,14 +295,14 @@ class PlanDraftForm(forms.Form):
         "next, later sessions the last.",
         error_messages={"required": "Give the dose per session."},
     )
-    concentration_mg_per_ml = forms.DecimalField(
+    concentration_mg_per_ml = StrictNumberField(
         label="Stock concentration (mg/mL)",
         required=False,
-        max_digits=7,
-        decimal_places=3,
+        fmt=limits.CONCENTRATION,
+        limit=limits.CONCENTRATION_MG_PER_ML,
         help_text="For injections, infusions and oral solution: gives the volume.",
     )
-    infusion_minutes = forms.DecimalField(
+    infusion_minutes = StrictDecimalField(
         label="Infusion duration (minutes)",
         required=False,
         max_digits=5,
@@ -368,7 +379,7 @@ class PlanDraftForm(forms.Form):
     change_reason = _text(
         "Why this version", "Required when amending a signed plan; optional for a draft."
     )
-    expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_revision = StrictIntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from kapstone.clinical.monitoring_overrides import (
     THRESHOLD_RANGE,
 )
 from kapstone.clinical.monitoring_policy import AlertGrade, MonitoringPolicy
+from kapstone.web.fields import ClinicalTextField, StrictIntegerField
 
 GRADES = [(g.value, g.label) for g in AlertGrade if g is not AlertGrade.NONE]
 
@@ -21,7 +22,7 @@ def _label(name: str) -> str:
 
 
 class MonitoringPolicyForm(forms.Form):
-    reason = forms.CharField(
+    reason = ClinicalTextField(
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the policy changes (shown with every value you change).",
     )
@@ -33,7 +34,7 @@ class MonitoringPolicyForm(forms.Form):
         self.rule_rows: list[tuple[str, str, str, str]] = []
         for rule, now in zip(default.threshold_rules, current.threshold_rules, strict=True):
             key = rule.rule_id
-            self.fields[f"t:{key}"] = forms.IntegerField(
+            self.fields[f"t:{key}"] = StrictIntegerField(
                 min_value=low, max_value=high, initial=now.threshold, label=f"{key} threshold"
             )
             self.fields[f"g:{key}"] = forms.ChoiceField(
@@ -61,7 +62,7 @@ class MonitoringPolicyForm(forms.Form):
             ("discharge", DISCHARGE_FIELDS, current.discharge),
         ):
             for name, (lo, hi) in fields.items():
-                self.fields[f"{prefix}:{name}"] = forms.IntegerField(
+                self.fields[f"{prefix}:{name}"] = StrictIntegerField(
                     min_value=lo,
                     max_value=hi,
                     initial=getattr(limits, name).value,

@@ -16,6 +16,7 @@ from kapstone.clinical.monitoring_overrides import (
     describe_changes,
 )
 from kapstone.clinical.monitoring_policy import DEFAULT_MONITORING_POLICY
+from kapstone.clinical.plausibility import text_problem
 from kapstone.errors import InputError
 from kapstone.policies.models import MonitoringPolicyVersion
 
@@ -31,6 +32,8 @@ def set_monitoring_policy(
     now = now or timezone.now()
     if not reason.strip():
         raise InputError.single("reason", "Say why the policy changes; the chart cites it.")
+    if (problem := text_problem(reason, "The reason")) is not None:
+        raise InputError.single("reason", problem)
     # Numbered, not timestamped: the version name is what every chair-side decision records.
     version = f"clinic-v{MonitoringPolicyVersion.objects.count() + 1}"
     try:

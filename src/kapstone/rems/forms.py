@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from kapstone.rems.services import CONFIRMATION_MAX
+from kapstone.web.fields import ClinicalTextField
 
 
 class FilingForm(forms.Form):
@@ -17,7 +18,7 @@ class FilingForm(forms.Form):
         max_length=CONFIRMATION_MAX,
         help_text="As the portal shows it after submitting.",
     )
-    note = forms.CharField(
+    note = ClinicalTextField(
         label="Note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -7,7 +7,6 @@ Safe Harbor table, FHIR R4 bulk NDJSON (one file per resource type) and a manife
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -27,6 +26,7 @@ from kapstone.interop.deidentify import (
     Table,
 )
 from kapstone.interop.fhir_research import ANCHOR, bulk_resources
+from kapstone.spreadsheet import write_csv
 
 _ARROW = {
     ColumnType.STRING: pa.string(),
@@ -39,12 +39,7 @@ Progress = Callable[[int, str], None]
 
 
 def _csv(header: list[str], rows: list[list[Cell]] | list[tuple[Cell, ...]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue().encode("utf-8")
+    return write_csv(header, rows, lineterminator="\n").encode("utf-8")
 
 
 def table_csv(table: Table) -> bytes:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Role
+from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
 from kapstone.clinical.suicide_risk import (
     AlertAction,
     SafetyPolicy,
@@ -198,6 +199,8 @@ def acknowledge_alert(
         errors["actions"] = ["Record at least one action taken."]
     if not note.strip():
         errors["note"] = ["Describe what was done and the plan; an acknowledgement needs a note."]
+    elif (problem := text_problem(note, "The note")) is not None:
+        errors["note"] = [problem]
     if errors:
         raise InputError(errors)
     with transaction.atomic():
@@ -275,6 +278,8 @@ def review_hold(
         errors["assessment"] = [
             "Document the review: the risk assessment and why dosing may go on."
         ]
+    elif len(assessment) > MAX_NOTE_CHARS:
+        errors["assessment"] = [f"Keep the review to {MAX_NOTE_CHARS:,} characters."]
     if errors:
         raise InputError(errors)
     with transaction.atomic():

@@ -12,6 +12,7 @@ from kapstone.patients.models import Patient
 from kapstone.timetable.models import Weekday
 from kapstone.timetable.selectors import schedulable_staff, scheduled_patients
 from kapstone.timetable.services import MAX_WEEKS
+from kapstone.web.fields import StrictIntegerField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -23,7 +24,7 @@ def next_monday(today: dt.date) -> dt.date:
 
 class SolveForm(forms.Form):
     starts_on = forms.DateField(label="First day", widget=DATE)
-    weeks = forms.IntegerField(
+    weeks = StrictIntegerField(
         label="Weeks",
         min_value=1,
         max_value=MAX_WEEKS,
@@ -41,7 +42,7 @@ class SolveForm(forms.Form):
 
 class ReplanForm(forms.Form):
     starts_on = forms.DateField(label="From", widget=DATE)
-    weeks = forms.IntegerField(label="Weeks", min_value=1, max_value=MAX_WEEKS, initial=2)
+    weeks = StrictIntegerField(label="Weeks", min_value=1, max_value=MAX_WEEKS, initial=2)
     reason = forms.CharField(
         label="What changed",
         max_length=300,
@@ -92,7 +93,7 @@ class RoomForm(forms.Form):
     routes = forms.MultipleChoiceField(
         choices=[(r.value, r.label) for r in Route], widget=forms.CheckboxSelectMultiple
     )
-    turnover_minutes = forms.IntegerField(label="Turnover (minutes)", initial=15, min_value=0)
+    turnover_minutes = StrictIntegerField(label="Turnover (minutes)", initial=15, min_value=0)
 
 
 class StaffHoursForm(forms.Form):

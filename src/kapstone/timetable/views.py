@@ -32,6 +32,7 @@ from kapstone.timetable.forms import (
 )
 from kapstone.timetable.models import Closure, FeedToken, RunKind, RunStatus, SolveRun, Weekday
 from kapstone.web.authz import public, requires
+from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
 
 
@@ -230,11 +231,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
 def _calendar_post(request: HttpRequest, user: StaffUser, which: str, forms: dict[str, Any]) -> str:
     form = forms.get(which)
     if which == "remove_closure":
-        closure = get_object_or_404(Closure, pk=request.POST.get("closure"))
+        closure = get_object_or_404(Closure, pk=strict_pk(request.POST.get("closure")))
         services.remove_closure(by=user, closure=closure)
         return "Closure removed."
     if which == "room_active":
-        room = get_object_or_404(Room, pk=request.POST.get("room"))
+        room = get_object_or_404(Room, pk=strict_pk(request.POST.get("room")))
         services.set_room_active(by=user, room=room, active=request.POST.get("active") == "1")
         return "Room updated."
     if form is None or not form.is_valid():

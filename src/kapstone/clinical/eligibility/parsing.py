@@ -39,6 +39,7 @@ from kapstone.clinical.eligibility.facts import (
     SubstanceUseStatus,
     TrialOutcome,
 )
+from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[FactsProblem] = []
+        # Dates in the facts lie between the plausibility floor and the day they were recorded.
+        self.latest: date | None = None
 
     def refuse(self, path: str, value: object, accepted: str) -> None:
         got = "missing" if value is None or value is _MISSING else f"got {value!r}"
@@ -110,9 +113,17 @@ class _Reader:
     def day(self, value: object, path: str) -> date | None:
         if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                if day < CLINICAL_DATE_FLOOR:
+                    self.refuse(path, value, f"a date from {CLINICAL_DATE_FLOOR.year} on")
+                    return None
+                if self.latest is not None and day > self.latest:
+                    self.refuse(path, value, f"a date no later than {self.latest.isoformat()}")
+                    return None
+                return day
         self.refuse(path, value, "an ISO date, YYYY-MM-DD")
         return None
 
@@ -201,6 +212,7 @@ def facts_from_json(data: Mapping[str, Any]) -> IntakeFacts:
     if top is None:
         raise IntakeFactsError(tuple(r.problems))
     recorded_on = r.day(top.get("recorded_on"), "recorded_on")
+    r.latest = recorded_on
     age = r.integer(top.get("age_years"), "age_years", 0, 130)
     raw_conditions = top.get("presenting_conditions")
     if isinstance(raw_conditions, list) and not raw_conditions:
