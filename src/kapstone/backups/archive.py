@@ -308,9 +308,12 @@ def _snapshot_sqlite(db: dict[str, Any], target: Path) -> tuple[Anchor, dict[str
         closing(sqlite3.connect(source_path, timeout=20)) as source,
         closing(sqlite3.connect(target)) as copy,
     ):
-        source.backup(copy)
-        # One self-contained file: no -wal beside it.
-        copy.execute("PRAGMA journal_mode=DELETE")
+        try:
+            source.backup(copy)
+            # One self-contained file: no -wal beside it.
+            copy.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as error:
+            raise BackupError(f"cannot copy the SQLite database {source_path}: {error}") from error
         return _read_state(copy.cursor())
 
 
