@@ -147,13 +147,16 @@ def server_for_this_leg(tmp_folder: Path) -> Server:
         return SqliteServer(tmp_folder)
     import psycopg
 
+    parts = urlsplit(LEG_URL)
+    # The server's maintenance database: the leg's own database may exist only as test_<name>.
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
     try:
-        psycopg.connect(LEG_URL, connect_timeout=3).close()
+        psycopg.connect(admin_url, connect_timeout=3).close()
     except psycopg.OperationalError as error:
         if os.environ.get("KAPSTONE_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL does not answer at {LEG_URL}: {error}")
-        pytest.skip(f"PostgreSQL does not answer at {LEG_URL}; its backup tests need it")
-    return PostgresServer(LEG_URL)
+            pytest.fail(f"PostgreSQL does not answer at {admin_url}: {error}")
+        pytest.skip(f"PostgreSQL does not answer at {admin_url}; its backup tests need it")
+    return PostgresServer(admin_url)
 
 
 def row_counts(server: Server, name: str) -> dict[str, int]:
