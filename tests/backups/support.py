@@ -112,9 +112,7 @@ class PostgresServer:
     def create(self, prefix: str, template: str | None = None) -> str:
         name = f"{prefix}_{secrets.token_hex(4)}"
         with self._connect() as conn:
-            conn.execute(
-                f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
-            )
+            conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
         return name
 
     def clone(self, name: str, prefix: str) -> str:

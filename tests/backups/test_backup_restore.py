@@ -6,6 +6,7 @@ backed up and restored into fresh, empty databases; each test proves one promise
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import stat
@@ -89,9 +90,7 @@ def backup(clinic: Source, out: Path, *extra: str, url: str | None = None, umask
 
 
 def restore(clinic: Source, folder: Path, target: str, exports: Path, *extra: str):
-    return run(
-        "restore", str(folder), *extra, url=clinic.server.url(target), exports=exports
-    )
+    return run("restore", str(folder), *extra, url=clinic.server.url(target), exports=exports)
 
 
 def secret_key(folder: Path) -> tuple[Path, Path]:
@@ -108,7 +107,8 @@ def secret_key(folder: Path) -> tuple[Path, Path]:
 def assert_nothing_lost(clinic: Source, target: str, exports: Path) -> None:
     before, after = row_counts(clinic.server, clinic.name), row_counts(clinic.server, target)
     assert before and after == before, {
-        t: (before.get(t), after.get(t)) for t in set(before) | set(after)
+        t: (before.get(t), after.get(t))
+        for t in set(before) | set(after)
         if before.get(t) != after.get(t)
     }
     assert before["audit_auditentry"] > 100 and before["ledger_ledgerentry"] > 0
@@ -244,3 +244,47 @@ def test_a_failed_backup_leaves_no_folder(clinic, tmp_path):
     assert result.returncode != 0, result.stdout
     assert "Backup failed: the database has no Kapstone schema" in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_retention_keeps_the_newest_of_each_day_week_and_month():
+    from kapstone.backups.archive import Retention, backups_to_remove
+
+    names = [
+        f"kapstone-backup-{day:%Y%m%d}T0{hour}0000Z"
+        for day in (dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(200))
+        for hour in (2, 3)
+    ]
+    names += [".kapstone-backup-20260101T020000Z.partial-ab12", "kapstone-backup-notes"]
+    removed = set(backups_to_remove(names, Retention(daily=14, weekly=8, monthly=12)))
+    kept = sorted(set(names) - removed)
+    assert ".kapstone-backup-20260101T020000Z.partial-ab12" in kept
+    assert "kapstone-backup-notes" in kept
+    dated = [n for n in kept if n.endswith("Z")]
+    assert dated[-14:] == [
+        f"kapstone-backup-{dt.date(2026, 7, 19) - dt.timedelta(days=n):%Y%m%d}T030000Z"
+        for n in range(13, -1, -1)
+    ]
+    months = {n[16:22] for n in dated}
+    assert months == {f"2026{m:02d}" for m in range(1, 8)}
+    assert all(n.endswith("T030000Z") for n in dated)  # the newest of its day, never the older
+    assert len(dated) == len(set(dated)) and len(dated) < 14 + 8 + 12
+    every_day = backups_to_remove(names, Retention(daily=1000, weekly=0, monthly=0))
+    assert sorted(every_day) == sorted(n for n in names if n.endswith("T020000Z"))
+
+
+def test_prune_after_a_backup_removes_only_what_the_retention_drops(clinic, tmp_path):
+    out = tmp_path / "out"
+    old, partial = out / "kapstone-backup-20200101T020000Z", out / ".kapstone-backup-x.partial-1"
+    for folder in (old, partial):
+        folder.mkdir(parents=True)
+    result = ok(
+        run(
+            *("backup", "--output-dir", str(out), "--prune", "--keep-daily", "1"),
+            *("--keep-weekly", "0", "--keep-monthly", "0"),
+            url=clinic.url,
+            exports=clinic.exports,
+        )
+    )
+    assert f"Removed by retention: {old}" in result.stdout
+    left = sorted(p.name for p in out.iterdir())
+    assert left[0] == partial.name and left[1].startswith("kapstone-backup-2") and len(left) == 2

@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -625,3 +626,55 @@ def verify_restored(manifest: dict[str, Any]) -> list[Check]:
         _check("audit anchor", anchor),
         _check("ledger", ledger),
     ]
+
+
+# --- retention --------------------------------------------------------------------------------
+
+_NAME = re.compile(r"^kapstone-backup-(\d{8}T\d{6}Z)$")
+
+
+@dataclass(frozen=True)
+class Retention:
+    daily: int = 14
+    weekly: int = 8
+    monthly: int = 12
+
+
+def backups_to_remove(names: list[str], policy: Retention) -> list[str]:
+    """The backup folders the policy no longer keeps: the newest backup of each of the last
+    ``daily`` days, ``weekly`` ISO weeks and ``monthly`` months (that have backups) are kept.
+    Names that are not complete backups (temporary ``.partial`` folders, other files) are never
+    touched."""
+    dated = sorted(
+        (
+            (dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ"), name)
+            for name in names
+            if (m := _NAME.match(name))
+        ),
+        reverse=True,
+    )
+    keep: set[str] = set()
+    for count, period in (
+        (policy.daily, lambda t: t.date()),
+        (policy.weekly, lambda t: t.isocalendar()[:2]),
+        (policy.monthly, lambda t: (t.year, t.month)),
+    ):
+        seen: list[object] = []
+        for when, name in dated:
+            key = period(when)
+            if key not in seen:
+                if len(seen) == count:
+                    break
+                seen.append(key)
+                keep.add(name)
+    return [name for _when, name in dated if name not in keep]
+
+
+def prune(output_dir: Path, policy: Retention) -> list[Path]:
+    removed = []
+    for name in backups_to_remove(
+        [p.name for p in Path(output_dir).iterdir() if p.is_dir()], policy
+    ):
+        shutil.rmtree(Path(output_dir) / name)
+        removed.append(Path(output_dir) / name)
+    return removed
