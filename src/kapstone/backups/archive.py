@@ -451,9 +451,13 @@ def check_files(backup_dir: Path, manifest: dict[str, Any]) -> list[str]:
 
 def _tables() -> list[str]:
     connection = connections["default"]
-    with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
-    connection.close()
+    try:
+        with connection.cursor() as cursor:
+            tables = connection.introspection.table_names(cursor)
+    except DatabaseError as error:
+        raise BackupError(f"cannot open the configured database: {error}") from error
+    finally:
+        connection.close()
     return sorted(tables)
 
 
@@ -545,8 +549,11 @@ def restore_backup(*, backup_dir: Path, key_file: Path | None = None) -> Restore
                 closing(sqlite3.connect(database)) as source,
                 closing(sqlite3.connect(db["NAME"], timeout=20)) as target,
             ):
-                target.execute("PRAGMA journal_mode=DELETE")
-                source.backup(target)
+                try:
+                    target.execute("PRAGMA journal_mode=DELETE")
+                    source.backup(target)
+                except sqlite3.Error as error:
+                    raise BackupError(f"loading {database_name} failed: {error}") from error
         report.checks.append(Check("database loaded", True, f"{database_name} into {db['NAME']}"))
         for name in exports:
             relative = PurePosixPath(name).relative_to(EXPORTS)
