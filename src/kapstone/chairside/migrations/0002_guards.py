@@ -2,8 +2,8 @@
 signature, a dose's stop time) and no new rows joining a signed record.
 
 The SQL is written out here rather than imported: a migration must go on building the database it
-built when it was written, whatever the application code (kapstone.audit.triggers and kapstone.chairside.triggers, which
-generated these statements) becomes later.
+built when it was written, whatever the application code (kapstone.audit.triggers and
+kapstone.chairside.triggers, which generated these statements) becomes later.
 """
 
 from django.db import migrations
