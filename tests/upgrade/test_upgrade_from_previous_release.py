@@ -57,6 +57,34 @@ def extract_previous_release(into: Path) -> Path:
     return into / "src"
 
 
+def guards(server, name: str) -> list[tuple]:
+    """The triggers (and, on PostgreSQL, their functions) the migrations built."""
+    if server.vendor == "sqlite":
+        return server.query(
+            name, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1"
+        )
+    triggers = server.query(
+        name,
+        "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE NOT tgisinternal ORDER BY 1, 2",
+    )
+    functions = server.query(
+        name,
+        "SELECT proname, prosrc FROM pg_proc JOIN pg_namespace n ON n.oid = pronamespace "
+        "WHERE nspname = 'public' ORDER BY 1",
+    )
+    return triggers + functions
+
+
+def seeded_programs(server, name: str) -> list[tuple]:
+    return server.query(
+        name,
+        "SELECT key, version, name, description, routes, integration, modalities, session_lengths, "
+        "measurement, source, standard_dose, measurement_plan, change_reason "
+        "FROM plans_programtemplateversion WHERE supersedes_id IS NULL ORDER BY key",
+    )
+
+
 def test_the_record_names_the_tag_and_its_commit():
     tag, commit = previous_release()
     assert tag.startswith("v") and len(commit) == 40
@@ -93,5 +121,16 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(tmp_path)
         assert "Audit chain intact" in ok(run("audit", "verify", url=url)).stdout
         assert "Ledger chain intact" in ok(run("verify_ledger", url=url)).stdout
         ok(run("makemigrations", "--check", "--dry-run", url=url))
+
+        # The guards and seeds the old migrations built (importing the helpers of their day) are
+        # those the current, self-contained migrations build on a fresh database.
+        fresh = server.create("kap_upgrade_fresh")
+        try:
+            ok(run("migrate", "--no-input", "-v", "0", url=server.url(fresh)))
+            assert len(guards(server, name)) > 50
+            assert guards(server, fresh) == guards(server, name)
+            assert seeded_programs(server, fresh) == seeded_programs(server, name)
+        finally:
+            server.drop(fresh)
     finally:
         server.drop(name)
