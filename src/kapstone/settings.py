@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kapstone.cohorts",
     "kapstone.timetable",
     "kapstone.rems",
+    "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",
 ]
@@ -267,6 +268,9 @@ RESEARCH_EXPORT_DIR = Path(env_str("RESEARCH_EXPORT_DIR", str(PROJECT_DIR / "var
 RESEARCH_EXPORT_HOURS = env_int("RESEARCH_EXPORT_HOURS", 72)
 if RESEARCH_EXPORT_HOURS < 1:
     raise ValueError("KAPSTONE_RESEARCH_EXPORT_HOURS must be at least 1")
+
+# Where `kapstone backup` writes its folders unless given --output-dir (docs/backup.md).
+KAPSTONE_BACKUP_DIR = Path(env_str("BACKUP_DIR", str(PROJECT_DIR / "var" / "backups")))
 
 # Seconds the retreat scheduler may search before it proposes its best schedule (the solve runs
 # in the task worker; longer can only improve the lower-priority goals on a busy week).

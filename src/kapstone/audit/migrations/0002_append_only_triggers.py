@@ -1,16 +1,53 @@
+"""Makes the audit trail append-only: triggers refuse UPDATE and DELETE on audit_auditentry.
+
+The SQL is written out here rather than imported: a migration must go on building the database it
+built when it was written, whatever the application code (kapstone.audit.triggers, which
+generated these statements) becomes later.
+"""
+
 from django.db import migrations
 
-from kapstone.audit import triggers
+FORWARDS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_auditentry
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_auditentry
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: DELETE refused'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION kapstone_audit_append_only() RETURNS trigger AS $$
+       BEGIN
+         RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP
+           USING ERRCODE = 'insufficient_privilege';
+       END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_auditentry
+        FOR EACH ROW EXECUTE FUNCTION kapstone_audit_append_only()""",
+    ],
+}
+
+BACKWARDS = {
+    "sqlite": [
+        """DROP TRIGGER IF EXISTS audit_entry_no_update""",
+        """DROP TRIGGER IF EXISTS audit_entry_no_delete""",
+    ],
+    "postgresql": [
+        """DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_auditentry""",
+    ],
+}
 
 
-def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+def _run(statements):
+    def apply(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor not in statements:
+            raise NotImplementedError(f"no append-only triggers written for {vendor}")
+        with schema_editor.connection.cursor() as cursor:
+            for sql in statements[vendor]:
+                cursor.execute(sql)
 
-
-def remove(apps, schema_editor):
-    triggers.remove(schema_editor.connection)
+    return apply
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(install, remove)]
+    dependencies = [('audit', '0001_initial')]
+    operations = [migrations.RunPython(_run(FORWARDS), _run(BACKWARDS))]

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import kapstone.clinical.ledger_entries
 from django.conf import settings
 from django.db import migrations, models
 
@@ -81,7 +80,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('concentration_mg_per_ml__gt', 0), ('form', 'vial'), ('strength_mg__isnull', True), ('unit', kapstone.clinical.ledger_entries.StockUnit['MICROGRAM']), ('volume_ml__gt', 0)), models.Q(('concentration_mg_per_ml__isnull', True), ('form__in', ['lozenge', 'tablet']), ('strength_mg__gt', 0), ('unit', kapstone.clinical.ledger_entries.StockUnit['UNIT_DOSE']), ('volume_ml__isnull', True)), models.Q(('concentration_mg_per_ml__isnull', True), ('form', 'nasal_device'), ('strength_mg__gt', 0), ('unit', kapstone.clinical.ledger_entries.StockUnit['DEVICE']), ('volume_ml__isnull', True)), _connector='OR'), name='ledger_product_form_details'), models.CheckConstraint(condition=models.Q(models.Q(('form', 'nasal_device'), ('substance', kapstone.clinical.ledger_entries.Substance['ESKETAMINE'])), models.Q(('substance', kapstone.clinical.ledger_entries.Substance['KETAMINE']), models.Q(('form', 'nasal_device'), _negated=True)), _connector='OR'), name='ledger_product_esketamine_is_a_device')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('concentration_mg_per_ml__gt', 0), ('form', 'vial'), ('strength_mg__isnull', True), ('unit', 'microgram'), ('volume_ml__gt', 0)), models.Q(('concentration_mg_per_ml__isnull', True), ('form__in', ['lozenge', 'tablet']), ('strength_mg__gt', 0), ('unit', 'unit_dose'), ('volume_ml__isnull', True)), models.Q(('concentration_mg_per_ml__isnull', True), ('form', 'nasal_device'), ('strength_mg__gt', 0), ('unit', 'device'), ('volume_ml__isnull', True)), _connector='OR'), name='ledger_product_form_details'), models.CheckConstraint(condition=models.Q(models.Q(('form', 'nasal_device'), ('substance', 'esketamine')), models.Q(('substance', 'ketamine'), models.Q(('form', 'nasal_device'), _negated=True)), _connector='OR'), name='ledger_product_esketamine_is_a_device')],
             },
         ),
         migrations.AddField(
@@ -237,7 +236,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['COUNT_ADJUSTMENT']), models.Q(('quantity', 0), _negated=True)), models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['REVERSAL']), ('quantity', 0)), models.Q(models.Q(('kind__in', [kapstone.clinical.ledger_entries.EntryKind['COUNT_ADJUSTMENT'], kapstone.clinical.ledger_entries.EntryKind['REVERSAL']]), _negated=True), ('quantity__gt', 0)), _connector='OR'), name='ledger_entry_quantity_sign'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'count_adjustment'), models.Q(('quantity', 0), _negated=True)), models.Q(('kind', 'reversal'), ('quantity', 0)), models.Q(models.Q(('kind__in', ['count_adjustment', 'reversal']), _negated=True), ('quantity__gt', 0)), _connector='OR'), name='ledger_entry_quantity_sign'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
@@ -245,34 +244,34 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', [kapstone.clinical.ledger_entries.EntryKind['RECEIPT'], kapstone.clinical.ledger_entries.EntryKind['WASTE'], kapstone.clinical.ledger_entries.EntryKind['DESTRUCTION']]), _negated=True), ('witness__isnull', False), _connector='OR'), name='ledger_entry_witnessed'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['receipt', 'waste', 'destruction']), _negated=True), ('witness__isnull', False), _connector='OR'), name='ledger_entry_witnessed'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', [kapstone.clinical.ledger_entries.EntryKind['ADMINISTERED'], kapstone.clinical.ledger_entries.EntryKind['RETURN_TO_STOCK']]), ('draw__isnull', False)), ('kind', kapstone.clinical.ledger_entries.EntryKind['WASTE']), models.Q(models.Q(('kind__in', [kapstone.clinical.ledger_entries.EntryKind['ADMINISTERED'], kapstone.clinical.ledger_entries.EntryKind['RETURN_TO_STOCK'], kapstone.clinical.ledger_entries.EntryKind['WASTE']]), _negated=True), ('draw__isnull', True)), _connector='OR'), name='ledger_entry_draw_link'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['administered', 'return_to_stock']), ('draw__isnull', False)), ('kind', 'waste'), models.Q(models.Q(('kind__in', ['administered', 'return_to_stock', 'waste']), _negated=True), ('draw__isnull', True)), _connector='OR'), name='ledger_entry_draw_link'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['DRAW']), _negated=True), models.Q(('dosing_session__isnull', False), ('patient__isnull', False)), _connector='OR'), name='ledger_entry_draw_for_a_session'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'draw'), _negated=True), models.Q(('dosing_session__isnull', False), ('patient__isnull', False)), _connector='OR'), name='ledger_entry_draw_for_a_session'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['REVERSAL']), ('reverses__isnull', False)), models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['REVERSAL']), _negated=True), ('reverses__isnull', True)), _connector='OR'), name='ledger_entry_reversal_target'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'reversal'), ('reverses__isnull', False)), models.Q(models.Q(('kind', 'reversal'), _negated=True), ('reverses__isnull', True)), _connector='OR'), name='ledger_entry_reversal_target'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['TRANSFER_IN']), ('transfer_out__isnull', False)), models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['TRANSFER_IN']), _negated=True), ('transfer_out__isnull', True)), _connector='OR'), name='ledger_entry_transfer_in_source'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'transfer_in'), ('transfer_out__isnull', False)), models.Q(models.Q(('kind', 'transfer_in'), _negated=True), ('transfer_out__isnull', True)), _connector='OR'), name='ledger_entry_transfer_in_source'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['TRANSFER_OUT']), ('to_location__isnull', False), models.Q(('to_location', models.F('location')), _negated=True)), models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['TRANSFER_OUT']), _negated=True), ('to_location__isnull', True)), _connector='OR'), name='ledger_entry_transfer_out_destination'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'transfer_out'), ('to_location__isnull', False), models.Q(('to_location', models.F('location')), _negated=True)), models.Q(models.Q(('kind', 'transfer_out'), _negated=True), ('to_location__isnull', True)), _connector='OR'), name='ledger_entry_transfer_out_destination'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('kind__in', [kapstone.clinical.ledger_entries.EntryKind['COUNT_ADJUSTMENT'], kapstone.clinical.ledger_entries.EntryKind['REVERSAL']]), _negated=True), models.Q(('draw__isnull', True), ('kind', kapstone.clinical.ledger_entries.EntryKind['WASTE']), _negated=True)), models.Q(('reason', ''), _negated=True), _connector='OR'), name='ledger_entry_reason_given'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('kind__in', ['count_adjustment', 'reversal']), _negated=True), models.Q(('draw__isnull', True), ('kind', 'waste'), _negated=True)), models.Q(('reason', ''), _negated=True), _connector='OR'), name='ledger_entry_reason_given'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['DESTRUCTION']), models.Q(('destruction_reason', ''), _negated=True)), models.Q(models.Q(('kind', kapstone.clinical.ledger_entries.EntryKind['DESTRUCTION']), _negated=True), ('destruction_reason', '')), _connector='OR'), name='ledger_entry_destruction_reason'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'destruction'), models.Q(('destruction_reason', ''), _negated=True)), models.Q(models.Q(('kind', 'destruction'), _negated=True), ('destruction_reason', '')), _connector='OR'), name='ledger_entry_destruction_reason'),
         ),
     ]

@@ -1,8 +1,82 @@
+"""Makes the plans tables that hold signed or witnessed facts append-only:
+plans_programtemplateversion, plans_treatmentplan, plans_plansignature.
+
+The SQL is written out here rather than imported: a migration must go on building the database it
+built when it was written, whatever the application code (kapstone.audit.triggers, which
+generated these statements) becomes later.
+"""
+
 from django.db import migrations
 
-from kapstone.audit.triggers import APPEND_ONLY_TABLES, append_only
+FORWARDS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS plans_programtemplateversion_append_only_update BEFORE UPDATE ON plans_programtemplateversion
+                BEGIN SELECT RAISE(ABORT, 'plans_programtemplateversion is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS plans_programtemplateversion_append_only_delete BEFORE DELETE ON plans_programtemplateversion
+                BEGIN SELECT RAISE(ABORT, 'plans_programtemplateversion is append-only: DELETE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS plans_treatmentplan_append_only_update BEFORE UPDATE ON plans_treatmentplan
+                BEGIN SELECT RAISE(ABORT, 'plans_treatmentplan is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS plans_treatmentplan_append_only_delete BEFORE DELETE ON plans_treatmentplan
+                BEGIN SELECT RAISE(ABORT, 'plans_treatmentplan is append-only: DELETE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS plans_plansignature_append_only_update BEFORE UPDATE ON plans_plansignature
+                BEGIN SELECT RAISE(ABORT, 'plans_plansignature is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS plans_plansignature_append_only_delete BEFORE DELETE ON plans_plansignature
+                BEGIN SELECT RAISE(ABORT, 'plans_plansignature is append-only: DELETE refused'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+               BEGIN
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+                   USING ERRCODE = 'insufficient_privilege';
+               END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER plans_programtemplateversion_append_only BEFORE UPDATE OR DELETE ON plans_programtemplateversion
+                FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+        """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+               BEGIN
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+                   USING ERRCODE = 'insufficient_privilege';
+               END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER plans_treatmentplan_append_only BEFORE UPDATE OR DELETE ON plans_treatmentplan
+                FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+        """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+               BEGIN
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+                   USING ERRCODE = 'insufficient_privilege';
+               END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER plans_plansignature_append_only BEFORE UPDATE OR DELETE ON plans_plansignature
+                FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+    ],
+}
+
+BACKWARDS = {
+    "sqlite": [
+        """DROP TRIGGER IF EXISTS plans_programtemplateversion_append_only_update""",
+        """DROP TRIGGER IF EXISTS plans_programtemplateversion_append_only_delete""",
+        """DROP TRIGGER IF EXISTS plans_treatmentplan_append_only_update""",
+        """DROP TRIGGER IF EXISTS plans_treatmentplan_append_only_delete""",
+        """DROP TRIGGER IF EXISTS plans_plansignature_append_only_update""",
+        """DROP TRIGGER IF EXISTS plans_plansignature_append_only_delete""",
+    ],
+    "postgresql": [
+        """DROP TRIGGER IF EXISTS plans_programtemplateversion_append_only ON plans_programtemplateversion""",
+        """DROP TRIGGER IF EXISTS plans_treatmentplan_append_only ON plans_treatmentplan""",
+        """DROP TRIGGER IF EXISTS plans_plansignature_append_only ON plans_plansignature""",
+    ],
+}
+
+
+def _run(statements):
+    def apply(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor not in statements:
+            raise NotImplementedError(f"no append-only triggers written for {vendor}")
+        with schema_editor.connection.cursor() as cursor:
+            for sql in statements[vendor]:
+                cursor.execute(sql)
+
+    return apply
 
 
 class Migration(migrations.Migration):
-    dependencies = [("plans", "0001_initial")]
-    operations = [append_only(*(t for t in APPEND_ONLY_TABLES if t.startswith("plans_")))]
+    dependencies = [('plans', '0001_initial')]
+    operations = [migrations.RunPython(_run(FORWARDS), _run(BACKWARDS))]

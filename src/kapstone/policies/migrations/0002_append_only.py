@@ -1,8 +1,54 @@
+"""Makes the policies tables that hold signed or witnessed facts append-only:
+policies_monitoringpolicyversion.
+
+The SQL is written out here rather than imported: a migration must go on building the database it
+built when it was written, whatever the application code (kapstone.audit.triggers, which
+generated these statements) becomes later.
+"""
+
 from django.db import migrations
 
-from kapstone.audit.triggers import APPEND_ONLY_TABLES, append_only
+FORWARDS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS policies_monitoringpolicyversion_append_only_update BEFORE UPDATE ON policies_monitoringpolicyversion
+                BEGIN SELECT RAISE(ABORT, 'policies_monitoringpolicyversion is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER IF NOT EXISTS policies_monitoringpolicyversion_append_only_delete BEFORE DELETE ON policies_monitoringpolicyversion
+                BEGIN SELECT RAISE(ABORT, 'policies_monitoringpolicyversion is append-only: DELETE refused'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+               BEGIN
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+                   USING ERRCODE = 'insufficient_privilege';
+               END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER policies_monitoringpolicyversion_append_only BEFORE UPDATE OR DELETE ON policies_monitoringpolicyversion
+                FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+    ],
+}
+
+BACKWARDS = {
+    "sqlite": [
+        """DROP TRIGGER IF EXISTS policies_monitoringpolicyversion_append_only_update""",
+        """DROP TRIGGER IF EXISTS policies_monitoringpolicyversion_append_only_delete""",
+    ],
+    "postgresql": [
+        """DROP TRIGGER IF EXISTS policies_monitoringpolicyversion_append_only ON policies_monitoringpolicyversion""",
+    ],
+}
+
+
+def _run(statements):
+    def apply(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor not in statements:
+            raise NotImplementedError(f"no append-only triggers written for {vendor}")
+        with schema_editor.connection.cursor() as cursor:
+            for sql in statements[vendor]:
+                cursor.execute(sql)
+
+    return apply
 
 
 class Migration(migrations.Migration):
-    dependencies = [("policies", "0001_initial")]
-    operations = [append_only(*(t for t in APPEND_ONLY_TABLES if t.startswith("policies_")))]
+    dependencies = [('policies', '0001_initial')]
+    operations = [migrations.RunPython(_run(FORWARDS), _run(BACKWARDS))]

@@ -1,0 +1,47 @@
+"""Migrations must not import live application code: what they build must not change when the code
+does (a database made by an old release would otherwise migrate differently from a fresh one)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+MIGRATIONS = sorted((Path(__file__).parents[2] / "src" / "kapstone").glob("*/migrations/*.py"))
+
+
+def kapstone_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""] if node.level == 0 else [f"(relative) {node.module}"]
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+        ):
+            names = [getattr(arg, "value", "?") for arg in node.args[:1]]
+        else:
+            continue
+        found += [
+            f"{path.relative_to(path.parents[3])}:{node.lineno} {name}"
+            for name in names
+            if str(name).split(".")[0] == "kapstone" or str(name).startswith("(relative)")
+        ]
+    return found
+
+
+def test_there_are_migrations_to_check():
+    assert len(MIGRATIONS) > 40
+
+
+def test_no_migration_imports_application_code():
+    offenders = [hit for path in MIGRATIONS for hit in kapstone_imports(path)]
+    assert offenders == []
+
+
+def test_the_check_finds_an_import(tmp_path):
+    fake = tmp_path / "src" / "kapstone" / "x" / "migrations" / "0001_x.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("def f():\n    from kapstone.audit import triggers\nimport kapstone.clinical\n")
+    assert len(kapstone_imports(fake)) == 2
