@@ -45,3 +45,13 @@ def test_the_check_finds_an_import(tmp_path):
     fake.parent.mkdir(parents=True)
     fake.write_text("def f():\n    from kapstone.audit import triggers\nimport kapstone.clinical\n")
     assert len(kapstone_imports(fake)) == 2
+
+
+def test_every_append_only_table_is_guarded_by_a_migration():
+    """The test fixtures reinstall every guard in APPEND_ONLY_TABLES, which would hide a table whose
+    migration never guarded it; a database built by ``migrate`` alone must hold them all."""
+    from kapstone.audit.triggers import APPEND_ONLY_TABLES
+
+    text = "\n".join(path.read_text(encoding="utf-8") for path in MIGRATIONS)
+    unguarded = [table for table in APPEND_ONLY_TABLES if f"{table}_append_only" not in text]
+    assert unguarded == []

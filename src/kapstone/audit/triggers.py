@@ -175,6 +175,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "chairside_sessionalertacknowledgement",
     "chairside_dischargesignoff",
     "chairside_sessionaddendum",
+    "chairside_dosechangedecision",
 )
 
 

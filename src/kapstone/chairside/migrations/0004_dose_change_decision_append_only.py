@@ -1,0 +1,57 @@
+"""A prescriber's dose-change decision is written once: the database refuses UPDATE and DELETE.
+
+The SQL is written out here (what ``kapstone.audit.triggers`` produced when this migration was made) so
+that later changes to the running code cannot change what this migration did.
+"""
+
+from django.db import migrations
+
+SQLITE_CREATE = [
+    """CREATE TRIGGER IF NOT EXISTS chairside_dosechangedecision_append_only_update
+       BEFORE UPDATE ON chairside_dosechangedecision
+       BEGIN SELECT RAISE(ABORT, 'chairside_dosechangedecision is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS chairside_dosechangedecision_append_only_delete
+       BEFORE DELETE ON chairside_dosechangedecision
+       BEGIN SELECT RAISE(ABORT, 'chairside_dosechangedecision is append-only: DELETE refused'); END""",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS chairside_dosechangedecision_append_only_update",
+    "DROP TRIGGER IF EXISTS chairside_dosechangedecision_append_only_delete",
+]
+POSTGRES_CREATE = [
+    """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
+       BEGIN
+         RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+           USING ERRCODE = 'insufficient_privilege';
+       END $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE TRIGGER chairside_dosechangedecision_append_only
+       BEFORE UPDATE OR DELETE ON chairside_dosechangedecision
+       FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
+]
+POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS chairside_dosechangedecision_append_only ON chairside_dosechangedecision"
+]
+
+
+def _run(schema_editor, *, create):  # type: ignore[no-untyped-def]
+    sqlite = schema_editor.connection.vendor == "sqlite"
+    if create:
+        statements = SQLITE_CREATE if sqlite else POSTGRES_CREATE
+    else:
+        statements = SQLITE_DROP if sqlite else POSTGRES_DROP
+    with schema_editor.connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    _run(schema_editor, create=True)
+
+
+def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    _run(schema_editor, create=False)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("chairside", "0003_dose_change_decision")]
+    operations = [migrations.RunPython(forwards, backwards)]
