@@ -435,7 +435,7 @@ def test_the_deployment_guide_runs_in_production(smoke_database, processes, tmp_
     def task_status() -> str | None:
         with psycopg.connect(smoke_database) as db:
             row = db.execute(
-                "SELECT status FROM django_tasks_db_dbtaskresult WHERE id = %s", (task_id,)
+                "SELECT status FROM django_tasks_database_dbtaskresult WHERE id = %s", (task_id,)
             ).fetchone()
         return row[0] if row and row[0] in {"SUCCESSFUL", "FAILED"} else None
 

@@ -50,7 +50,7 @@ def latest_beat() -> dt.datetime | None:
 
 
 class Heartbeat(threading.Thread):
-    """Beats every ``WORKER_HEARTBEAT_SECONDS`` until :meth:`halt`."""
+    """Beats once at once (in the caller's thread), then every ``WORKER_HEARTBEAT_SECONDS``."""
 
     def __init__(self, worker_id: str):
         super().__init__(name="kapstone-heartbeat", daemon=True)
@@ -58,15 +58,20 @@ class Heartbeat(threading.Thread):
         self.started_at = timezone.now()
         self._halted = threading.Event()
 
+    def start(self) -> None:
+        # The first beat is written before the worker takes a task, so readiness turns green as
+        # soon as it can; if the database is away the worker stops here and is restarted.
+        beat(worker_id=self.worker_id, started_at=self.started_at)
+        super().start()
+
     def run(self) -> None:
-        while not self._halted.is_set():
+        while not self._halted.wait(settings.WORKER_HEARTBEAT_SECONDS):
             try:
                 close_old_connections()
                 beat(worker_id=self.worker_id, started_at=self.started_at)
             except DatabaseError:
                 # The database is away: readiness will say so; keep trying.
                 logger.warning("worker heartbeat could not be written", exc_info=True)
-            self._halted.wait(settings.WORKER_HEARTBEAT_SECONDS)
         connection.close()
 
     def halt(self) -> None:
