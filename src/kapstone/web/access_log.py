@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from typing import Any
 
 from gunicorn.glogging import Logger
-
 
 # Questionnaire links (/q/<token>/) and calendar feeds (/calendar/<token>.ics) carry their secret in
 # the path: a log reader must not be able to open them.
@@ -24,11 +24,16 @@ def loggable_path(path: str) -> str:
     return _SECRET_IN_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
 
 
-def access_line(*, environ: dict[str, Any], status: str, request_id: str, micros: int, size: int) -> str:
+def access_line(
+    *, environ: dict[str, Any], status: str, request_id: str, micros: int, size: int
+) -> str:
     path = loggable_path(environ.get("PATH_INFO", ""))
     return json.dumps(
         {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            # gunicorn runs outside Django's settings here, so no django.utils.timezone.
+            "time": dt.datetime.fromtimestamp(time.time(), dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": "INFO",
             "logger": "gunicorn.access",
             "method": environ.get("REQUEST_METHOD", ""),
@@ -44,7 +49,9 @@ def access_line(*, environ: dict[str, Any], status: str, request_id: str, micros
 
 
 class JsonAccessLogger(Logger):
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta) -> None:
+    def access(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta
+    ) -> None:
         if not self.access_log_enabled:
             return
         request_id = ""
