@@ -21,10 +21,10 @@ max_requests_jitter = 200
 # Only nginx on this machine may say the request came over HTTPS.
 forwarded_allow_ips = "127.0.0.1,::1"
 
-# One JSON object per line on stderr (the journal): path only, never the query string; the
-# request id Django gave the response. The error log stays gunicorn's plain text.
+# One JSON object per line (the journal): request lines with the path only, never the query
+# string, and the request id Django gave the response; gunicorn's own messages as JSON too.
 accesslog = "-"
-logger_class = "kapstone.web.access_log.JsonAccessLogger"
+logger_class = "kapstone.web.access_log.JsonLogger"
 errorlog = "-"
 loglevel = os.environ.get("KAPSTONE_GUNICORN_LOG_LEVEL", "info")
 # The name `ps` and the journal show.

@@ -13,9 +13,9 @@ from collections import Counter
 GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(64))'"  # noqa: S105
 MIN_SECRET_LENGTH = 50
 MIN_DISTINCT_CHARACTERS = 20
-# Five in a row of one character or of counting characters (aaaaa, abcde, 54321): a random key of
-# this alphabet has such a run with odds of about one in a million.
-MAX_RUN = 4
+# Six in a row of one character or of counting characters (aaaaaa, abcdef, 654321): a random key
+# holds such a run about once in a few million.
+MAX_RUN = 5
 # A stretch this long seen twice means a phrase typed again (a random key repeats none).
 REPEATED_STRETCH = 8
 # Bits estimated from the key's own character frequencies: the generator above gives about 450,
@@ -67,7 +67,7 @@ def secret_key_problem(key: str) -> str | None:
     if _longest_run(key) > MAX_RUN:
         return (
             "KAPSTONE_SECRET_KEY holds a run of repeated or counting characters "
-            "(like aaaaa or 12345), which a random key does not"
+            "(like aaaaaa or 123456), which a random key does not"
         )
     if _repeats_a_stretch(key):
         return (

@@ -445,8 +445,10 @@ def test_the_deployment_guide_runs_in_production(smoke_database, processes, tmp_
     )
 
     # The request log: one JSON object per line, no query string, the response's request id.
-    lines = [line for line in web_log.read_text().splitlines() if line.startswith("{")]
-    records = [json.loads(line) for line in lines]
+    records = [json.loads(line) for line in web_log.read_text().splitlines() if line.strip()]
+    assert {"gunicorn.access", "gunicorn.error"} <= {r["logger"] for r in records}
+    worker_records = [json.loads(line) for line in worker_log.read_text().splitlines() if line]
+    assert any("Starting worker" in r["message"] for r in worker_records)
     searched = [r for r in records if r.get("request_id") == search_id]
     assert searched and searched[0]["path"] == "/patients/" and searched[0]["status"] == 200
     assert "Hopper" not in web_log.read_text() and "q=" not in web_log.read_text()

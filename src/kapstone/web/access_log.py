@@ -1,4 +1,4 @@
-"""gunicorn's access log as one JSON object per line, without query strings.
+"""gunicorn's logs as one JSON object per line; request lines without query strings.
 
 gunicorn's own format string cannot escape quotes inside values, and its ``%(r)s`` and ``%(U)s``
 atoms carry the query string (patient searches put names there), so the line is built here from
@@ -14,6 +14,8 @@ import time
 from typing import Any
 
 from gunicorn.glogging import Logger
+
+from kapstone.web.logging import JsonFormatter
 
 # Questionnaire links (/q/<token>/) and calendar feeds (/calendar/<token>.ics) carry their secret in
 # the path: a log reader must not be able to open them.
@@ -48,7 +50,15 @@ def access_line(
     )
 
 
-class JsonAccessLogger(Logger):
+class JsonLogger(Logger):
+    """gunicorn's logger with both logs as JSON lines: requests built here, its own messages through
+    the same formatter as Django's (kapstone.web.logging.JsonFormatter)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+
     def access(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta
     ) -> None:

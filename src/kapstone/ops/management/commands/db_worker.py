@@ -6,9 +6,11 @@ so this one answers to the name).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
+from django.db import DatabaseError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as LibraryWorkerCommand
 
@@ -30,4 +32,6 @@ class Command(LibraryWorkerCommand):
         finally:
             pulse.halt()
             pulse.join(timeout=5)
-            heartbeat.stop(worker_id=options["worker_id"])
+            # A worker stopping because the database went away cannot clear its row; it goes stale.
+            with contextlib.suppress(DatabaseError):
+                heartbeat.stop(worker_id=options["worker_id"])
