@@ -55,11 +55,14 @@ if PRODUCTION and DEMO_MODE:
 
 _DEV_SECRET = "kapstone-development-only-not-secret"  # noqa: S105 - refused in production below
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
-if PRODUCTION and len(SECRET_KEY) < 50:
-    raise ValueError(
-        "KAPSTONE_SECRET_KEY must be set to at least 50 random characters in production"
-    )
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION:
+    # Debug on, or a short or patterned secret: refused at start, with how to fix it.
+    from kapstone.settings_checks import production_problems
+
+    _problems = production_problems(secret_key=SECRET_KEY, debug=DEBUG)
+    if _problems:
+        raise ValueError("\n".join(_problems))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Kapstone")
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_htmx",
+    # Before django_tasks_db: its `db_worker` command wraps that app's to record a heartbeat.
+    "kapstone.ops",
     "django_tasks_db",
     "kapstone.accounts",
     "kapstone.audit",
@@ -232,6 +237,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes may ask gunicorn directly over loopback HTTP; these pages hold no data.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/"]
 
 # E-mail: SMTP in production, the console in development and the demo (reminders print there).
 _mail_backend = env_str(
@@ -284,8 +291,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = PROJECT_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise looks for it at start-up
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise looks for it at start-up
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -296,14 +303,37 @@ STORAGES = {
     },
 }
 
+# Readiness (/healthz/ready) wants a task-worker heartbeat at most this old; the worker beats
+# every WORKER_HEARTBEAT_SECONDS (kapstone.ops.heartbeat), long tasks included.
+WORKER_HEARTBEAT_SECONDS = 15
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 120)
+if WORKER_HEARTBEAT_MAX_AGE_SECONDS < 2 * WORKER_HEARTBEAT_SECONDS:
+    raise ValueError(
+        f"KAPSTONE_WORKER_HEARTBEAT_MAX_AGE_SECONDS must be at least {2 * WORKER_HEARTBEAT_SECONDS}"
+    )
+
 # No patient data in logs: request lines lose their query strings (searches carry names) and
-# nothing logs request bodies.
+# nothing logs request bodies. Production logs one JSON object per line with the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ValueError("KAPSTONE_LOG_FORMAT must be 'json' or 'text'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_query_strings": {"()": "kapstone.web.logging.StripQueryStrings"}},
+    "filters": {
+        "no_query_strings": {"()": "kapstone.web.logging.StripQueryStrings"},
+        "request_id": {"()": "kapstone.web.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "kapstone.web.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_query_strings", "request_id"],
+            "formatter": LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -5,6 +5,7 @@ from kapstone.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("healthz/", include("kapstone.ops.urls")),
     path("accounts/", include("kapstone.accounts.urls")),
     path("patients/", include("kapstone.patients.urls")),
     path("audit/", include("kapstone.audit.urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,7 @@ def test_production_profile_passes_check_deploy(tmp_path):
         "--fail-level",
         "DEBUG",
         KAPSTONE_PROFILE="production",
-        KAPSTONE_SECRET_KEY="x9!" * 20 + "kapstone-production-secret",
+        KAPSTONE_SECRET_KEY=secrets.token_urlsafe(64),
         KAPSTONE_ALLOWED_HOSTS="kapstone.example.org",
         KAPSTONE_DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
     )

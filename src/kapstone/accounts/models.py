@@ -30,6 +30,9 @@ class StaffUser(AbstractUser):
         max_length=40, blank=True, help_text="Professional credentials, e.g. MD, NP, RN, LCSW"
     )
     sites = models.ManyToManyField(Site, related_name="staff", blank=True)
+    # Set on accounts whose password someone else chose (kapstone bootstrap's one-time password):
+    # every page sends the user to change it until they have.
+    must_change_password = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -32,6 +32,7 @@ def create_staff(
     credentials: str = "",
     sites: list[Site] | None = None,
     modalities: frozenset[Modality] = frozenset(),
+    must_change_password: bool = False,
 ) -> StaffUser:
     errors: dict[str, list[str]] = {}
     if StaffUser.objects.filter(username__iexact=username).exists():
@@ -57,6 +58,7 @@ def create_staff(
             email=email,
             role=role.value,
             credentials=credentials,
+            must_change_password=must_change_password,
         )
         if sites:
             user.sites.set(sites)
@@ -77,8 +79,35 @@ def create_staff(
     return user
 
 
+def change_password(*, user: StaffUser, old_password: str, new_password: str) -> None:
+    """The user's own change: the current password, then a new one the validators accept."""
+    errors: dict[str, list[str]] = {}
+    if not user.check_password(old_password):
+        errors["old_password"] = ["That is not your current password."]
+    elif new_password == old_password:
+        errors["new_password"] = ["Choose a password different from the current one."]
+    else:
+        try:
+            validate_password(new_password, user)
+        except ValidationError as exc:
+            errors["new_password"] = list(exc.messages)
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        was_required = user.must_change_password
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        record(
+            actor=user,
+            action="auth.password_changed",
+            obj=user,
+            summary="One-time password replaced" if was_required else "Password changed",
+        )
+
+
 def add_site(
-    *, by: StaffUser, name: str, address: str = "", phone: str = "", time_zone: str
+    *, by: StaffUser | None, name: str, address: str = "", phone: str = "", time_zone: str
 ) -> Site:
     name = name.strip()
     if Site.objects.filter(name__iexact=name).exists():

@@ -2,18 +2,19 @@ from __future__ import annotations
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.views import LoginView
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 
 from kapstone.accounts import services
-from kapstone.accounts.forms import SiteForm, StaffForm, TokenForm
+from kapstone.accounts.forms import PasswordChangeForm, SiteForm, StaffForm, TokenForm
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Modality, Permission, Role
@@ -73,6 +74,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     user: StaffUser = request.user  # type: ignore[assignment]
     if services.has_confirmed_totp(user):
         return redirect("accounts:mfa")
+    if user.must_change_password:
+        # A one-time password first becomes the user's own; then the authenticator.
+        return redirect("accounts:password_change")
     device = services.pending_totp_device(user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -93,6 +97,40 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             "secret": services.totp_secret(device),
             "qr_svg": qr.svg_inline(scale=5, title="Authenticator set-up code"),
         },
+    )
+
+
+@signed_in_only
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Changing one's own password; forced after a one-time password (kapstone bootstrap).
+
+    An account that has an authenticator proves it first, so a password alone cannot replace
+    the password.
+    """
+    user: StaffUser = request.user  # type: ignore[assignment]
+    if services.has_confirmed_totp(user) and not request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.path})}")
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except InputError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field or None, error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, "Your password is changed.")
+            return redirect(_next_url(request))
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "forced": user.must_change_password, "next": _next_url(request)},
     )
 
 

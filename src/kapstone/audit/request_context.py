@@ -27,3 +27,8 @@ def current_request_id() -> str:
         value = new_request_id("run-")
         _request_id.set(value)
     return value
+
+
+def request_id_if_any() -> str | None:
+    """The id of the request or run in progress, without starting one (for log records)."""
+    return _request_id.get()

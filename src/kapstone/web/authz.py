@@ -63,6 +63,10 @@ def requires(permission: Permission, *, patient_kwarg: str | None = None) -> Cal
                 return _sign_in_again(request)
             if not mfa_satisfied(request):
                 return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.path})}")
+            if user.must_change_password:  # type: ignore[union-attr]
+                return redirect(
+                    f"{reverse('accounts:password_change')}?{urlencode({'next': request.path})}"
+                )
             role = user.staff_role  # type: ignore[union-attr]
             if not role_may(role, permission):
                 return _deny(request, f"Your role ({role.label}) does not allow this.")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Site
 from kapstone.demo.generator import DEMO_PASSWORD, STAFF, build_demo_clinic
+from kapstone.demo.guard import refuse_production
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_production(self.__module__.rsplit(".", 1)[-1])
         if Site.objects.exists():
             self.stdout.write("A clinic is already loaded here; leaving it as it is.")
         else:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kapstone.cohorts.models import CourseSummaryState
+from kapstone.demo.guard import refuse_production
 from kapstone.demo.network import build_network, non_demo_patients
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_production(self.__module__.rsplit(".", 1)[-1])
         real = non_demo_patients()
         if real:
             raise CommandError(
