@@ -117,7 +117,12 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(tmp_path)
 
         ok(run("migrate", "--no-input", url=url))
         after = row_counts(server, name)
-        assert {t: after.get(t) for t in before} == before
+        # Django's own bookkeeping grows with every new migration and model; nothing else may change.
+        bookkeeping = {"django_migrations", "django_content_type", "auth_permission"}
+        assert {t: after.get(t) for t in before if t not in bookkeeping} == {
+            t: n for t, n in before.items() if t not in bookkeeping
+        }
+        assert all(after[t] >= before[t] for t in bookkeeping & before.keys())
         assert "Audit chain intact" in ok(run("audit", "verify", url=url)).stdout
         assert "Ledger chain intact" in ok(run("verify_ledger", url=url)).stdout
         ok(run("makemigrations", "--check", "--dry-run", url=url))
