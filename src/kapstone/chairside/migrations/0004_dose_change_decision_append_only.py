@@ -18,12 +18,9 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS chairside_dosechangedecision_append_only_update",
     "DROP TRIGGER IF EXISTS chairside_dosechangedecision_append_only_delete",
 ]
+# kapstone_append_only() exists since 0002_guards; redefining it here, in other whitespace, would
+# make the function's text depend on the order apps happen to migrate in.
 POSTGRES_CREATE = [
-    """CREATE OR REPLACE FUNCTION kapstone_append_only() RETURNS trigger AS $$
-       BEGIN
-         RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-           USING ERRCODE = 'insufficient_privilege';
-       END $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE TRIGGER chairside_dosechangedecision_append_only
        BEFORE UPDATE OR DELETE ON chairside_dosechangedecision
        FOR EACH ROW EXECUTE FUNCTION kapstone_append_only()""",
