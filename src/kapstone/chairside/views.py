@@ -43,7 +43,13 @@ from kapstone.ledger.models import LedgerEntry
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
-from kapstone.web.middleware import CONSOLE_KEEPALIVE, LAST_ACTION, allows_locked, idle_seconds
+from kapstone.web.middleware import (
+    CONSOLE_KEEPALIVE,
+    LAST_ACTION,
+    RENEWED,
+    allows_locked,
+    idle_seconds,
+)
 
 CHART = Permission.CHART_DOSING_SESSION
 PHASES = {
@@ -702,7 +708,7 @@ def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
         return _unlock_answer(
             request, 403, f"That is not {me.display_name}'s password or current authenticator code."
         )
-    request.session[LAST_ACTION] = time.time()
+    request.session[LAST_ACTION] = request.session[RENEWED] = time.time()
     audit(
         actor=me,
         action="auth.console_unlocked",

@@ -46,6 +46,8 @@ class NoStoreMiddleware:
 POLL_HEADER = "X-Kapstone-Poll"
 # Seconds since the epoch of the user's last action (a request without the poll header).
 LAST_ACTION = "kapstone_last_action"
+# When the stored session's expiry was last pushed forward (it lasts SESSION_COOKIE_AGE from then).
+RENEWED = "kapstone_session_renewed"
 # {dosing session id (str): epoch seconds}: consoles whose polls keep the session alive until then.
 CONSOLE_KEEPALIVE = "kapstone_console_keepalive"
 
@@ -94,9 +96,13 @@ class IdleTimeoutMiddleware:
             return response
         if not poll and not _allows_locked(request):
             # The unlock endpoint renews the session itself, and only when the secret was right.
-            session[LAST_ACTION] = now
-        elif getattr(request, "keep_session_alive", False):
-            session.modified = True
+            session[LAST_ACTION] = session[RENEWED] = now
+        elif getattr(request, "keep_session_alive", False) and (
+            now - session.get(RENEWED, 0) > idle_seconds() / 3
+        ):
+            # A console polls every second; writing the session each time would be a write a
+            # second per tablet, so renew it only when a third of its lifetime has gone.
+            session[RENEWED] = now
         return response
 
 
