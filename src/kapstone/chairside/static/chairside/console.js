@@ -70,13 +70,15 @@
     }
   }
 
-  // Someone typing or tapping is not idle: tell the server (at most once a minute).
+  // Someone typing or tapping is not idle: tell the server (at most once a minute). The lock is
+  // timed from what the server last heard, never from unreported taps, so a save made before the
+  // lock shows is never refused as idle.
   function activity() {
     if (locked) { return; }
     var now = Date.now();
-    lockAt = now + idleMs - leadMs;
     if (now - lastPing < Math.min(60000, idleMs / 3)) { return; }
     lastPing = now;
+    lockAt = now + idleMs - leadMs;
     fetch(stillHereUrl, {
       method: "POST",
       headers: { "X-CSRFToken": csrf },
