@@ -84,7 +84,6 @@ def test_a_console_in_progress_locks_and_keeps_what_was_typed(live_server, page,
     expect(page.get_by_text("Systolic (mmHg)")).to_be_hidden()
     expect(page.get_by_text("Haddad").first).to_be_hidden()
     assert_accessible(page)
-    page.screenshot(path="/tmp/chair-lock.png")
     idle_out(page)  # well past the server's idle time: its polls kept the sign-in, locked
     assert page.url == console
 

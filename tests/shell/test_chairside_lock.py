@@ -88,7 +88,7 @@ def test_a_poll_does_not_renew_the_stored_session_every_second(console):
 
 
 def test_the_keepalive_ends_with_the_session(console, clinic, settings):
-    client, urls, session, record = console
+    client, urls, session, _ = console
     client.get(urls["console"])
     DosingSession.objects.filter(pk=session.pk).update(
         status="cancelled",
