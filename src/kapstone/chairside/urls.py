@@ -22,4 +22,6 @@ urlpatterns = [
     path(f"{P}discharge/", views.discharge, name="discharge"),
     path(f"{P}sign/", views.sign, name="sign"),
     path(f"{P}addendum/", views.addendum, name="addendum"),
+    path(f"{P}unlock/", views.unlock, name="unlock"),
+    path(f"{P}still-here/", views.still_here, name="still_here"),
 ]

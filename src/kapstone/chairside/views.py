@@ -6,17 +6,24 @@ console again with the bound form, so nothing typed is lost; a good post redirec
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, logout
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts, selectors, services
 from kapstone.chairside import forms as f
 from kapstone.chairside.models import (
@@ -30,12 +37,19 @@ from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import CLINICAL_ROLES, Permission, Role, may
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.clinical.routes import Route
-from kapstone.dosing.models import DosingSession
+from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.ledger.models import LedgerEntry
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.middleware import (
+    CONSOLE_KEEPALIVE,
+    LAST_ACTION,
+    RENEWED,
+    allows_locked,
+    idle_seconds,
+)
 
 CHART = Permission.CHART_DOSING_SESSION
 PHASES = {
@@ -43,6 +57,62 @@ PHASES = {
     "infusing": "infusion running",
     "after_dose": "after the dose",
 }
+
+
+CODE = re.compile(r"\d{6}")
+EVIDENCE = {
+    "label": "product label",
+    "guideline": "guideline",
+    "published_practice": "published practice",
+    "instrument_manual": "instrument manual",
+    "clinic_policy": "clinic policy",
+}
+VERIFICATION = {
+    "verified": "checked against the source",
+    "secondary": "checked against a secondary source",
+    "unverified": "not yet checked against a source",
+}
+
+
+def _in_progress(session: DosingSession, record: ChairsideRecord | None) -> bool:
+    return (
+        record is not None
+        and not record.is_signed
+        and session.status not in (SessionStatus.CANCELLED, SessionStatus.COMPLETED)
+    )
+
+
+def _keep_console_alive(request: HttpRequest, session: DosingSession) -> None:
+    """Lets this console's polls keep the sign-in alive (locked) until the booked end + margin."""
+    until = session.ends_at.timestamp() + settings.CONSOLE_KEEPALIVE_MARGIN_MINUTES * 60
+    now = time.time()
+    kept = {k: v for k, v in request.session.get(CONSOLE_KEEPALIVE, {}).items() if v > now}
+    if until > now:
+        kept[str(session.pk)] = until
+    request.session[CONSOLE_KEEPALIVE] = kept
+
+
+def _duration_words(seconds: int) -> str:
+    if seconds % 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _alert_view(alert: SessionAlert) -> dict[str, Any]:
+    """An alert in clinic words: the grade as the recommendation, the rules behind a disclosure."""
+    return {
+        "alert": alert,
+        "rules": [
+            {
+                "message": r.get("message", ""),
+                "basis": EVIDENCE.get(r.get("source", {}).get("evidence", ""), "clinic policy"),
+                "checked": VERIFICATION.get(r.get("source", {}).get("verification", ""), ""),
+                "note": r.get("source", {}).get("note", ""),
+            }
+            for r in alert.rules
+        ],
+    }
 
 
 def _session(patient: Patient, session_id: int) -> DosingSession:
@@ -80,15 +150,19 @@ def _witnesses(record: ChairsideRecord, me: StaffUser) -> list[StaffUser]:
     )
 
 
-def _dose_form(record: ChairsideRecord, me: StaffUser, data: Any = None) -> f.DoseForm:
-    planned = facts.planned_dose(record)
+def _dose_form(
+    record: ChairsideRecord, me: StaffUser, data: Any = None, *, prefill: bool = True
+) -> f.DoseForm:
+    """The dose form, pre-filled from the plan only for the first dose: once one is charted, a
+    pre-filled form is one tap away from charting the same dose twice."""
+    planned = facts.planned_dose(record) if prefill else None
     initial: dict[str, Any] = {}
     if planned is not None:
         initial["dose_mg"] = planned.dose_mg
         initial["rate_ml_per_hour"] = planned.rate_ml_per_hour
         initial["devices"] = sum(count for _, _, count in planned.units) or None
     plan = record.session.plan
-    if plan is not None and plan.concentration_mg_per_ml:
+    if prefill and plan is not None and plan.concentration_mg_per_ml:
         initial["concentration_mg_per_ml"] = plan.concentration_mg_per_ml
     return f.DoseForm(
         data,
@@ -121,6 +195,7 @@ def _render(
         now = timezone.now()
         state = selectors.console(record, now)
         answers = state.answers
+        opened = selectors.open_alerts(record)
         bound = bound or {}
         context |= {
             "c": state,
@@ -138,7 +213,7 @@ def _render(
                 }
             ),
             "vitals_form": bound.get("vitals") or f.VitalsForm(),
-            "dose_form": bound.get("dose") or _dose_form(record, me),
+            "dose_form": bound.get("dose") or _dose_form(record, me, prefill=not state.doses),
             "stop_form": bound.get("stop") or f.StopDoseForm(),
             "dissociation_form": bound.get("dissociation") or f.DissociationForm(),
             "event_form": bound.get("event") or f.AdverseEventForm(),
@@ -151,8 +226,12 @@ def _render(
             "schedule": (plan := selectors.schedule(record, now)),
             "phase_label": PHASES[plan.phase.value],
             "ack_actions": AlertAction.choices,
-            "open_alerts": selectors.open_alerts(record),
+            "open_alerts": [_alert_view(a) for a in opened],
+            "alerting_readings": {a.reading_id: a.grade for a in opened if a.reading_id},
             "alerts_version": selectors.alerts_version(record),
+            "in_progress": _in_progress(session, record),
+            "idle_seconds": idle_seconds(),
+            "idle_words": _duration_words(idle_seconds()),
             "readiness": services.discharge_readiness(
                 record,
                 # What still blocks besides what the nurse confirms at discharge.
@@ -170,7 +249,10 @@ def _render(
 def console(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
     patient = patient_id
     session = _session(patient, session_id)
-    return _render(request, patient, session, selectors.record_for_session(session.pk, patient.pk))
+    record = selectors.record_for_session(session.pk, patient.pk)
+    if _in_progress(session, record):
+        _keep_console_alive(request, session)
+    return _render(request, patient, session, record)
 
 
 @requires(CHART, patient_kwarg="patient_id")
@@ -194,6 +276,10 @@ def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) 
     record = selectors.record_for_session(session_id, patient_id.pk)
     if record is None:
         return HttpResponse(status=204)
+    kept = request.session.get(CONSOLE_KEEPALIVE, {}).get(str(record.session_id), 0)
+    if _in_progress(record.session, record) and kept > time.time():
+        # Read by IdleTimeoutMiddleware: renew the stored session, not the user's last action.
+        request.keep_session_alive = True  # type: ignore[attr-defined]
     version = selectors.alerts_version(record)
     if request.GET.get("seen") == version:
         return HttpResponse(status=204)
@@ -204,7 +290,7 @@ def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) 
             "record": record,
             "patient": patient_id,
             "session": record.session,
-            "open_alerts": selectors.open_alerts(record),
+            "open_alerts": [_alert_view(a) for a in selectors.open_alerts(record)],
             "alerts_version": version,
             "ack_actions": AlertAction.choices,
         },
@@ -291,9 +377,22 @@ def vitals(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
             respiratory_rate=form.number("respiratory_rate"),
             sedation=d["sedation"] or None,
         )
-        return f"Vitals saved. Alert: {alert.get_grade_display()}." if alert else "Vitals saved."
+        return alert
 
-    return _post(request, patient_id, session_id, "vitals", form, act, "vitals", "Vitals saved.")
+    record = _record(patient_id, session_id)
+    if form.is_valid():
+        try:
+            alert = act(record, form.cleaned_data)
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            if alert is None:
+                messages.success(request, "Vitals saved.")
+                return redirect(_console_url(record, "vitals"))
+            # Not a green flash: the alert itself, in its grade's colour, is at the top.
+            messages.warning(request, "Vitals saved. This reading raised an alert: see above.")
+            return redirect(_console_url(record, "alerts"))
+    return _render(request, patient_id, record.session, record, {"vitals": form})
 
 
 @requires(Permission.DECIDE_TO_PROCEED, patient_kwarg="patient_id")
@@ -537,3 +636,84 @@ def addendum(request: HttpRequest, patient_id: Patient, session_id: int) -> Http
 
     form = f.AddendumForm(request.POST)
     return _post(request, patient_id, session_id, "addendum", form, act, "sign", "Addendum added.")
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def still_here(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """Sent (at most once a minute) while someone types or taps on the console: an action, so
+    IdleTimeoutMiddleware renews the session and the console does not lock under their hands."""
+    return HttpResponse(status=204)
+
+
+def _unlock_answer(
+    request: HttpRequest, status: int, error: str, *, signed_out: bool = False
+) -> HttpResponse:
+    return JsonResponse({"ok": False, "error": error, "signed_out": signed_out}, status=status)
+
+
+@allows_locked
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """The locked console's own user types their password or authenticator code to resume.
+
+    A wrong password is a failed sign-in (django-axes counts it, and at the limit the user is
+    signed out); a wrong code counts toward django-otp's throttle. Both outcomes are audited.
+    """
+    me: StaffUser = request.user  # type: ignore[assignment]
+    secret = (request.POST.get("secret") or "").strip()
+    if not secret:
+        return _unlock_answer(request, 400, "Type your password or your authenticator's code.")
+    method = None
+    if CODE.fullmatch(secret.replace(" ", "")):
+        code = secret.replace(" ", "")
+        for device in TOTPDevice.objects.filter(user=me, confirmed=True):
+            if device.verify_token(code):
+                method = "authenticator code"
+                break
+    else:
+        credentials = {"username": me.get_username()}
+        if not AxesProxyHandler.is_locked(request, credentials):
+            user = authenticate(request, username=me.get_username(), password=secret)
+            if user is not None and user.pk == me.pk:
+                method = "password"
+        if getattr(request, "axes_locked_out", False) or AxesProxyHandler.is_locked(
+            request, credentials
+        ):
+            # Answer here rather than let axes replace the reply with its lockout page.
+            request.axes_locked_out = False  # type: ignore[attr-defined]
+            audit(
+                actor=me,
+                action="auth.console_unlock_refused",
+                patient=patient_id,
+                obj=me,
+                summary="Too many wrong entries: signed out",
+            )
+            logout(request)
+            return _unlock_answer(
+                request,
+                403,
+                "Too many wrong entries: you are signed out. Sign in again when the lockout ends.",
+                signed_out=True,
+            )
+    if method is None:
+        audit(
+            actor=me,
+            action="auth.console_unlock_refused",
+            patient=patient_id,
+            obj=me,
+            summary=f"Wrong secret on the console of dosing session {session_id}",
+        )
+        return _unlock_answer(
+            request, 403, f"That is not {me.display_name}'s password or current authenticator code."
+        )
+    request.session[LAST_ACTION] = request.session[RENEWED] = time.time()
+    audit(
+        actor=me,
+        action="auth.console_unlocked",
+        patient=patient_id,
+        obj=me,
+        summary=f"Console of dosing session {session_id} unlocked by {method}",
+    )
+    return JsonResponse({"ok": True})

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 
 from kapstone.audit.request_context import new_request_id, reset_request_id, set_request_id
 
@@ -40,23 +44,81 @@ class NoStoreMiddleware:
 
 # Sent by every element that refreshes itself on a timer (hx-headers on the polling element).
 POLL_HEADER = "X-Kapstone-Poll"
+# Seconds since the epoch of the user's last action (a request without the poll header).
+LAST_ACTION = "kapstone_last_action"
+# When the stored session's expiry was last pushed forward (it lasts SESSION_COOKIE_AGE from then).
+RENEWED = "kapstone_session_renewed"
+# {dosing session id (str): epoch seconds}: consoles whose polls keep the session alive until then.
+CONSOLE_KEEPALIVE = "kapstone_console_keepalive"
+
+
+def idle_seconds() -> int:
+    return int(settings.SESSION_COOKIE_AGE)
+
+
+def console_kept_alive(session: SessionBase, now: float | None = None) -> bool:
+    """True while an open console of a session in progress may outlive the idle time (locked)."""
+    now = time.time() if now is None else now
+    return any(until > now for until in session.get(CONSOLE_KEEPALIVE, {}).values())
 
 
 class IdleTimeoutMiddleware:
     """A session lasts IDLE_MINUTES past the user's last action, not past the last request.
 
-    Pages poll in the background (the alert banner every 30 s, the chair-side alerts every 3 s);
-    if those renewed the session, a tablet left on the console would never sign out. So only
-    requests without the poll header push the expiry forward (Django saves a modified session with
-    a fresh expiry), and SESSION_SAVE_EVERY_REQUEST stays off.
+    Pages poll in the background (the alert banner every 30 s, the chair-side alerts every second);
+    if those renewed the session, a tablet left open would never sign out. So only requests without
+    the poll header count as an action, and SESSION_SAVE_EVERY_REQUEST stays off.
+
+    The one exception is the chair-side console of a session in progress (post-dose checks are 30
+    minutes apart): its alerts poll marks the request ``keep_session_alive`` (see
+    kapstone.chairside.views), which renews the stored session without counting as an action, at
+    most until the session's expected end plus a margin. Past the idle time the console's page locks
+    itself and only its polls and the unlock endpoint (``allows_locked``) are served; any other
+    request signs the user out here, before the view runs, exactly as an expired session would.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and POLL_HEADER not in request.headers and not session.is_empty():
-            session.modified = True
+        if session is None or session.is_empty():
+            return self.get_response(request)
+        now = time.time()
+        poll = POLL_HEADER in request.headers
+        last = session.get(LAST_ACTION)
+        idle = last is not None and now - last > idle_seconds()
+        if idle and not (console_kept_alive(session, now) and (poll or _allows_locked(request))):
+            session.flush()
+            return self.get_response(request)
+        response = self.get_response(request)
+        if session.is_empty():
+            return response
+        if not poll and not _allows_locked(request):
+            # The unlock endpoint renews the session itself, and only when the secret was right.
+            session[LAST_ACTION] = session[RENEWED] = now
+        elif getattr(request, "keep_session_alive", False) and (
+            now - session.get(RENEWED, 0) > idle_seconds() / 3
+        ):
+            # A console polls every second; writing the session each time would be a write a
+            # second per tablet, so renew it only when a third of its lifetime has gone.
+            session[RENEWED] = now
         return response
+
+
+def _allows_locked(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None) or _resolve(request.path_info)
+    return match is not None and getattr(match.func, "allows_locked", False)
+
+
+def _resolve(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
+def allows_locked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Marks a view (the unlock endpoint) as reachable while a kept-alive console is locked."""
+    view.allows_locked = True  # type: ignore[attr-defined]
+    return view
