@@ -47,6 +47,7 @@ from kapstone.clinical.discharge import (
     DischargeReadiness,
     assess_discharge,
 )
+from kapstone.clinical.dose_moment import is_pre_dose
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.pre_dose_checklist import ChecklistItem, PregnancyStatus
 from kapstone.clinical.provenance import Source
@@ -380,7 +381,7 @@ def record_vitals(
     with transaction.atomic():
         locked = _locked(record)
         first = facts.first_dose_at(locked)
-        is_baseline = first is None or reading.taken_at <= first
+        is_baseline = is_pre_dose(reading.taken_at, first)
         baseline_row = None if is_baseline else facts.baseline_reading(locked)
         row = VitalReading.objects.create(
             record=locked,
@@ -815,7 +816,7 @@ def rate_dissociation(
             scale=rating.scale.value,
             score=rating.total,
             taken_at=rating.rated_at,
-            is_baseline=first is None or rating.rated_at <= first,
+            is_baseline=is_pre_dose(rating.rated_at, first),
             rated_by=by,
             recorded_at=now,
         )

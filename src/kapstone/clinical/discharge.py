@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kapstone.clinical.dose_moment import is_post_dose
 from kapstone.clinical.monitoring_cadence import DoseTiming, check_dose_timing, dose_end
 from kapstone.clinical.monitoring_policy import (
     InvalidMonitoringInput,
@@ -254,7 +255,8 @@ def _vital_blockers(
             _SEDATION_CRITERIA,
         )
     since = end or dose.started_at
-    if latest is None or (since is not None and latest.taken_at <= since):
+    # After the infusion's end, or (a bolus or nasal dose) after the dose: see dose_moment.
+    if latest is None or (since is not None and not is_post_dose(latest.taken_at, since)):
         block(
             DischargeCriterion.VITALS_RECENT,
             "No vital signs recorded since the dose; take a set before discharge.",
