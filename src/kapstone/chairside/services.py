@@ -65,6 +65,7 @@ from kapstone.patients.models import BodyMeasurement
 from kapstone.patients.services import record_body_measurement
 from kapstone.plans.selectors import signed_plan
 from kapstone.safety.models import SafetyAlert
+from kapstone.web.labels import clinic_zone, labels
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def _write_alert(
         action="chairside.alert_raised",
         patient=record.session.patient,
         obj=alert,
-        summary=f"Chair-side alert: {grade.label} ({', '.join(f.rule_id for f in fired)})",
+        summary=f"Chair-side alert: {grade.label} ({labels(f.rule_id for f in fired)})",
         after={"grade": grade.value, "rules": [f.rule_id for f in fired]},
     )
     return alert
@@ -330,7 +331,7 @@ def answer_checklist(
             + (
                 "may dose"
                 if assessment.may_dose
-                else f"blocked by {', '.join(r.item.value for r in assessment.blocking)}"
+                else f"blocked by {', '.join(r.item.label for r in assessment.blocking)}"
             ),
             after={
                 "answers": {k.value: v for k, v in values.items()},
@@ -994,6 +995,7 @@ def discharge_readiness(
         new_high_risk_finding=SafetyAlert.objects.filter(
             patient=record.session.patient, raised_at__gte=record.opened_at
         ).exists(),
+        zone=clinic_zone(record.session.site),
     )
 
 
