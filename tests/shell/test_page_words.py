@@ -8,13 +8,11 @@ ISO timestamp with its T, or a Python dict's ``{'``. CSV and other downloads are
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Role, may

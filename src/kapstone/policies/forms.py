@@ -36,26 +36,38 @@ class MonitoringPolicyForm(forms.Form):
         for rule, now in zip(default.threshold_rules, current.threshold_rules, strict=True):
             key = rule.rule_id
             self.fields[f"t:{key}"] = StrictIntegerField(
-                min_value=low, max_value=high, initial=now.threshold, label=f"{rule_label(key)}: threshold"
+                min_value=low,
+                max_value=high,
+                initial=now.threshold,
+                label=f"{rule_label(key)}: threshold",
             )
             self.fields[f"g:{key}"] = forms.ChoiceField(
                 choices=GRADES, initial=now.grade.value, label=f"{rule_label(key)}: recommendation"
             )
             self.rule_rows.append(
-                (key, f"{label(rule.measure.value)} {rule.direction.value}", rule.source.cite(), "t")
+                (
+                    key,
+                    f"{label(rule.measure.value)} {rule.direction.value}",
+                    rule.source.cite(),
+                    "t",
+                )
             )
         graded = (*default.sedation_rules, *default.symptom_rules)
         graded_now = (*current.sedation_rules, *current.symptom_rules)
         for rule, now in zip(graded, graded_now, strict=True):
             self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
-                choices=GRADES, initial=now.grade.value, label=f"{rule_label(rule.rule_id)}: recommendation"
+                choices=GRADES,
+                initial=now.grade.value,
+                label=f"{rule_label(rule.rule_id)}: recommendation",
             )
             self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
         for rule, now in zip(
             default.hypertensive_emergency_rules, current.hypertensive_emergency_rules, strict=True
         ):
             self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
-                choices=GRADES, initial=now.grade.value, label=f"{rule_label(rule.rule_id)}: recommendation"
+                choices=GRADES,
+                initial=now.grade.value,
+                label=f"{rule_label(rule.rule_id)}: recommendation",
             )
             self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
         for prefix, fields, limits in (
