@@ -100,7 +100,8 @@ def _charted_session(clinic) -> None:  # type: ignore[no-untyped-def]
     questionnaire_set, _ = send_questionnaires(
         by=clinic.staff["prescriber"], patient=clinic.on_team, instruments=["phq9"]
     )
-    answers = {str(i): 1 for i in range(1, 10)} | {"10": 1}
+    # 17, "moderately_severe" as stored, with item 9 raising the suicide-risk flag.
+    answers = {str(i): 2 for i in range(1, 9)} | {"9": 1, "10": 1}
     save_answers(questionnaire_set=questionnaire_set, instrument="phq9", answers=answers)
     submit(questionnaire_set=questionnaire_set, instrument="phq9")
 
