@@ -218,7 +218,8 @@ def shown_changes(changes: Any) -> list[tuple[str, str]]:
             words = f"{shown_value(before)} → {shown_value(after)}"
         else:
             words = shown_value(value)
-        rows.append((label(field).capitalize() if _CODE.match(str(field)) else str(field), words))
+        name = label(field)
+        rows.append((name[:1].upper() + name[1:], words))
     return rows
 
 
