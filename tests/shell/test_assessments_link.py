@@ -204,7 +204,7 @@ def test_the_tab_lists_sets_with_total_severity_and_flags(client, clinic, link):
     submit(questionnaire_set=questionnaire_set, instrument="phq9")
     page = staff(client, clinic).get(reverse("assessments:chart_tab", args=[clinic.on_team.pk]))
     text = page.content.decode()
-    assert "<td>17</td>" in text and "moderately_severe" in text and "suicide_risk" in text
+    assert "<td>17</td>" in text and "moderately severe" in text and "suicide risk" in text
     assert "In progress" in text  # GAD-7
 
 

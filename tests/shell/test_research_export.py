@@ -514,14 +514,17 @@ def test_day_offsets_for_the_known_patient(exported):
     scores = [r for r in files.parquet["questionnaire_scores"] if r["patient_id"] == pid]
     assert [(r["day"], r["total"], r["hours_after_last_dose"]) for r in scores] == [
         (9, 20, None),
-        (11, 8, 24.0),
+        # The first dose was charted 6 minutes after the booked start: hours count from the dose.
+        (11, 8, 23.9),
         (20, 4, 168.0),
     ]
     sessions = [r for r in files.parquet["dosing_sessions"] if r["patient_id"] == pid]
-    assert [(r["day"], r["status"], r["session_number"]) for r in sessions] == [
-        (10, "booked", 1),
-        (12, "cancelled", None),
-        (13, "booked", 2),
+    assert [
+        (r["day"], r["status"], r["session_number"], r["dose_time_source"]) for r in sessions
+    ] == [
+        (10, "booked", 1, "charted"),
+        (12, "cancelled", None, "none"),
+        (13, "booked", 2, "booked"),
     ]
     first = sessions[0]
     assert first["charted"] and first["doses"] == 1 and first["total_dose_mg"] == 35.0

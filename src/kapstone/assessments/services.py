@@ -34,6 +34,7 @@ from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.safety.services import raise_for_result
+from kapstone.web.labels import label, labels
 
 # One message for every link that does not open, so a link's state cannot be probed.
 LINK_REFUSED = (
@@ -328,8 +329,8 @@ def submit(
             patient=locked_set.patient,
             obj=response,
             summary=f"{definition.title} submitted: {shown_total}"
-            + (f", {result.severity}" if result.severity else "")
-            + (f"; flags {', '.join(response.flags)}" if response.flags else ""),
+            + (f", {label(result.severity)}" if result.severity else "")
+            + (f"; flags: {labels(response.flags)}" if response.flags else ""),
             after={
                 "instrument_version": response.instrument_version,
                 "total": response.total,

@@ -46,6 +46,7 @@ from kapstone.intake.selectors import signed_eligibility
 from kapstone.plans.selectors import SessionDose, signed_plan
 from kapstone.safety.models import SafetyAlert
 from kapstone.safety.selectors import active_hold
+from kapstone.web.labels import clinic_zone
 
 # The nurse's own answers; the other items are read from the chart each time.
 NURSE_ITEMS = (
@@ -143,7 +144,8 @@ def blood_pressure_check(
     core_decision = (
         PrescriberDecisionToProceed(
             prescriber=decision.prescriber.display_name,
-            decided_at=decision.decided_at,
+            # In the clinic's zone: the core writes its time into the reason a person reads.
+            decided_at=timezone.localtime(decision.decided_at, clinic_zone(record.session.site)),
             rationale=decision.rationale,
         )
         if decision is not None

@@ -47,6 +47,7 @@ from kapstone.clinical.discharge import (
     DischargeReadiness,
     assess_discharge,
 )
+from kapstone.clinical.dose_moment import is_pre_dose
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.pre_dose_checklist import ChecklistItem, PregnancyStatus
 from kapstone.clinical.provenance import Source
@@ -64,6 +65,7 @@ from kapstone.patients.models import BodyMeasurement
 from kapstone.patients.services import record_body_measurement
 from kapstone.plans.selectors import signed_plan
 from kapstone.safety.models import SafetyAlert
+from kapstone.web.labels import clinic_zone, labels
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +202,7 @@ def _write_alert(
         action="chairside.alert_raised",
         patient=record.session.patient,
         obj=alert,
-        summary=f"Chair-side alert: {grade.label} ({', '.join(f.rule_id for f in fired)})",
+        summary=f"Chair-side alert: {grade.label} ({labels(f.rule_id for f in fired)})",
         after={"grade": grade.value, "rules": [f.rule_id for f in fired]},
     )
     return alert
@@ -329,7 +331,7 @@ def answer_checklist(
             + (
                 "may dose"
                 if assessment.may_dose
-                else f"blocked by {', '.join(r.item.value for r in assessment.blocking)}"
+                else f"blocked by {', '.join(r.item.label for r in assessment.blocking)}"
             ),
             after={
                 "answers": {k.value: v for k, v in values.items()},
@@ -380,7 +382,7 @@ def record_vitals(
     with transaction.atomic():
         locked = _locked(record)
         first = facts.first_dose_at(locked)
-        is_baseline = first is None or reading.taken_at <= first
+        is_baseline = is_pre_dose(reading.taken_at, first)
         baseline_row = None if is_baseline else facts.baseline_reading(locked)
         row = VitalReading.objects.create(
             record=locked,
@@ -815,7 +817,7 @@ def rate_dissociation(
             scale=rating.scale.value,
             score=rating.total,
             taken_at=rating.rated_at,
-            is_baseline=first is None or rating.rated_at <= first,
+            is_baseline=is_pre_dose(rating.rated_at, first),
             rated_by=by,
             recorded_at=now,
         )
@@ -993,6 +995,7 @@ def discharge_readiness(
         new_high_risk_finding=SafetyAlert.objects.filter(
             patient=record.session.patient, raised_at__gte=record.opened_at
         ).exists(),
+        zone=clinic_zone(record.session.site),
     )
 
 

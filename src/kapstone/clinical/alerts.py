@@ -343,7 +343,7 @@ def pre_dose_blood_pressure_check(
             outcome = PreDoseOutcome.PROCEED
             reasons.append(
                 f"{prescriber_decision.prescriber} documented the decision to proceed at "
-                f"{prescriber_decision.decided_at.isoformat()}: {prescriber_decision.rationale}"
+                f"{prescriber_decision.decided_at:%H:%M on %-d %b %Y}: {prescriber_decision.rationale}"
             )
     return PreDoseBloodPressureCheck(
         outcome,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
+from kapstone.clinical.dose_moment import is_post_dose
 from kapstone.clinical.monitoring_cadence import DoseTiming, check_dose_timing, dose_end
 from kapstone.clinical.monitoring_policy import (
     InvalidMonitoringInput,
@@ -114,8 +115,10 @@ def assess_discharge(
     baseline_dissociation: DissociationRating | None = None,
     unacknowledged_alerts: int = 0,
     new_high_risk_finding: bool = False,
+    zone: tzinfo | None = None,
 ) -> DischargeReadiness:
-    """Every criterion that blocks discharge at ``now``, and when observation time allows it."""
+    """Every criterion that blocks discharge at ``now``, and when observation time allows it.
+    Times in messages are read in ``zone`` (the clinic's), never as UTC stamps."""
     protocol = policy.protocol_for(dose.route, dose.protocol_id)
     problems = check_dose_timing(dose, now)
     if not problems:
@@ -170,7 +173,7 @@ def assess_discharge(
         block(
             DischargeCriterion.MINIMUM_OBSERVATION,
             f"Minimum observation of {minutes} min from the {_ref_text(start_ref)} ends at "
-            f"{earliest.isoformat()} ({left} min to go).",
+            f"{_clock(earliest, now, zone)} ({left} min to go).",
             observe.source,
         )
 
@@ -229,6 +232,13 @@ def assess_discharge(
     )
 
 
+def _clock(at: datetime, now: datetime, zone: tzinfo | None) -> str:
+    """'23:30', or '00:10 on 6 Dec' when the local day differs from today's."""
+    local, today = (at.astimezone(zone), now.astimezone(zone)) if zone else (at, now)
+    text = f"{local:%H:%M}"
+    return text if local.date() == today.date() else f"{text} on {local:%-d %b}"
+
+
 def _ref_text(ref: TimeReference) -> str:
     return "start of dosing" if ref is TimeReference.DOSE_START else "end of dosing"
 
@@ -254,7 +264,8 @@ def _vital_blockers(
             _SEDATION_CRITERIA,
         )
     since = end or dose.started_at
-    if latest is None or (since is not None and latest.taken_at <= since):
+    # After the infusion's end, or (a bolus or nasal dose) after the dose: see dose_moment.
+    if latest is None or (since is not None and not is_post_dose(latest.taken_at, since)):
         block(
             DischargeCriterion.VITALS_RECENT,
             "No vital signs recorded since the dose; take a set before discharge.",

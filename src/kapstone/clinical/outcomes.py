@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.dose_moment import is_pre_dose
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.reliable_change import (
     DEFAULT_RELIABILITY_PARAMETERS,
@@ -452,7 +453,7 @@ def instrument_outcome(
     if first_dose is None:
         baseline_index, baseline_rule = 0, BaselineRule.FIRST_SCORE_NO_DOSING
     else:
-        before = [i for i, p in enumerate(series) if p.at <= first_dose]
+        before = [i for i, p in enumerate(series) if is_pre_dose(p.at, first_dose)]
         if before:
             baseline_index, baseline_rule = before[-1], BaselineRule.LAST_AT_OR_BEFORE_FIRST_DOSE
         else:

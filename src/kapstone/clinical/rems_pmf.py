@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from kapstone.clinical.dose_moment import is_post_dose, is_pre_dose
 from kapstone.clinical.monitoring_policy import (
     DEFAULT_MONITORING_POLICY,
     MonitoringPolicy,
@@ -834,7 +835,7 @@ class _Context:
         return [
             r
             for r in self.readings()
-            if first is not None and r.taken_at >= first and (end is None or r.taken_at <= end)
+            if is_post_dose(r.taken_at, first) and (end is None or r.taken_at <= end)
         ]
 
 
@@ -984,7 +985,7 @@ def _before(c: _Context) -> PmfReading | None:
     first = c.first
     if first is None:
         return None
-    earlier = [r for r in c.bp_readings() if r.taken_at < first]
+    earlier = [r for r in c.bp_readings() if is_pre_dose(r.taken_at, first)]
     baseline = [r for r in earlier if r.is_baseline]
     chosen = baseline or earlier
     return chosen[-1] if chosen else None
@@ -1005,7 +1006,9 @@ def _at_completion(c: _Context) -> PmfReading | None:
     first = c.first
     if end is None or first is None:
         return None
-    before_end = [r for r in c.bp_readings() if first <= r.taken_at <= end]
+    before_end = [
+        r for r in c.bp_readings() if is_post_dose(r.taken_at, first) and r.taken_at <= end
+    ]
     return before_end[-1] if before_end else None
 
 
@@ -1137,8 +1140,8 @@ def _dissociation(c: _Context) -> _Answer:
     if first is None:
         return _Answer(None, _NO_DOSE)
     ratings = sorted(c.facts.dissociation, key=lambda d: d.rated_at)
-    before = [d for d in ratings if d.rated_at < first]
-    after = [d for d in ratings if d.rated_at >= first]
+    before = [d for d in ratings if is_pre_dose(d.rated_at, first)]
+    after = [d for d in ratings if is_post_dose(d.rated_at, first)]
     events = _events(c, AdverseEffect.DISSOCIATION)
     if not after and not events:
         return _Answer(None, "no dissociation rating after the dose")

@@ -39,7 +39,8 @@ from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.clinical import cohort as core
 from kapstone.clinical import cohort_figures as figures
 from kapstone.clinical.instruments import INSTRUMENTS
-from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import with_dose_time
 from kapstone.intake.models import EligibilityReview, IntakeVersion
 from kapstone.measures.models import MeasurementCarePlan
 from kapstone.outcomes.selectors import OUTCOME_POLICY
@@ -95,11 +96,11 @@ def gather_courses(
 ) -> list[core.Course]:
     """One Course per patient whose first dosing session held (by ``now``) is in the period."""
     starters = (
-        DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
-        .filter(starts_at__lte=now)
+        with_dose_time(DosingSession.objects.all())
+        .filter(given_at__lte=now)
         .order_by()
         .values("patient_id")
-        .annotate(first=Min("starts_at"))
+        .annotate(first=Min("given_at"))
         .filter(first__gte=period_start, first__lt=period_end)
         .values("patient_id")
     )
@@ -122,14 +123,15 @@ def gather_patients(
     """The courses of ``patients`` (a query of patient ids, or a list) with a dose held by
     ``now``, and for every one of them with a dosing session booked after ``now``, the first such
     session's start (when their course's facts next change)."""
-    held = DosingSession.objects.exclude(status=SessionStatus.CANCELLED)
+    # When each dose was given (charted, else booked): kapstone.dosing.selectors.with_dose_time.
+    held = with_dose_time(DosingSession.objects.all())
 
     # 1. Sessions (booked ones too: their count is the course length when no program is known).
     sessions: dict[int, list[tuple[dt.datetime, int, str, int | None]]] = {}
     for patient_id, at, site_id, route, plan_id in (
         held.filter(patient_id__in=patients)
         .order_by()
-        .values_list("patient_id", "starts_at", "site_id", "route", "plan_id")
+        .values_list("patient_id", "given_at", "site_id", "route", "plan_id")
     ):
         sessions.setdefault(patient_id, []).append((at, site_id, route, plan_id))
 
@@ -254,15 +256,15 @@ def _session_safety(patients: Any, now: dt.datetime) -> dict[int, list[core.Sess
         DoseAdministration,
     )
 
-    in_cohort = {
-        "record__session__patient_id__in": patients,
-        "record__session__starts_at__lte": now,
-    }
+    given = (
+        with_dose_time(DosingSession.objects.filter(patient_id__in=patients))
+        .filter(given_at__lte=now)
+        .values("pk")
+    )
+    in_cohort = {"record__session__in": given}
     records: dict[int, tuple[int, str]] = {
         record_id: (patient_id, route)
-        for record_id, patient_id, route in ChairsideRecord.objects.filter(
-            session__patient_id__in=patients, session__starts_at__lte=now
-        )
+        for record_id, patient_id, route in ChairsideRecord.objects.filter(session__in=given)
         .order_by()
         .values_list("pk", "session__patient_id", "route")
     }

@@ -24,7 +24,8 @@ from kapstone.clinical.integration_notes import (
     window_from_template,
 )
 from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
-from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import dose_time_of, with_dose_time
 from kapstone.errors import InputError
 from kapstone.integration.models import (
     IntegrationNote,
@@ -272,12 +273,19 @@ def dose_before(session: IntegrationSession, held_at: dt.datetime) -> DosingSess
     if session.dosing_session_id is not None:
         return session.dosing_session
     doses = list(
-        DosingSession.objects.filter(patient_id=session.patient_id, starts_at__lte=held_at)
-        .exclude(status=SessionStatus.CANCELLED)
-        .values_list("pk", "starts_at")
+        with_dose_time(DosingSession.objects.filter(patient_id=session.patient_id))
+        .filter(given_at__lte=held_at)
+        .values_list("pk", "given_at")
     )
     found = dosing_session_before(held_at, doses)
     return DosingSession.objects.get(pk=found[0]) if found else None
+
+
+def _dose_at(session: DosingSession | None) -> dt.datetime | None:
+    if session is None:
+        return None
+    given = dose_time_of(session)
+    return given.at if given is not None else session.starts_at
 
 
 def _signed_plan(patient: Patient) -> SignedPlan | None:
@@ -310,7 +318,7 @@ def _signing_check(note: IntegrationNote) -> tuple[tuple[NoteWarning, ...], Inte
     plan = _signed_plan(note.patient)
     window = window_for(note, plan)
     warnings = note_warnings(
-        dose_at=note.dosing_session.starts_at if note.dosing_session else None,
+        dose_at=_dose_at(note.dosing_session),
         held_at=note.held_at,
         minutes=note.minutes,
         window=window,

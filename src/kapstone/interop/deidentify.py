@@ -553,10 +553,29 @@ class SourceDosingSession:
     site_key: int
     charted: bool = False
     discharged_at: dt.datetime | None = None
+    # When its dose was given: "charted" (the first dose's charted start, ``given_at``), "booked"
+    # (no dose charted: the booked start) or "none" (cancelled, or signed with no dose given).
+    dose_time_source: str = "booked"
+    given_at: dt.datetime | None = None
     doses: tuple[SourceDose, ...] = ()
     vitals: tuple[SourceVital, ...] = ()
     dissociation: tuple[SourceDissociation, ...] = ()
     adverse_events: tuple[SourceAdverseEvent, ...] = ()
+
+    @property
+    def dose_at(self) -> dt.datetime | None:
+        """When the session's dose was given (see ``dose_time_source``); None: no dose."""
+        if self.status == "cancelled" or self.dose_time_source == "none":
+            return None
+        if self.dose_time_source == "charted" and self.given_at is not None:
+            return self.given_at
+        return self.starts_at
+
+    @property
+    def began_at(self) -> dt.datetime:
+        """The session's first moment: its dose if given before the booked start."""
+        dose = self.dose_at
+        return min(dose, self.starts_at) if dose is not None else self.starts_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,7 +675,8 @@ SCORES = Table(
         Column(
             "hours_after_last_dose",
             _D,
-            "hours since the start of the last dosing session before it (empty: none before)",
+            "hours since the last dose before it: its charted start, or the booked start of a "
+            "session charted without a time (empty: none before)",
             "hours",
             "an interval between two events, to 0.1 h; no time of day",
         ),
@@ -693,6 +713,12 @@ DOSING = Table(
         Column("site", _S, "site of the session", "", "random per-export code"),
         Column("booked_minutes", _I, "length booked on the calendar", "minutes"),
         Column("charted", _B, "a chair-side record was opened"),
+        Column(
+            "dose_time_source",
+            _S,
+            "what the session's dose time is: charted (the first dose's start at the chair), "
+            "booked (no dose charted: the booked start) or none (no dose given)",
+        ),
         Column("doses", _I, "medication administrations recorded"),
         Column("total_dose_mg", _D, "sum of the doses given", "mg"),
         Column("discharge_minutes", _I, "from session start to discharge (empty: none)", "minutes"),
@@ -878,7 +904,7 @@ def build_dataset(
     by_key = {p.key: p for p in patients}
     # Only what has happened by ``now``: a booking for next week is not an event yet.
     scores = [s for s in scores if s.patient_key in by_key and s.at <= now]
-    dosing = [d for d in dosing if d.patient_key in by_key and d.starts_at <= now]
+    dosing = [d for d in dosing if d.patient_key in by_key and d.began_at <= now]
     integration = [i for i in integration if i.patient_key in by_key and i.starts_at <= now]
     first_q: dict[int, dt.datetime] = {}
     for p in patients:
@@ -952,9 +978,11 @@ def build_dataset(
         return ids[key]
 
     doses_at: dict[int, list[dt.datetime]] = {}
-    for d in sorted(dosing, key=lambda d: d.starts_at):
-        if d.status != "cancelled":
-            doses_at.setdefault(d.patient_key, []).append(d.starts_at)
+    for d in dosing:
+        if (dose := d.dose_at) is not None and dose <= now:
+            doses_at.setdefault(d.patient_key, []).append(dose)
+    for times in doses_at.values():
+        times.sort()
 
     # Scores and items.
     score_rows: list[tuple[Cell, ...]] = []
@@ -995,7 +1023,7 @@ def build_dataset(
     delivered: dict[int, int] = Counter()
     for d in sorted(
         (d for d in dosing if d.patient_key in kept),
-        key=lambda d: (order(d.patient_key), d.starts_at, d.session_key),
+        key=lambda d: (order(d.patient_key), d.began_at, d.session_key),
     ):
         pid = ids[d.patient_key]
         numbered[d.patient_key] += 1
@@ -1010,13 +1038,14 @@ def build_dataset(
             (
                 sid,
                 pid,
-                day(d.patient_key, d.starts_at),
+                day(d.patient_key, d.began_at),
                 number,
                 d.status,
                 d.route or NOT_RECORDED,
                 sites[d.site_key],
                 _minutes(d.starts_at, d.ends_at),
                 d.charted,
+                d.dose_time_source if d.status != "cancelled" else "none",
                 len(d.doses),
                 total_mg,
                 _minutes(d.starts_at, d.discharged_at) if d.discharged_at else None,

@@ -30,8 +30,8 @@ from kapstone.clinical.measurement_schedule import (
     SuppressedMeasure,
     measurement_schedule,
 )
-from kapstone.dosing.models import DosingSession, SessionStatus
-from kapstone.dosing.selectors import dosing_times
+from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import dosing_times, with_dose_time
 from kapstone.measures.models import MeasurementCarePlan, MeasureReminder
 from kapstone.measures.plans import (
     PLANS,
@@ -142,13 +142,13 @@ def schedules_for(patients: QuerySet[Patient], now: dt.datetime) -> list[Patient
     ):
         latest[row.patient_id] = row  # the latest row is the plan in force
     doses: dict[int, list[dt.datetime]] = defaultdict(list)
-    # The same sessions as kapstone.dosing.selectors.dosing_times, for many patients at once.
-    for patient_id, starts_at in (
-        DosingSession.objects.filter(patient__in=scope)
-        .exclude(status=SessionStatus.CANCELLED)
-        .values_list("patient_id", "starts_at")
+    # The same doses as kapstone.dosing.selectors.dosing_times, for many patients at once.
+    for patient_id, given_at in (
+        with_dose_time(DosingSession.objects.filter(patient__in=scope))
+        .order_by("given_at")
+        .values_list("patient_id", "given_at")
     ):
-        doses[patient_id].append(starts_at)
+        doses[patient_id].append(given_at)
     completed: dict[int, list[CompletedMeasure]] = defaultdict(list)
     responses = QuestionnaireResponse.objects.filter(questionnaire_set__patient__in=scope)
     for patient_id, instrument, at in _completed_rows(responses):

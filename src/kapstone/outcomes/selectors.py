@@ -38,7 +38,7 @@ from kapstone.clinical.outcomes import (
 )
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.reliable_change import ReliabilityKind, ReliabilityParameters
-from kapstone.dosing.selectors import dosing_times
+from kapstone.dosing.selectors import DoseTimeSource, dose_times
 from kapstone.patients.models import Patient
 
 # The clinic's outcome policy. Thresholds are clinic policy the medical director may change; every
@@ -153,6 +153,8 @@ class PatientOutcomes:
     rapid_window: str  # "18-36 h"
     relapse_rule: str
     relapse_basis: str
+    # How the first dose's time is known: charted at the chair, or the booked start.
+    first_dose_source: DoseTimeSource | None = None
 
     @property
     def relapse_warnings(self) -> list[tuple[InstrumentCard, RelapseWarning]]:
@@ -291,7 +293,8 @@ def _card(
 
 def _gather(patient: Patient, now: dt.datetime, *, draw: bool) -> PatientOutcomes:
     policy = OUTCOME_POLICY
-    sessions = tuple(at for at in dosing_times(patient) if at <= now)
+    given = [d for d in dose_times(patient) if d.at <= now]
+    sessions = tuple(d.at for d in given)
     by_instrument: dict[str, list[QuestionnaireResponse]] = {}
     for response in _submitted(patient, now):
         by_instrument.setdefault(response.instrument, []).append(response)
@@ -319,6 +322,7 @@ def _gather(patient: Patient, now: dt.datetime, *, draw: bool) -> PatientOutcome
         f"{_hours(policy.rapid_response_window_close)} h",
         relapse_rule=rule.describe(),
         relapse_basis=_basis(rule.source),
+        first_dose_source=given[0].source if given else None,
     )
 
 

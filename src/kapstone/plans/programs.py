@@ -34,7 +34,7 @@ DEFAULT_MEASUREMENT_PLANS: Mapping[str, str] = {
     "intensive_retreat": "intensive-retreat",
     "standard_iv_induction": "standard-induction",
 }
-SEED_REASON = "Seeded from the clinic's default templates (kapstone.clinical.programs)."
+SEED_REASON = "Seeded from the clinic's default program templates."
 
 
 # --- sources ----------------------------------------------------------------------------------

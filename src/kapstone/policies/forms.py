@@ -13,6 +13,7 @@ from kapstone.clinical.monitoring_overrides import (
 )
 from kapstone.clinical.monitoring_policy import AlertGrade, MonitoringPolicy
 from kapstone.web.fields import ClinicalTextField, StrictIntegerField
+from kapstone.web.labels import label, rule_label
 
 GRADES = [(g.value, g.label) for g in AlertGrade if g is not AlertGrade.NONE]
 
@@ -35,26 +36,38 @@ class MonitoringPolicyForm(forms.Form):
         for rule, now in zip(default.threshold_rules, current.threshold_rules, strict=True):
             key = rule.rule_id
             self.fields[f"t:{key}"] = StrictIntegerField(
-                min_value=low, max_value=high, initial=now.threshold, label=f"{key} threshold"
+                min_value=low,
+                max_value=high,
+                initial=now.threshold,
+                label=f"{rule_label(key)}: threshold",
             )
             self.fields[f"g:{key}"] = forms.ChoiceField(
-                choices=GRADES, initial=now.grade.value, label=f"{key} grade"
+                choices=GRADES, initial=now.grade.value, label=f"{rule_label(key)}: recommendation"
             )
             self.rule_rows.append(
-                (key, f"{rule.measure.value} {rule.direction.value}", rule.source.cite(), "t")
+                (
+                    key,
+                    f"{label(rule.measure.value)} {rule.direction.value}",
+                    rule.source.cite(),
+                    "t",
+                )
             )
         graded = (*default.sedation_rules, *default.symptom_rules)
         graded_now = (*current.sedation_rules, *current.symptom_rules)
         for rule, now in zip(graded, graded_now, strict=True):
             self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
-                choices=GRADES, initial=now.grade.value, label=f"{rule.rule_id} grade"
+                choices=GRADES,
+                initial=now.grade.value,
+                label=f"{rule_label(rule.rule_id)}: recommendation",
             )
             self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
         for rule, now in zip(
             default.hypertensive_emergency_rules, current.hypertensive_emergency_rules, strict=True
         ):
             self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
-                choices=GRADES, initial=now.grade.value, label=f"{rule.rule_id} grade"
+                choices=GRADES,
+                initial=now.grade.value,
+                label=f"{rule_label(rule.rule_id)}: recommendation",
             )
             self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
         for prefix, fields, limits in (

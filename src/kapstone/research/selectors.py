@@ -27,6 +27,7 @@ from kapstone.chairside.models import (
 )
 from kapstone.clinical.integration_notes import measures
 from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import dose_time_rows
 from kapstone.integration.models import IntegrationSession
 from kapstone.integration.selectors import signed_note, structure_in_force
 from kapstone.interop.deidentify import (
@@ -236,9 +237,14 @@ def _chairside(session_ids: list[int]) -> dict[int, _Chart]:
 def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
     sessions = list(DosingSession.objects.filter(patient_id__in=list(keys)).order_by("pk"))
     charts = _chairside([s.pk for s in sessions])
+    given = {
+        t.session_id: t
+        for t in dose_time_rows(DosingSession.objects.filter(pk__in=[s.pk for s in sessions]))
+    }
     out: list[SourceDosingSession] = []
     for s in sessions:
         chart = charts.get(s.pk)
+        dose = given.get(s.pk)
         out.append(
             SourceDosingSession(
                 patient_key=s.patient_id,
@@ -250,6 +256,8 @@ def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
                 site_key=s.site_id,
                 charted=chart is not None,
                 discharged_at=chart.discharged_at if chart else None,
+                dose_time_source=dose.source.value if dose else "none",
+                given_at=dose.at if dose else None,
                 doses=chart.doses if chart else (),
                 vitals=chart.vitals if chart else (),
                 dissociation=chart.dissociation if chart else (),
