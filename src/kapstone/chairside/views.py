@@ -93,7 +93,7 @@ def _dose_form(record: ChairsideRecord, me: StaffUser, data: Any = None) -> f.Do
     return f.DoseForm(
         data,
         initial=initial,
-        draws=services.session_draws(record),
+        draws=services.open_draws(record),
         witnesses=_witnesses(record, me),
         esketamine=record.route_value is Route.INTRANASAL_ESKETAMINE,
     )
@@ -147,6 +147,7 @@ def _render(
             "discharge_form": bound.get("discharge") or f.DischargeForm(),
             "addendum_form": bound.get("addendum") or f.AddendumForm(),
             "sign_errors": bound.get("sign"),
+            "open_draws": services.open_draws(record),
             "running": [d for d in state.doses if d.stopped_at is None and d.route == Route.IV],
             "schedule": (plan := selectors.schedule(record, now)),
             "phase_label": PHASES[plan.phase.value],
