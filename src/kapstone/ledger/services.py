@@ -610,7 +610,7 @@ def reverse_entry(
     errors: dict[str, list[str]] = {}
     if not (reason or "").strip():
         errors["reason"] = ["Say what was wrong with the entry."]
-    if entry.witness_id is not None or witness is not None:
+    if entry.kind != EntryKind.REVERSAL and (entry.witness_id is not None or witness is not None):
         errors |= _witness_problems(by, witness)
         if witness is None:
             errors["witness"] = [

@@ -472,7 +472,10 @@ def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
         LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient"),
         seq=ledger_entry_id,
     )
-    form = ReverseForm(request.POST or None, witnessed=entry.witness_id is not None)
+    form = ReverseForm(
+        request.POST or None,
+        witnessed=entry.witness_id is not None and entry.kind != EntryKind.REVERSAL,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             witness = None
