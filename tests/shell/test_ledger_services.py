@@ -457,9 +457,11 @@ def test_the_database_keeps_the_invariants_whatever_the_code_does(stocked, nurse
     assert verify_chain()[1] is None
 
 
-def test_entries_are_chained_and_verify_ledger_finds_tampering(stocked, nurse, session, capsys):
+def test_entries_are_chained_and_verify_ledger_finds_tampering(
+    stocked, nurse, witness, session, capsys
+):
     drawn = draw(nurse, session, stocked)
-    services.record_dose(by=nurse, draw=drawn, given=micrograms(35))
+    services.record_dose(by=nurse, draw=drawn, wasted=micrograms(35), witness=witness)
     rows = list(LedgerEntry.objects.order_by("seq"))
     for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.hash
