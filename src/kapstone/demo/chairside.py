@@ -152,7 +152,9 @@ def build_chairside(*, now: dt.datetime, seed: int = 2026) -> int:
             devices = (
                 entry.quantity
                 if entry is not None and entry.lot.product.unit == "device"
-                else 2 if k % 3 else 3
+                else 2
+                if k % 3
+                else 3
             )
             dose_mg = Decimal(28 * devices)
             stop = t0 + 15 * M
