@@ -23,9 +23,9 @@ from kapstone.dosing.models import SessionStatus
 from kapstone.errors import InputError
 from tests.shell.chairside_support import (
     at,
+    draw_for,
     esketamine_overrides,
     past_session,
-    draw_for,
     ready_to_dose,
     reconcile,
     signed_plan_for,

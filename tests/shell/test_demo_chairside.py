@@ -7,7 +7,6 @@ import io
 from decimal import Decimal
 
 from django.core.management import call_command
-
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEntry
@@ -15,8 +14,8 @@ from kapstone.audit.trail import verify_chain
 from kapstone.chairside.models import (
     AdverseEvent,
     ChairsideRecord,
-    DoseAdministration,
     DischargeSignoff,
+    DoseAdministration,
     SessionAlert,
 )
 from kapstone.chairside.selectors import dose_and_dissociation

@@ -517,7 +517,7 @@ def sign(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResp
     try:
         services.sign_record(by=request.user, record=record)  # type: ignore[arg-type]
     except InputError as exc:
-        errors = Form()
+        errors = Form({})  # bound and valid, so the refusals can be added to it
         errors.is_valid()
         show_service_errors(exc, errors)
         return _render(request, patient_id, record.session, record, {"sign": errors})

@@ -185,7 +185,8 @@ def draw(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Drew {show(entry.quantity, entry.lot.product)} for "
-                f"{entry.patient.display_name}. Record what is given and wasted below.",  # type: ignore[union-attr]
+                f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "  # type: ignore[union-attr]
+                "posts what was given here. Record what is wasted or returned below.",
             )
             return redirect("ledger:draw_detail", draw_id=entry.seq)
     return render(request, "ledger/draw.html", {"form": form})
