@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Role
-from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.clinical.routes import Route
+from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.ledger.models import Lot, Product, ProductForm, StorageLocation
 from kapstone.ledger.services import (
     add_location,
