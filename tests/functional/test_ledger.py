@@ -108,7 +108,7 @@ def test_receive_dose_with_witnessed_waste_count_resolve_and_download(live_serve
     assert page.get_by_label("Given (mg)").count() == 0
     page.get_by_label("Wasted (mg)").fill("5")
     page.get_by_role("button", name="Record on the ledger").click()
-    page.get_by_text("Waste must be witnessed: the witness's username.").wait_for()
+    page.get_by_text("Waste and returns are witnessed: the witness's username.").wait_for()
     assert_accessible(page)
     page.get_by_label("Wasted (mg)").fill("5")
     witness_signs(page, "tnguyen")

@@ -236,14 +236,18 @@ def test_sealed_devices_return_to_stock_and_esketamine_deadlines_show(clinic, nu
         quantity=3,
     )
     before = LedgerEntry.objects.count()
-    with pytest.raises(InputError) as refused:  # a return's witness is optional, but a real one
+    with pytest.raises(InputError) as refused:  # a return is witnessed, by a clinician
         services.record_dose(
             by=nurse, draw=drawn, given=2, returned=1, witness=clinic.staff["administrator"]
         )
     assert list(refused.value.errors) == ["witness"]
     assert "a clinical role is needed" in refused.value.errors["witness"][0]
+    with pytest.raises(InputError, match="A second staff member must witness"):
+        services.record_dose(by=nurse, draw=drawn, given=2, returned=1)
     nothing_written(before)
-    services.record_dose(by=nurse, draw=drawn, given=2, returned=1)
+    services.record_dose(
+        by=nurse, draw=drawn, given=2, returned=1, witness=clinic.staff["prescriber"]
+    )
     assert DrawAccount.objects.get(draw=drawn).closed
     assert StockBalance.objects.get(lot=receipt.lot).balance == 1
     assert verify_caches() is None

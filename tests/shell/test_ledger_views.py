@@ -136,7 +136,7 @@ def test_a_dose_is_drawn_then_given_and_wasted_with_a_witness(clinic, stocked, a
     services.give_from_draw(by=clinic.staff["nurse"], draw=draw, quantity=micrograms(30))
     assert "Given</dt><dd>30 mg" in client.get(url).content.decode()
     response = client.post(url, {"given": "35", "wasted": "5"})
-    assert "Waste must be witnessed" in response.content.decode()
+    assert "Waste and returns are witnessed" in response.content.decode()
     response = client.post(url, {"wasted": "5.5"} | WITNESS)
     assert "more than the 5 mg of this draw still to account for" in response.content.decode()
     assert LedgerEntry.objects.count() == 3

@@ -206,7 +206,7 @@ class DoseForm(WitnessFields):
             del self.fields["returned"]  # solution in a syringe is given or wasted, never returned
         for name in self.amounts:
             self.fields[name].label = f"{self.fields[name].label} ({unit})"
-        self.fields["witness"].help_text = "Needed when anything is wasted."
+        self.fields["witness"].help_text = "Needed for waste and returns."
 
     @property
     def amounts(self) -> tuple[str, ...]:
@@ -221,9 +221,9 @@ class DoseForm(WitnessFields):
                 data[f"{name}_quantity"] = parse(text, self.product) if text.strip() else 0
             except ValueError as exc:
                 self.add_error(name, str(exc))
-        if data.get("wasted_quantity"):
+        if data.get("wasted_quantity") or data.get("returned_quantity"):
             for name, message in (
-                ("witness", "Waste must be witnessed: the witness's username."),
+                ("witness", "Waste and returns are witnessed: the witness's username."),
                 ("witness_secret", "The witness enters their password or authenticator code."),
             ):
                 if not data.get(name):

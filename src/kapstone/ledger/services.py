@@ -384,8 +384,9 @@ def record_dose(
     if returned and draw.lot.product.unit == StockUnit.MICROGRAM:
         # Solution drawn into a syringe never goes back into a vial: what is not given is wasted.
         errors["returned"] = ["Drawn solution cannot go back to the safe; record it as wasted."]
-    if (isinstance(wasted, int) and wasted > 0) or witness is not None:
-        # Waste needs a witness; a witness to a return is optional but must be a valid one.
+    if any(isinstance(a, int) and a > 0 for a in (wasted, returned)) or witness is not None:
+        # What closes a draw other than the dose itself is witnessed: waste, and drug going back
+        # into the safe (the core leaves a return's witness to the clinic; this clinic asks one).
         errors |= _witness_problems(by, witness)
     _raise(errors)
     rows: list[LedgerEntry] = []
