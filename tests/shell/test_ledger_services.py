@@ -163,7 +163,9 @@ def test_waste_must_be_witnessed_and_a_draw_never_over_accounted(stocked, nurse,
     with pytest.raises(InputError, match="Record what was given, wasted or returned"):
         services.record_dose(by=nurse, draw=drawn)
     with pytest.raises(InputError) as refused:
-        services.record_dose(by=nurse, draw=drawn, given=micrograms(30), returned=micrograms(5))
+        services.record_dose(
+            by=nurse, draw=drawn, given=micrograms(30), returned=micrograms(5), witness=witness
+        )
     assert refused.value.errors == {
         "returned": ["Drawn solution cannot go back to the safe; record it as wasted."]
     }
