@@ -19,7 +19,8 @@ from kapstone.chairside.models import DoseAdministration
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.errors import InputError
 from kapstone.ledger import services as ledger
-from kapstone.ledger.models import DrawAccount, LedgerEntry
+from kapstone.ledger.models import DrawAccount, LedgerEntry, Product
+from kapstone.ledger.units import dose_in_stock_units, volume_text
 from kapstone.ledger.verify import verify_caches, verify_chain, verify_doses
 from tests.shell.chairside_support import at, esketamine_overrides, ready_to_dose
 
@@ -203,3 +204,38 @@ def test_verify_ledger_finds_a_dose_charted_around_the_ledger(clinic):
         f"dosing session {record.session_id}: the chair-side record shows 40 mg given, "
         "the ledger 35 mg"
     )
+
+
+def test_a_dose_is_posted_in_the_products_own_unit():
+    vial = Product(
+        name="Ketamine 50 mg/mL",
+        substance="ketamine",
+        form="vial",
+        unit="microgram",
+        concentration_mg_per_ml=Decimal(50),
+        volume_ml=Decimal(10),
+    )
+    lozenge = Product(
+        name="Ketamine 200 mg lozenge",
+        substance="ketamine",
+        form="lozenge",
+        unit="unit_dose",
+        strength_mg=Decimal(200),
+    )
+    device = Product(
+        name="Spravato 28 mg",
+        substance="esketamine",
+        form="nasal_device",
+        unit="device",
+        strength_mg=Decimal(28),
+    )
+    assert dose_in_stock_units(vial, Decimal("34.25")) == 34_250
+    assert volume_text(5_000, vial) == "0.1 mL (5 mg)"
+    assert dose_in_stock_units(lozenge, Decimal(400)) == 2
+    with pytest.raises(ValueError, match="300 mg is not a whole number of 200 mg lozenges"):
+        dose_in_stock_units(lozenge, Decimal(300))
+    assert dose_in_stock_units(device, Decimal(84), devices=3) == 3
+    with pytest.raises(ValueError, match="2 device"):
+        dose_in_stock_units(device, Decimal(84), devices=2)
+    with pytest.raises(ValueError, match="not a whole number of micrograms"):
+        dose_in_stock_units(vial, Decimal("0.0005"))

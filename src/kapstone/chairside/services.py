@@ -78,6 +78,16 @@ FUTURE_SLACK = dt.timedelta(minutes=1)
 # emergency = severe BP with chest pain, severe headache or neurological signs).
 SYMPTOMS_PRESENT_FOR = dt.timedelta(minutes=30)
 
+# Which products a route's dose may be drawn as (kapstone.ledger.models.ProductForm values).
+FORMS_FOR_ROUTE = {
+    Route.IV: {"vial"},
+    Route.IM: {"vial"},
+    Route.SC: {"vial"},
+    Route.SUBLINGUAL_LOZENGE: {"lozenge", "tablet"},
+    Route.ORAL: {"vial", "lozenge", "tablet"},
+    Route.INTRANASAL_ESKETAMINE: {"nasal_device"},
+}
+
 _CORE_FIELDS = {
     "systolic_mmhg": "systolic",
     "diastolic_mmhg": "diastolic",
@@ -669,7 +679,7 @@ def _draw_for_dose(
     else:
         chosen = next(d for d in draws if d.seq == chosen.seq)
     product = chosen.lot.product
-    if (product.substance == "esketamine") != (route is Route.INTRANASAL_ESKETAMINE):
+    if product.form not in FORMS_FOR_ROUTE[route]:
         return (
             None,
             0,
