@@ -18,12 +18,14 @@ from kapstone.accounts.models import Site
 from kapstone.chairside.models import ChairsideRecord, SessionAlert
 from kapstone.clinical.access import Role
 from kapstone.dosing.models import SessionStatus
+from kapstone.ledger.services import draw_for_session
 from tests.conftest import make_patient
 from tests.functional.conftest import assert_accessible
 from tests.functional.test_intake_to_plan import TABLET, sign_in
 from tests.functional.test_questionnaire_link import watched_page
 from tests.functional.test_suicide_risk_alert import staff_member
 from tests.shell.chairside_support import past_session, signed_plan_for
+from tests.shell.ledger_support import receive_vials
 
 pytestmark = pytest.mark.functional
 
@@ -113,7 +115,12 @@ def test_a_session_charted_on_two_tablets(live_server, browser, page):
     dr.get_by_role("button", name="Document the decision to proceed").click()
     dr.get_by_text("Decision to proceed documented.").wait_for()
 
-    # The nurse charts the dose from the plan and vitals on the protocol's cadence.
+    # The nurse charts the dose from the plan, drawn from the safe on the ledger (its own test
+    # walks the draw), and vitals on the protocol's cadence.
+    stocked = receive_vials(by=nurse, witness=prescriber, site=site)
+    draw_for_session(
+        by=nurse, session=session, location=stocked.location, lot=stocked.lot, quantity=35_000
+    )
     page.reload()
     mar = page.locator("#mar")
     assert mar.get_by_label("Dose (mg)").input_value() == "35"

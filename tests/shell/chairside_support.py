@@ -90,4 +90,60 @@ def ready_to_dose(clinic, **plan_overrides):  # type: ignore[no-untyped-def]
         weight_kg=Decimal("70.0"),
     )
     vitals(record, nurse, at(session, 5))
+    draw_for(record)
     return record
+
+
+def draw_for(record, *, mg: int = 50, devices: int = 3):  # type: ignore[no-untyped-def]
+    """The session's draw from the safe (ketamine mg, or esketamine devices), stock received
+    first: a dose is charted against an open draw."""
+    from kapstone.clinical.ledger_entries import micrograms
+    from kapstone.ledger import services as ledger
+    from tests.shell.ledger_support import receive_vials, safe, spravato
+
+    session = record.session
+    nurse, prescriber = _staff(record)
+    if record.route == Route.INTRANASAL_ESKETAMINE:
+        product = spravato(nurse)
+        location = safe(nurse, session.site)
+        receipt = ledger.receive_stock(
+            by=nurse,
+            witness=prescriber,
+            location=location,
+            product=product,
+            lot_number="SPR1",
+            expires_on=dt.date(2030, 6, 30),
+            quantity=12,
+            supplier="Janssen",
+            reference="CSOS-2201",
+            patient=session.patient,
+        )
+        lot, quantity = receipt.lot, devices
+    else:
+        stocked = receive_vials(by=nurse, witness=prescriber, site=session.site)
+        location, lot, quantity = stocked.location, stocked.lot, micrograms(mg)
+    return ledger.draw_for_session(
+        by=nurse, session=session, location=location, lot=lot, quantity=quantity
+    )
+
+
+def _staff(record):  # type: ignore[no-untyped-def]
+    from kapstone.accounts.models import StaffUser
+
+    nurse = StaffUser.objects.get(pk=record.opened_by_id)
+    prescriber = StaffUser.objects.filter(role="prescriber", is_active=True).order_by("pk").first()
+    return nurse, prescriber
+
+
+def reconcile(record):  # type: ignore[no-untyped-def]
+    """Wastes (solution) or returns (sealed devices) what is left of the session's open draws,
+    witnessed, so the record may be signed."""
+    from kapstone.ledger import services as ledger
+
+    nurse, prescriber = _staff(record)
+    for draw in services.open_draws(record):
+        left = draw.account.remaining
+        if draw.lot.product.unit == "microgram":
+            ledger.record_dose(by=nurse, draw=draw, wasted=left, witness=prescriber)
+        else:
+            ledger.record_dose(by=nurse, draw=draw, returned=left, witness=prescriber)

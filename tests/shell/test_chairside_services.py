@@ -23,9 +23,11 @@ from kapstone.dosing.models import SessionStatus
 from kapstone.errors import InputError
 from tests.shell.chairside_support import (
     at,
+    draw_for,
     esketamine_overrides,
     past_session,
     ready_to_dose,
+    reconcile,
     signed_plan_for,
     vitals,
 )
@@ -72,6 +74,16 @@ def test_the_checklist_blocks_the_dose_until_it_passes_and_the_prescriber_decide
     decided = AuditEntry.objects.get(action="chairside.proceed_decided")
     assert decided.actor == prescriber and "White-coat" in decided.after["rationale"]
 
+    # Nothing drawn from the safe yet: the dose is refused, saying to draw first.
+    with pytest.raises(InputError) as refused:
+        services.give_dose(by=nurse, record=record, dose_mg=Decimal(35), started_at=at(session, 15))
+    assert refused.value.errors == {
+        "ledger_entry": [
+            "There is no open ledger draw for this session: draw the dose from the safe first "
+            "(Ledger, Draw for a dose), then chart it."
+        ]
+    }
+    draw_for(record)
     # Within 10% of the plan: the nurse's reason is what is missing.
     with pytest.raises(InputError) as refused:
         services.give_dose(by=nurse, record=record, dose_mg=Decimal(33), started_at=at(session, 15))
@@ -224,6 +236,14 @@ def test_discharge_lists_blockers_then_signing_locks_and_corrections_are_addenda
     assert record.discharged_at is not None
     assert record.discharge.criteria["blockers"][0]["criterion"] == "minimum_observation"
 
+    # The draw's remainder is still open: the signature is refused, saying what is missing.
+    with pytest.raises(InputError) as open_draw:
+        services.sign_record(by=nurse, record=record)
+    assert open_draw.value.errors[""] == [
+        f"Draw #{services.session_draws(record)[0].seq}: 0.3 mL (15 mg) drawn is not yet given, "
+        "wasted or returned: record waste or return with a witness."
+    ]
+    reconcile(record)
     services.sign_record(by=nurse, record=record)
     record.refresh_from_db()
     session.refresh_from_db()

@@ -3,8 +3,10 @@ ledger, with alerts graded by the core and acknowledged, and the demo stays quic
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEntry
@@ -13,13 +15,14 @@ from kapstone.chairside.models import (
     AdverseEvent,
     ChairsideRecord,
     DischargeSignoff,
+    DoseAdministration,
     SessionAlert,
 )
 from kapstone.chairside.selectors import dose_and_dissociation
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.demo.generator import build_demo_clinic
 from kapstone.dosing.models import DosingSession, SessionStatus
-from kapstone.ledger.models import LedgerEntry
+from kapstone.ledger.models import DrawAccount, LedgerEntry
 
 
 def test_every_held_demo_session_has_a_signed_chairside_record(db):
@@ -50,3 +53,18 @@ def test_every_held_demo_session_has_a_signed_chairside_record(db):
     assert all(f.dissociation_scale == "cadss_6" and f.dissociation_score for f in facts.values())
 
     assert verify_chain()[1] is None
+
+    # One entry for each dose: every charted dose is a 'given' entry of the same amount, every
+    # draw of a signed session is closed, and `kapstone verify_ledger` agrees.
+    doses = DoseAdministration.objects.filter(record__in=records).select_related(
+        "ledger_entry__lot__product"
+    )
+    assert doses.count() == records.count()
+    for dose in doses:
+        entry = dose.ledger_entry
+        assert entry.kind == EntryKind.ADMINISTERED
+        assert entry.lot.product.milligrams(entry.quantity) == dose.dose_mg
+    assert not DrawAccount.objects.filter(draw__dosing_session__in=held, closed=False).exists()
+    out = io.StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "every charted dose with its 'given' entry" in out.getvalue()

@@ -180,8 +180,13 @@ def attempt(data: st.DataObject, s: dict, step: int) -> str:
         case "reverse":
             rows = list(LedgerEntry.objects.select_related("location", "lot__product"))
             if rows:
+                row = data.draw(st.sampled_from(rows))
                 services.reverse_entry(
-                    by=s["nurse"], entry=data.draw(st.sampled_from(rows)), reason="mistake", now=at
+                    by=s["nurse"],
+                    entry=row,
+                    reason="mistake",
+                    witness=who if row.witness_id else None,  # a witnessed entry's undoing is too
+                    now=at,
                 )
         case "count" if stock is not None:
             count = services.count_stock(

@@ -163,7 +163,9 @@ def test_waste_must_be_witnessed_and_a_draw_never_over_accounted(stocked, nurse,
     with pytest.raises(InputError, match="Record what was given, wasted or returned"):
         services.record_dose(by=nurse, draw=drawn)
     with pytest.raises(InputError) as refused:
-        services.record_dose(by=nurse, draw=drawn, given=micrograms(30), returned=micrograms(5))
+        services.record_dose(
+            by=nurse, draw=drawn, given=micrograms(30), returned=micrograms(5), witness=witness
+        )
     assert refused.value.errors == {
         "returned": ["Drawn solution cannot go back to the safe; record it as wasted."]
     }
@@ -236,14 +238,18 @@ def test_sealed_devices_return_to_stock_and_esketamine_deadlines_show(clinic, nu
         quantity=3,
     )
     before = LedgerEntry.objects.count()
-    with pytest.raises(InputError) as refused:  # a return's witness is optional, but a real one
+    with pytest.raises(InputError) as refused:  # a return is witnessed, by a clinician
         services.record_dose(
             by=nurse, draw=drawn, given=2, returned=1, witness=clinic.staff["administrator"]
         )
     assert list(refused.value.errors) == ["witness"]
     assert "a clinical role is needed" in refused.value.errors["witness"][0]
+    with pytest.raises(InputError, match="A second staff member must witness"):
+        services.record_dose(by=nurse, draw=drawn, given=2, returned=1)
     nothing_written(before)
-    services.record_dose(by=nurse, draw=drawn, given=2, returned=1)
+    services.record_dose(
+        by=nurse, draw=drawn, given=2, returned=1, witness=clinic.staff["prescriber"]
+    )
     assert DrawAccount.objects.get(draw=drawn).closed
     assert StockBalance.objects.get(lot=receipt.lot).balance == 1
     assert verify_caches() is None
@@ -321,32 +327,45 @@ def test_stock_waste_and_destruction_are_witnessed(stocked, nurse, witness):
         assert "witnessed by prescriber" in AuditEntry.objects.get(action=action).summary
 
 
-def test_a_mistake_is_corrected_by_a_reversal_with_a_reason(clinic, stocked, nurse, session):
+def test_a_mistake_is_corrected_by_a_reversal_with_a_reason(
+    clinic, stocked, nurse, witness, session
+):
     drawn = draw(nurse, session, stocked)
-    (given,) = services.record_dose(by=nurse, draw=drawn, given=micrograms(35))
+    (wasted,) = services.record_dose(by=nurse, draw=drawn, wasted=micrograms(35), witness=witness)
     assert DrawAccount.objects.get(draw=drawn).closed
     with pytest.raises(InputError, match="Say what was wrong"):
-        services.reverse_entry(by=nurse, entry=given, reason=" ")
+        services.reverse_entry(by=nurse, entry=wasted, reason=" ", witness=witness)
     with pytest.raises(InputError, match="Draw #2 has 35 mg given, wasted or returned; reverse"):
         services.reverse_entry(by=nurse, entry=drawn, reason="wrong patient")
-    undo = services.reverse_entry(by=nurse, entry=given, reason="typed 35, gave 30")
-    assert (undo.kind, undo.reverses, undo.location, undo.lot, undo.patient) == (
+    # The waste was witnessed, so undoing it is too: one person alone cannot take it back.
+    with pytest.raises(InputError) as alone:
+        services.reverse_entry(by=nurse, entry=wasted, reason="wasted the wrong syringe")
+    assert alone.value.errors == {
+        "witness": ["This entry was witnessed: a second staff member must witness its reversal."]
+    }
+    with pytest.raises(InputError, match="a second staff member, not you"):
+        services.reverse_entry(by=nurse, entry=wasted, reason="wrong syringe", witness=nurse)
+    undo = services.reverse_entry(
+        by=nurse, entry=wasted, reason="wasted the wrong syringe", witness=witness
+    )
+    assert (undo.kind, undo.reverses, undo.location, undo.lot, undo.patient, undo.witness) == (
         "reversal",
-        given,
+        wasted,
         stocked.location,
         stocked.lot,
         clinic.on_team,
+        witness,
     )
     assert DrawAccount.objects.get(draw=drawn).remaining == micrograms(35)
     audit = AuditEntry.objects.get(action="ledger.reversal")
     assert (audit.object_id, audit.patient, audit.after["reverses"]) == (
         str(undo.seq),
         clinic.on_team,
-        given.seq,
+        wasted.seq,
     )
-    assert "typed 35, gave 30" in audit.summary
+    assert "wasted the wrong syringe, witnessed by prescriber" in audit.summary
     with pytest.raises(InputError, match=r"#3 was already reversed by #4\."):
-        services.reverse_entry(by=nurse, entry=given, reason="again")
+        services.reverse_entry(by=nurse, entry=wasted, reason="again", witness=witness)
     with pytest.raises(InputError, match="cannot be reversed"):
         services.reverse_entry(by=nurse, entry=undo, reason="undo the undo")
     services.reverse_entry(by=nurse, entry=drawn, reason="session abandoned")
@@ -354,6 +373,20 @@ def test_a_mistake_is_corrected_by_a_reversal_with_a_reason(clinic, stocked, nur
     assert (account.drawn, account.reversed, account.closed) == (0, True, True)
     assert balance(stocked) == 2 * VIAL
     assert verify_chain()[1] is None and verify_caches() is None
+
+
+def test_a_dose_given_at_the_chair_is_not_reversed_on_the_ledger_alone(nurse, session, stocked):
+    drawn = draw(nurse, session, stocked)
+    given = services.give_from_draw(by=nurse, draw=drawn, quantity=micrograms(30))
+    before = LedgerEntry.objects.count()
+    with pytest.raises(InputError, match="charted on the chair-side record"):
+        services.reverse_entry(by=nurse, entry=given, reason="typed 30, gave 25")
+    nothing_written(before)
+    with pytest.raises(InputError) as too_much:
+        services.give_from_draw(by=nurse, draw=drawn, quantity=micrograms(6))
+    assert too_much.value.errors == {
+        "dose_mg": ["6 mg is more than the 5 mg of this draw still to account for (35 mg drawn)."]
+    }
 
 
 def test_a_count_opens_discrepancies_the_director_resolves(clinic, stocked, nurse):
@@ -430,9 +463,11 @@ def test_the_database_keeps_the_invariants_whatever_the_code_does(stocked, nurse
     assert verify_chain()[1] is None
 
 
-def test_entries_are_chained_and_verify_ledger_finds_tampering(stocked, nurse, session, capsys):
+def test_entries_are_chained_and_verify_ledger_finds_tampering(
+    stocked, nurse, witness, session, capsys
+):
     drawn = draw(nurse, session, stocked)
-    services.record_dose(by=nurse, draw=drawn, given=micrograms(35))
+    services.record_dose(by=nurse, draw=drawn, wasted=micrograms(35), witness=witness)
     rows = list(LedgerEntry.objects.order_by("seq"))
     for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.hash

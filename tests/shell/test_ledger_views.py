@@ -131,13 +131,18 @@ def test_a_dose_is_drawn_then_given_and_wasted_with_a_witness(clinic, stocked, a
     assert "35 mg still to record" in page
     assert AuditEntry.objects.filter(action="ledger.draw_viewed", patient=clinic.on_team).exists()
     url = reverse("ledger:draw_detail", args=[draw.seq])
-    response = client.post(url, {"given": "30", "wasted": "5"})
-    assert "Waste must be witnessed" in response.content.decode()
-    response = client.post(url, {"given": "30", "wasted": "5.5"} | WITNESS)
+    # What is given is not typed here: charting the dose at the chair posts it.
+    assert 'name="given"' not in page and "chair-side record" in page
+    services.give_from_draw(by=clinic.staff["nurse"], draw=draw, quantity=micrograms(30))
+    assert "Given</dt><dd>30 mg" in client.get(url).content.decode()
+    response = client.post(url, {"given": "35", "wasted": "5"})
+    assert "Waste and returns are witnessed" in response.content.decode()
+    response = client.post(url, {"wasted": "5.5"} | WITNESS)
     assert "more than the 5 mg of this draw still to account for" in response.content.decode()
-    assert LedgerEntry.objects.count() == 2
-    response = client.post(url, {"given": "30", "wasted": "5"} | WITNESS)
+    assert LedgerEntry.objects.count() == 3
+    response = client.post(url, {"given": "35", "wasted": "5"} | WITNESS)
     assert response.status_code == 302
+    assert DrawAccount.objects.get(draw=draw).given == micrograms(30)
     assert DrawAccount.objects.get(draw=draw).closed
     assert "Closed: every amount accounted for" in client.get(url).content.decode()
 
@@ -268,14 +273,25 @@ def test_inventory_biennial_waste_and_discrepancy_reports(clinic, dosed, stocked
 def test_a_mistaken_entry_is_reversed_with_a_reason(clinic, dosed, as_role):
     client = as_role("nurse")
     given = LedgerEntry.objects.get(kind="administered")
-    url = reverse("ledger:reverse", args=[given.seq])
-    assert "never edited or deleted" in client.get(url).content.decode()
+    response = client.post(
+        reverse("ledger:reverse", args=[given.seq]), {"reason": "typo"} | WITNESS
+    )
+    assert "charted on the chair-side record" in response.content.decode()
+    wasted = LedgerEntry.objects.get(kind="waste")
+    url = reverse("ledger:reverse", args=[wasted.seq])
+    page = client.get(url).content.decode()
+    assert "never edited or deleted" in page and "its reversal is too" in page
     response = client.post(url, {"reason": ""})
     assert "Say what was wrong with the entry." in response.content.decode()
-    response = client.post(url, {"reason": "30 mg was typed for 25 mg"})
+    response = client.post(url, {"reason": "5 mg was typed for 4 mg"})
+    assert "A second staff member must witness" in response.content.decode()
+    response = client.post(url, {"reason": "5 mg was typed for 4 mg"} | WITNESS)
     assert response.status_code == 302
-    assert given.reversed_by.reason == "30 mg was typed for 25 mg"
-    assert DrawAccount.objects.get(draw=dosed).remaining == micrograms(30)
+    wasted.refresh_from_db()
+    given = wasted
+    assert given.reversed_by.reason == "5 mg was typed for 4 mg"
+    assert given.reversed_by.witness == clinic.staff["prescriber"]
+    assert DrawAccount.objects.get(draw=dosed).remaining == micrograms(5)
     assert "Already reversed by" in client.get(url).content.decode()
     page = client.get(reverse("ledger:entries")).content.decode()
     assert f"reversed by #{given.reversed_by.seq}" in page

@@ -16,6 +16,7 @@ from kapstone.clinical import plausibility as limits
 from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, parse_whole
 from kapstone.clinical.pre_dose_checklist import PregnancyStatus
 from kapstone.clinical.vital_signs import DissociationScale
+from kapstone.ledger.units import show
 from kapstone.web.fields import ClinicalTextField, StrictNumberField
 
 TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -142,9 +143,19 @@ class DoseForm(forms.Form):
     def __init__(self, *args, draws=(), witnesses=(), esketamine=False, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["started_at"].initial = _now
-        self.fields["ledger_entry"].choices = [("", "No draw (or the session's only draw)")] + [
-            (d.seq, f"#{d.seq}: {d.lot.product.name}, lot {d.lot.lot_number}") for d in draws
+        self.fields["ledger_entry"].choices = [("", "The session's open draw")] + [
+            (
+                d.seq,
+                f"#{d.seq}: {d.lot.product.name}, lot {d.lot.lot_number}, "
+                f"{show(d.account.remaining, d.lot.product)} left",
+            )
+            for d in draws
         ]
+        self.fields[
+            "ledger_entry"
+        ].help_text = (
+            "Charting the dose posts it as given on this draw of the controlled-substance ledger."
+        )
         self.fields["witnessed_by"].choices = [("", "No witness")] + [
             (w.pk, w.display_name) for w in witnesses
         ]

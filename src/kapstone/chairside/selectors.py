@@ -160,9 +160,9 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
         proceed=decision,
         planned=facts.planned_dose(record),
         doses=list(
-            record.doses.select_related("lot", "product", "given_by", "witnessed_by").order_by(
-                "started_at", "pk"
-            )
+            record.doses.select_related(
+                "lot", "product", "given_by", "witnessed_by", "ledger_entry"
+            ).order_by("started_at", "pk")
         ),
         vitals=list(
             record.vitals.select_related("strike__by", "recorded_by").order_by("taken_at", "pk")

@@ -61,6 +61,8 @@ from kapstone.clinical.vital_signs import (
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.ledger.models import LedgerEntry, Lot
+from kapstone.ledger.services import give_from_draw
+from kapstone.ledger.units import dose_in_stock_units, volume_text
 from kapstone.patients.models import BodyMeasurement
 from kapstone.patients.services import record_body_measurement
 from kapstone.plans.selectors import signed_plan
@@ -77,6 +79,16 @@ FUTURE_SLACK = dt.timedelta(minutes=1)
 # Symptoms charted this recently count as present when a new reading is graded (hypertensive
 # emergency = severe BP with chest pain, severe headache or neurological signs).
 SYMPTOMS_PRESENT_FOR = dt.timedelta(minutes=30)
+
+# Which products a route's dose may be drawn as (kapstone.ledger.models.ProductForm values).
+FORMS_FOR_ROUTE = {
+    Route.IV: {"vial"},
+    Route.IM: {"vial"},
+    Route.SC: {"vial"},
+    Route.SUBLINGUAL_LOZENGE: {"lozenge", "tablet"},
+    Route.ORAL: {"vial", "lozenge", "tablet"},
+    Route.INTRANASAL_ESKETAMINE: {"nasal_device"},
+}
 
 _CORE_FIELDS = {
     "systolic_mmhg": "systolic",
@@ -609,9 +621,83 @@ def session_draws(record: ChairsideRecord) -> list[LedgerEntry]:
         LedgerEntry.objects.filter(
             kind=EntryKind.DRAW, dosing_session=record.session, reversed_by__isnull=True
         )
-        .select_related("lot__product", "location")
+        .select_related("lot__product", "location", "account")
         .order_by("seq")
     )
+
+
+def open_draws(record: ChairsideRecord) -> list[LedgerEntry]:
+    """The session's draws with drug not yet given, wasted or returned."""
+    return [d for d in session_draws(record) if not d.account.closed]  # type: ignore[attr-defined]
+
+
+def unreconciled(record: ChairsideRecord) -> list[str]:
+    """What each open draw of the session still needs, in the words a nurse reads a syringe in."""
+    return [
+        f"Draw #{d.seq}: {volume_text(d.account.remaining, d.lot.product)} drawn is not yet "  # type: ignore[attr-defined]
+        "given, wasted or returned: record waste or return with a witness."
+        for d in open_draws(record)
+    ]
+
+
+def _draw_for_dose(
+    record: ChairsideRecord,
+    chosen: LedgerEntry | None,
+    route: Route,
+    dose_mg: Decimal | None,
+    devices: int | None,
+) -> tuple[LedgerEntry | None, int, dict[str, list[str]]]:
+    """The open draw this dose is given from and the dose in its stock units, or what is wrong.
+
+    Drug is drawn from the safe on the ledger before it is given; charting the dose then posts
+    exactly what was given to that draw, so the record and the ledger hold one entry per dose."""
+    draws = open_draws(record)
+    if chosen is None:
+        if not draws:
+            return (
+                None,
+                0,
+                {
+                    "ledger_entry": [
+                        "There is no open ledger draw for this session: draw the dose from the safe "
+                        "first (Ledger, Draw for a dose), then chart it."
+                    ]
+                },
+            )
+        if len(draws) > 1:
+            return None, 0, {"ledger_entry": ["Choose the ledger draw this dose was given from."]}
+        chosen = draws[0]
+    elif chosen.seq not in {d.seq for d in draws}:
+        return (
+            None,
+            0,
+            {
+                "ledger_entry": [
+                    f"Ledger entry #{chosen.seq} is not an open draw for this session: choose one of "
+                    "its open draws, or draw again."
+                ]
+            },
+        )
+    else:
+        chosen = next(d for d in draws if d.seq == chosen.seq)
+    product = chosen.lot.product
+    if product.form not in FORMS_FOR_ROUTE[route]:
+        return (
+            None,
+            0,
+            {
+                "ledger_entry": [
+                    f"Draw #{chosen.seq} is {product.name}, not for a {route.label} dose."
+                ]
+            },
+        )
+    if dose_mg is None:
+        return chosen, 0, {}
+    try:
+        quantity = dose_in_stock_units(product, dose_mg, devices)
+    except ValueError as exc:
+        return None, 0, {"dose_mg": [f"{exc}."]}
+    return chosen, quantity, {}
 
 
 def give_dose(
@@ -630,7 +716,9 @@ def give_dose(
     devices: int | None = None,
     now: dt.datetime | None = None,
 ) -> DoseAdministration:
-    """One MAR line. Refused while the pre-dose checklist blocks dosing."""
+    """One MAR line, and in the same transaction its 'given' entry on the session's open ledger
+    draw (``ledger_entry``: which draw, when the session has several). Refused while the pre-dose
+    checklist blocks dosing, and when no draw holds the dose."""
     now = now or timezone.now()
     errors = _unsigned(record)
     if not errors:
@@ -688,13 +776,17 @@ def give_dose(
         or witnessed_by.staff_role not in CLINICAL_ROLES
     ):
         errors["witnessed_by"] = ["The witness is another active clinical staff member."]
-    if ledger_entry is None:
-        draws = session_draws(record)
-        ledger_entry = draws[0] if len(draws) == 1 else None
-    elif ledger_entry.kind != EntryKind.DRAW or ledger_entry.dosing_session_id != record.session_id:
-        errors["ledger_entry"] = ["Choose a ledger draw made for this session."]
-    if lot is None and ledger_entry is not None:
-        lot = ledger_entry.lot
+    draw, quantity, draw_errors = _draw_for_dose(
+        record, ledger_entry, route, dose_mg if not errors.get("dose_mg") else None, devices
+    )
+    for field, problems in draw_errors.items():
+        errors.setdefault(field, []).extend(problems)
+    if draw is not None:
+        if lot is not None and lot.pk != draw.lot_id:
+            errors["lot"] = [
+                f"Draw #{draw.seq} is lot {draw.lot.lot_number}, not {lot.lot_number}."
+            ]
+        lot = draw.lot
     if (
         lot is not None
         and started_at is not None
@@ -706,8 +798,10 @@ def give_dose(
     product = lot.product if lot is not None else None
     if concentration_mg_per_ml is None and product is not None:
         concentration_mg_per_ml = product.concentration_mg_per_ml
+    assert draw is not None
     with transaction.atomic():
         locked = _locked(record)
+        given = give_from_draw(by=by, draw=draw, quantity=quantity, now=now)
         dose = DoseAdministration.objects.create(
             record=locked,
             product=product,
@@ -724,7 +818,7 @@ def give_dose(
             given_by=by,
             witnessed_by=witnessed_by,
             devices=devices,
-            ledger_entry=ledger_entry,
+            ledger_entry=given,
             recorded_by=by,
             recorded_at=now,
         )
@@ -741,7 +835,8 @@ def give_dose(
                 "planned_dose_mg": dose.planned_dose_mg,
                 "change_reason": dose.change_reason,
                 "lot": lot.lot_number if lot else None,
-                "ledger_entry": ledger_entry.seq if ledger_entry else None,
+                "ledger_entry": given.seq,
+                "draw": draw.seq,
                 "devices": devices,
                 "witnessed_by": witnessed_by.pk if witnessed_by else None,
                 "concentration_mg_per_ml": concentration_mg_per_ml,
@@ -1094,6 +1189,9 @@ def sign_record(
                 "No dose is charted: if none was given, add the reason as an adverse event or "
                 "cancel the session."
             )
+        # The controlled-substance book closes with the record: drawn = given + wasted + returned.
+        for missing in unreconciled(locked):
+            errors.setdefault("", []).append(missing)
         _raise(errors)
         ChairsideRecord.objects.filter(pk=locked.pk, signed_at__isnull=True).update(
             signed_at=now, signed_by=by

@@ -167,7 +167,7 @@ def _dose_form(
     return f.DoseForm(
         data,
         initial=initial,
-        draws=services.session_draws(record),
+        draws=services.open_draws(record),
         witnesses=_witnesses(record, me),
         esketamine=record.route_value is Route.INTRANASAL_ESKETAMINE,
     )
@@ -222,6 +222,7 @@ def _render(
             "discharge_form": bound.get("discharge") or f.DischargeForm(),
             "addendum_form": bound.get("addendum") or f.AddendumForm(),
             "sign_errors": bound.get("sign"),
+            "open_draws": services.open_draws(record),
             "running": [d for d in state.doses if d.stopped_at is None and d.route == Route.IV],
             "schedule": (plan := selectors.schedule(record, now)),
             "phase_label": PHASES[plan.phase.value],
@@ -615,7 +616,7 @@ def sign(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResp
     try:
         services.sign_record(by=request.user, record=record)  # type: ignore[arg-type]
     except InputError as exc:
-        errors = Form()
+        errors = Form({})  # bound and valid, so the refusals can be added to it
         errors.is_valid()
         show_service_errors(exc, errors)
         return _render(request, patient_id, record.session, record, {"sign": errors})

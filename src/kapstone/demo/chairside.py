@@ -148,7 +148,14 @@ def build_chairside(*, now: dt.datetime, seed: int = 2026) -> int:
         entry = given.get(session.pk)
         start, stop = t0 + 10 * M, t0 + 50 * M
         if route is Route.INTRANASAL_ESKETAMINE:
-            devices = 2 if k % 3 else 3
+            # The devices the ledger gave (whole devices), so the record and the ledger agree.
+            devices = (
+                entry.quantity
+                if entry is not None and entry.lot.product.unit == "device"
+                else 2
+                if k % 3
+                else 3
+            )
             dose_mg = Decimal(28 * devices)
             stop = t0 + 15 * M
         else:

@@ -185,7 +185,9 @@ class DrawForm(_StockAmountForm):
 
 
 class DoseForm(WitnessFields):
-    given = forms.CharField(label="Given", max_length=20, required=False)
+    """What is left of a draw: wasted or returned. What was given is not typed here: charting the
+    dose on the chair-side record posts it, so the two cannot disagree."""
+
     wasted = forms.CharField(label="Wasted", max_length=20, required=False)
     returned = forms.CharField(
         label="Returned to the safe unused",
@@ -193,7 +195,7 @@ class DoseForm(WitnessFields):
         required=False,
         help_text="Sealed devices, lozenges or tablets only.",
     )
-    field_order = ["given", "wasted", "returned", "witness", "witness_secret"]
+    field_order = ["wasted", "returned", "witness", "witness_secret"]
     witness_required = False
 
     def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
@@ -204,11 +206,11 @@ class DoseForm(WitnessFields):
             del self.fields["returned"]  # solution in a syringe is given or wasted, never returned
         for name in self.amounts:
             self.fields[name].label = f"{self.fields[name].label} ({unit})"
-        self.fields["witness"].help_text = "Needed when anything is wasted."
+        self.fields["witness"].help_text = "Needed for waste and returns."
 
     @property
     def amounts(self) -> tuple[str, ...]:
-        return tuple(n for n in ("given", "wasted", "returned") if n in self.fields)
+        return tuple(n for n in ("wasted", "returned") if n in self.fields)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -219,9 +221,9 @@ class DoseForm(WitnessFields):
                 data[f"{name}_quantity"] = parse(text, self.product) if text.strip() else 0
             except ValueError as exc:
                 self.add_error(name, str(exc))
-        if data.get("wasted_quantity"):
+        if data.get("wasted_quantity") or data.get("returned_quantity"):
             for name, message in (
-                ("witness", "Waste must be witnessed: the witness's username."),
+                ("witness", "Waste and returns are witnessed: the witness's username."),
                 ("witness_secret", "The witness enters their password or authenticator code."),
             ):
                 if not data.get(name):
@@ -296,12 +298,23 @@ class ResolveForm(forms.Form):
     )
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(WitnessFields):
+    """A witnessed entry's reversal is witnessed too (``witnessed``: the entry was)."""
+
     reason = forms.CharField(
         label="Why is this entry wrong?",
         max_length=300,
         error_messages={"required": "Say what was wrong with the entry."},
     )
+    field_order = ["reason", "witness", "witness_secret"]
+    witness_required = False
+
+    def __init__(self, *args: Any, witnessed: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.witnessed = witnessed
+        if witnessed:
+            for name in ("witness", "witness_secret"):
+                self.fields[name].required = True
 
 
 class ReportFilterForm(forms.Form):

@@ -384,8 +384,9 @@ def record_dose(
     if returned and draw.lot.product.unit == StockUnit.MICROGRAM:
         # Solution drawn into a syringe never goes back into a vial: what is not given is wasted.
         errors["returned"] = ["Drawn solution cannot go back to the safe; record it as wasted."]
-    if (isinstance(wasted, int) and wasted > 0) or witness is not None:
-        # Waste needs a witness; a witness to a return is optional but must be a valid one.
+    if any(isinstance(a, int) and a > 0 for a in (wasted, returned)) or witness is not None:
+        # What closes a draw other than the dose itself is witnessed: waste, and drug going back
+        # into the safe (the core leaves a return's witness to the clinic; this clinic asks one).
         errors |= _witness_problems(by, witness)
     _raise(errors)
     rows: list[LedgerEntry] = []
@@ -428,6 +429,24 @@ def record_dose(
             )
             rows.append(row)
     return rows
+
+
+def give_from_draw(
+    *, by: StaffUser, draw: LedgerEntry, quantity: int, now: dt.datetime | None = None
+) -> LedgerEntry:
+    """The 'given' entry of one charted dose, in stock units.
+
+    Only ``kapstone.chairside.services.give_dose`` calls this, inside the transaction that writes
+    the medication record's line, so the record and the ledger hold one entry for each dose; the
+    ledger's own pages no longer take a typed 'given' amount. Refusals name the field ``dose_mg``.
+    """
+    try:
+        (row,) = record_dose(by=by, draw=draw, given=quantity, now=now)
+    except InputError as exc:
+        raise InputError(
+            {("dose_mg" if k in ("given", "") else k): v for k, v in exc.errors.items()}
+        ) from None
+    return row
 
 
 # -- stock movements that are not doses ---------------------------------------------------------
@@ -576,12 +595,34 @@ def receive_transfer(
 
 
 def reverse_entry(
-    *, by: StaffUser, entry: LedgerEntry, reason: str, now: dt.datetime | None = None
+    *,
+    by: StaffUser,
+    entry: LedgerEntry,
+    reason: str,
+    witness: StaffUser | None = None,
+    now: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Undoes a mistaken entry exactly, with the reason; the mistake stays on the record."""
+    """Undoes a mistaken entry exactly, with the reason; the mistake stays on the record.
+
+    Undoing a witnessed entry (a waste, a destruction, a receipt) is witnessed too, or one person
+    alone could take back what two people saw go. A dose charted at the chair side is not undone
+    here: its 'given' entry and the medication record are one, so neither changes alone."""
     now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
     if not (reason or "").strip():
-        raise InputError.single("reason", "Say what was wrong with the entry.")
+        errors["reason"] = ["Say what was wrong with the entry."]
+    if entry.kind != EntryKind.REVERSAL and (entry.witness_id is not None or witness is not None):
+        errors |= _witness_problems(by, witness)
+        if witness is None:
+            errors["witness"] = [
+                "This entry was witnessed: a second staff member must witness its reversal."
+            ]
+    if entry.kind == EntryKind.ADMINISTERED and entry.dosing_session_id is not None:
+        errors[""] = [
+            "This dose was charted on the chair-side record, which posted it here; it is not "
+            "reversed on the ledger alone (what is left of the draw is wasted or returned)."
+        ]
+    _raise(errors)
     with transaction.atomic():
         appender = Appender()
         target = LedgerEntry.objects.select_related("location", "lot__product").get(seq=entry.seq)
@@ -598,12 +639,15 @@ def reverse_entry(
                 dosing_session=target.dosing_session,
                 reverses=target,
                 reason=reason.strip()[:300],
+                witness=witness,
             )
         )
+        witnessed = f", witnessed by {witness.get_username()}" if witness is not None else ""
         _audit(
             by,
             row,
-            f"reverses #{target.seq} ({target.get_kind_display().lower()}): {row.reason}",  # type: ignore[attr-defined]
+            f"reverses #{target.seq} ({target.get_kind_display().lower()}): {row.reason}"  # type: ignore[attr-defined]
+            f"{witnessed}",
             reverses=target.seq,
         )
     return row

@@ -51,3 +51,36 @@ def parse(text: str, product: Product, *, signed: bool = False) -> int:
     if value != value.to_integral_value():
         raise ValueError(f"Give a whole number of {unit_label(product)}")
     return int(value)
+
+
+def volume_text(quantity: int, product: Product) -> str:
+    """``0.1 mL (5 mg)`` for solution, as a nurse reads a syringe; :func:`show` otherwise."""
+    if product.unit == StockUnit.MICROGRAM and product.concentration_mg_per_ml:
+        ml = (
+            (Decimal(quantity) / 1000 / product.concentration_mg_per_ml)
+            .quantize(Decimal("0.01"))
+            .normalize()
+        )
+        return f"{ml:f} mL ({milligrams_text(quantity)} mg)"
+    return show(quantity, product)
+
+
+def dose_in_stock_units(product: Product, dose_mg: Decimal, devices: int | None = None) -> int:
+    """A charted dose in the product's stock unit: whole micrograms of solution, devices of
+    esketamine, whole lozenges or tablets. ValueError says why a dose does not fit the product."""
+    if product.unit == StockUnit.MICROGRAM:
+        try:
+            return micrograms(dose_mg)
+        except QuantityError:
+            raise ValueError(f"{dose_mg} mg is not a whole number of micrograms") from None
+    assert product.strength_mg is not None
+    units = Decimal(dose_mg) / product.strength_mg
+    word = product.container_word
+    if units != units.to_integral_value() or units <= 0:
+        raise ValueError(
+            f"{dose_mg} mg is not a whole number of {product.strength_mg.normalize():f} mg "
+            f"{word}s ({product.name})"
+        )
+    if devices is not None and devices != int(units):
+        raise ValueError(f"{devices} {word}(s) of {product.name} do not make {dose_mg} mg")
+    return int(units)

@@ -1,11 +1,16 @@
 """Checks the ledger: the hash chain row by row, then every entry replayed through the core and the
-balance and draw-account caches compared with what the replay says."""
+balance and draw-account caches compared with what the replay says, then the medication record
+against the ledger, session by session."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
+from kapstone.chairside.models import ChairsideRecord, DoseAdministration
 from kapstone.clinical.ledger import LedgerRefused
+from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.ledger.book import full_book, stock_key
 from kapstone.ledger.hashing import entry_hash
 from kapstone.ledger.models import (
@@ -80,4 +85,31 @@ def verify_caches() -> Finding | None:
             status.is_closed,
         ):
             return Finding(drawn.draw_id, "its draw account disagrees with the entries")
+    return None
+
+
+def verify_doses() -> Finding | None:
+    """One entry for each dose: for every session with a chair-side record, the milligrams the
+    record says were given equal those of the ledger's 'given' entries that were not reversed.
+    (A session never opened at the chair side has no medication record to compare with.)"""
+    charted: dict[int, Decimal] = defaultdict(Decimal)
+    for session_id, dose_mg in DoseAdministration.objects.values_list(
+        "record__session_id", "dose_mg"
+    ):
+        charted[session_id] += dose_mg
+    booked: dict[int, Decimal] = defaultdict(Decimal)
+    for row in LedgerEntry.objects.filter(
+        kind=EntryKind.ADMINISTERED, reversed_by__isnull=True
+    ).select_related("lot__product"):
+        assert row.dosing_session_id is not None
+        booked[row.dosing_session_id] += row.lot.product.milligrams(row.quantity)
+    opened = set(ChairsideRecord.objects.values_list("session_id", flat=True))
+    for session_id in sorted(opened & (set(charted) | set(booked))):
+        if charted[session_id] != booked[session_id]:
+            return Finding(
+                None,
+                f"dosing session {session_id}: the chair-side record shows "
+                f"{charted[session_id].normalize():f} mg given, the ledger "
+                f"{booked[session_id].normalize():f} mg",
+            )
     return None

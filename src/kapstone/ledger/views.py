@@ -185,7 +185,8 @@ def draw(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Drew {show(entry.quantity, entry.lot.product)} for "
-                f"{entry.patient.display_name}. Record what is given and wasted below.",  # type: ignore[union-attr]
+                f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "  # type: ignore[union-attr]
+                "posts what was given here. Record what is wasted or returned below.",
             )
             return redirect("ledger:draw_detail", draw_id=entry.seq)
     return render(request, "ledger/draw.html", {"form": form})
@@ -211,12 +212,12 @@ def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
                 witness = _witness(
                     request,
                     form,
-                    f"waste of {show(data['wasted_quantity'], product)} from draw #{the_draw.seq}",
+                    f"waste of {show(data['wasted_quantity'], product)}, return of "
+                    f"{show(data['returned_quantity'], product)} from draw #{the_draw.seq}",
                 )
             services.record_dose(
                 by=request.user,  # type: ignore[arg-type]
                 draw=the_draw,
-                given=data["given_quantity"],
                 wasted=data["wasted_quantity"],
                 returned=data["returned_quantity"],
                 witness=witness,
@@ -224,7 +225,7 @@ def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
         except InputError as exc:
             _put_errors(form, exc)
         else:
-            messages.success(request, "Dose recorded on the ledger.")
+            messages.success(request, "Recorded on the ledger.")
             return redirect("ledger:draw_detail", draw_id=the_draw.seq)
     if request.method == "GET":
         record(
@@ -472,13 +473,24 @@ def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
         LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient"),
         seq=ledger_entry_id,
     )
-    form = ReverseForm(request.POST or None)
+    form = ReverseForm(
+        request.POST or None,
+        witnessed=entry.witness_id is not None and entry.kind != EntryKind.REVERSAL,
+    )
     if request.method == "POST" and form.is_valid():
         try:
+            witness = None
+            if form.witnessed or form.cleaned_data["witness"]:
+                witness = _witness(
+                    request,
+                    form,
+                    f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})",  # type: ignore[attr-defined]
+                )
             reversal = services.reverse_entry(
                 by=request.user,  # type: ignore[arg-type]
                 entry=entry,
                 reason=form.cleaned_data["reason"],
+                witness=witness,
             )
         except InputError as exc:
             _put_errors(form, exc)

@@ -1,4 +1,5 @@
-"""``kapstone verify_ledger``: the ledger's hash chain, then its balances replayed through the core."""
+"""``kapstone verify_ledger``: the ledger's hash chain, its balances replayed through the core, and
+the medication record's doses against the ledger's 'given' entries."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kapstone.ledger.verify import verify_caches, verify_chain
+from kapstone.ledger.verify import verify_caches, verify_chain, verify_doses
 
 
 class Command(BaseCommand):
@@ -21,8 +22,14 @@ class Command(BaseCommand):
         wrong = verify_caches()
         if wrong is not None:
             raise CommandError(f"Ledger does not add up: {wrong.describe()}.")
+        disagree = verify_doses()
+        if disagree is not None:
+            raise CommandError(
+                f"The medication record and the ledger disagree: {disagree.describe()}."
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Ledger chain intact: {checked} entries verified; balances and draws agree with them."
+                f"Ledger chain intact: {checked} entries verified; balances and draws agree with "
+                "them, and every charted dose with its 'given' entry."
             )
         )
