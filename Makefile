@@ -38,7 +38,10 @@ contracts:
 # The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one).
 pytest:
 	@echo "== SQLite leg"
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@# A file in WAL mode, as in production, not Django's shared in-memory test database: there the
+	@# live server's threads (polling tablets) get "table is locked" at once instead of waiting.
+	dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/test-postgres $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
