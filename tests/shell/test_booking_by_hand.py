@@ -61,7 +61,7 @@ def test_a_booking_by_hand_books_the_dose_and_its_integration_together(clinic, c
 
 
 def test_every_problem_is_given_at_once_and_nothing_is_booked(clinic, calendar):
-    site, chair, spray = calendar
+    site, _, spray = calendar
     signed_plan_for(clinic)
     saturday = next_weekday(5, 10)
     with pytest.raises(InputError) as refused:
