@@ -118,6 +118,7 @@ def make_patient(*, by, mrn, site, prescriber=None, therapist=None, nurse=None, 
         weight_kg=Decimal("70.0"),
         height_cm=Decimal("170.0"),
         measured_on=dt.date(2026, 1, 5),
+        check_duplicates=False,  # fixtures make several Ada Lovelaces on purpose
     )
 
 

@@ -288,6 +288,23 @@ SCHEDULE_TIME_LIMIT_SECONDS = env_int("SCHEDULE_TIME_LIMIT_SECONDS", 20)
 if SCHEDULE_TIME_LIMIT_SECONDS < 1:
     raise ValueError("KAPSTONE_SCHEDULE_TIME_LIMIT_SECONDS must be at least 1")
 
+# The front desk. MRNs the clinic assigns: prefix + a zero-padded sequence number (KAP-100001);
+# a typed MRN is still accepted. Phone numbers without a country code are read in this region.
+MRN_PREFIX = env_str("MRN_PREFIX", "KAP-")
+MRN_DIGITS = env_int("MRN_DIGITS", 6)
+MRN_FIRST_NUMBER = env_int("MRN_FIRST_NUMBER", 100001)
+if not 1 <= MRN_DIGITS <= 12 or MRN_FIRST_NUMBER < 1:
+    raise ValueError("KAPSTONE_MRN_DIGITS must be 1-12 and KAPSTONE_MRN_FIRST_NUMBER at least 1")
+PHONE_REGION = env_str("PHONE_REGION", "US").upper()
+
+# Crisis resources shown on every patient-facing page, and first when an answer raises a
+# suicide-risk flag. The default is the United States' (988 Lifeline, 911): set the clinic's own.
+CRISIS_LINE_NAME = env_str("CRISIS_LINE_NAME", "988 Suicide & Crisis Lifeline")
+CRISIS_LINE_CALL = env_str("CRISIS_LINE_CALL", "988")
+CRISIS_LINE_TEXT = env_str("CRISIS_LINE_TEXT", "988")
+EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
+CRISIS_EXTRA = env_str("CRISIS_EXTRA", "")
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True

@@ -152,7 +152,7 @@ def fill_intake(page) -> None:
     page.get_by_label("Height (cm)").fill("168")
     page.get_by_role("button", name="Save baseline vital signs").click()
     page.get_by_role("alert").filter(
-        has_text="got 14; accepted: an integer from 50 to 300."
+        has_text="Enter a whole number from 50 to 300 (this was 14)."
     ).wait_for()
     assert page.get_by_label("Diastolic (mmHg)").input_value() == "92"  # what was typed stays
     assert_accessible(page)

@@ -59,20 +59,21 @@ def test_a_cancelled_session_keeps_its_row_and_reason_and_no_longer_counts(clini
         cancel_dosing_session(by=clinic.staff["nurse"], session=session, reason="again")
 
 
-def test_booking_from_the_chart(clinic, as_role):
+def test_booking_from_the_chart_needs_a_signed_plan(clinic, as_role):
+    # Booking from the chart with every guard rail: tests/shell/test_booking_by_hand.py.
     client = as_role("prescriber")
     starts = timezone.localtime(timezone.now() + dt.timedelta(days=5)).replace(
         hour=9, minute=30, second=0, microsecond=0
     )
+    page = client.get(reverse("dosing:book", args=[clinic.on_team.pk])).content.decode()
+    assert "There is no signed treatment plan yet" in page
     response = client.post(
         reverse("dosing:book", args=[clinic.on_team.pk]),
         {"starts_at": starts.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 150},
     )
-    assert response.status_code == 302
-    session = DosingSession.objects.get()
-    assert session.starts_at == starts and session.ends_at == starts + dt.timedelta(minutes=150)
-    page = client.get(reverse("dosing:chart_tab", args=[clinic.on_team.pk])).content.decode()
-    assert "Booked" in page and "Cancel" in page
+    assert response.status_code == 200
+    assert "Choose the room or chair." in response.content.decode()
+    assert not DosingSession.objects.exists()
 
 
 def test_a_placed_session_keeps_its_room_staff_and_route_and_refuses_a_room_not_equipped(clinic):

@@ -92,8 +92,7 @@ def test_an_invalid_value_is_refused_with_the_cores_message_and_nothing_is_writt
         )
     assert caught.value.errors == {
         "medications[0].diazepam_equivalent_mg_per_day": [
-            "missing; accepted: the daily diazepam-equivalent dose in mg (required for a "
-            "benzodiazepine)."
+            "Please enter the daily diazepam-equivalent dose in mg (required for a benzodiazepine)."
         ]
     }
     vitals = eligible_sections()["vitals"]
@@ -101,7 +100,7 @@ def test_an_invalid_value_is_refused_with_the_cores_message_and_nothing_is_writt
     with pytest.raises(InputError) as caught:
         save(clinic, "vitals", vitals)
     assert caught.value.errors == {
-        "baseline_vitals.systolic_mmhg": ["got 30; accepted: an integer from 50 to 300."]
+        "baseline_vitals.systolic_mmhg": ["Enter a whole number from 50 to 300 (this was 30)."]
     }
     assert IntakeVersion.objects.count() == before
     assert selectors.current_intake(clinic.on_team).complete

@@ -64,10 +64,10 @@ def test_registering_saves_patient_weight_and_audit(clinic, as_role):
     [
         ("p-date_of_birth", "2099-01-01", "is in the future"),
         ("p-date_of_birth", "1890-01-01", "before 1900 is not possible"),
-        ("p-date_of_birth", "1980-02-30", "Enter a valid date"),
+        ("p-date_of_birth", "1980-02-30", "Enter the date of birth as a full date"),
         ("m-weight_kg", "29.9", "outside 30–300 kg"),
         ("m-weight_kg", "300.1", "outside 30–300 kg"),
-        ("m-weight_kg", "", "This field is required"),
+        ("m-weight_kg", "", "Enter the weight in kg: dose calculations need it"),
         ("m-height_cm", "60", "outside 100–250 cm"),
         ("p-mrn", "mrn-1001", "MRN MRN-1001 already belongs to another patient"),
         ("p-mrn", "KAP 1", "only the letters A-Z, digits 0-9 and single hyphens"),
@@ -125,7 +125,7 @@ def test_changing_details_records_before_and_after(clinic):
     )
     entry = AuditEntry.objects.get(action="patient.details_changed")
     assert entry.before == {"phone": ""}
-    assert entry.after == {"phone": "(207) 555-0199"}
+    assert entry.after == {"phone": "+1 207-555-0199"}  # stored in international format
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods
 
 from kapstone.assessments import flow, selectors, services
 from kapstone.assessments.forms import QuestionForm, RatingForm, SendForm
-from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
+from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet, ResponseStatus
 from kapstone.clinical.access import Permission, may
-from kapstone.clinical.instruments import InstrumentDefinition, Item
+from kapstone.clinical.instruments import Flag, InstrumentDefinition, Item
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.web.authz import public, requires
@@ -50,7 +50,9 @@ class Entry:
             return self.url("review", instrument=instrument)
         return self.url("question", instrument=instrument, item=item.id)
 
-    def finished(self, request: HttpRequest) -> HttpResponse:
+    def finished(self, request: HttpRequest, *, crisis: bool = False) -> HttpResponse:
+        if crisis:
+            request.session[CRISIS_SESSION_KEY] = True
         return redirect("assessments:thank_you")
 
 
@@ -63,9 +65,12 @@ class KioskEntry(Entry):
         name = "kiosk" if page == "link" else f"kiosk_{page}"
         return reverse(f"assessments:{name}", kwargs=kwargs)
 
-    def finished(self, request: HttpRequest) -> HttpResponse:
-        # Nothing of the patient's stays on the tablet: Back now reaches only the refusal.
+    def finished(self, request: HttpRequest, *, crisis: bool = False) -> HttpResponse:
+        # Nothing of the patient's stays on the tablet: Back now reaches only the refusal. The
+        # crisis resources stay on the thank-you page (they say nothing about the patient).
         request.session.flush()
+        if crisis:
+            request.session[CRISIS_SESSION_KEY] = True
         return redirect("assessments:kiosk_thank_you")
 
 
@@ -73,6 +78,22 @@ class KioskEntry(Entry):
 # chair does not stay open on someone's questionnaires. Every kiosk page renews it.
 KIOSK_IDLE_SECONDS = 10 * 60
 KIOSK_SESSION_KEY = "kiosk_token"
+# Set when a submission raised a suicide-risk flag: the thank-you page, which has no token to look
+# the answers up by, still puts the crisis resources first.
+CRISIS_SESSION_KEY = "crisis_help"
+
+
+def _crisis(request: HttpRequest, questionnaire_set: QuestionnaireSet | None = None) -> bool:
+    """Whether the patient should see the crisis resources first: an answer of theirs raised a
+    suicide-risk flag (a submitted questionnaire of this set, or one submitted in this browser)."""
+    if request.session.get(CRISIS_SESSION_KEY):
+        return True
+    if questionnaire_set is None:
+        return False
+    return any(
+        str(Flag.SUICIDE_RISK) in (response.flags or [])
+        for response in questionnaire_set.responses.filter(status=ResponseStatus.SUBMITTED)
+    )
 
 
 def start_kiosk(request: HttpRequest, token: str) -> None:
@@ -98,7 +119,7 @@ def _refused(request: HttpRequest, exc: InputError | None = None) -> HttpRespons
     return render(
         request,
         "assessments/link_refused.html",
-        {"message": message or services.LINK_REFUSED},
+        {"message": message or services.LINK_REFUSED, "crisis": _crisis(request)},
         status=404,
     )
 
@@ -126,7 +147,12 @@ def _home(request: HttpRequest, entry: Entry) -> HttpResponse:
     return render(
         request,
         "assessments/link_home.html",
-        {"rows": rows, "expires_at": questionnaire_set.expires_at, "kiosk": entry.kiosk},
+        {
+            "rows": rows,
+            "expires_at": questionnaire_set.expires_at,
+            "kiosk": entry.kiosk,
+            "crisis": _crisis(request, questionnaire_set),
+        },
     )
 
 
@@ -208,6 +234,7 @@ def _question(request: HttpRequest, entry: Entry, instrument: str, item: str) ->
             "position": index + 1,
             "count": len(shown),
             "back_url": back,
+            "crisis": _crisis(request, questionnaire_set),
         },
     )
 
@@ -245,7 +272,7 @@ def _review(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse
         else:
             questionnaire_set.refresh_from_db()
             if questionnaire_set.submitted_at is not None:
-                return entry.finished(request)
+                return entry.finished(request, crisis=_crisis(request, questionnaire_set))
             messages.success(request, f"Thank you: {definition.title} is sent to your care team.")
             return redirect(entry.home())
     rows = [
@@ -266,6 +293,7 @@ def _review(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse
             "rows": rows,
             "problems": problems,
             "missing": len(flow.missing_items(definition, answers)),
+            "crisis": _crisis(request, questionnaire_set),
         },
     )
 
@@ -302,7 +330,7 @@ def review(request: HttpRequest, token: str, instrument: str) -> HttpResponse:
 @public
 @never_cache
 def thank_you(request: HttpRequest) -> HttpResponse:
-    return render(request, "assessments/thank_you.html")
+    return render(request, "assessments/thank_you.html", {"crisis": _crisis(request)})
 
 
 # The clinic's tablet: the token is in the session the hand-over started.
@@ -341,7 +369,7 @@ def kiosk_review(request: HttpRequest, instrument: str) -> HttpResponse:
 @public
 @never_cache
 def kiosk_thank_you(request: HttpRequest) -> HttpResponse:
-    return render(request, "assessments/kiosk_thank_you.html")
+    return render(request, "assessments/kiosk_thank_you.html", {"crisis": _crisis(request)})
 
 
 # ---------------------------------------------------------------------------------------------

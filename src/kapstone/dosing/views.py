@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +16,9 @@ from kapstone.dosing.forms import BookSessionForm, CancelSessionForm
 from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
+from kapstone.plans.selectors import signed_plan
+from kapstone.timetable.selectors import sessions_left
+from kapstone.timetable.services import IntegrationRequest, book_by_hand
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
 
@@ -40,26 +45,59 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     patient = patient_id
-    form = BookSessionForm(request.POST or None, initial={"site": patient.home_site_id})
+    signed = signed_plan(patient)
+    form = BookSessionForm(
+        request.POST or None,
+        signed=signed,
+        initial={"therapist": patient.therapist_id, "book_integration": True},
+    )
     held = services.hold_message(patient)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        integration = (
+            IntegrationRequest(
+                starts_at=data["integration_starts_at"],
+                duration=dt.timedelta(minutes=data["integration_minutes"]),
+                therapist=data["therapist"],
+                modality=data["modality"],
+            )
+            if data["book_integration"]
+            else None
+        )
         try:
-            services.book_dosing_session(
+            dosing, talk = book_by_hand(
                 by=request.user,  # type: ignore[arg-type]
                 patient=patient,
-                starts_at=form.cleaned_data["starts_at"],
+                starts_at=data["starts_at"],
                 duration=form.duration,
-                site=form.cleaned_data["site"],
+                room=data["room"],
+                integration=integration,
             )
         except InputError as exc:
             show_service_errors(exc, form)
         else:
-            messages.success(request, "Dosing session booked.")
+            when = f"{timezone.localtime(dosing.starts_at):%a %-d %b %H:%M}"
+            messages.success(
+                request,
+                f"Dosing session booked for {when}"
+                + (
+                    f", integration session {timezone.localtime(talk.starts_at):%a %-d %b %H:%M}."
+                    if talk is not None
+                    else "."
+                ),
+            )
             return redirect("dosing:chart_tab", patient_id=patient.pk)
     return render(
         request,
         "dosing/book.html",
-        {"patient": patient, "form": form, "held": held, "tab": "dosing"},
+        {
+            "patient": patient,
+            "form": form,
+            "held": held,
+            "signed": signed,
+            "left": sessions_left(signed) if signed is not None else None,
+            "tab": "dosing",
+        },
     )
 
 

@@ -7,7 +7,8 @@ sections not saved yet, and are kept on the version so the page can say what is 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,70 @@ _PRESENTATION_KEYS = frozenset({"anxiety_mainly", *PRESENTATION_FLAGS})
 _DATE_KEYS = frozenset({"started_on", "since", "last_use_on", "measured_on"})
 
 
+def _day(iso: str) -> str:
+    try:
+        return f"{dt.date.fromisoformat(iso):%-d %b %Y}"
+    except ValueError:
+        return iso
+
+
+def _was(problem: FactsProblem) -> str:
+    got = problem.message.removeprefix("got ").strip("'")
+    return "" if problem.message == "missing" else f" (this was {got})"
+
+
+# The core names problems in the facts format's terms ("got 'x'; accepted: one of: ..."), which a
+# clinician reading the intake form should not have to translate; each is said in the form's words.
+_PLAIN: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], FactsProblem], str]], ...] = (
+    (re.compile(r"a non-empty string"), lambda m, p: "Please fill this in."),
+    (re.compile(r"an ISO date, YYYY-MM-DD"), lambda m, p: "Enter a full date (day, month, year)."),
+    (re.compile(r"a date from (\d{4}) on"), lambda m, p: f"Enter a date from {m[1]} on."),
+    (
+        re.compile(r"a date (?:no later than|on or before) (\S+)"),
+        lambda m, p: f"This date is in the future: enter a date on or before {_day(m[1])}.",
+    ),
+    (
+        re.compile(r"an integer from (\S+) to (\S+)"),
+        lambda m, p: f"Enter a whole number from {m[1]} to {m[2]}{_was(p)}.",
+    ),
+    (
+        re.compile(r"a number from (\S+) to (\S+)"),
+        lambda m, p: f"Enter a number from {m[1]} to {m[2]}{_was(p)}.",
+    ),
+    (re.compile(r"true or false"), lambda m, p: "Choose yes or no."),
+    (re.compile(r"one of: "), lambda m, p: "Choose one of the answers offered."),
+    (
+        re.compile(r".*when reproductive_potential is false"),
+        lambda m, p: (
+            "Recorded as pregnant, but without reproductive potential: correct one of the two."
+        ),
+    ),
+    (
+        re.compile(r"the date of the event"),
+        lambda m, p: "Enter when it happened: screening needs the date for this condition.",
+    ),
+    (
+        re.compile(r"null unless condition is hepatic_impairment"),
+        lambda m, p: "A Child-Pugh class is recorded only for hepatic impairment.",
+    ),
+    (
+        re.compile(r"(a list|an object|a string)$"),
+        lambda m, p: "This answer could not be read: enter it again.",
+    ),
+)
+
+
 def problem_text(problem: FactsProblem) -> str:
-    return f"{problem.message}; accepted: {problem.accepted}."
+    """The problem as the intake form says it to a clinician."""
+    if problem.message == "missing" and problem.accepted in {"a non-empty string", "true or false"}:
+        return "Please fill this in." if "string" in problem.accepted else "Choose yes or no."
+    for pattern, say in _PLAIN:
+        match = pattern.match(problem.accepted)
+        if match:
+            return say(match, problem)
+    if problem.message == "missing":
+        return f"Please enter {problem.accepted}."
+    return f"{problem.message}; expected {problem.accepted}."
 
 
 @dataclass(frozen=True, slots=True)

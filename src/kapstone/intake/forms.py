@@ -53,6 +53,13 @@ def _json_number(value: object) -> object:
     return float(value) if isinstance(value, Decimal) else value
 
 
+def _spoken(path: str) -> str:
+    """A facts path as words ("episode.antidepressant_trials[0].weeks" → "Episode, antidepressant
+    trials 1, weeks") for a problem no field on the page shows."""
+    words = re.sub(r"\[(\d+)\]", lambda m: f" {int(m[1]) + 1}", path).replace("_", " ")
+    return ", ".join(part.strip() for part in words.split(".")).capitalize()
+
+
 def _blank(value: object) -> bool:
     return value in (None, "", [], ())
 
@@ -203,6 +210,19 @@ class ReproductiveForm(forms.Form):
     )
     breastfeeding = _tri_state("Breastfeeding?")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No pregnancy question for a patient without reproductive potential (the script in
+        # intake/section.js hides it as soon as "No" is chosen; the value then says not pregnant).
+        pregnancy = self.fields["pregnancy"]
+        pregnancy.hide_when = f"{self.add_prefix('reproductive_potential')}=no"  # type: ignore[attr-defined]
+        potential = (
+            self.data.get(self.add_prefix("reproductive_potential"))
+            if self.is_bound
+            else self.initial.get("reproductive_potential")
+        )
+        pregnancy.hidden_now = potential == "no"  # type: ignore[attr-defined]
+
 
 class VitalsForm(forms.Form):
     measured_on = forms.DateField(label="Measured on", required=False, widget=DATE)
@@ -337,14 +357,14 @@ class Editor:
                 if field in form.fields:
                     form.add_error(field, message)
                 else:
-                    form.add_error(None, f"{field or 'this row'}: {message}")
+                    form.add_error(None, f"{_spoken(field) if field else 'This row'}: {message}")
                 return
         owner, _, field = path.rpartition(".")
         form = self.singles.get(owner)
         if form is not None and field in form.fields:
             form.add_error(field, message)
             return
-        self.errors.append(f"{path}: {message}" if path else message)
+        self.errors.append(f"{_spoken(path)}: {message}" if path else message)
 
 
 class ConditionsEditor(Editor):
@@ -556,10 +576,14 @@ class ReproductiveEditor(Editor):
 
     def value(self) -> dict[str, Any]:
         data = self.reproductive.cleaned_data
+        potential = data.get("reproductive_potential")
+        # Not asked when there is no reproductive potential: not pregnant, whatever a hidden
+        # field still held from an earlier answer.
+        pregnancy = "not_pregnant" if potential is False else data.get("pregnancy") or None
         return {
             "reproductive": {
-                "reproductive_potential": data.get("reproductive_potential"),
-                "pregnancy": data.get("pregnancy") or None,
+                "reproductive_potential": potential,
+                "pregnancy": pregnancy,
                 "breastfeeding": data.get("breastfeeding"),
             }
         }

@@ -160,3 +160,27 @@ class AccessForm(forms.Form):
             "last_name", "first_name"
         )
         field.label_from_instance = lambda s: f"{s.display_name} ({s.staff_role.label})"
+
+
+class AfterDoseForm(forms.Form):
+    """An integration session for a dose booked outside the scheduler (or one already held)."""
+
+    starts_at = forms.DateTimeField(
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={
+            "invalid": "Enter the date and time, e.g. 2026-12-01 14:30.",
+            "required": "Enter when the integration session starts (or started).",
+        },
+    )
+    minutes = forms.IntegerField(label="Length (minutes)", initial=90, min_value=30, max_value=180)
+    therapist = forms.ModelChoiceField(
+        label="Therapist",
+        queryset=StaffUser.objects.filter(is_active=True, role="therapist"),
+        error_messages={"required": "Choose the therapist."},
+    )
+    modality = forms.ChoiceField(
+        label="Modality",
+        choices=[("", "Choose"), *((m.value, m.label) for m in Modality)],
+        error_messages={"required": "Choose the modality."},
+    )

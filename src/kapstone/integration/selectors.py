@@ -23,6 +23,7 @@ from kapstone.clinical.integration_notes import (
     measures,
     parse_structured,
 )
+from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.integration.models import (
     IntegrationNote,
     IntegrationNoteAddendum,
@@ -356,3 +357,17 @@ def grantable_staff(author: StaffUser, patient: Patient) -> list[StaffUser]:
 
 def modality_choices() -> list[tuple[str, str]]:
     return [(m.value, m.label) for m in Modality]
+
+
+def doses_without_integration(patient: Patient) -> list[DosingSession]:
+    """Dosing sessions booked or held with no integration session (booked outside the
+    scheduler, or its integration cancelled): each can still get one, and its note."""
+    covered = IntegrationSession.objects.filter(
+        patient=patient, dosing_session__isnull=False
+    ).exclude(status=IntegrationStatus.CANCELLED)
+    return list(
+        DosingSession.objects.filter(patient=patient)
+        .exclude(status=SessionStatus.CANCELLED)
+        .exclude(pk__in=covered.values("dosing_session_id"))
+        .order_by("starts_at", "pk")
+    )

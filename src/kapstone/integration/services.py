@@ -63,7 +63,11 @@ def book_integration_session(
     errors: dict[str, list[str]] = {}
     if starts_at.tzinfo is None:
         errors["starts_at"] = ["Give the start time with its time zone."]
-    elif starts_at < now - dt.timedelta(minutes=5):
+    elif starts_at < now - dt.timedelta(minutes=5) and not (
+        # Recording a session already held after its dose (a dose given outside the scheduler):
+        # it cannot have begun before the dose did, which is checked below.
+        dosing_session is not None and dosing_session.starts_at <= starts_at <= now
+    ):
         errors["starts_at"] = ["A session cannot be booked in the past."]
     if not SHORTEST <= duration <= LONGEST:
         errors["duration"] = [

@@ -8,6 +8,11 @@ _PROCESS = "patients/<int:patient_id>/integration/process-notes/"
 urlpatterns = [
     path("patients/<int:patient_id>/integration/", views.chart_tab, name="chart_tab"),
     path(_SESSION, views.session_detail, name="session"),
+    path(
+        "patients/<int:patient_id>/integration/after-dose/<int:session_id>/",
+        views.after_dose,
+        name="after_dose",
+    ),
     path(f"{_SESSION}note/", views.write_note, name="write_note"),
     path(f"{_SESSION}addendum/", views.addendum, name="addendum"),
     path(_PROCESS, views.process_notes, name="process_notes"),

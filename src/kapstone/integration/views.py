@@ -3,6 +3,8 @@ the therapist's process notes. Views translate; the services and selectors decid
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,11 +14,13 @@ from django.views.decorators.http import require_http_methods
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
+from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.integration import selectors, services
 from kapstone.integration.forms import (
     AccessForm,
     AddendumForm,
+    AfterDoseForm,
     NoteForm,
     ProcessNoteForm,
     problem_field,
@@ -66,11 +70,57 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
             ),
             "charts": selectors.trend_charts([r for r in rows if r.note is not None]),
             "may_write": may(me.staff_role, Permission.WRITE_INTEGRATION_NOTE, on_care_team=True),
+            "unpaired": selectors.doses_without_integration(patient),
             "may_read_process": may(
                 me.staff_role, Permission.READ_PROCESS_NOTES, on_care_team=True
             ),
             "tab": "integration",
         },
+    )
+
+
+@requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def after_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    """Books the integration session of a dose that has none (booked by hand, or given outside
+    the scheduler), so its note can be written; a session already held may be recorded."""
+    patient = patient_id
+    dose = DosingSession.objects.filter(patient=patient, pk=session_id).first()
+    if dose is None or dose.status == SessionStatus.CANCELLED:
+        raise Http404("No such dosing session")
+    plan_modalities = (dose.plan.modalities if dose.plan is not None else []) or [""]
+    form = AfterDoseForm(
+        request.POST or None,
+        initial={
+            "therapist": patient.therapist_id,
+            "modality": plan_modalities[0],
+            "starts_at": timezone.localtime(dose.ends_at),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.book_integration_session(
+                by=_me(request),
+                patient=patient,
+                starts_at=data["starts_at"],
+                duration=dt.timedelta(minutes=data["minutes"]),
+                therapist=data["therapist"],
+                modality=data["modality"],
+                dosing_session=dose,
+                site=dose.site,
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Integration session booked: its note can be written now.")
+            return redirect(
+                "integration:session", patient_id=patient.pk, integration_session_id=session.pk
+            )
+    return render(
+        request,
+        "integration/after_dose.html",
+        {"patient": patient, "dose": dose, "form": form, "tab": "integration"},
     )
 
 

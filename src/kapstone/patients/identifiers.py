@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 MRN_MAX_LENGTH = 20  # the column's length
 _ALLOWED = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
@@ -33,3 +34,34 @@ def mrn_problem(mrn: str) -> str | None:
             f" (found {found})." if found else "."
         )
     return None
+
+
+@dataclass(frozen=True)
+class MrnScheme:
+    """The clinic's own MRNs: a prefix and a zero-padded sequence number (``KAP-100001``).
+
+    Typed MRNs of any other shape are still accepted; only MRNs of this shape count towards the
+    next number, so one typed far ahead (``KAP-900000``) moves the sequence on past it.
+    """
+
+    prefix: str
+    digits: int
+    first: int
+
+    @property
+    def normal_prefix(self) -> str:
+        return normalise_mrn(self.prefix)
+
+    def format(self, number: int) -> str:
+        return f"{self.normal_prefix}{number:0{self.digits}d}"
+
+    def number(self, mrn: str) -> int | None:
+        """The sequence number of an MRN of this scheme, or None for any other MRN."""
+        prefix = self.normal_prefix
+        rest = mrn[len(prefix) :] if mrn.startswith(prefix) else ""
+        return int(rest) if rest.isascii() and rest.isdigit() else None
+
+    def following(self, highest: str | None) -> str:
+        """The MRN after the highest of this scheme already given (or the first one)."""
+        current = self.number(highest) if highest is not None else None
+        return self.format(self.first if current is None else max(current + 1, self.first))

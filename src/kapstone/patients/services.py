@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
@@ -15,8 +18,10 @@ from kapstone.clinical.access import Role
 from kapstone.clinical.plausibility import clinical_date_problem
 from kapstone.errors import InputError
 from kapstone.names import name_errors
-from kapstone.patients.identifiers import mrn_problem, normalise_mrn
+from kapstone.patients.duplicates import possible_duplicates
+from kapstone.patients.identifiers import MrnScheme, mrn_problem, normalise_mrn
 from kapstone.patients.models import BodyMeasurement, Patient
+from kapstone.patients.phones import PHONE_FIELDS, normalise_phone
 
 DETAIL_FIELDS = (
     "mrn",
@@ -56,18 +61,66 @@ NAME_FIELDS = (
 )
 
 
+MRN_ATTEMPTS = 5  # two registrations taking the same next MRN at once: the later one takes the next
+MAX_REASON_LENGTH = 500
+
+
+def mrn_scheme() -> MrnScheme:
+    return MrnScheme(
+        prefix=settings.MRN_PREFIX, digits=settings.MRN_DIGITS, first=settings.MRN_FIRST_NUMBER
+    )
+
+
+def next_mrn() -> str:
+    """The next MRN of the clinic's scheme: one after the highest of its shape already given."""
+    scheme = mrn_scheme()
+    highest = (
+        Patient.objects.filter(mrn__regex=rf"^{re.escape(scheme.normal_prefix)}[0-9]+$")
+        .annotate(length=Length("mrn"))
+        .order_by("-length", "-mrn")
+        .values_list("mrn", flat=True)
+        .first()
+    )
+    return scheme.following(highest)
+
+
+def _clean_phones(
+    details: dict[str, Any], *, patient: Patient | None
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Phone numbers in international format, and the ones refused. A number left as it was stored
+    is not checked again (numbers kept before the check must not block other changes)."""
+    clean: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name in PHONE_FIELDS:
+        if name not in details:
+            continue
+        raw = str(details.get(name) or "")
+        if patient is not None and raw == getattr(patient, name):
+            clean[name] = raw
+            continue
+        clean[name], problem = normalise_phone(raw, region=settings.PHONE_REGION)
+        if problem is not None:
+            errors[name] = [problem]
+    return clean, errors
+
+
 def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient | None) -> dict:
     errors: dict[str, list[str]] = {}
-    mrn = normalise_mrn(details.get("mrn", ""))
+    mrn = normalise_mrn(details.get("mrn") or "")
     problem = mrn_problem(mrn)
-    if problem is not None:
+    if not mrn and patient is None:
+        pass  # registration assigns the next MRN of the clinic's scheme
+    elif problem is not None:
         errors["mrn"] = [problem]
     else:
         clash = Patient.objects.filter(mrn=mrn)
         if patient is not None:
             clash = clash.exclude(pk=patient.pk)
         if clash.exists():
-            errors["mrn"] = [f"MRN {mrn} already belongs to another patient."]
+            errors["mrn"] = [
+                f"MRN {mrn} already belongs to another patient: leave the MRN empty to have "
+                "the next one assigned, or check the number."
+            ]
     born = details.get("date_of_birth")
     if born is None:
         errors["date_of_birth"] = ["Enter the date of birth."]
@@ -76,9 +129,10 @@ def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient 
     elif born.year < OLDEST_BIRTH_YEAR:
         errors["date_of_birth"] = [f"A date of birth before {OLDEST_BIRTH_YEAR} is not possible."]
     errors |= name_errors(details, NAME_FIELDS)
-    for name in ("given_name", "family_name"):
+    for name, what in (("given_name", "given (first) name"), ("family_name", "family name")):
         if not str(details.get(name, "")).strip():
-            errors[name] = ["This name is required."]
+            errors[name] = [f"Enter the patient's {what}."]
+    errors |= _clean_phones(details, patient=patient)[1]
     return errors
 
 
@@ -121,16 +175,40 @@ def _check_care_team(team: dict[str, StaffUser | None]) -> dict[str, list[str]]:
     return errors
 
 
-def register_patient(
+def _duplicate_errors(details: dict[str, Any], *, check: bool, reason: str) -> dict[str, list[str]]:
+    given, family = str(details.get("given_name") or ""), str(details.get("family_name") or "")
+    born = details.get("date_of_birth")
+    if len(reason) > MAX_REASON_LENGTH:
+        return {"duplicate_reason": [f"Keep the reason under {MAX_REASON_LENGTH} characters."]}
+    if not check or reason.strip() or not isinstance(born, dt.date):
+        return {}
+    matches = possible_duplicates(given_name=given, family_name=family, date_of_birth=born)
+    if not matches:
+        return {}
+    found = "; ".join(
+        f"{m.patient.given_name} {m.patient.family_name}, born {m.patient.date_of_birth:%d %b %Y}, "
+        f"MRN {m.patient.mrn} ({m.why})"
+        for m in matches
+    )
+    return {
+        "duplicate": [
+            f"This person may already be registered: {found}. Open their chart instead, or "
+            "confirm this is a different person and say why."
+        ]
+    }
+
+
+def registration_problems(
     *,
-    by: StaffUser,
     details: dict[str, Any],
     care_team: dict[str, StaffUser | None],
     weight_kg: Decimal | None,
     height_cm: Decimal | None,
     measured_on: dt.date | None,
-) -> Patient:
-    """Registers a patient with their first weight; all or nothing."""
+    check_duplicates: bool = True,
+    duplicate_reason: str = "",
+) -> dict[str, list[str]]:
+    """Every reason a registration would be refused, all at once (the form shows them together)."""
     today = timezone.localdate()
     errors = _check_details(details, today=today, patient=None)
     born = details.get("date_of_birth")
@@ -142,40 +220,82 @@ def register_patient(
         born=born if isinstance(born, dt.date) else None,
     )
     errors |= _check_care_team(care_team)
+    errors |= _duplicate_errors(details, check=check_duplicates, reason=duplicate_reason)
+    return errors
+
+
+def register_patient(
+    *,
+    by: StaffUser,
+    details: dict[str, Any],
+    care_team: dict[str, StaffUser | None],
+    weight_kg: Decimal | None,
+    height_cm: Decimal | None,
+    measured_on: dt.date | None,
+    check_duplicates: bool = True,
+    duplicate_reason: str = "",
+) -> Patient:
+    """Registers a patient with their first weight; all or nothing.
+
+    An empty MRN is assigned from the clinic's scheme. A person who may already be registered is
+    refused unless ``duplicate_reason`` says why this is someone else (kept in the audit trail);
+    ``check_duplicates=False`` is for callers that are not registering a person at the front desk
+    (the synthetic demo clinic, test fixtures)."""
+    errors = registration_problems(
+        details=details,
+        care_team=care_team,
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        measured_on=measured_on,
+        check_duplicates=check_duplicates,
+        duplicate_reason=duplicate_reason,
+    )
     if errors:
         raise InputError(errors)
-    now = timezone.now()
-    clean = {**details, "mrn": normalise_mrn(details["mrn"])}
-    try:
-        with transaction.atomic():
-            patient = Patient.objects.create(
-                **clean, **care_team, registered_at=now, registered_by=by
-            )
-            measurement = BodyMeasurement.objects.create(
-                patient=patient,
-                measured_on=measured_on,
-                weight_kg=weight_kg,
-                height_cm=height_cm,
-                recorded_at=now,
-                recorded_by=by,
-            )
-            record(
-                actor=by,
-                action="patient.registered",
-                patient=patient,
-                obj=patient,
-                summary=f"Registered MRN {patient.mrn}",
-                after=snapshot(patient, (*DETAIL_FIELDS, "prescriber", "therapist", "nurse"))
-                | {"weight_kg": str(measurement.weight_kg)},
-            )
-    except IntegrityError as exc:
-        # Two coordinators registering the same MRN at once: the unique index decides.
-        if Patient.objects.filter(mrn=clean["mrn"]).exists():
-            raise InputError.single(
-                "mrn", f"MRN {clean['mrn']} already belongs to another patient."
-            ) from exc
-        raise
-    return patient
+    phones, _ = _clean_phones(details, patient=None)
+    typed_mrn = normalise_mrn(details.get("mrn") or "")
+    for _attempt in range(MRN_ATTEMPTS):
+        now = timezone.now()
+        mrn = typed_mrn or next_mrn()
+        clean = {**details, **phones, "mrn": mrn}
+        try:
+            with transaction.atomic():
+                patient = Patient.objects.create(
+                    **clean, **care_team, registered_at=now, registered_by=by
+                )
+                measurement = BodyMeasurement.objects.create(
+                    patient=patient,
+                    measured_on=measured_on,
+                    weight_kg=weight_kg,
+                    height_cm=height_cm,
+                    recorded_at=now,
+                    recorded_by=by,
+                )
+                after = snapshot(patient, (*DETAIL_FIELDS, "prescriber", "therapist", "nurse"))
+                after |= {"weight_kg": str(measurement.weight_kg), "mrn_assigned": not typed_mrn}
+                if duplicate_reason.strip():
+                    after["registered_despite_possible_duplicate"] = duplicate_reason.strip()
+                record(
+                    actor=by,
+                    action="patient.registered",
+                    patient=patient,
+                    obj=patient,
+                    summary=f"Registered MRN {patient.mrn}",
+                    after=after,
+                )
+        except IntegrityError as exc:
+            # Two coordinators registering the same MRN at once: the unique index decides.
+            if not Patient.objects.filter(mrn=mrn).exists():
+                raise
+            if typed_mrn:
+                raise InputError.single(
+                    "mrn", f"MRN {mrn} already belongs to another patient."
+                ) from exc
+            continue  # the assigned MRN was taken a moment ago: take the next one
+        return patient
+    raise InputError.single(
+        "mrn", "No free MRN could be assigned just now: try again, or type the MRN."
+    )
 
 
 def update_patient_details(*, by: StaffUser, patient: Patient, details: dict[str, Any]) -> Patient:
@@ -190,7 +310,8 @@ def update_patient_details(*, by: StaffUser, patient: Patient, details: dict[str
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         before = snapshot(locked, DETAIL_FIELDS)
-        for name, value in details.items():
+        phones, _ = _clean_phones(details, patient=locked)
+        for name, value in (details | phones).items():
             setattr(locked, name, normalise_mrn(value) if name == "mrn" else value)
         after = snapshot(locked, DETAIL_FIELDS)
         old, new = changed_fields(before, after)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +13,13 @@ from kapstone.clinical.access import Permission
 from kapstone.errors import InputError
 from kapstone.outcomes.selectors import overview_for
 from kapstone.patients import selectors, services
+from kapstone.patients.duplicates import PossibleDuplicate, possible_duplicates
 from kapstone.patients.forms import (
     CareTeamForm,
     FindPatientForm,
     MeasurementForm,
     PatientDetailsForm,
+    PossibleDuplicateForm,
 )
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
@@ -40,32 +44,77 @@ def find(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "patients": patients, "searched": searched})
 
 
+def _partial(form: Form) -> dict[str, Any]:
+    """What a form could read, even when other fields were refused (to check the rest at once)."""
+    form.is_valid()
+    return dict(getattr(form, "cleaned_data", {}))
+
+
+def _add_new_errors(errors: dict[str, list[str]], *forms: Form) -> None:
+    """The service's problems the forms did not already show, so each field says one thing."""
+    for field, texts in errors.items():
+        owner = next((f for f in forms if field in f.fields), None)
+        if owner is not None and owner.errors.get(field):
+            continue
+        show_service_errors(InputError({field: texts}), *forms)
+
+
 @requires(Permission.REGISTER_PATIENT)
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    details = PatientDetailsForm(request.POST or None, prefix="p")
+    details = PatientDetailsForm(request.POST or None, prefix="p", assign_mrn=True)
     team = CareTeamForm(request.POST or None, prefix="t")
     measurement = MeasurementForm(request.POST or None, prefix="m")
-    forms: list[Form] = [details, team, measurement]
-    if request.method == "POST" and all(f.is_valid() for f in forms):
-        try:
-            patient = services.register_patient(
-                by=request.user,  # type: ignore[arg-type]
-                details=details.cleaned_data,
-                care_team=team.cleaned_data,
-                weight_kg=measurement.cleaned_data["weight_kg"],
-                height_cm=measurement.cleaned_data["height_cm"],
-                measured_on=measurement.cleaned_data["measured_on"],
+    duplicate = PossibleDuplicateForm(request.POST or None, prefix="d")
+    forms: list[Form] = [details, team, measurement, duplicate]
+    duplicates: list[PossibleDuplicate] = []
+    duplicate_problem: list[str] = []
+    if request.method == "POST":
+        valid = all([f.is_valid() for f in forms])  # every form checked, not only the first
+        given = _partial(details)
+        arguments: dict[str, Any] = {
+            "details": given,
+            "care_team": _partial(team),
+            "weight_kg": measurement.cleaned_data.get("weight_kg"),
+            "height_cm": measurement.cleaned_data.get("height_cm"),
+            "measured_on": measurement.cleaned_data.get("measured_on"),
+            "duplicate_reason": duplicate.duplicate_reason,
+        }
+        # The service's own checks run on whatever the forms could read, so every problem (a
+        # clashing MRN, a wrong phone number, a possible duplicate) is shown in the same round.
+        problems = services.registration_problems(**arguments)
+        duplicate_problem = problems.pop("duplicate", [])
+        if duplicate_problem:
+            duplicates = possible_duplicates(
+                given_name=given.get("given_name", ""),
+                family_name=given.get("family_name", ""),
+                date_of_birth=given["date_of_birth"],
             )
-        except InputError as exc:
-            show_service_errors(exc, *forms)
-        else:
-            messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
-            return redirect("patients:chart", patient_id=patient.pk)
+        _add_new_errors(problems, details, team, measurement, duplicate)
+        if valid and not problems and not duplicate_problem:
+            try:
+                patient = services.register_patient(
+                    by=request.user,  # type: ignore[arg-type]
+                    **arguments,
+                )
+            except InputError as exc:
+                duplicate_problem = exc.errors.pop("duplicate", [])
+                show_service_errors(exc, *forms)
+            else:
+                messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
+                return redirect("patients:chart", patient_id=patient.pk)
     return render(
         request,
         "patients/register.html",
-        {"details": details, "team": team, "measurement": measurement},
+        {
+            "details": details,
+            "team": team,
+            "measurement": measurement,
+            "duplicate": duplicate,
+            "duplicates": duplicates,
+            "duplicate_problem": duplicate_problem,
+            "error_count": sum(len(f.errors) for f in forms) + bool(duplicate_problem),
+        },
     )
 
 

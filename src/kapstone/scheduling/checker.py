@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Protocol
 
 from kapstone.clinical.access import Role
-from kapstone.scheduling.instance import Instance, StaffMember, Window
+from kapstone.scheduling.instance import Instance, Site, StaffMember, Window
 from kapstone.scheduling.schedule import DosingBooking, IntegrationBooking, Schedule
 
 
@@ -281,21 +281,32 @@ def _duty_windows(member: StaffMember) -> list[Window]:
     return pieces
 
 
-def _open(
-    instance: Instance, site_id: str, start: datetime, end: datetime, label: str, flag: _FlagFn
-) -> None:
-    site = instance.site(site_id)
+def outside_opening(site: Site, start: datetime, end: datetime) -> str | None:
+    """Why a session from ``start`` to ``end`` (the site's wall-clock time) cannot be held at the
+    site: "closed" on a closure day, "hours" outside the day's opening hours, or None. The one
+    rule for the scheduler's checker and for sessions booked by hand."""
     hours = {h.weekday: h for h in site.hours}.get(start.weekday())
-    last_day = instance.start + timedelta(days=instance.days - 1)
     if start.date() in site.closures:
-        flag(Constraint.OPENING_HOURS, f"{label}: {site.name} is closed on {start:%a %d %b}", label)
-    elif (
+        return "closed"
+    if (
         hours is None
         or end.date() != start.date()
         or not hours.opens <= start.time()
         or not end.time() <= hours.closes
-        or not instance.start <= start.date() <= last_day
     ):
+        return "hours"
+    return None
+
+
+def _open(
+    instance: Instance, site_id: str, start: datetime, end: datetime, label: str, flag: _FlagFn
+) -> None:
+    site = instance.site(site_id)
+    last_day = instance.start + timedelta(days=instance.days - 1)
+    outside = outside_opening(site, start, end)
+    if outside == "closed":
+        flag(Constraint.OPENING_HOURS, f"{label}: {site.name} is closed on {start:%a %d %b}", label)
+    elif outside is not None or not instance.start <= start.date() <= last_day:
         flag(
             Constraint.OPENING_HOURS,
             f"{label} ({_fmt(start)}-{end:%H:%M}) is outside {site.name}'s opening hours"

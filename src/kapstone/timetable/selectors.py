@@ -32,6 +32,7 @@ from kapstone.plans.models import PlanSignature
 from kapstone.plans.selectors import SignedPlan, signed_plan
 from kapstone.safety.selectors import active_hold
 from kapstone.scheduling import instance as core
+from kapstone.scheduling.checker import outside_opening
 from kapstone.scheduling.policy import Route, SchedulingPolicy
 from kapstone.scheduling.schedule import DosingBooking, IntegrationBooking, Schedule
 from kapstone.timetable.models import (
@@ -792,3 +793,64 @@ def scheduled_patients(now: dt.datetime, weeks: int = 6) -> QuerySet[Patient]:
         starts_at__lt=now + dt.timedelta(weeks=weeks),
     ).values_list("patient_id", flat=True)
     return Patient.objects.filter(pk__in=ahead).order_by("family_name", "given_name")
+
+
+# --- sessions booked by hand: the scheduler's calendar and rules ---------------------------------
+
+
+def calendar_site(site: Site, day: dt.date) -> core.Site | None:
+    """The site's opening hours and that day's closure, as the scheduler reads them; None when the
+    site has no opening hours set up at all (a clinic not using the calendar yet)."""
+    hours = tuple(
+        core.OpeningHours(h.weekday, h.opens, h.closes)
+        for h in OpeningHours.objects.filter(site=site).order_by("weekday")
+    )
+    closed = frozenset(Closure.objects.filter(site=site, day=day).values_list("day", flat=True))
+    if not hours and not closed:
+        return None
+    return core.Site(f"s{site.pk}", site.name, hours, closed)
+
+
+def opening_problem(site: Site, starts_at: dt.datetime, ends_at: dt.datetime) -> str | None:
+    """Why a session cannot be held at the site then (a closure, outside its opening hours), in
+    the front desk's words; the rule is the scheduler checker's."""
+    start, end = local(starts_at, site), local(ends_at, site)
+    calendar = calendar_site(site, start.date())
+    if calendar is None:
+        return None
+    outside = outside_opening(calendar, start, end)
+    if outside == "closed":
+        closure = Closure.objects.filter(site=site, day=start.date()).first()
+        why = f" ({closure.reason})" if closure is not None and closure.reason else ""
+        return f"{site.name} is closed on {start:%A %-d %B %Y}{why}."
+    if outside == "hours":
+        day = {h.weekday: h for h in calendar.hours}.get(start.weekday())
+        next_day = "" if end.date() == start.date() else " the next day"
+        if day is None:
+            return f"{site.name} is closed on {start:%A}s."
+        return (
+            f"{site.name} is open {day.opens:%H:%M}–{day.closes:%H:%M} on {start:%A}s; this "
+            f"session would run {start:%H:%M}–{end:%H:%M}{next_day}."
+        )
+    return None
+
+
+def room_taken(room: Room, starts_at: dt.datetime, ends_at: dt.datetime) -> DosingSession | None:
+    """A booked session holding the room then, its turnover (cleaning) included, as the scheduler
+    counts it."""
+    turnover = dt.timedelta(minutes=room.turnover_minutes)
+    return (
+        DosingSession.objects.filter(
+            room=room,
+            status=SessionStatus.BOOKED,
+            starts_at__lt=ends_at + turnover,
+            ends_at__gt=starts_at - turnover,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def sessions_left(signed: SignedPlan) -> int:
+    """Dosing sessions of the plan not booked or held yet."""
+    return signed.sessions - _booked_for_plan(signed.plan.pk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -17,12 +18,15 @@ from kapstone.assessments.tokens import new_token, token_hash
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Role
 from kapstone.clinical.routes import Route as ClinicalRoute
-from kapstone.dosing.models import DosingSession
-from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.services import LONGEST as DOSING_LONGEST
+from kapstone.dosing.services import SHORTEST as DOSING_SHORTEST
+from kapstone.dosing.services import book_dosing_session, cancel_dosing_session, hold_message
 from kapstone.errors import InputError
 from kapstone.integration.models import IntegrationSession
 from kapstone.integration.services import book_integration_session, cancel_integration_session
 from kapstone.patients.models import Patient
+from kapstone.plans.selectors import SignedPlan, signed_plan
 from kapstone.scheduling.checker import check
 from kapstone.scheduling.explain import explain_unadmitted
 from kapstone.scheduling.instance import Instance, StaffMember
@@ -753,3 +757,165 @@ def revoke_feed(*, by: StaffUser, feed: FeedToken, now: dt.datetime | None = Non
 
 def note_feed_read(feed: FeedToken, now: dt.datetime | None = None) -> None:
     FeedToken.objects.filter(pk=feed.pk).update(last_read_at=now or timezone.now())
+
+
+# --- a session booked by hand --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntegrationRequest:
+    """The integration session to book with a dosing session booked by hand."""
+
+    starts_at: dt.datetime
+    duration: dt.timedelta
+    therapist: StaffUser | None
+    modality: str
+
+
+def _hand_booking_problems(
+    *,
+    patient: Patient,
+    signed: SignedPlan | None,
+    starts_at: dt.datetime,
+    duration: dt.timedelta,
+    room: Room | None,
+    integration: IntegrationRequest | None,
+    now: dt.datetime,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    held = hold_message(patient)
+    if held:
+        add("", held)
+    if signed is None:
+        add(
+            "",
+            f"{patient.display_name} has no signed treatment plan: the prescriber signs the plan "
+            "(route, dose and number of sessions) before its sessions are booked.",
+        )
+    elif selectors.sessions_left(signed) <= 0:
+        add(
+            "",
+            f"All {signed.sessions} dosing sessions of the signed plan are booked or held "
+            "already; the prescriber amends the plan for more.",
+        )
+    ends_at = starts_at + duration
+    if starts_at < now - dt.timedelta(minutes=5):
+        add("starts_at", "This time has passed: choose a time from now on.")
+    if not DOSING_SHORTEST <= duration <= DOSING_LONGEST:
+        add(
+            "duration_minutes",
+            f"A dosing session lasts from {DOSING_SHORTEST.seconds // 60} minutes to "
+            f"{DOSING_LONGEST.seconds // 3600} hours, observation included.",
+        )
+    clash = DosingSession.objects.filter(
+        patient=patient,
+        status=SessionStatus.BOOKED,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    ).first()
+    if clash is not None:
+        add(
+            "starts_at",
+            "The patient already has a dosing session at "
+            f"{timezone.localtime(clash.starts_at):%a %-d %b %H:%M}.",
+        )
+    if room is None:
+        add("room", "Choose the room or chair.")
+    else:
+        if signed is not None and signed.route.value not in room.routes:
+            add(
+                "room",
+                f"{room.name} is not equipped for {signed.route.label}, the plan's route: "
+                "choose a room that is.",
+            )
+        if (problem := selectors.opening_problem(room.site, starts_at, ends_at)) is not None:
+            add("starts_at", problem)
+        taken = selectors.room_taken(room, starts_at, ends_at)
+        if taken is not None:
+            add(
+                "room",
+                f"{room.name} is taken {timezone.localtime(taken.starts_at):%H:%M}–"
+                f"{timezone.localtime(taken.ends_at):%H:%M} that day, with "
+                f"{room.turnover_minutes} minutes to clean it after.",
+            )
+    if integration is not None:
+        if integration.starts_at < ends_at:
+            add(
+                "integration_starts_at",
+                "The integration session starts after the dosing session ends "
+                f"({timezone.localtime(ends_at):%a %-d %b %H:%M}).",
+            )
+        if integration.therapist is None:
+            add("therapist", "Choose the therapist for the integration session.")
+        if signed is not None and integration.modality not in {m.value for m in signed.modalities}:
+            confirmed = ", ".join(m.label for m in signed.modalities) or "none yet"
+            add("modality", f"Choose one of the plan's confirmed modalities ({confirmed}).")
+        if room is not None and (
+            problem := selectors.opening_problem(
+                room.site, integration.starts_at, integration.starts_at + integration.duration
+            )
+        ):
+            add("integration_starts_at", problem)
+    return errors
+
+
+def book_by_hand(
+    *,
+    by: StaffUser,
+    patient: Patient,
+    starts_at: dt.datetime,
+    duration: dt.timedelta,
+    room: Room | None,
+    integration: IntegrationRequest | None,
+    now: dt.datetime | None = None,
+) -> tuple[DosingSession, IntegrationSession | None]:
+    """A dosing session booked from the chart, with the guard rails the scheduler keeps: the
+    signed plan's route and number of sessions, a room equipped for the route and free (turnover
+    included), the site's opening hours and closures; and its integration session. Every problem
+    is reported at once; both sessions are booked in one transaction or neither is."""
+    now = now or timezone.now()
+    signed = signed_plan(patient)
+    errors = _hand_booking_problems(
+        patient=patient,
+        signed=signed,
+        starts_at=starts_at,
+        duration=duration,
+        room=room,
+        integration=integration,
+        now=now,
+    )
+    if errors:
+        raise InputError(errors)
+    assert signed is not None and room is not None  # checked above
+    with transaction.atomic():
+        dosing = book_dosing_session(
+            by=by,
+            patient=patient,
+            starts_at=starts_at,
+            duration=duration,
+            site=room.site,
+            plan=signed.plan,
+            route=signed.route.value,
+            room=room,
+            nurse=patient.nurse,
+            prescriber=patient.prescriber,
+            now=now,
+        )
+        talk = None
+        if integration is not None:
+            talk = book_integration_session(
+                by=by,
+                patient=patient,
+                starts_at=integration.starts_at,
+                duration=integration.duration,
+                therapist=integration.therapist,
+                modality=integration.modality,
+                dosing_session=dosing,
+                site=room.site,
+                now=now,
+            )
+    return dosing, talk
