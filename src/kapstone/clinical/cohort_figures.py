@@ -58,7 +58,7 @@ from kapstone.clinical.statistics.survival import kaplan_meier_counts
 _DAY = timedelta(days=1)
 # Raised whenever what course_facts computes changes, so facts kept by an earlier version are
 # recomputed (the cohorts app's fingerprint includes it).
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 RESISTANT_LABELS = {None: "", True: "yes", False: "no"}
 
 
