@@ -248,9 +248,7 @@ def gather_patients(
                 key=patient_id,
                 site_id=site_id,
                 program=program,
-                route=(plan[3] if plan else "")
-                or session_route
-                or given_route.get(patient_id, ""),
+                route=(plan[3] if plan else "") or session_route or given_route.get(patient_id, ""),
                 modalities=(
                     tuple(plan[4]) if plan else tuple(sorted(practised.get(patient_id, ())))
                 ),
