@@ -24,14 +24,15 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
 
-import logging  # noqa: E402
+import logging
 
-import django  # noqa: E402
+import django
 
 django.setup()
 logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
 from django.template import Context, Template  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from kapstone.ledger.pdf import render_report_pdf  # noqa: E402
@@ -103,7 +104,7 @@ def weasyprint_pdf(report: Report) -> bytes:
             {
                 "report": report,
                 "SITE_NAME": "Kapstone",
-                "generated_at": dt.datetime.now(dt.UTC),
+                "generated_at": timezone.now(),
                 "user": {"display_name": "Prescriber Tester"},
             }
         )
@@ -115,7 +116,7 @@ def reportlab_pdf(report: Report) -> bytes:
     return render_report_pdf(
         report,
         site_name="Kapstone",
-        generated_at=dt.datetime.now(dt.UTC),
+        generated_at=timezone.now(),
         generated_by="Prescriber Tester",
     )
 
@@ -138,7 +139,7 @@ def main() -> int:
     report = year_of_draws(args.draws)
     print(f"{platform.node()} · {platform.processor() or platform.machine()} · ", end="")
     print(
-        f"{os.cpu_count()} CPUs · load {os.getloadavg()[0]:.2f} · {dt.datetime.now():%Y-%m-%d %H:%M}"
+        f"{os.cpu_count()} CPUs · load {os.getloadavg()[0]:.2f} · {timezone.localtime():%Y-%m-%d %H:%M}"
     )
     print(f"Dispensing log, {args.draws} draws, median of {args.runs} runs:")
     results = {}
