@@ -47,7 +47,7 @@ def _column_widths(report: Report, width: float) -> list[float]:
     natural: list[float] = []
     least: list[float] = []
     for i, heading in enumerate(report.columns):
-        texts = [str(r[i]) for r in sample if i < len(r)]
+        texts = list({str(r[i]) for r in sample if i < len(r)})  # each distinct text once
         longest = max((stringWidth(t, FONT, SIZE) for t in texts), default=0.0)
         words = [w for t in [*texts, heading] for w in t.split()]
         widest = max((stringWidth(w, BOLD, SIZE) for w in words), default=0.0)
@@ -87,9 +87,24 @@ def _wrap(text: str, width: float, font: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _row(values: Sequence[str], widths: Sequence[float], *, bold: bool = False) -> _Row:
+def _row(
+    values: Sequence[str],
+    widths: Sequence[float],
+    *,
+    bold: bool = False,
+    seen: dict[tuple[str, float, str], tuple[str, ...]] | None = None,
+) -> _Row:
     font = BOLD if bold else FONT
-    lines = tuple(_wrap(str(v), w - 2 * PAD, font) for v, w in zip(values, widths, strict=False))
+    # A log repeats itself (products, amounts, locations, staff): each text is wrapped once.
+    seen = {} if seen is None else seen
+    cells = []
+    for v, w in zip(values, widths, strict=False):
+        key = (str(v), w, font)
+        wrapped = seen.get(key)
+        if wrapped is None:
+            wrapped = seen[key] = _wrap(key[0], w - 2 * PAD, font)
+        cells.append(wrapped)
+    lines = tuple(cells)
     tallest = max((len(c) for c in lines), default=1)
     return _Row(lines, tallest * LEADING + 2 * PAD, bold)
 
@@ -101,7 +116,8 @@ def render_report_pdf(
     width = page_width - 2 * MARGIN
     widths = _column_widths(report, width)
     heading = _row(report.columns, widths, bold=True)
-    body = [_row(r, widths) for r in report.rows] or [
+    seen: dict[tuple[str, float, str], tuple[str, ...]] = {}
+    body = [_row(r, widths, seen=seen) for r in report.rows] or [
         _Row((("Nothing to show.",),) + ((("",),) * (len(widths) - 1)), LEADING + 2 * PAD)
     ]
     body += [_row(t, widths, bold=True) for t in report.totals]
@@ -157,21 +173,27 @@ def _draw_row(
     *,
     fill: tuple[float, float, float] | None,
 ) -> float:
-    x = MARGIN
     bottom = y - row.height
+    right = MARGIN + sum(widths)
     if fill is not None:
         canvas.setFillColorRGB(*fill)
-        canvas.rect(MARGIN, bottom, sum(widths), row.height, stroke=0, fill=1)
+        canvas.rect(MARGIN, bottom, right - MARGIN, row.height, stroke=0, fill=1)
         canvas.setFillColorRGB(0, 0, 0)
+    # The row's box and its column rules in one path (one drawing call per row, not per cell).
+    edges = [MARGIN]
+    for w in widths:
+        edges.append(edges[-1] + w)
     canvas.setStrokeColorRGB(*GRID)
     canvas.setLineWidth(0.4)
+    canvas.lines(
+        [(MARGIN, y, right, y), (MARGIN, bottom, right, bottom)]
+        + [(x, y, x, bottom) for x in edges]
+    )
     canvas.setFont(BOLD if row.bold else FONT, SIZE)
-    for lines, w in zip(row.lines, widths, strict=False):
-        canvas.rect(x, bottom, w, row.height, stroke=1, fill=0)
-        text = canvas.beginText(x + PAD, y - PAD - SIZE)
-        text.setLeading(LEADING)
+    for lines, x in zip(row.lines, edges, strict=False):
+        baseline = y - PAD - SIZE
         for line in lines:
-            text.textLine(line)
-        canvas.drawText(text)
-        x += w
+            if line:
+                canvas.drawString(x + PAD, baseline, line)
+            baseline -= LEADING
     return bottom
