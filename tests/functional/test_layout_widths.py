@@ -29,7 +29,9 @@ HIDDEN_OVERFLOW = """() => {
   if (page.scrollWidth > window.innerWidth + 1) {
     const beyond = [...document.querySelectorAll("body *")].filter(
       (el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.firstElementChild
-    ).slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}"`);
+    ).slice(0, 3).map(
+      (el) => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}"`
+    );
     problems.push(`the page is ${page.scrollWidth} px wide in a ${window.innerWidth} px window: ${beyond}`);
   }
   for (const el of document.querySelectorAll("body *")) {
@@ -79,7 +81,7 @@ def test_chart_tabs_and_the_scheduling_grid_fit_or_scroll_visibly(live_server, p
         # Every tab can be reached: none lies outside the window.
         for link in tabs.get_by_role("link").all():
             box = link.bounding_box()
-            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= width
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
 
         for view in ("", "?view=staff"):
             page.goto(f"{live_server.url}/schedule/runs/{run.pk}/{view}")

@@ -261,7 +261,7 @@ def test_sending_refuses_bad_choices_and_writes_nothing(client, clinic):
 def test_cssrs_progress_counts_the_questions_the_answers_so_far_will_ask(client, clinic):
     """The screener asks 3-5 only after a yes to 2, and 6b only after a yes to 6: the count
     follows the answers, never the 7 items of the form."""
-    questionnaire_set, token = send_questionnaires(
+    _, token = send_questionnaires(
         by=clinic.staff["prescriber"], patient=clinic.on_team, instruments=["cssrs_screen"]
     )
 
