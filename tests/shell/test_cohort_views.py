@@ -67,7 +67,7 @@ def test_each_table_downloads_as_csv_audited_without_identifiers(cohort, as_role
         for identifier in _identifiers(cohort):
             assert identifier not in body
         rows = list(csv.DictReader(io.StringIO(body)))
-        assert rows and all(r["Cohort policy"] == "default-2026-11-21" for r in rows)
+        assert rows and all(r["Cohort policy"] == "default-2026-12-06" for r in rows)
     rows = list(
         csv.DictReader(
             io.StringIO(
