@@ -256,3 +256,36 @@ def test_sending_refuses_bad_choices_and_writes_nothing(client, clinic):
         assert c.post(url, data).status_code == 200
     assert c.post(url, {"instruments": ["gad7"], "valid_days": "45"}).status_code == 200
     assert not QuestionnaireSet.objects.exists()
+
+
+def test_cssrs_progress_counts_the_questions_the_answers_so_far_will_ask(client, clinic):
+    """The screener asks 3-5 only after a yes to 2, and 6b only after a yes to 6: the count
+    follows the answers, never the 7 items of the form."""
+    _, token = send_questionnaires(
+        by=clinic.staff["prescriber"], patient=clinic.on_team, instruments=["cssrs_screen"]
+    )
+
+    def progress(item: str) -> str:
+        page = client.get(q(token, "cssrs_screen", item)).content.decode()
+        found = re.search(r'id="q-progress">Question (\d+) of (\d+)<', page)
+        assert found, page
+        return f"{found[1]} of {found[2]}"
+
+    def say(item: str, yes: bool) -> None:
+        posted = client.post(q(token, "cssrs_screen", item), {"answer": flow.encode(yes)})
+        assert posted.status_code == 302
+
+    assert "0 of 3 questions answered" in client.get(q(token)).content.decode()
+    assert progress("1") == "1 of 3"
+    say("1", True)
+    assert progress("2") == "2 of 3"
+    say("2", False)
+    assert progress("6") == "3 of 3"  # no to 2: straight to 6
+    say("2", True)  # back, and changed to yes: 3, 4 and 5 are asked now
+    assert progress("3") == "3 of 6"
+    for item in "345":
+        say(item, False)
+    assert progress("6") == "6 of 6"
+    say("6", True)
+    assert progress("6b") == "7 of 7"
+    assert "6 of 7 questions answered" in client.get(q(token)).content.decode()

@@ -67,7 +67,7 @@ def test_each_table_downloads_as_csv_audited_without_identifiers(cohort, as_role
         for identifier in _identifiers(cohort):
             assert identifier not in body
         rows = list(csv.DictReader(io.StringIO(body)))
-        assert rows and all(r["Cohort policy"] == "default-2026-11-21" for r in rows)
+        assert rows and all(r["Cohort policy"] == "default-2026-12-06" for r in rows)
     rows = list(
         csv.DictReader(
             io.StringIO(
@@ -116,12 +116,17 @@ def test_outcome_letter_to_a_payer_and_to_the_patient(cohort, clinic, as_role):
     assert url in tab  # offered on the chart's Outcomes tab
     form = client.get(url)
     assert form.status_code == 200 and "Address the letter to" in form.content.decode()
-    refused = client.get(url, {"to": "payer"})
+    assert 'method="post"' in form.content.decode()
+    refused = client.post(url, {"to": "payer"})
     assert refused.status_code == 400
     assert "Name the payer the letter goes to." in refused.content.decode()
+    # Payer details in the address are not taken: the form is shown again, nothing printed.
+    in_address = client.get(url, {"to": "payer", "payer_name": "Acme Health Plan"})
+    assert in_address["Content-Type"].startswith("text/html")
+    assert not AuditEntry.objects.filter(action="outcome_letter.printed").exists()
 
     text = _pdf_text(
-        client.get(
+        client.post(
             url,
             {
                 "to": "payer",
@@ -145,7 +150,7 @@ def test_outcome_letter_to_a_payer_and_to_the_patient(cohort, clinic, as_role):
         "To whom it may concern",
     ):
         assert expected in text, expected
-    letter = client.get(url, {"to": "patient"})
+    letter = client.post(url, {"to": "patient"})
     assert re.fullmatch(
         r'attachment; filename="outcome-letter-\d{4}-\d\d-\d\d-[0-9a-f]{10}\.pdf"',
         letter["Content-Disposition"],
@@ -158,13 +163,15 @@ def test_outcome_letter_to_a_payer_and_to_the_patient(cohort, clinic, as_role):
         "Outcome letter printed for the payer",
         "Outcome letter printed for the patient",
     ]
+    # The payer's details are in the letter only: not in the audit trail.
+    assert not any("Acme" in f"{e.summary} {e.after}" for e in AuditEntry.objects.all())
     # Not on the care team: refused, and the refusal is audited.
     other = as_role("prescriber")
     other.logout()
     from tests.conftest import verified_client
 
     verified_client(other, clinic.others["prescriber"])
-    assert other.get(url, {"to": "patient"}).status_code == 403
+    assert other.post(url, {"to": "patient"}).status_code == 403
     assert as_role("nurse").get(url).status_code == 403
 
 

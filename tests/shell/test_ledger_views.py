@@ -334,3 +334,43 @@ def test_transfer_destroy_and_stock_waste_pages(clinic, stocked, as_role):
         "waste",
         "destruction",
     }
+
+
+def test_a_long_dispensing_log_pdf_is_paged_with_its_totals(clinic, as_role):
+    """80 draws of 35 mg (30 given, 5 wasted): several pages, each with its headings and page
+    number, and the totals on the last."""
+    nurse, prescriber = clinic.staff["nurse"], clinic.staff["prescriber"]
+    stock = receive_vials(by=nurse, witness=prescriber, site=clinic.sites[0], vials=10)
+    start = timezone.now() - dt.timedelta(days=200)
+    for n in range(80):
+        draw = services.draw_for_session(
+            by=nurse,
+            session=session_for(clinic.on_team, now=start + dt.timedelta(days=2 * n)),
+            location=stock.location,
+            lot=stock.lot,
+            quantity=micrograms(35),
+            now=start + dt.timedelta(days=2 * n, minutes=5),
+        )
+        services.record_dose(
+            by=nurse,
+            draw=draw,
+            given=micrograms(30),
+            wasted=micrograms(5),
+            witness=prescriber,
+            now=start + dt.timedelta(days=2 * n, minutes=50),
+        )
+    response = as_role("prescriber").get(reverse("ledger:report_dispensing"), {"format": "pdf"})
+    assert response["Content-Type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    assert len(pages) >= 3
+    texts = [" ".join(p.extract_text().split()) for p in pages]
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Drawn amount" in text and "Waste witness" in text  # headings on every page
+    assert sum(t.count("MRN-1001") for t in texts) == 80
+    # 80 draws of 35 mg: 2800 mg drawn, 2400 given, 400 wasted, none returned.
+    last = texts[-1]
+    assert "Total" in last and "80 draws" in last
+    for amount in ("2800 mg", "2400 mg", "400 mg", "0 mg"):
+        assert amount in last, amount
+    assert all("Total" not in t for t in texts[:-1])

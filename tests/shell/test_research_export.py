@@ -725,3 +725,39 @@ def test_only_researchers_and_the_director_reach_the_page(clinic, as_role):
         assert as_role(role).get(reverse("research:exports")).status_code == 200
     for role in ("prescriber", "nurse", "therapist", "intake_coordinator", "administrator"):
         assert as_role(role).get(reverse("research:exports")).status_code == 403
+
+
+def test_the_preview_gives_k_and_what_would_be_left_out_before_anything_runs(
+    clinic, export_clinic, as_role
+):
+    from django_tasks_db.models import DBTaskResult
+
+    researcher = as_role("researcher")
+    fields = {"period_start": "2025-01-01", "period_end": "2025-12-31", "action": "preview"}
+    page = researcher.post(reverse("research:exports"), fields)
+    assert page.status_code == 200
+    text = page.content.decode()
+    # The hand count above: 8 patients, k = 1 (Grace and Zebulon alone in their classes).
+    assert "8 patients</strong> in the period" in text and "k = 1</strong>" in text
+    assert "2 classes below 5, holding 2 patients" in text
+    assert "the export would hold <strong>8 patients, k = 1</strong>" in text
+    assert 'with "leave out" ticked, 6 patients, k = 6' in text
+    ticked = researcher.post(reverse("research:exports"), fields | {"suppress": "on"})
+    assert "the export would hold <strong>6 patients, k = 6</strong>" in ticked.content.decode()
+    # Nothing was requested, queued or written; the preview is audited (without a patient).
+    assert ResearchExport.objects.count() == 0 and DBTaskResult.objects.count() == 0
+    previews = AuditEntry.objects.filter(action="research_export.previewed")
+    assert previews.count() == 2 and all(e.patient_id is None for e in previews)
+
+    empty = researcher.post(
+        reverse("research:exports"),
+        fields | {"period_start": "2020-01-01", "period_end": "2020-12-31"},
+    )
+    assert "No patient's first contact falls in this period" in empty.content.decode()
+
+
+def test_a_suppressed_export_row_gives_the_k_of_what_was_exported(clinic, export_clinic, as_role):
+    done = export(clinic, suppress=True)
+    row = as_role("researcher").get(reverse("research:export_status", args=[done.pk]))
+    text = row.content.decode()
+    assert "6 patients · k = 6" in text and "2 of 8 left out" in text and "k = 1 before" in text

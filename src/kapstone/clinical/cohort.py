@@ -58,8 +58,9 @@ from kapstone.clinical.statistics.survival import (
     SurvivalCurve,
 )
 
-# 2026-11-21: durability counted in whole days.
-DEFAULT_COHORT_POLICY_VERSION = "default-2026-11-21"
+# 2026-11-21: durability counted in whole days. 2026-12-06: durability curves stop where fewer
+# than survival_min_at_risk responders are followed.
+DEFAULT_COHORT_POLICY_VERSION = "default-2026-12-06"
 _POLICY = Evidence.CLINIC_POLICY
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
@@ -197,6 +198,16 @@ DURABILITY_SOURCE = Source(
 )
 
 
+SURVIVAL_MIN_AT_RISK_SOURCE = Source(
+    "§5",
+    Verification.UNVERIFIED,
+    _POLICY,
+    "durability curves stop where fewer than 5 responders are still followed: one loss then moves "
+    "the curve by 20 % or more, so its tail says little (Pocock, Clayton & Altman, Lancet 2002: "
+    "show the numbers at risk and curtail curves where few remain); the number is clinic policy",
+)
+
+
 DOSE_BAND_SOURCE = Source(
     "§3",
     Verification.UNVERIFIED,
@@ -223,6 +234,9 @@ class CohortPolicy:
     breakdown_time_point: str = "end_of_course"
     trajectory_sessions: int = 12
     durability_source: Source = DURABILITY_SOURCE
+    # Durability curves are drawn only while at least this many responders are followed.
+    survival_min_at_risk: int = 5
+    survival_min_at_risk_source: Source = SURVIVAL_MIN_AT_RISK_SOURCE
     # Lower edges of the dose bands, in mg given per session (whatever the route).
     dose_band_edges: tuple[int, ...] = (0, 25, 50, 75, 100)
     dose_band_source: Source = DOSE_BAND_SOURCE
@@ -258,6 +272,10 @@ class CohortPolicy:
         if not 1 <= self.trajectory_sessions <= MAX_TRAJECTORY_SESSIONS:
             problems.append(
                 CohortProblem("trajectory_sessions", f"must be from 1 to {MAX_TRAJECTORY_SESSIONS}")
+            )
+        if self.survival_min_at_risk < 1:
+            problems.append(
+                CohortProblem("survival_min_at_risk", "must be at least 1 responder, e.g. 5")
             )
         if not 0 < self.confidence < 1:
             problems.append(CohortProblem("confidence", "must be between 0 and 1, e.g. 0.95"))

@@ -58,8 +58,9 @@ from kapstone.clinical.statistics.survival import kaplan_meier_counts
 _DAY = timedelta(days=1)
 # Raised whenever what course_facts computes changes, so facts kept by an earlier version are
 # recomputed (the cohorts app's fingerprint includes it). 3: doses count from their charted time,
-# not the booked start, and a signed record without a dose is no dose.
-FACTS_VERSION = 3
+# not the booked start, and a signed record without a dose is no dose. 4: a course's route falls back
+# to the route charted at the chair, its modalities to the integration sessions held.
+FACTS_VERSION = 4
 RESISTANT_LABELS = {None: "", True: "yes", False: "no"}
 
 

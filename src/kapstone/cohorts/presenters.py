@@ -200,8 +200,10 @@ def survival_groups(durability: Durability, label: Labeller) -> list[SurvivalGro
             if durability.dimension is None
             else label(durability.dimension, g.group),
             points=tuple(
-                SurvivalPoint(s.time, s.survival, s.lower, s.upper) for s in g.curve.steps
+                SurvivalPoint(s.time, s.survival, s.lower, s.upper, s.at_risk)
+                for s in g.curve.steps
             ),
+            subjects=g.curve.subjects,
         )
         for g in durability.groups
     ]
@@ -354,8 +356,12 @@ def charts(d: Dashboard, label: Labeller, durability_by: Dimension | None) -> Ch
         if points
         else "",
         trajectory_summary=trajectory_summary(name, points),
-        survival_svg=survival_svg(groups, id_prefix="cohort-durability") if groups else "",
-        survival_summary=survival_summary(groups),
+        survival_svg=survival_svg(
+            groups, id_prefix="cohort-durability", min_at_risk=d.policy.survival_min_at_risk
+        )
+        if groups
+        else "",
+        survival_summary=survival_summary(groups, d.policy.survival_min_at_risk),
     )
 
 
@@ -461,7 +467,10 @@ def definitions(d: Dashboard) -> list[tuple[str, str]]:
             f"or more consecutive scores below the response criterion spanning at least "
             f"{relapse.min_span.days} days, dated at the score that completes the run. Censored at "
             "the last score before maintenance starts (a dose after the induction course), or "
-            f"else at the last score ({_cite(policy.durability_source)}).",
+            f"else at the last score ({_cite(policy.durability_source)}). The numbers under "
+            "the curves are the responders still followed (at risk) on that day; a curve stops "
+            f"where fewer than {policy.survival_min_at_risk} remain "
+            f"({_cite(policy.survival_min_at_risk_source)}).",
         ),
         (
             "Policies",

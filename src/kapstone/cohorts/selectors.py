@@ -1,7 +1,7 @@
 """The cohort dashboard's reads: a few narrow queries, then the pure core computes.
 
 :func:`gather_patients` gathers, for a set of patients (:func:`gather_courses`: those whose first
-dosing session held falls in a period), in ten queries whatever their number (no per-patient
+dosing session held falls in a period), in eleven queries whatever their number (no per-patient
 queries):
 
 1. their dosing sessions not cancelled (moment, site, route, plan), booked ones included so a
@@ -14,15 +14,20 @@ queries):
 5. the presenting conditions of their latest intake version;
 6. the treatment resistance the latest eligibility screen derived;
 7-10. the chair-side records of their sessions, with doses, dissociation ratings and adverse
-   events (for the safety rates by route and dose band);
+   events (for the safety rates by route and dose band, and the route actually given);
+11. the modalities of their integration sessions held;
 
 plus the program templates (a handful of rows). Rows come back as tuples (``values_list``) and are
 grouped in Python into :class:`kapstone.clinical.cohort.Course` records; no model instance is built.
 
 Which plan describes a course: the signed plan the first dosing session names, else the last plan
 signed at or before the first dose, else the first signed after it. Route: the plan's, else the
-first session's. Site: the first session's (where the course was given). The course's length:
-the program's number of dosing sessions; with no program known, the number of sessions booked.
+first session's, else the route charted at the chair side for the first session charted (a
+session booked without a route, a patient treated before plans were kept: the dose was still
+given by some route, and the chair-side record says which). Modalities: the plan's confirmed ones,
+else those of the integration sessions held. Site: the first session's (where the course was
+given). The course's length: the program's number of dosing sessions; with no program known, the
+number of sessions booked.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.selectors import with_dose_time
 from kapstone.intake.models import EligibilityReview, IntakeVersion
+from kapstone.integration.models import IntegrationSession, IntegrationStatus
 from kapstone.measures.models import MeasurementCarePlan
 from kapstone.outcomes.selectors import OUTCOME_POLICY
 from kapstone.plans.models import PlanSignature, ProgramTemplateVersion
@@ -208,7 +214,18 @@ def gather_patients(
         .values_list("patient_id", "derived__treatment_resistant_depression")
     }
 
-    safety = _session_safety(patients, now)
+    safety, given_route = _session_safety(patients, now)
+
+    # 11. Modalities of the integration sessions held, for courses without a signed plan.
+    practised: dict[int, set[str]] = {}
+    for patient_id, modality in (
+        IntegrationSession.objects.filter(patient_id__in=patients, starts_at__lte=now)
+        .exclude(status=IntegrationStatus.CANCELLED)
+        .exclude(modality="")
+        .order_by()
+        .values_list("patient_id", "modality")
+    ):
+        practised.setdefault(patient_id, set()).add(modality)
 
     infos = programs()
     by_care_plan = _program_for_care_plan(infos.values())
@@ -233,8 +250,10 @@ def gather_patients(
                 key=patient_id,
                 site_id=site_id,
                 program=program,
-                route=(plan[3] if plan else "") or session_route,
-                modalities=tuple(plan[4]) if plan else (),
+                route=(plan[3] if plan else "") or session_route or given_route.get(patient_id, ""),
+                modalities=(
+                    tuple(plan[4]) if plan else tuple(sorted(practised.get(patient_id, ())))
+                ),
                 conditions=conditions.get(patient_id, ()),
                 treatment_resistant=resistant.get(patient_id),
                 doses=doses,
@@ -246,9 +265,12 @@ def gather_patients(
     return courses, next_session
 
 
-def _session_safety(patients: Any, now: dt.datetime) -> dict[int, list[core.SessionSafety]]:
+def _session_safety(
+    patients: Any, now: dt.datetime
+) -> tuple[dict[int, list[core.SessionSafety]], dict[int, str]]:
     """7-10. The chair-side records of the cohort's sessions held by ``now``: route, total dose,
-    each scale's peak dissociation and the adverse events' severities."""
+    each scale's peak dissociation and the adverse events' severities; and per patient the route
+    charted for the earliest session with a chair-side record."""
     from kapstone.chairside.models import (
         AdverseEvent,
         ChairsideRecord,
@@ -262,12 +284,16 @@ def _session_safety(patients: Any, now: dt.datetime) -> dict[int, list[core.Sess
         .values("pk")
     )
     in_cohort = {"record__session__in": given}
-    records: dict[int, tuple[int, str]] = {
-        record_id: (patient_id, route)
-        for record_id, patient_id, route in ChairsideRecord.objects.filter(session__in=given)
+    records: dict[int, tuple[int, str]] = {}
+    earliest: dict[int, tuple[dt.datetime, str]] = {}
+    for record_id, patient_id, route, starts_at in (
+        ChairsideRecord.objects.filter(session__in=given)
         .order_by()
-        .values_list("pk", "session__patient_id", "route")
-    }
+        .values_list("pk", "session__patient_id", "route", "session__starts_at")
+    ):
+        records[record_id] = (patient_id, route)
+        if route and (patient_id not in earliest or starts_at < earliest[patient_id][0]):
+            earliest[patient_id] = (starts_at, route)
     doses: dict[int, float] = {}
     for record_id, dose in (
         DoseAdministration.objects.filter(**in_cohort)
@@ -298,7 +324,7 @@ def _session_safety(patients: Any, now: dt.datetime) -> dict[int, list[core.Sess
                 adverse_events=tuple(events.get(record_id, ())),
             )
         )
-    return out
+    return out, {patient_id: route for patient_id, (_, route) in earliest.items()}
 
 
 def _plan_for(

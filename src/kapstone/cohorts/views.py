@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Permission
 from kapstone.cohorts import letters, presenters, selectors, services, summaries
@@ -106,9 +107,13 @@ def program_report(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.PRINT_OUTCOME_LETTER, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
 def outcome_letter(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+    """The form (GET) and the letter (POST): a payer's name, address and member reference are
+    posted, so they never sit in an address that browsers keep in their history and servers
+    and proxies write to their access logs."""
     patient = patient_id
-    form = LetterForm(request.GET if "to" in request.GET else None)
+    form = LetterForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
         return render(
             request,

@@ -62,6 +62,9 @@ class Report:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     scope: str = ""
     note: str = ""
+    # Closing rows with the report's totals (shown on the page and the PDF; the CSV has the rows
+    # only, for a spreadsheet to sum).
+    totals: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -117,11 +120,20 @@ def dispensing_log(f: Filters) -> Report:
     if f.location is not None:
         accounts = accounts.filter(draw__location=f.location)
     rows = []
+    # Per product (units differ): draws, drawn, given, wasted, returned; a reversed draw counts 0.
+    sums: dict[int, tuple[Product, list[int]]] = {}
     for account in accounts:
         draw = account.draw
         product = draw.lot.product
         session = draw.dosing_session
         status = "reversed" if account.reversed else ("closed" if account.closed else "open")
+        tally = sums.setdefault(product.pk, (product, [0, 0, 0, 0, 0]))[1]
+        if not account.reversed:
+            tally[0] += 1
+            tally[1] += account.drawn
+        tally[2] += account.given
+        tally[3] += account.wasted
+        tally[4] += account.returned
         rows.append(
             (
                 _when(draw.at),
@@ -163,6 +175,28 @@ def dispensing_log(f: Filters) -> Report:
         ),
         rows,
         f.describe(),
+        totals=[
+            (
+                "Total",
+                "",
+                "",
+                "",
+                product.name,
+                "",
+                "",
+                show(drawn, product),
+                show(given, product),
+                show(wasted, product),
+                show(returned, product),
+                "",
+                "",
+                f"{draws} draw{'' if draws == 1 else 's'}",
+                "",
+            )
+            for product, (draws, drawn, given, wasted, returned) in sorted(
+                sums.values(), key=lambda item: item[0].name
+            )
+        ],
     )
 
 

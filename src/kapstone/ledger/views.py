@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -535,10 +535,15 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
         return response
     context = {"report": result, "form": form, "generated_at": timezone.now()}
     if fmt == "pdf":
-        from weasyprint import HTML  # heavy import, only for PDFs
+        from kapstone.ledger.pdf import render_report_pdf
 
-        html = render_to_string("ledger/report_pdf.html", context, request=request)
-        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        body = render_report_pdf(
+            result,
+            site_name=settings.SITE_NAME,
+            generated_at=timezone.localtime(context["generated_at"]),
+            generated_by=request.user.display_name,  # type: ignore[union-attr]
+        )
+        response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
         return response
     query = request.GET.copy()

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import random
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from kapstone.accounts.models import Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
 from kapstone.errors import InputError
-from kapstone.interop.deidentify import DEFAULT_POLICY, build_dataset
+from kapstone.interop.deidentify import DEFAULT_POLICY, KReport, build_dataset
 from kapstone.outcomes.selectors import OUTCOME_POLICY
 from kapstone.plans.models import ProgramTemplateVersion
 from kapstone.research import selectors
@@ -41,17 +42,15 @@ def _parameters(export: ResearchExport) -> dict[str, object]:
     return {name: getattr(export, name) for name in _PARAMETERS}
 
 
-def request_export(
+def _check(
     *,
     by: StaffUser,
     period_start: dt.date,
     period_end: dt.date,
     site_ids: list[int],
     programs: list[str],
-    suppress: bool,
     now: dt.datetime,
-) -> ResearchExport:
-    """Records the request and queues the task that builds the export (on commit)."""
+) -> None:
     errors: dict[str, list[str]] = {}
     if not may(by.staff_role, Permission.RUN_RESEARCH_EXPORT):
         errors[""] = ["Your role may not run research exports."]
@@ -67,6 +66,115 @@ def request_export(
         errors["programs"] = ["Choose programs from the list."]
     if errors:
         raise InputError(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What an export asked for now would hold, before it is built: k over the patients, the
+    classes below the threshold, and what leaving them out would remove and leave."""
+
+    report: KReport
+    suppress: bool
+
+    @property
+    def patients(self) -> int:
+        return self.report.rows
+
+    @property
+    def below(self) -> int:
+        """Patients in classes smaller than the threshold."""
+        return sum(c.size for c in self.report.below_threshold)
+
+    @property
+    def kept_if_left_out(self) -> int:
+        return self.report.rows - self.below
+
+    @property
+    def k_if_left_out(self) -> int:
+        """k of what would remain once the small classes are left out (the report is always
+        computed as if they were; whether they are is the requester's choice)."""
+        return self.report.k_after if self.report.k_after is not None else self.report.k
+
+    @property
+    def exported(self) -> int:
+        return self.kept_if_left_out if self.suppress else self.report.rows
+
+    @property
+    def k_exported(self) -> int:
+        return self.k_if_left_out if self.suppress else self.report.k
+
+
+def preview_export(
+    *,
+    by: StaffUser,
+    period_start: dt.date,
+    period_end: dt.date,
+    site_ids: list[int],
+    programs: list[str],
+    suppress: bool,
+    now: dt.datetime,
+) -> Preview:
+    """k and what would be left out, computed by the same core as the export (on the patients
+    only: their events do not change the classes). Aggregates only; audited as a read."""
+    _check(
+        by=by,
+        period_start=period_start,
+        period_end=period_end,
+        site_ids=site_ids,
+        programs=programs,
+        now=now,
+    )
+    patients = selectors.source_patients(
+        start=period_start, end=period_end, site_ids=site_ids, programs=programs
+    )
+    dataset = build_dataset(
+        patients=patients,
+        scores=(),
+        dosing=(),
+        integration=(),
+        zone=timezone.get_current_timezone(),
+        # Pseudonyms and site codes are drawn and thrown away: only the counts leave.
+        rng=random.Random(0),
+        now=now,
+        suppress=True,
+        policy=DEFAULT_POLICY,
+        outcome_policy=OUTCOME_POLICY,
+    )
+    preview = Preview(dataset.k_report, suppress)
+    record(
+        actor=by,
+        action="research_export.previewed",
+        summary=f"Research export previewed: {preview.patients} patients, k = {preview.report.k}",
+        after={
+            "period_start": period_start,
+            "period_end": period_end,
+            "site_ids": sorted(site_ids),
+            "programs": sorted(programs),
+            "suppress": suppress,
+        },
+    )
+    return preview
+
+
+def request_export(
+    *,
+    by: StaffUser,
+    period_start: dt.date,
+    period_end: dt.date,
+    site_ids: list[int],
+    programs: list[str],
+    suppress: bool,
+    now: dt.datetime,
+) -> ResearchExport:
+    """Records the request and queues the task that builds the export (on commit)."""
+    _check(
+        by=by,
+        period_start=period_start,
+        period_end=period_end,
+        site_ids=site_ids,
+        programs=programs,
+        now=now,
+    )
     with transaction.atomic():
         export = ResearchExport.objects.create(
             requested_by=by,

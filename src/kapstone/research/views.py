@@ -30,7 +30,21 @@ def _form(data: object = None) -> ExportForm:
 def exports(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = _form(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and form.is_valid() and request.POST.get("action") == "preview":
+        try:
+            preview = services.preview_export(
+                by=user,  # type: ignore[arg-type]
+                period_start=form.cleaned_data["period_start"],
+                period_end=form.cleaned_data["period_end"],
+                site_ids=form.cleaned_data["site_ids"],
+                programs=form.cleaned_data["programs"],
+                suppress=form.cleaned_data["suppress"],
+                now=timezone.now(),
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+    elif request.method == "POST" and form.is_valid():
         try:
             services.request_export(
                 by=user,  # type: ignore[arg-type]
@@ -51,6 +65,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         "research/exports.html",
         {
             "form": form,
+            "preview": preview,
             "exports": selectors.exports_for(user)[:50],  # type: ignore[arg-type]
             "policy": DEFAULT_POLICY,
             "now": timezone.now(),
