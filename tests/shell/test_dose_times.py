@@ -17,7 +17,7 @@ from kapstone.clinical.outcomes import BaselineRule
 from kapstone.cohorts.selectors import gather_patients
 from kapstone.dosing.selectors import DoseTimeSource, dose_times, dosing_times
 from kapstone.outcomes.selectors import patient_outcomes
-from tests.shell.chairside_support import past_session, signed_plan_for, vitals
+from tests.shell.chairside_support import draw_for, past_session, signed_plan_for, vitals
 
 
 def _dosed_before_booking(clinic):  # type: ignore[no-untyped-def]
@@ -37,6 +37,7 @@ def _dosed_before_booking(clinic):  # type: ignore[no-untyped-def]
     )
     now = timezone.now().replace(microsecond=0)
     vitals(record, nurse, now - dt.timedelta(minutes=3))
+    draw_for(record)
     dose = services.give_dose(
         by=nurse, record=record, dose_mg=Decimal(35), started_at=now - dt.timedelta(minutes=1)
     )
