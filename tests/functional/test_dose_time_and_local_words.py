@@ -25,6 +25,7 @@ from tests.conftest import make_patient
 from tests.functional.test_intake_to_plan import sign_in
 from tests.functional.test_suicide_risk_alert import staff_member
 from tests.shell.chairside_support import (
+    draw_for,
     esketamine_overrides,
     past_session,
     signed_plan_for,
@@ -91,6 +92,9 @@ def test_a_dose_charted_before_its_booked_time_is_delivered_at_once(live_server,
     form.get_by_role("button", name="Save the reading").click()
     page.locator("tr[data-reading]").first.wait_for()
 
+    # The dose was drawn from the safe (the ledger's own walk is tested elsewhere).
+    draw_for(ChairsideRecord.objects.get(session=session), mg=35)
+    page.reload()
     # The patient is in the chair early: the nurse starts the dose now, before the booked time.
     started = now - dt.timedelta(minutes=1)
     mar = page.locator("#mar")
@@ -127,6 +131,7 @@ def test_a_late_sessions_discharge_time_reads_in_local_time(live_server, page):
     )
     now = timezone.now().replace(second=0, microsecond=0)
     vitals(record, nurse, now - dt.timedelta(minutes=15))
+    draw_for(record, devices=2)
     services.give_dose(
         by=nurse,
         record=record,
