@@ -171,7 +171,7 @@ def _dosing_row(
         console_url=reverse("chairside:console", args=[patient.pk, session.pk])
         if may(role, CHART, on_care_team=on_team)
         else None,
-        may_check_in=arrival is None
+        may_check_in=phase.phase is DosingPhase.BOOKED
         and session.status == SessionStatus.BOOKED
         and may(role, Permission.CHECK_IN_PATIENT, on_care_team=on_team),
     )
