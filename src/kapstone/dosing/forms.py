@@ -5,7 +5,16 @@ import datetime as dt
 from django import forms
 
 from kapstone.accounts.models import Site
+from kapstone.plans.models import TreatmentPlan
 from kapstone.web.fields import StrictIntegerField
+
+
+class PlanChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: TreatmentPlan) -> str:
+        return (
+            f"{obj.program.name}, {obj.route_value.label} "
+            f"(version {obj.revision}, signed {obj.signature.signed_at:%d %b %Y})"
+        )
 
 
 class BookSessionForm(forms.Form):
@@ -21,6 +30,28 @@ class BookSessionForm(forms.Form):
         max_value=360,
     )
     site = forms.ModelChoiceField(label="Site", queryset=Site.objects.all(), required=False)
+    # The chair side doses by the plan's route and dose: a session booked without one cannot be
+    # opened there, so the signed plan in force is offered (and chosen) by default.
+    plan = PlanChoiceField(
+        label="Treatment plan and route",
+        queryset=TreatmentPlan.objects.none(),
+        required=False,
+        empty_label="No signed plan yet",
+    )
+
+    def __init__(
+        self, *args: object, signed: TreatmentPlan | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["plan"]
+        assert isinstance(field, PlanChoiceField)
+        if signed is not None:
+            field.queryset = TreatmentPlan.objects.filter(pk=signed.pk).select_related(
+                "program", "signature"
+            )
+            field.empty_label = None
+            field.required = True
+            self.initial.setdefault("plan", signed.pk)
 
     @property
     def duration(self) -> dt.timedelta:

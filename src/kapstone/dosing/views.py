@@ -14,6 +14,7 @@ from kapstone.dosing.forms import BookSessionForm, CancelSessionForm
 from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
+from kapstone.plans.selectors import plan_in_force
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
 
@@ -40,7 +41,11 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     patient = patient_id
-    form = BookSessionForm(request.POST or None, initial={"site": patient.home_site_id})
+    form = BookSessionForm(
+        request.POST or None,
+        initial={"site": patient.home_site_id},
+        signed=plan_in_force(patient),
+    )
     held = services.hold_message(patient)
     if request.method == "POST" and form.is_valid():
         try:
@@ -50,6 +55,7 @@ def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
                 starts_at=form.cleaned_data["starts_at"],
                 duration=form.duration,
                 site=form.cleaned_data["site"],
+                plan=form.cleaned_data.get("plan"),
             )
         except InputError as exc:
             show_service_errors(exc, form)
