@@ -20,7 +20,7 @@ from kapstone.dosing.services import cancel_dosing_session
 from kapstone.errors import InputError
 from kapstone.safety.services import raise_alert
 from kapstone.today.models import Arrival
-from kapstone.today.selectors import day_board
+from kapstone.today.selectors import day_board, tomorrow
 from kapstone.today.services import check_in
 from tests.shell.chairside_support import signed_plan_for
 
@@ -133,17 +133,22 @@ def test_the_front_desk_checks_in_from_the_board_and_a_therapist_may_not(clinic,
     assert Arrival.objects.count() == 1
 
 
-def test_tomorrow_lists_what_is_missing_before_dosing(clinic, today):
+def test_tomorrow_lists_what_is_missing_before_dosing(clinic, today, as_role):
     ready = clinic.on_team
     unready = clinic.elsewhere
     _session(ready, minutes_from_now=24 * 60)
     _session(unready, minutes_from_now=24 * 60 + 30)
     raise_alert(patient=unready, reason="PHQ-9 item 9 endorsed", hold_dosing=False)
-    rows = {r.patient.pk: r.missing for r in day_board(user=clinic.staff["nurse"]).tomorrow}
+    rows = {r.patient.pk: r.missing for r in tomorrow(user=clinic.staff["nurse"])}
     assert "Eligibility not signed" in rows[unready.pk]
     assert "No signed treatment plan" in rows[unready.pk]
     assert "Open suicide-risk alert" in rows[unready.pk]
     assert not any("Eligibility" in m or "plan" in m for m in rows[ready.pk])
+    # The page lists them below today's board (read once, not polled).
+    page = as_role("nurse").get(reverse("today:board")).content.decode()
+    assert "Open suicide-risk alert" in page and page.index("Tomorrow") > page.index(
+        'id="day-board"'
+    )
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,8 @@ PROGRAM = {"intensive-retreat": "intensive_retreat", "standard-induction": "stan
 # Intensive retreat: six doses over two weeks; standard induction: twice weekly for three weeks.
 RETREAT_DAYS = (0, 2, 4, 7, 9, 11)
 INDUCTION_DAYS = (0, 3, 7, 10, 14, 17)
+# Esketamine induction: twice weekly for four weeks (eight sessions, as its program says).
+ESKETAMINE_DAYS = (0, 3, 7, 10, 14, 17, 21, 24)
 MISSED = 0.07  # share of scheduled measures a patient does not complete
 
 
@@ -181,6 +183,8 @@ def _one_patient(
     start = today - dt.timedelta(days=profile.started_days_ago)
     intake_at = _at(start - dt.timedelta(days=7), 10)
     days = RETREAT_DAYS if profile.plan == "intensive-retreat" else INDUCTION_DAYS
+    if profile.route is Route.INTRANASAL_ESKETAMINE:
+        days = ESKETAMINE_DAYS
     doses = [_at(start + dt.timedelta(days=d), 9) for d in days]
     baseline = rng.uniform(0.6, 0.8)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Role
+from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.ledger.models import Lot, ProductForm, StorageLocation
 from kapstone.ledger.services import (
@@ -48,6 +49,8 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
     held = list(
         DosingSession.objects.filter(starts_at__lte=now)
         .exclude(status=SessionStatus.CANCELLED)
+        # Esketamine comes as 28 mg nasal devices, not from the racemic vials below.
+        .exclude(route=Route.INTRANASAL_ESKETAMINE.value)
         .select_related("patient", "site")
         .order_by("starts_at", "pk")
     )

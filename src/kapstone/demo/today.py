@@ -6,7 +6,8 @@ booking service), and what has happened so far is charted through the chair-side
 times it happened: a check-in at the front desk, the pre-dose checklist, a baseline, the dose with
 its ledger draw, vitals on the protocol's cadence, a discharge. Every session still runs past the
 load time (so it is not a held session for the history's charting and signing), integration
-sessions follow two of the doses, and two patients come back tomorrow.
+sessions follow two of the doses, and the rest of each course is booked (two patients come back
+tomorrow).
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ DAY = (
                "IV chair 2", 120, 120, "booked", "nurse"),
 )  # fmt: skip
 PHASES = ("booked", "arrived", "checklist", "dosing", "observation", "ready", "discharged")
+
+
+def _course_days(who: DayPatient, sessions: int) -> list[int]:
+    """Days after today of the course's other sessions: tomorrow for those coming back tomorrow,
+    then every second or third day."""
+    first = 1 if who.tomorrow is not None else 2
+    return [first + round(k * 2.5) for k in range(sessions - 1)]
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -234,16 +242,17 @@ def build_day(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetim
             prescriber=prescriber,
             now=booked_at,
         )
-        if who.tomorrow is not None:
+        # The rest of the course, so the plan is fully booked (nothing left for the scheduler).
+        for day in _course_days(who, plan.program.as_template().dosing_sessions):
             book_dosing_session(
                 by=staff["intake"],
                 patient=patient,
                 starts_at=timezone.make_aware(
-                    dt.datetime.combine(today + dt.timedelta(days=1), dt.time(who.tomorrow))
+                    dt.datetime.combine(today + dt.timedelta(days=day), dt.time(who.tomorrow or 9))
                 ),
                 plan=plan,
                 route=plan.route,
-                room=room,
+                room=room if day == 1 else None,
                 nurse=nurse,
                 prescriber=prescriber,
                 now=booked_at,

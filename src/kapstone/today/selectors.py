@@ -96,7 +96,6 @@ class DayBoard:
     day: dt.date
     now: dt.datetime
     sites: list[SiteBoard]
-    tomorrow: list[TomorrowRow]
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -263,7 +262,6 @@ def day_board(*, user: StaffUser, now: dt.datetime | None = None) -> DayBoard:
         day=day,
         now=now,
         sites=[b for b in boards.values() if b.dosing or b.integration],
-        tomorrow=tomorrow(user=user, now=now, sites=sites),
     )
 
 
@@ -296,7 +294,13 @@ def missing_before_dosing(patient: Patient, before: dt.datetime, now: dt.datetim
     return missing
 
 
-def tomorrow(*, user: StaffUser, now: dt.datetime, sites: list[Site]) -> list[TomorrowRow]:
+def tomorrow(
+    *, user: StaffUser, now: dt.datetime | None = None, sites: list[Site] | None = None
+) -> list[TomorrowRow]:
+    """Tomorrow's dosing sessions at the user's sites, each with what is missing before dosing.
+    Read once with the page, not on every poll: what it reads changes over hours, not seconds."""
+    now = now or timezone.now()
+    sites = sites if sites is not None else sites_for(user)
     start, end = _day_bounds(timezone.localdate(now) + dt.timedelta(days=1))
     rows = []
     role = user.staff_role

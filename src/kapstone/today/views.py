@@ -32,7 +32,15 @@ def _board_html(request: HttpRequest) -> tuple[str, str]:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     html, version = _board_html(request)
-    return render(request, "today/board.html", {"board_html": html, "version": version})
+    return render(
+        request,
+        "today/board.html",
+        {
+            "board_html": html,
+            "version": version,
+            "tomorrow": selectors.tomorrow(user=request.user),  # type: ignore[arg-type]
+        },
+    )
 
 
 @requires(Permission.SEE_DAY_BOARD)
