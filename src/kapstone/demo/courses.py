@@ -188,10 +188,16 @@ def sign_plan(
         now=now,
     )
     proposed = [Modality(m) for m in draft.modalities]
-    chosen = [modality] if modality is not None else proposed
-    if not chosen:
+    if modality is None:
+        # One the patient's therapist is credentialed in, trendable ones first (EMDR's SUD, IFS's
+        # Self-energy, activities done), so the integration notes and their charts follow the plan.
+        credentialed = therapist.modalities()
         offered = draft.program.as_template().modalities
-        chosen = [m for m in offered if m in therapist.modalities()][:1] or list(offered)[:1]
+        trendable = (Modality.EMDR, Modality.IFS, Modality.BEHAVIOURAL_ACTIVATION)
+        fits = [m for m in (*trendable, *proposed, *offered) if m in credentialed and m in offered]
+        chosen = fits[:1] or proposed[:1] or list(offered)[:1]
+    else:
+        chosen = [modality]
     reason = (
         ""
         if proposed == chosen

@@ -252,9 +252,7 @@ def build_day(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetim
                 ),
                 plan=plan,
                 route=plan.route,
-                room=room if day == 1 else None,
-                nurse=nurse,
-                prescriber=prescriber,
+                # Room and staff are left to the scheduler (and the week it plans stays free).
                 now=booked_at,
             )
         if _reached(who, "arrived"):
