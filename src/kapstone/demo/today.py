@@ -91,7 +91,8 @@ def _reached(who: DayPatient, phase: str) -> bool:
 
 def _register(n: int, who: DayPatient, site: Site, staff: dict[str, StaffUser], now: dt.datetime):  # type: ignore[no-untyped-def]
     prescriber = staff["prescriber" if who.site == 0 else "prescriber2"]
-    therapist = staff["therapist" if who.site == 0 else "therapist2"]
+    # Not "therapist": the scheduling demo gives her a sick day, counted from her first session.
+    therapist = staff["therapist3" if who.site == 0 else "therapist2"]
     return register_patient(
         by=staff["intake"],
         details={
