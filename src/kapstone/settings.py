@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kapstone.cohorts",
     "kapstone.timetable",
     "kapstone.rems",
+    "kapstone.today",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("kapstone.research.urls")),
     path("", include("kapstone.timetable.urls")),
     path("", include("kapstone.rems.urls")),
+    path("", include("kapstone.today.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -68,7 +68,7 @@ def test_new_user_signs_in_with_totp_registers_finds_and_opens_a_patient(live_se
     assert_accessible(page)
     page.get_by_role("link", name="I have saved them").click()
 
-    page.get_by_role("heading", name="Good to see you, Jordan").wait_for()
+    page.get_by_role("heading", name="Today", exact=True).wait_for()
     assert_accessible(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Register patient").click()
     page.get_by_role("heading", name="Register a patient").wait_for()

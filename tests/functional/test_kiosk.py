@@ -109,7 +109,7 @@ def test_hand_the_tablet_over_for_gad7_then_rate_the_madrs(live_server, page):
     page.go_forward()
     page.get_by_role("link", name="sign in").click()
     sign_in(page, device, steps_ahead=1)
-    page.get_by_role("heading", name="Good to see you, Daniel").wait_for()
+    page.get_by_role("heading", name="Today", exact=True).wait_for()
     page.goto(f"{live_server.url}/patients/{patient.pk}/questionnaires/")
     assert "Handed over on the clinic tablet" in page.content()
     page.get_by_role("link", name="Rate MADRS").click()

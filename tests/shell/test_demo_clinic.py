@@ -12,6 +12,7 @@ from kapstone.audit.trail import verify_chain
 from kapstone.clinical.access import Role
 from kapstone.demo.generator import build_demo_clinic
 from kapstone.demo.timetable import RETREATERS
+from kapstone.demo.today import DAY
 from kapstone.patients.models import Patient
 
 TODAY = dt.date(2026, 11, 21)
@@ -72,5 +73,5 @@ def test_the_command_loads_once_and_prints_logins(db, capsys):
     assert "Loaded the demo clinic" in out
     assert "already loaded" in out
     assert "director" in out and "kapstone-demo-clinic" in out
-    # The generated patients, plus the retreat patients waiting to be scheduled.
-    assert Patient.objects.count() == 3 + len(RETREATERS)
+    # The generated patients, the retreat patients waiting to be scheduled and today's patients.
+    assert Patient.objects.count() == 3 + len(RETREATERS) + len(DAY)

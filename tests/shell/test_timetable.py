@@ -161,7 +161,14 @@ def test_a_sick_therapist_moves_only_their_sessions(demo):
     )
     assert replan.violations == [] and replan.changes["dropped"] == []
     assert "kept bookings" in [s["name"] for s in replan.stages]
-    moved = replan.changes["moved"]
+    # Today's day-board patients (KAP-91xx) have the rest of their courses unplaced: the replan
+    # places those too; what matters here is the retreat week's courses.
+    retreat = set(
+        DosingSession.objects.filter(patient__mrn__startswith="KAP-90").values_list(
+            "patient_id", flat=True
+        )
+    )
+    moved = [m for m in replan.changes["moved"] if m["patient"] in retreat]
     # Only the courses of patients the sick therapist was to see that day move (a dose moves too
     # when no other therapist of the modality is free within 24 hours of it).
     affected = {s.patient_id for s in theirs if timezone.localtime(s.starts_at).date() == sick_day}

@@ -105,6 +105,8 @@ class Permission(StrEnum):
     WRITE_INTEGRATION_NOTE = "write_integration_note"
     KEEP_PROCESS_NOTES = "keep_process_notes"
     READ_PROCESS_NOTES = "read_process_notes"
+    SEE_DAY_BOARD = "see_day_board"
+    CHECK_IN_PATIENT = "check_in_patient"
 
 
 CLINICAL_ROLES = frozenset(
@@ -211,6 +213,11 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.READ_PROCESS_NOTES: frozenset(
         {Role.THERAPIST, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}
     ),
+    # The day board is the clinic floor's whiteboard: who is where, in which phase. Every
+    # clinician working a site sees it; links into a chart still follow the care-team rule.
+    Permission.SEE_DAY_BOARD: CLINICAL_ROLES,
+    # Checking a patient in is the front desk's job; nurses and prescribers at the door do it too.
+    Permission.CHECK_IN_PATIENT: CLINICAL_ROLES - {Role.THERAPIST},
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -239,6 +246,7 @@ PATIENT_SCOPED = frozenset(
         Permission.WRITE_INTEGRATION_NOTE,
         Permission.KEEP_PROCESS_NOTES,
         Permission.READ_PROCESS_NOTES,
+        Permission.CHECK_IN_PATIENT,
     }
 )
 

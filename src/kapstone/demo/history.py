@@ -22,6 +22,8 @@ from kapstone.assessments import flow
 from kapstone.assessments.services import rate_instrument, save_answers, send_questionnaires, submit
 from kapstone.clinical.instruments import INSTRUMENTS, Item
 from kapstone.clinical.measurement_schedule import MeasureOccurrence
+from kapstone.clinical.routes import Route
+from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
 from kapstone.dosing.services import book_dosing_session
 from kapstone.measures.selectors import schedule_for
 from kapstone.measures.services import set_care_plan
@@ -34,9 +36,13 @@ from kapstone.safety.services import acknowledge_alert, review_hold
 SAFETY_ITEMS = {"phq9": "9", "qids_sr16": "12", "madrs": "10"}
 NO_RISK_CSSRS = {"1": False, "2": False, "6": False}
 HIGH_RISK_CSSRS = {"1": True, "2": True, "3": True, "4": True, "5": False, "6": False}
+# The measurement plan's program, for a racemic course.
+PROGRAM = {"intensive-retreat": "intensive_retreat", "standard-induction": "standard_iv_induction"}
 # Intensive retreat: six doses over two weeks; standard induction: twice weekly for three weeks.
 RETREAT_DAYS = (0, 2, 4, 7, 9, 11)
 INDUCTION_DAYS = (0, 3, 7, 10, 14, 17)
+# Esketamine induction: twice weekly for four weeks (eight sessions, as its program says).
+ESKETAMINE_DAYS = (0, 3, 7, 10, 14, 17, 21, 24)
 MISSED = 0.07  # share of scheduled measures a patient does not complete
 
 
@@ -70,6 +76,7 @@ class Profile:
     open_alert: bool = False
     acknowledged_alert: bool = False
     high_cssrs_at_intake: bool = False
+    route: Route = Route.IV
 
 
 # The first patients get the profiles the demo must show; the rest cycle through the common ones.
@@ -83,8 +90,8 @@ COMMON = (
     Profile("responder", _responder, "intensive-retreat", 70),
     Profile("remitter", _remitter, "standard-induction", 90),
     Profile("non-responder", _non_responder, "intensive-retreat", 60),
-    Profile("partial", _partial, "standard-induction", 35),
-    Profile("responder", _responder, "standard-induction", 25),
+    Profile("partial", _partial, "standard-induction", 35, route=Route.INTRANASAL_ESKETAMINE),
+    Profile("responder", _responder, "standard-induction", 25, route=Route.INTRANASAL_ESKETAMINE),
     Profile("remitter", _remitter, "intensive-retreat", 8),
 )
 WITH_PROGRAM = 0.7  # the others are still at referral or intake
@@ -176,6 +183,8 @@ def _one_patient(
     start = today - dt.timedelta(days=profile.started_days_ago)
     intake_at = _at(start - dt.timedelta(days=7), 10)
     days = RETREAT_DAYS if profile.plan == "intensive-retreat" else INDUCTION_DAYS
+    if profile.route is Route.INTRANASAL_ESKETAMINE:
+        days = ESKETAMINE_DAYS
     doses = [_at(start + dt.timedelta(days=d), 9) for d in days]
     baseline = rng.uniform(0.6, 0.8)
 
@@ -210,8 +219,38 @@ def _one_patient(
             "plan; safety plan in place, partner aware. Outpatient retreat is appropriate.",
             now=booked_at - dt.timedelta(minutes=30),
         )
+    # The intake screened and signed, then the plan, before anything is booked on it.
+    if profile.high_cssrs_at_intake:
+        _take(
+            patient=patient,
+            instrument="cssrs_screen",
+            answers=NO_RISK_CSSRS,
+            at=booked_at - dt.timedelta(minutes=20),
+            by=nurse,
+            rater=nurse,
+        )
+    screened_at = booked_at + dt.timedelta(minutes=30)
+    sign_eligibility(
+        patient, prescriber, intake_sections(patient, timezone.localdate(screened_at)), screened_at
+    )
+    plan = sign_plan(
+        patient,
+        prescriber=prescriber,
+        therapist=therapist,
+        nurse=nurse,
+        route=profile.route,
+        program_key=PROGRAM[profile.plan],
+        now=screened_at + dt.timedelta(hours=1),
+    )
     for at in doses:
-        book_dosing_session(by=nurse, patient=patient, starts_at=at, now=booked_at)
+        book_dosing_session(
+            by=nurse,
+            patient=patient,
+            starts_at=at,
+            plan=plan,
+            route=plan.route,
+            now=screened_at + dt.timedelta(hours=2),
+        )
 
     schedule = schedule_for(patient, now)
     assert schedule is not None

@@ -9,26 +9,19 @@ services, so the audit trail is real.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Modality
-from kapstone.clinical.eligibility import Decision
 from kapstone.clinical.routes import Route
-from kapstone.intake import selectors as intake_selectors
-from kapstone.intake import services as intake
-from kapstone.intake.signoff import overridden
+from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.services import register_patient
-from kapstone.plans import selectors as plan_selectors
 from kapstone.plans import services as plans
-from kapstone.plans.sections import CONSENT_TOPICS, Consent, Preparation, RelapsePrevention
 from kapstone.timetable import services as timetable
 
 OBSERVATION_ROUTES = (
@@ -193,69 +186,6 @@ RETREATERS = (
     ),
 )
 
-# An eligible adult with treatment-resistant major depression, in the eligibility facts format.
-_SECTIONS: dict[str, dict[str, Any]] = {
-    "conditions": {"presenting_conditions": ["major_depression"]},
-    "episode": {
-        "current_episode": {
-            "started_on": "2025-01-15",
-            "antidepressant_trials": [
-                {
-                    "drug": "sertraline",
-                    "daily_dose_mg": 150,
-                    "weeks": 10,
-                    "adequate_dose": True,
-                    "outcome": "no_response",
-                },
-                {
-                    "drug": "venlafaxine",
-                    "daily_dose_mg": 225,
-                    "weeks": 8,
-                    "adequate_dose": True,
-                    "outcome": "no_response",
-                },
-            ],
-        },
-        "earlier_antidepressant_trials": [],
-    },
-    "treatments": {
-        "psychotherapy": [{"kind": "cbt", "sessions": 16, "helped": False}],
-        "neuromodulation": [],
-        "prior_ketamine": [],
-    },
-    "history": {"medical_history": []},
-    "substances": {"substance_use": []},
-    "reproductive": {
-        "reproductive": {
-            "reproductive_potential": False,
-            "pregnancy": "not_pregnant",
-            "breastfeeding": False,
-        }
-    },
-    "medications": {"medications": []},
-    "vitals": {
-        "baseline_vitals": {
-            "measured_on": None,
-            "systolic_mmhg": 122,
-            "diastolic_mmhg": 78,
-            "heart_rate_bpm": 70,
-            "weight_kg": 72.0,
-            "height_cm": 172.0,
-        }
-    },
-    "questionnaires": {"cssrs_risk": "none", "questionnaire_flags": []},
-    "presentation": {
-        "anxiety_mainly": None,
-        "trauma_rooted_memories": False,
-        "intrusive_imagery": False,
-        "harsh_self_criticism": True,
-        "rumination": True,
-        "body_symptoms": False,
-        "panic_and_avoidance": False,
-        "withdrawal": True,
-    },
-}
-
 
 def build_calendar(*, sites: list[Site], staff: dict[str, StaffUser]) -> None:
     """Rooms, opening hours and staff hours; the director keeps them at /schedule/calendar/."""
@@ -282,85 +212,6 @@ def build_calendar(*, sites: list[Site], staff: dict[str, StaffUser]) -> None:
                     break_starts=_t(pause[0]) if pause else None,
                     break_ends=_t(pause[1]) if pause else None,
                 )
-
-
-def _sign_eligibility(
-    patient: Patient, prescriber: StaffUser, sections: dict[str, Any], now: dt.datetime
-) -> None:
-    for section, value in sections.items():
-        intake.save_intake_section(
-            by=prescriber, patient=patient, section=section, value=value, now=now
-        )
-    review = intake.screen(by=prescriber, patient=patient, now=now)
-    final = Decision(review.screened_decision)
-    intake.sign(
-        by=prescriber,
-        patient=patient,
-        review=review,
-        final_decision=final.value,
-        reasons={
-            f["rule_id"]: "Reviewed at the intake interview"
-            for f in overridden(review.findings, final)
-        },
-        now=now,
-    )
-    assert intake_selectors.signed_eligibility(patient) is not None
-
-
-def _sign_plan(
-    patient: Patient, who: Retreater, staff: dict[str, StaffUser], now: dt.datetime
-) -> None:
-    prescriber, therapist, nurse = staff[who.prescriber], staff[who.therapist], staff[who.nurse]
-    injected = who.route is Route.IV
-    draft = plans.save_draft(
-        by=prescriber,
-        patient=patient,
-        program=plan_selectors.current_templates().get(key="intensive_retreat"),
-        route=who.route,
-        dose_basis="mg_per_kg",
-        dose_steps=(Decimal("0.5"),),
-        concentration_mg_per_ml=Decimal("10") if injected else Decimal("50"),
-        infusion_minutes=Decimal("40") if injected else None,
-        preparation=Preparation(
-            held_on=timezone.localdate(now) - dt.timedelta(days=2),
-            held_by_id=therapist.pk,
-            expectations="Hopes to break the cycle of low mood; knows not everyone responds.",
-            intentions="To feel some distance from the heaviness and re-engage with family.",
-            fears="Losing control; reassured a nurse stays nearby throughout.",
-            dissociation="Floating, time stretching, distance from the body; temporary and safe.",
-            fasting="No food for 2 hours and no drinks for 30 minutes before each session.",
-            ride_home="A family member drives home after every session.",
-            room_light="dimmed",
-            music="Ambient instrumental playlist, low volume.",
-        ),
-        consent=Consent(
-            explained=tuple(key for key, _ in CONSENT_TOPICS),
-            notes="Asked about driving; answered: not until the next day.",
-            form_version="KAP-consent-2026-11",
-            given_by=f"{patient.given_name} {patient.family_name}",
-            relationship="",
-            witness_id=nurse.pk,
-            given_at=now - dt.timedelta(days=1),
-        ),
-        relapse_prevention=RelapsePrevention(
-            warning_signs="Sleeping late, cancelling plans, withdrawing from friends.",
-            actions="Tell a family member, book a session with my therapist.",
-            supports="Family; the clinic on weekdays.",
-            maintenance_when="If two questionnaires in a row show low mood coming back.",
-        ),
-        now=now,
-    )
-    proposed = [Modality(m) for m in draft.modalities]
-    chosen = [who.modality]
-    reason = (
-        ""
-        if proposed == chosen
-        else f"{who.modality.label} suits the presentation and is offered at the patient's site"
-    )
-    confirmed = plans.confirm_modalities(
-        by=therapist, plan=draft, modalities=chosen, reason=reason, now=now
-    )
-    plans.sign_plan(by=prescriber, plan=confirmed, now=now)
 
 
 def build_pending_retreats(
@@ -402,12 +253,21 @@ def build_pending_retreats(
             height_cm=Decimal("172.0"),
             measured_on=today - dt.timedelta(days=3),
         )
-        sections = copy.deepcopy(_SECTIONS)
-        sections["vitals"]["baseline_vitals"]["measured_on"] = today.isoformat()
-        sections["presentation"]["trauma_rooted_memories"] = who.trauma
-        sections["presentation"]["intrusive_imagery"] = who.trauma
-        _sign_eligibility(patient, staff[who.prescriber], sections, now)
-        _sign_plan(patient, who, staff, now)
+        sign_eligibility(
+            patient,
+            staff[who.prescriber],
+            intake_sections(patient, today, trauma=who.trauma),
+            now,
+        )
+        sign_plan(
+            patient,
+            prescriber=staff[who.prescriber],
+            therapist=staff[who.therapist],
+            nurse=staff[who.nurse],
+            route=who.route,
+            modality=who.modality,
+            now=now,
+        )
         created.append(patient)
     return created
 

@@ -1,0 +1,68 @@
+"""The day board (/today/): the whole page, the polled board, and checking a patient in."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from kapstone.clinical.access import Permission
+from kapstone.dosing.models import DosingSession
+from kapstone.errors import InputError
+from kapstone.patients.models import Patient
+from kapstone.today import selectors, services
+from kapstone.web.authz import requires
+
+
+def _board_html(request: HttpRequest) -> tuple[str, str]:
+    board = selectors.day_board(user=request.user)  # type: ignore[arg-type]
+    html = render_to_string("today/_board.html", {"board": board}, request=request)
+    # The CSRF token in the check-in forms changes per render; it is not part of what changed.
+    version = hashlib.sha256(
+        "".join(line for line in html.splitlines() if "csrfmiddlewaretoken" not in line).encode()
+    ).hexdigest()[:16]
+    return html, version
+
+
+@requires(Permission.SEE_DAY_BOARD)
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    html, version = _board_html(request)
+    return render(
+        request,
+        "today/board.html",
+        {
+            "board_html": html,
+            "version": version,
+            "tomorrow": selectors.tomorrow(user=request.user),  # type: ignore[arg-type]
+        },
+    )
+
+
+@requires(Permission.SEE_DAY_BOARD)
+@require_GET
+def board_fragment(request: HttpRequest) -> HttpResponse:
+    """Polled every few seconds; 204 while nothing on the board changed, so nothing flickers."""
+    html, version = _board_html(request)
+    if request.GET.get("seen") == version:
+        return HttpResponse(status=204)
+    return render(request, "today/_poller.html", {"board_html": html, "version": version})
+
+
+@requires(Permission.CHECK_IN_PATIENT, patient_kwarg="patient_id")
+@require_POST
+def check_in(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+    session = get_object_or_404(DosingSession, pk=session_id, patient=patient_id)
+    try:
+        services.check_in(by=request.user, session=session)  # type: ignore[arg-type]
+    except InputError as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        messages.success(request, f"{patient_id.display_name} is checked in.")
+    return redirect("today:board")
