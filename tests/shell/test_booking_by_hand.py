@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kapstone.accounts.models import Room
+from kapstone.chairside import services as chairside
 from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.integration.models import IntegrationSession
@@ -58,6 +59,9 @@ def test_a_booking_by_hand_books_the_dose_and_its_integration_together(clinic, c
     assert (dosing.plan, dosing.route, dosing.room) == (plan, "iv", chair)
     assert integration is not None and integration.dosing_session == dosing
     assert integration.modality == "ifs"
+    # Booked with the plan and its route, the session opens at the chair side (issue 15, point 12).
+    record = chairside.open_record(by=clinic.staff["nurse"], session=dosing)
+    assert record.route == "iv"
 
 
 def test_every_problem_is_given_at_once_and_nothing_is_booked(clinic, calendar):
