@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve
@@ -84,6 +85,13 @@ class IdleTimeoutMiddleware:
         session = getattr(request, "session", None)
         if session is None or session.is_empty():
             return self.get_response(request)
+        if AUTH_SESSION_KEY not in session:
+            # A patient's tablet session holds only its questionnaire token and keeps its own
+            # shorter expiry: an action renews it, and nothing of the staff lock is stored in it.
+            response = self.get_response(request)
+            if POLL_HEADER not in request.headers and not session.is_empty():
+                session.modified = True
+            return response
         now = time.time()
         poll = POLL_HEADER in request.headers
         last = session.get(LAST_ACTION)
@@ -93,6 +101,10 @@ class IdleTimeoutMiddleware:
             return self.get_response(request)
         response = self.get_response(request)
         if session.is_empty():
+            return response
+        if AUTH_SESSION_KEY not in session:  # signed out, or handed over to a patient, just now
+            if not poll:
+                session.modified = True
             return response
         if not poll and not _allows_locked(request):
             # The unlock endpoint renews the session itself, and only when the secret was right.

@@ -10,7 +10,7 @@ audit row is written here (the audit trail is written by the running application
 from django.db import migrations
 from django.utils import timezone
 
-SEED_REASON = "Seeded from the clinic's default program templates."
+SEED_REASON = "Seeded from the clinic's default templates (kapstone.clinical.programs)."
 
 TEMPLATES = [{'key': 'intensive_retreat',
   'version': '2026-11-1',
