@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEntry
@@ -204,7 +205,7 @@ def test_symptoms_from_adverse_events_are_graded(clinic):
     assert set(refused.value.errors) == {"description", "action", "onset_at"}
 
 
-def test_discharge_lists_blockers_then_signing_locks_and_corrections_are_addenda(clinic):
+def test_discharge_lists_blockers_then_signing_locks_and_corrections_are_addenda(clinic, as_role):
     record = ready_to_dose(clinic)
     nurse = clinic.staff["nurse"]
     session = record.session
@@ -235,6 +236,13 @@ def test_discharge_lists_blockers_then_signing_locks_and_corrections_are_addenda
     record.refresh_from_db()
     assert record.discharged_at is not None
     assert record.discharge.criteria["blockers"][0]["criterion"] == "minimum_observation"
+    # Once the patient has gone home, the console asks for no more checks.
+    fragment = (
+        as_role("nurse")
+        .get(reverse("chairside:schedule", args=[session.patient_id, session.pk]))
+        .content.decode()
+    )
+    assert "no further checks are due" in fragment and "Overdue" not in fragment
 
     # The draw's remainder is still open: the signature is refused, saying what is missing.
     with pytest.raises(InputError) as open_draw:
