@@ -26,8 +26,8 @@ pytestmark = pytest.mark.functional
 
 
 def _sign_plans(patients, count: int) -> str:
-    """Signed IV induction plans for ``count`` demo patients on standard induction (the demo has no
-    treatment plans yet); returns the modality the therapist confirmed for the first."""
+    """Signed IV induction plans for ``count`` demo patients on standard induction (amending the
+    plans the demo signed); returns the modality the therapist confirmed for the first."""
     chosen = [
         p
         for p in patients
@@ -40,7 +40,14 @@ def _sign_plans(patients, count: int) -> str:
     modality = ""
     for patient in chosen:
         signed_eligibility_for(patient, patient.prescriber)
-        plan = ready_to_sign(patient, patient.prescriber, patient.therapist)
+        # The demo's history patients hold a signed plan already: this one amends it.
+        amends = patient.treatment_plans.exists()
+        reasons = (
+            {"change_reason": "Moved to standard IV induction", "dose_change_reason": "New plan"}
+            if amends
+            else {}
+        )
+        plan = ready_to_sign(patient, patient.prescriber, patient.therapist, **reasons)
         plan_services.sign_plan(by=patient.prescriber, plan=plan)
         modality = modality or plan.modalities[0]
     return modality

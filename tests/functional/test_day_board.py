@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from kapstone.accounts.models import Room, Site
+from kapstone.chairside.models import ChairsideRecord
 from kapstone.clinical.access import Role
 from kapstone.today.models import Arrival
 from tests.conftest import make_patient
@@ -21,7 +22,7 @@ from tests.functional.test_chairside_session import local, reading
 from tests.functional.test_intake_to_plan import TABLET, sign_in
 from tests.functional.test_questionnaire_link import watched_page
 from tests.functional.test_suicide_risk_alert import staff_member
-from tests.shell.chairside_support import past_session, signed_plan_for
+from tests.shell.chairside_support import draw_for, past_session, signed_plan_for
 
 pytestmark = pytest.mark.functional
 SHOTS = os.environ.get("KAPSTONE_SCREENSHOTS")  # a folder: walk the board and keep what was seen
@@ -124,6 +125,9 @@ def test_a_nurse_goes_from_the_board_to_the_dose_and_a_colleague_sees_it(
     expect(row(dr, floor)).to_contain_text("Escort and ride home confirmed")
 
     reading(page, session, 5, 122, 78)
+    # The dose was drawn from the safe (the ledger's own walk is tested elsewhere).
+    draw_for(ChairsideRecord.objects.get(session=session), mg=35)
+    page.reload()
     mar = page.locator("#mar")
     assert mar.get_by_label("Dose (mg)").input_value() == "35"
     mar.get_by_label("Started at").fill(local(session, 8))

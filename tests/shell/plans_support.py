@@ -88,7 +88,10 @@ def ready_to_sign(patient, prescriber, therapist, **overrides):  # type: ignore[
     chosen = [Modality(m) for m in plan.modalities] or [Modality.EMDR]
     for modality in chosen:
         ModalityCredential.objects.get_or_create(therapist=therapist, modality=modality.value)
-    reason = "" if [m.value for m in chosen] == plan.modalities else "No profile: EMDR for trauma"
+    from kapstone.plans.selectors import proposed_modalities
+
+    proposed = set(proposed_modalities(plan))
+    reason = "" if {m.value for m in chosen} == proposed else "No profile: EMDR for trauma"
     return services.confirm_modalities(by=therapist, plan=plan, modalities=chosen, reason=reason)
 
 

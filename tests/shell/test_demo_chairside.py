@@ -4,7 +4,6 @@ ledger, with alerts graded by the core and acknowledged, and the demo stays quic
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from django.core.management import call_command
 from django.utils import timezone
@@ -41,7 +40,8 @@ def test_every_held_demo_session_has_a_signed_chairside_record(db):
     # The dose on the chart is the ledger's 'administered' entry, linked to it.
     for entry in LedgerEntry.objects.filter(kind=EntryKind.ADMINISTERED, dosing_session__in=held):
         dose = entry.dosing_session.chairside.doses.get()
-        assert dose.ledger_entry == entry and dose.dose_mg == Decimal(entry.quantity) / 1000
+        assert dose.ledger_entry == entry
+        assert dose.dose_mg == entry.lot.product.milligrams(entry.quantity)  # µg or devices
 
     # Vitals at the protocol's cadence; a few alerts, each graded by the core and acknowledged.
     record = records.first()

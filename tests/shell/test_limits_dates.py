@@ -114,9 +114,7 @@ def test_intake_vitals_dated_before_1900_are_refused(clinic, day):
             section="vitals",
             value=vitals,
         )
-    assert refused.value.errors == {
-        "baseline_vitals.measured_on": [f"got '{day}'; accepted: a date from 1900 on."]
-    }
+    assert refused.value.errors == {"baseline_vitals.measured_on": ["Enter a date from 1900 on."]}
     assert _counts() == before
 
 

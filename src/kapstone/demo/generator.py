@@ -25,6 +25,7 @@ from kapstone.demo.timetable import build_timetable
 from kapstone.demo.today import build_day
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.services import record_body_measurement, register_patient
+from kapstone.plans.services import ensure_default_templates
 
 DEMO_PASSWORD = "kapstone-demo-clinic"  # noqa: S105 - synthetic demo accounts only
 
@@ -221,6 +222,9 @@ def build_demo_clinic(
     """Creates sites, one account per demo persona and ``patients`` synthetic patients; with
     ``history_until`` (the present), also their programs, sessions, scores and alerts."""
     rng = random.Random(seed)
+    # The demo's plans are built on the clinic's default programs: a database flushed since its
+    # migrations seeded them (as the test suite's are) would otherwise have none.
+    ensure_default_templates()
     with transaction.atomic():
         site_count = 3 if patients > 200 else 2
         sites = [

@@ -91,8 +91,6 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
     held = list(
         DosingSession.objects.filter(ends_at__lte=now)
         .exclude(status=SessionStatus.CANCELLED)
-        # Esketamine comes as 28 mg nasal devices, not from the racemic vials below.
-        .exclude(route=Route.INTRANASAL_ESKETAMINE.value)
         .select_related("patient", "site")
         .order_by("starts_at", "pk")
     )

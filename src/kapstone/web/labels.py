@@ -223,6 +223,16 @@ def shown_changes(changes: Any) -> list[tuple[str, str]]:
     return rows
 
 
+# Texts the program itself stored in append-only rows before it spoke the clinic's words (the
+# programs' seed migration keeps its original text, so every database holds this one).
+_STORED_TEXTS = {
+    "Seeded from the clinic's default templates (kapstone.clinical.programs).": (
+        "Seeded from the clinic's default program templates."
+    ),
+}
+
+
 def humane_text(text: str) -> str:
     """Free text composed by the program (an audit summary) with any ISO stamp in local time."""
+    text = _STORED_TEXTS.get(text, text)
     return _ISO_STAMP.sub(lambda m: clinic_time(m.group(0)), text)
