@@ -20,6 +20,7 @@ from kapstone.audit.trail import record
 from kapstone.clinical.access import Modality, Permission, Role
 from kapstone.errors import InputError
 from kapstone.web.authz import public, requires, signed_in_only
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -44,10 +45,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @signed_in_only
 @require_http_methods(["GET", "POST"])
-def mfa(request: HttpRequest) -> HttpResponse:
+def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of every sign-in: an authenticator code or a backup code."""
-    user: StaffUser = request.user  # type: ignore[assignment]
-    if request.user.is_verified():  # type: ignore[union-attr]
+    user: StaffUser = request.user
+    if request.user.is_verified():
         return redirect(_next_url(request))
     if not services.has_confirmed_totp(user):
         return redirect("accounts:mfa_setup")
@@ -69,9 +70,9 @@ def mfa(request: HttpRequest) -> HttpResponse:
 
 @signed_in_only
 @require_http_methods(["GET", "POST"])
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """First sign-in: scan a QR code (or type the key), then prove it with a code."""
-    user: StaffUser = request.user  # type: ignore[assignment]
+    user: StaffUser = request.user
     if services.has_confirmed_totp(user):
         return redirect("accounts:mfa")
     if user.must_change_password:
@@ -102,14 +103,14 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 
 @signed_in_only
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Changing one's own password; forced after a one-time password (kapstone bootstrap).
 
     An account that has an authenticator proves it first, so a password alone cannot replace
     the password.
     """
-    user: StaffUser = request.user  # type: ignore[assignment]
-    if services.has_confirmed_totp(user) and not request.user.is_verified():  # type: ignore[union-attr]
+    user: StaffUser = request.user
+    if services.has_confirmed_totp(user) and not request.user.is_verified():
         return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.path})}")
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -136,13 +137,13 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.SEE_DASHBOARD)
 @require_POST
-def new_backup_codes(request: HttpRequest) -> HttpResponse:
-    codes = services.regenerate_backup_codes(user=request.user)  # type: ignore[arg-type]
+def new_backup_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    codes = services.regenerate_backup_codes(user=request.user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "first": False})
 
 
 @requires(Permission.MANAGE_STAFF)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     staff = StaffUser.objects.prefetch_related("sites", "modality_credentials").order_by(
         "role", "last_name"
     )
@@ -151,13 +152,13 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.create_staff(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 username=data["username"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -180,11 +181,11 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
-def sites(request: HttpRequest) -> HttpResponse:
+def sites(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            site = services.add_site(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            site = services.add_site(by=request.user, **form.cleaned_data)
         except InputError as exc:
             for field, errors in exc.errors.items():
                 for error in errors:

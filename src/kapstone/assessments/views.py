@@ -22,6 +22,7 @@ from kapstone.clinical.instruments import Flag, InstrumentDefinition, Item
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.web.authz import public, requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 # ---------------------------------------------------------------------------------------------
 # The patient's pages, reached by a link (token in the URL) or on the clinic's tablet (token in the
@@ -377,9 +378,8 @@ def kiosk_thank_you(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
-    role = request.user.staff_role  # type: ignore[union-attr]
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    role = request.user.staff_role
     may_rate = may(
         role,
         Permission.RATE_CLINICIAN_INSTRUMENT,
@@ -401,8 +401,9 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 
 @requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")
-def response_detail(request: HttpRequest, patient_id: Patient, response_id: int) -> HttpResponse:
-    patient = patient_id
+def response_detail(
+    request: AuthenticatedHttpRequest, patient: Patient, response_id: int
+) -> HttpResponse:
     response = get_object_or_404(
         QuestionnaireResponse.objects.select_related(
             "questionnaire_set__patient", "questionnaire_set__sent_by"
@@ -410,7 +411,7 @@ def response_detail(request: HttpRequest, patient_id: Patient, response_id: int)
         pk=response_id,
         questionnaire_set__patient=patient,
     )
-    detail = selectors.open_response(user=request.user, response=response)  # type: ignore[arg-type]
+    detail = selectors.open_response(user=request.user, response=response)
     return render(
         request,
         "assessments/response_detail.html",
@@ -420,15 +421,14 @@ def response_detail(request: HttpRequest, patient_id: Patient, response_id: int)
 
 @requires(Permission.SEND_QUESTIONNAIRES, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def send(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+def send(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """A link for the patient, or (the second button) this tablet handed to the patient."""
-    patient = patient_id
     hand_over = request.method == "POST" and "hand_over" in request.POST
     form = SendForm(request.POST or None, hand_over=hand_over)
     if request.method == "POST" and form.is_valid():
         try:
             questionnaire_set, token = services.send_questionnaires(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 instruments=form.cleaned_data["instruments"],
                 valid_for=dt.timedelta(days=form.cleaned_data.get("valid_days") or 7),
@@ -463,9 +463,8 @@ def send(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.RATE_CLINICIAN_INSTRUMENT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def rate(request: HttpRequest, patient_id: Patient, instrument: str) -> HttpResponse:
+def rate(request: AuthenticatedHttpRequest, patient: Patient, instrument: str) -> HttpResponse:
     """Every item of a clinician-rated instrument on one page, saved and scored in one go."""
-    patient = patient_id
     refusal = services.why_not_rated(instrument)
     if refusal is not None:
         return render(
@@ -483,7 +482,7 @@ def rate(request: HttpRequest, patient_id: Patient, instrument: str) -> HttpResp
     if request.method == "POST" and form.is_valid():
         try:
             response = services.rate_instrument(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 instrument=instrument,
                 answers=form.answers(),

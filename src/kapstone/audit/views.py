@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from kapstone.accounts.models import StaffUser
@@ -10,6 +10,7 @@ from kapstone.audit.models import AuditEntry
 from kapstone.clinical.access import Permission
 from kapstone.patients.identifiers import normalise_mrn
 from kapstone.web.authz import requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 class AuditFilterForm(forms.Form):
@@ -21,7 +22,7 @@ class AuditFilterForm(forms.Form):
 
 
 @requires(Permission.BROWSE_AUDIT)
-def browse(request: HttpRequest) -> HttpResponse:
+def browse(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     entries = AuditEntry.objects.select_related("actor", "patient")
     if form.is_valid():

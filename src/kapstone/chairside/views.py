@@ -43,6 +43,7 @@ from kapstone.ledger.models import LedgerEntry
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 from kapstone.web.middleware import (
     CONSOLE_KEEPALIVE,
     LAST_ACTION,
@@ -247,8 +248,7 @@ def _render(
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_GET
-def console(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    patient = patient_id
+def console(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     session = _session(patient, session_id)
     record = selectors.record_for_session(session.pk, patient.pk)
     if _in_progress(session, record):
@@ -258,23 +258,27 @@ def console(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpR
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def open_record(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    session = _session(patient_id, session_id)
+def open_record(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
+    session = _session(patient, session_id)
     try:
-        record = services.open_record(by=request.user, session=session)  # type: ignore[arg-type]
+        record = services.open_record(by=request.user, session=session)
     except InputError as exc:
         for errors in exc.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("chairside:console", patient_id=patient_id.pk, session_id=session.pk)
+        return redirect("chairside:console", patient_id=patient.pk, session_id=session.pk)
     return redirect(_console_url(record, "checklist"))
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_GET
-def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def alerts_fragment(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     """Polled every few seconds by every screen showing the session; 204 when nothing changed."""
-    record = selectors.record_for_session(session_id, patient_id.pk)
+    record = selectors.record_for_session(session_id, patient.pk)
     if record is None:
         return HttpResponse(status=204)
     kept = request.session.get(CONSOLE_KEEPALIVE, {}).get(str(record.session_id), 0)
@@ -289,7 +293,7 @@ def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) 
         "chairside/_alerts.html",
         {
             "record": record,
-            "patient": patient_id,
+            "patient": patient,
             "session": record.session,
             "open_alerts": [_alert_view(a) for a in selectors.open_alerts(record)],
             "alerts_version": version,
@@ -300,15 +304,17 @@ def alerts_fragment(request: HttpRequest, patient_id: Patient, session_id: int) 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_GET
-def schedule_fragment(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    record = _record(patient_id, session_id)
+def schedule_fragment(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
+    record = _record(patient, session_id)
     now = timezone.now()
     return render(
         request,
         "chairside/_schedule.html",
         {
             "record": record,
-            "patient": patient_id,
+            "patient": patient,
             "session": record.session,
             "schedule": (plan := selectors.schedule(record, now)),
             "phase_label": PHASES[plan.phase.value],
@@ -342,10 +348,10 @@ def _post(
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def checklist(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def checklist(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         return services.answer_checklist(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             identity_confirmed=d["identity_confirmed"],
             fasting_confirmed=d["fasting_confirmed"],
@@ -357,18 +363,18 @@ def checklist(request: HttpRequest, patient_id: Patient, session_id: int) -> Htt
 
     form = f.ChecklistForm(request.POST)
     return _post(
-        request, patient_id, session_id, "checklist", form, act, "checklist", "Checklist saved."
+        request, patient, session_id, "checklist", form, act, "checklist", "Checklist saved."
     )
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def vitals(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def vitals(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     form = f.VitalsForm(request.POST)
 
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         _, alert = services.record_vitals(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             taken_at=d["taken_at"],
             systolic=form.number("systolic"),
@@ -380,7 +386,7 @@ def vitals(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
         )
         return alert
 
-    record = _record(patient_id, session_id)
+    record = _record(patient, session_id)
     if form.is_valid():
         try:
             alert = act(record, form.cleaned_data)
@@ -393,21 +399,20 @@ def vitals(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
             # Not a green flash: the alert itself, in its grade's colour, is at the top.
             messages.warning(request, "Vitals saved. This reading raised an alert: see above.")
             return redirect(_console_url(record, "alerts"))
-    return _render(request, patient_id, record.session, record, {"vitals": form})
+    return _render(request, patient, record.session, record, {"vitals": form})
 
 
 @requires(Permission.DECIDE_TO_PROCEED, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def proceed(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def proceed(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     """The prescriber's page: the pre-dose reading, the core's reasons, the documented decision."""
-    patient = patient_id
     session = _session(patient, session_id)
     record = selectors.record_for_session(session.pk, patient.pk)
     form = f.ProceedForm(request.POST or None)
     if record is not None and request.method == "POST" and form.is_valid():
         try:
             services.decide_to_proceed(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 record=record,
                 rationale=form.cleaned_data["rationale"],
             )
@@ -438,16 +443,17 @@ def proceed(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpR
 
 @requires(Permission.DECIDE_TO_PROCEED, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def dose_change(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def dose_change(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     """The prescriber's page: a dose more than the policy fraction from the plan's, decided."""
-    patient = patient_id
     session = _session(patient, session_id)
     record = selectors.record_for_session(session.pk, patient.pk)
     form = f.DoseChangeForm(request.POST or None)
     if record is not None and request.method == "POST" and form.is_valid():
         try:
             services.decide_dose_change(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 record=record,
                 dose_mg=form.cleaned_data["dose_mg"],
                 rationale=form.cleaned_data["rationale"],
@@ -477,9 +483,9 @@ def dose_change(request: HttpRequest, patient_id: Patient, session_id: int) -> H
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    record = _record(patient_id, session_id)
-    me: StaffUser = request.user  # type: ignore[assignment]
+def dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
+    record = _record(patient, session_id)
+    me: StaffUser = request.user
     form = _dose_form(record, me, request.POST)
 
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
@@ -500,26 +506,28 @@ def dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResp
         )
         return f"Dose of {given.dose_mg} mg charted."
 
-    return _post(request, patient_id, session_id, "dose", form, act, "mar", "Dose charted.")
+    return _post(request, patient, session_id, "dose", form, act, "mar", "Dose charted.")
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def stop_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def stop_dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         given = get_object_or_404(DoseAdministration, pk=d["dose"], record=record)
-        return services.stop_dose(by=request.user, dose=given, stopped_at=d["stopped_at"])  # type: ignore[arg-type]
+        return services.stop_dose(by=request.user, dose=given, stopped_at=d["stopped_at"])
 
     form = f.StopDoseForm(request.POST)
-    return _post(request, patient_id, session_id, "stop", form, act, "mar", "Infusion stopped.")
+    return _post(request, patient, session_id, "stop", form, act, "mar", "Infusion stopped.")
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def dissociation(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def dissociation(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         return services.rate_dissociation(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             scale=d["scale"],
             score=f.typed_whole(d["score"]),
@@ -528,16 +536,18 @@ def dissociation(request: HttpRequest, patient_id: Patient, session_id: int) -> 
 
     form = f.DissociationForm(request.POST)
     return _post(
-        request, patient_id, session_id, "dissociation", form, act, "dissociation", "Rating saved."
+        request, patient, session_id, "dissociation", form, act, "dissociation", "Rating saved."
     )
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def adverse_event(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def adverse_event(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         _, alert = services.record_adverse_event(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             kind=d["kind"],
             severity=d["severity"],
@@ -553,44 +563,46 @@ def adverse_event(request: HttpRequest, patient_id: Patient, session_id: int) ->
         )
 
     form = f.AdverseEventForm(request.POST)
-    return _post(request, patient_id, session_id, "event", form, act, "events", "Charted.")
+    return _post(request, patient, session_id, "event", form, act, "events", "Charted.")
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def acknowledge(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def acknowledge(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         alert = get_object_or_404(SessionAlert, pk=d["alert"], record=record)
         return services.acknowledge_alert(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             alert=alert,
             action=d["action"],
             note=d["note"],
         )
 
     form = f.AcknowledgeForm(request.POST)
-    return _post(request, patient_id, session_id, "ack", form, act, "alerts", "Alert acknowledged.")
+    return _post(request, patient, session_id, "ack", form, act, "alerts", "Alert acknowledged.")
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def strike(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def strike(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         reading = get_object_or_404(VitalReading, pk=d["reading"], record=record)
-        return services.strike_vital(by=request.user, reading=reading, reason=d["reason"])  # type: ignore[arg-type]
+        return services.strike_vital(by=request.user, reading=reading, reason=d["reason"])
 
     form = f.StrikeForm(request.POST)
     return _post(
-        request, patient_id, session_id, "strike", form, act, "vitals", "Reading struck through."
+        request, patient, session_id, "strike", form, act, "vitals", "Reading struck through."
     )
 
 
 @requires(Permission.SIGN_DOSING_SESSION, patient_kwarg="patient_id")
 @require_POST
-def discharge(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def discharge(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         return services.discharge(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             checklist=DischargeChecklist(
                 alert_and_oriented=d["alert_and_oriented"],
@@ -605,43 +617,45 @@ def discharge(request: HttpRequest, patient_id: Patient, session_id: int) -> Htt
 
     form = f.DischargeForm(request.POST)
     return _post(
-        request, patient_id, session_id, "discharge", form, act, "discharge", "Patient discharged."
+        request, patient, session_id, "discharge", form, act, "discharge", "Patient discharged."
     )
 
 
 @requires(Permission.SIGN_DOSING_SESSION, patient_kwarg="patient_id")
 @require_POST
-def sign(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    record = _record(patient_id, session_id)
+def sign(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
+    record = _record(patient, session_id)
     try:
-        services.sign_record(by=request.user, record=record)  # type: ignore[arg-type]
+        services.sign_record(by=request.user, record=record)
     except InputError as exc:
         errors = Form({})  # bound and valid, so the refusals can be added to it
         errors.is_valid()
         show_service_errors(exc, errors)
-        return _render(request, patient_id, record.session, record, {"sign": errors})
+        return _render(request, patient, record.session, record, {"sign": errors})
     messages.success(request, "Record signed and locked.")
     return redirect(_console_url(record, "sign"))
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def addendum(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def addendum(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
         return services.add_addendum(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             record=record,
             reason=d["reason"],
             text=d["text"],
         )
 
     form = f.AddendumForm(request.POST)
-    return _post(request, patient_id, session_id, "addendum", form, act, "sign", "Addendum added.")
+    return _post(request, patient, session_id, "addendum", form, act, "sign", "Addendum added.")
 
 
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def still_here(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def still_here(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     """Sent (at most once a minute) while someone types or taps on the console: an action, so
     IdleTimeoutMiddleware renews the session and the console does not lock under their hands."""
     return HttpResponse(status=204)
@@ -656,13 +670,13 @@ def _unlock_answer(
 @allows_locked
 @requires(CHART, patient_kwarg="patient_id")
 @require_POST
-def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def unlock(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     """The locked console's own user types their password or authenticator code to resume.
 
     A wrong password is a failed sign-in (django-axes counts it, and at the limit the user is
     signed out); a wrong code counts toward django-otp's throttle. Both outcomes are audited.
     """
-    me: StaffUser = request.user  # type: ignore[assignment]
+    me: StaffUser = request.user
     secret = (request.POST.get("secret") or "").strip()
     if not secret:
         return _unlock_answer(request, 400, "Type your password or your authenticator's code.")
@@ -687,7 +701,7 @@ def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
             audit(
                 actor=me,
                 action="auth.console_unlock_refused",
-                patient=patient_id,
+                patient=patient,
                 obj=me,
                 summary="Too many wrong entries: signed out",
             )
@@ -702,7 +716,7 @@ def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
         audit(
             actor=me,
             action="auth.console_unlock_refused",
-            patient=patient_id,
+            patient=patient,
             obj=me,
             summary=f"Wrong secret on the console of dosing session {session_id}",
         )
@@ -713,7 +727,7 @@ def unlock(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpRe
     audit(
         actor=me,
         action="auth.console_unlocked",
-        patient=patient_id,
+        patient=patient,
         obj=me,
         summary=f"Console of dosing session {session_id} unlocked by {method}",
     )

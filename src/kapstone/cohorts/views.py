@@ -17,6 +17,7 @@ from kapstone.cohorts.forms import CohortFilterForm, LetterForm
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _dashboard(request: HttpRequest) -> dict[str, Any]:
 
 
 @requires(Permission.SEE_COHORT_DASHBOARD)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _dashboard(request)
     if context["dashboard"] is not None:
         context["charts"] = presenters.charts(
@@ -56,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.SEE_COHORT_DASHBOARD)
-def table_csv(request: HttpRequest, table: str) -> HttpResponse:
+def table_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse:
     context = _dashboard(request)
     if context["dashboard"] is None:
         status = 503 if context["preparing"] else 400
@@ -65,7 +66,7 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     if chosen is None:
         raise Http404("No such table")
     services.record_export(
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
         what=f"{table}.csv",
         query=context["query"],
         rows=len(chosen.rows),
@@ -80,7 +81,7 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 
 @requires(Permission.SEE_COHORT_DASHBOARD)
-def program_report(request: HttpRequest) -> HttpResponse:
+def program_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _dashboard(request)
     if context["dashboard"] is None:
         status = 503 if context["preparing"] else 400
@@ -92,7 +93,7 @@ def program_report(request: HttpRequest) -> HttpResponse:
     )
     context["generated_at"] = timezone.now()
     services.record_export(
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
         what="program-report.pdf",
         query=context["query"],
         rows=context["dashboard"].started,
@@ -108,11 +109,10 @@ def program_report(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.PRINT_OUTCOME_LETTER, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def outcome_letter(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+def outcome_letter(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """The form (GET) and the letter (POST): a payer's name, address and member reference are
     posted, so they never sit in an address that browsers keep in their history and servers
     and proxies write to their access logs."""
-    patient = patient_id
     form = LetterForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
         return render(
@@ -124,14 +124,14 @@ def outcome_letter(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     now = timezone.now()
     letter = letters.outcome_letter(
         patient=patient,
-        author=request.user,  # type: ignore[arg-type]
+        author=request.user,
         to=form.cleaned_data["to"],
         payer_name=form.cleaned_data["payer_name"],
         payer_address=form.cleaned_data["payer_address"],
         reference=form.cleaned_data["reference"],
         now=now,
     )
-    services.record_letter(by=request.user, patient=patient, letter=letter)  # type: ignore[arg-type]
+    services.record_letter(by=request.user, patient=patient, letter=letter)
     from weasyprint import HTML
 
     html = render_to_string("cohorts/letter_pdf.html", {"letter": letter}, request=request)

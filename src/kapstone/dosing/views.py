@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,12 +21,12 @@ from kapstone.timetable.selectors import sessions_left
 from kapstone.timetable.services import IntegrationRequest, book_by_hand
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
-    role = request.user.staff_role  # type: ignore[union-attr]
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    role = request.user.staff_role
     return render(
         request,
         "dosing/chart_tab.html",
@@ -43,8 +43,7 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.BOOK_DOSING, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     signed = signed_plan(patient)
     form = BookSessionForm(
         request.POST or None,
@@ -66,7 +65,7 @@ def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
         )
         try:
             dosing, talk = book_by_hand(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 starts_at=data["starts_at"],
                 duration=form.duration,
@@ -103,14 +102,13 @@ def book(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.BOOK_DOSING, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    patient = patient_id
+def cancel(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     session = get_object_or_404(DosingSession, pk=session_id, patient=patient)
     form = CancelSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.cancel_dosing_session(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 session=session,
                 reason=form.cleaned_data["reason"],
             )

@@ -26,6 +26,7 @@ from kapstone.intake.sections import SECTIONS, SECTIONS_BY_KEY
 from kapstone.intake.signoff_forms import CosignForm, SignForm
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
@@ -49,12 +50,11 @@ def _put_errors(form: Any, exc: InputError) -> None:
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     intake = selectors.current_intake(patient)
     review = selectors.current_review(patient)
     record(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         action="intake.viewed",
         patient=patient,
         obj=intake,
@@ -91,8 +91,9 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.EDIT_PATIENT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def section(request: HttpRequest, patient_id: Patient, intake_section: str) -> HttpResponse:
-    patient = patient_id
+def section(
+    request: AuthenticatedHttpRequest, patient: Patient, intake_section: str
+) -> HttpResponse:
     found = SECTIONS_BY_KEY.get(intake_section)
     if found is None:
         raise Http404("No such intake section.")
@@ -104,7 +105,7 @@ def section(request: HttpRequest, patient_id: Patient, intake_section: str) -> H
         value = editor.value()
         try:
             version = services.save_intake_section(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 section=found.key,
                 value=value,
@@ -141,12 +142,11 @@ def section(request: HttpRequest, patient_id: Patient, intake_section: str) -> H
 
 @requires(Permission.EDIT_PATIENT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def screen(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def screen(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     if request.method == "GET":
         return redirect("intake:chart_tab", patient_id=patient.pk)
     try:
-        review = services.screen(by=request.user, patient=patient)  # type: ignore[arg-type]
+        review = services.screen(by=request.user, patient=patient)
     except InputError as exc:
         for errors in exc.errors.values():
             for error in errors:
@@ -188,11 +188,10 @@ def _review_context(
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def review(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpResponse:
-    patient = patient_id
+def review(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) -> HttpResponse:
     found = _review_or_404(patient, review_id)
     record(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         action="eligibility.viewed",
         patient=patient,
         obj=found,
@@ -203,8 +202,7 @@ def review(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpRes
 
 @requires(Permission.SIGN_ELIGIBILITY, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def sign(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpResponse:
-    patient = patient_id
+def sign(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) -> HttpResponse:
     found = _review_or_404(patient, review_id)
     current = selectors.current_review(patient)
     if found.signature is not None or current is None or current.pk != found.pk:
@@ -221,7 +219,7 @@ def sign(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             services.sign(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 review=found,
                 final_decision=form.cleaned_data["final_decision"],
@@ -250,8 +248,7 @@ def sign(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpRespo
 
 @requires(Permission.COSIGN_ELIGIBILITY, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def cosign(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpResponse:
-    patient = patient_id
+def cosign(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) -> HttpResponse:
     found = _review_or_404(patient, review_id)
     signature = found.signature
     current = selectors.current_review(patient)
@@ -268,7 +265,7 @@ def cosign(request: HttpRequest, patient_id: Patient, review_id: int) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             services.cosign(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 review=found,
                 approve=form.cleaned_data["approve"],

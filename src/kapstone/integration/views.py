@@ -29,6 +29,7 @@ from kapstone.integration.models import IntegrationSession, IntegrationStatus
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _session(patient: Patient, session_id: int) -> IntegrationSession:
@@ -49,8 +50,7 @@ def _me(request: HttpRequest) -> StaffUser:
 
 
 @requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     me = _me(request)
     rows = selectors.course_trend(patient)
     record(
@@ -81,10 +81,11 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def after_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
+def after_dose(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
     """Books the integration session of a dose that has none (booked by hand, or given outside
     the scheduler), so its note can be written; a session already held may be recorded."""
-    patient = patient_id
     dose = DosingSession.objects.filter(patient=patient, pk=session_id).first()
     if dose is None or dose.status == SessionStatus.CANCELLED:
         raise Http404("No such dosing session")
@@ -126,9 +127,8 @@ def after_dose(request: HttpRequest, patient_id: Patient, session_id: int) -> Ht
 
 @requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
 def session_detail(
-    request: HttpRequest, patient_id: Patient, integration_session_id: int
+    request: AuthenticatedHttpRequest, patient: Patient, integration_session_id: int
 ) -> HttpResponse:
-    patient = patient_id
     me = _me(request)
     session = _session(patient, integration_session_id)
     signed = selectors.signed_note(session)
@@ -170,11 +170,10 @@ def session_detail(
 @requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def write_note(
-    request: HttpRequest, patient_id: Patient, integration_session_id: int
+    request: AuthenticatedHttpRequest, patient: Patient, integration_session_id: int
 ) -> HttpResponse:
     """Save a draft version ("save"), or sign the latest version ("sign", with a reason when the
     core warns)."""
-    patient = patient_id
     me = _me(request)
     session = _session(patient, integration_session_id)
     if selectors.signed_note(session) is not None:
@@ -251,9 +250,8 @@ def write_note(
 @requires(Permission.WRITE_INTEGRATION_NOTE, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def addendum(
-    request: HttpRequest, patient_id: Patient, integration_session_id: int
+    request: AuthenticatedHttpRequest, patient: Patient, integration_session_id: int
 ) -> HttpResponse:
-    patient = patient_id
     me = _me(request)
     session = _session(patient, integration_session_id)
     signed = selectors.signed_note(session)
@@ -297,9 +295,8 @@ def addendum(
 
 
 @requires(Permission.READ_PROCESS_NOTES, patient_kwarg="patient_id")
-def process_notes(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+def process_notes(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """The reader's own process notes on this patient and those granted to them; nobody else's."""
-    patient = patient_id
     me = _me(request)
     keeps = may(me.staff_role, Permission.KEEP_PROCESS_NOTES, on_care_team=True)
     return render(
@@ -320,8 +317,7 @@ def process_notes(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.KEEP_PROCESS_NOTES, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def new_process_note(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def new_process_note(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = ProcessNoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -341,8 +337,9 @@ def new_process_note(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 
 @requires(Permission.READ_PROCESS_NOTES, patient_kwarg="patient_id")
-def process_note(request: HttpRequest, patient_id: Patient, process_note_id: int) -> HttpResponse:
-    patient = patient_id
+def process_note(
+    request: AuthenticatedHttpRequest, patient: Patient, process_note_id: int
+) -> HttpResponse:
     me = _me(request)
     note = selectors.get_process_note(me, patient, process_note_id)
     if note is None:
@@ -358,8 +355,7 @@ def process_note(request: HttpRequest, patient_id: Patient, process_note_id: int
 
 @requires(Permission.KEEP_PROCESS_NOTES, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def process_note_access(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def process_note_access(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     me = _me(request)
     form = AccessForm(request.POST or None, grantable=selectors.grantable_staff(me, patient))
     if request.method == "POST" and form.is_valid():

@@ -44,6 +44,7 @@ from kapstone.ledger.units import show
 from kapstone.ledger.witness import confirm_witness
 from kapstone.web.authz import requires
 from kapstone.web.fields import strict_pk
+from kapstone.web.http import AuthenticatedHttpRequest
 
 # Service field names that a form shows under another name.
 _ALIASES = {"quantity": "amount", "lot": "stock", "location": "stock", "session": "session"}
@@ -67,7 +68,7 @@ def _witness(request: HttpRequest, form, purpose: str):  # type: ignore[no-untyp
 
 
 @requires(Permission.SEE_LEDGER_REPORTS)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     return render(
         request,
@@ -86,11 +87,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def products(request: HttpRequest) -> HttpResponse:
+def products(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AddProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            product = services.add_product(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            product = services.add_product(by=request.user, **form.cleaned_data)
         except InputError as exc:
             _put_errors(form, exc)
         else:
@@ -103,11 +104,11 @@ def products(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def locations(request: HttpRequest) -> HttpResponse:
+def locations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AddLocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            location = services.add_location(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            location = services.add_location(by=request.user, **form.cleaned_data)
         except InputError as exc:
             _put_errors(form, exc)
         else:
@@ -122,7 +123,7 @@ def locations(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def receive(request: HttpRequest) -> HttpResponse:
+def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReceiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -135,7 +136,7 @@ def receive(request: HttpRequest) -> HttpResponse:
                 f"receipt of {show(quantity, product)} of {product.name}, lot {data['lot_number']}",
             )
             entry = services.receive_stock(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 witness=witness,
                 location=data["location"],
                 product=product,
@@ -160,7 +161,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
-def draw(request: HttpRequest) -> HttpResponse:
+def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     form = DrawForm(
         request.POST or None,
@@ -173,7 +174,7 @@ def draw(request: HttpRequest) -> HttpResponse:
         balance = data["stock"]
         try:
             entry = services.draw_for_session(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 session=data["session"],
                 location=balance.location,
                 lot=balance.lot,
@@ -194,7 +195,7 @@ def draw(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
-def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
+def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse:
     the_draw = get_object_or_404(
         LedgerEntry.objects.select_related(
             "patient", "dosing_session", "lot__product", "location__site", "actor", "account"
@@ -216,7 +217,7 @@ def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
                     f"{show(data['returned_quantity'], product)} from draw #{the_draw.seq}",
                 )
             services.record_dose(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 draw=the_draw,
                 wasted=data["wasted_quantity"],
                 returned=data["returned_quantity"],
@@ -229,7 +230,7 @@ def draw_detail(request: HttpRequest, draw_id: int) -> HttpResponse:
             return redirect("ledger:draw_detail", draw_id=the_draw.seq)
     if request.method == "GET":
         record(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             action="ledger.draw_viewed",
             patient=the_draw.patient,
             obj=the_draw,
@@ -287,7 +288,7 @@ def _witnessed_from_stock(  # type: ignore[no-untyped-def]
 
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
-def stock_waste(request: HttpRequest) -> HttpResponse:
+def stock_waste(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _witnessed_from_stock(
         request,
         StockWasteForm(request.POST or None, stock=selectors.usable_stock()),
@@ -301,7 +302,7 @@ def stock_waste(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def destroy(request: HttpRequest) -> HttpResponse:
+def destroy(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _witnessed_from_stock(
         request,
         DestroyForm(request.POST or None, stock=selectors.usable_stock()),
@@ -315,7 +316,7 @@ def destroy(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def transfer(request: HttpRequest) -> HttpResponse:
+def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TransferForm(
         request.POST if "send" in request.POST else None, stock=selectors.usable_stock()
     )
@@ -326,7 +327,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             kind=EntryKind.TRANSFER_OUT,
         )
         try:
-            services.receive_transfer(by=request.user, transfer_out=dispatch)  # type: ignore[arg-type]
+            services.receive_transfer(by=request.user, transfer_out=dispatch)
         except InputError as exc:
             for errors in exc.errors.values():
                 for error in errors:
@@ -341,7 +342,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
         balance = data["stock"]
         try:
             services.transfer_stock(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 location=balance.location,
                 lot=balance.lot,
                 quantity=data["quantity"],
@@ -359,7 +360,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def count(request: HttpRequest) -> HttpResponse:
+def count(request: AuthenticatedHttpRequest) -> HttpResponse:
     places = StorageLocation.objects.filter(is_active=True).select_related("site")
     chosen = request.POST.get("location") or request.GET.get("location")
     location = places.filter(pk=_pk(chosen)).first()
@@ -371,7 +372,7 @@ def count(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             done = services.count_stock(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 location=location,
                 physical=form.cleaned_data["counted"],
             )
@@ -392,7 +393,7 @@ def count(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.SEE_LEDGER_REPORTS)
-def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
+def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpResponse:
     done = get_object_or_404(
         StockCount.objects.select_related("location__site", "counted_by"), pk=count_id
     )
@@ -404,7 +405,7 @@ def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
 
 @requires(Permission.RESOLVE_DISCREPANCY)
 @require_http_methods(["GET", "POST"])
-def resolve(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
+def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpResponse:
     item = get_object_or_404(
         Discrepancy.objects.select_related(
             "line__count__location__site", "line__count__counted_by", "line__lot__product"
@@ -415,7 +416,7 @@ def resolve(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.resolve_discrepancy(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 discrepancy=item,
                 explanation=form.cleaned_data["explanation"],
                 adjust_book=form.cleaned_data["adjust_book"],
@@ -437,14 +438,14 @@ def _pk(raw: str | None) -> int:
 
 
 @requires(Permission.SEE_LEDGER_REPORTS)
-def entries(request: HttpRequest) -> HttpResponse:
+def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
     location = StorageLocation.objects.filter(pk=_pk(request.GET.get("location"))).first()
     lot = Lot.objects.filter(pk=_pk(request.GET.get("lot"))).first()
     page = Paginator(selectors.entries(location=location, lot=lot), 50).get_page(
         request.GET.get("page")
     )
     record(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         action="ledger.entries_viewed",
         summary=f"Ledger entries page {page.number}"
         + (f" for {location}" if location else "")
@@ -468,7 +469,7 @@ def entries(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
-def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
+def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResponse:
     entry = get_object_or_404(
         LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient"),
         seq=ledger_entry_id,
@@ -487,7 +488,7 @@ def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
                     f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})",  # type: ignore[attr-defined]
                 )
             reversal = services.reverse_entry(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 entry=entry,
                 reason=form.cleaned_data["reason"],
                 witness=witness,
@@ -511,7 +512,7 @@ def reverse(request: HttpRequest, ledger_entry_id: int) -> HttpResponse:
 
 
 @requires(Permission.SEE_LEDGER_REPORTS)
-def report(request: HttpRequest, report: str) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, report: str) -> HttpResponse:
     offered = reports.FILTERS[report]
     form = ReportFilterForm(request.GET or None, offered=offered)
     values: dict[str, Any] = {}
@@ -523,7 +524,7 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
     if fmt not in {"html", "csv", "pdf"}:
         fmt = "html"
     record(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         action="ledger.report_viewed" if fmt == "html" else "ledger.report_exported",
         patient=filters.patient,
         summary=f"{result.title} ({fmt}): {result.scope}, {len(result.rows)} rows",
@@ -541,7 +542,7 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
             result,
             site_name=settings.SITE_NAME,
             generated_at=timezone.localtime(context["generated_at"]),
-            generated_by=request.user.display_name,  # type: ignore[union-attr]
+            generated_by=request.user.display_name,
         )
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'

@@ -18,6 +18,7 @@ from kapstone.measures.forms import CarePlanForm
 from kapstone.measures.selectors import EXPIRED_LISTED_FOR
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
@@ -26,8 +27,7 @@ def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool
 
 
 @requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     return render(
         request,
         "measures/chart_tab.html",
@@ -44,8 +44,7 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.MANAGE_CARE_PLAN, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def set_plan(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def set_plan(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     current = selectors.current_care_plan(patient)
     initial = {}
     if current is not None:
@@ -58,7 +57,7 @@ def set_plan(request: HttpRequest, patient_id: Patient) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.set_care_plan(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 plan=form.cleaned_data["plan"],
                 intake_at=form.cleaned_data["intake_at"],
@@ -85,13 +84,12 @@ def set_plan(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.SEND_QUESTIONNAIRES, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def send_due(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def send_due(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     if request.method == "GET":
         return redirect("measures:chart_tab", patient_id=patient.pk)
     try:
         questionnaire_set, token = services.send_due_questionnaires(
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             patient=patient,
         )
     except InputError as exc:
@@ -115,14 +113,14 @@ def send_due(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 
 @requires(Permission.SEE_WORK_QUEUE)
-def work_queue(request: HttpRequest) -> HttpResponse:
-    queue = selectors.work_queue(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    queue = selectors.work_queue(user=request.user, now=timezone.now())
     return render(
         request,
         "measures/work_queue.html",
         {
             "queue": queue,
             "expired_days": EXPIRED_LISTED_FOR.days,
-            "sees_all": request.user.staff_role in SEES_EVERY_CHART,  # type: ignore[union-attr]
+            "sees_all": request.user.staff_role in SEES_EVERY_CHART,
         },
     )

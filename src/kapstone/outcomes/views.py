@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -15,11 +15,11 @@ from kapstone.interop import FhirExportErrors
 from kapstone.outcomes import exports, selectors
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 @requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     return render(
         request,
         "outcomes/chart_tab.html",
@@ -32,8 +32,9 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 
 @requires(Permission.EXPORT_RECORDS, patient_kwarg="patient_id")
-def fhir_export(request: HttpRequest, patient_id: Patient, response_id: int) -> HttpResponse:
-    patient = patient_id
+def fhir_export(
+    request: AuthenticatedHttpRequest, patient: Patient, response_id: int
+) -> HttpResponse:
     response = get_object_or_404(
         QuestionnaireResponse.objects.select_related("questionnaire_set__patient"),
         pk=response_id,
@@ -54,7 +55,7 @@ def fhir_export(request: HttpRequest, patient_id: Patient, response_id: int) -> 
             status=404,
         )
     try:
-        bundle = exports.export_fhir(user=request.user, response=response)  # type: ignore[arg-type]
+        bundle = exports.export_fhir(user=request.user, response=response)
     except FhirExportErrors as exc:
         # A stored record that no longer fits the instrument library: say exactly why.
         return render(

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -24,22 +24,23 @@ from kapstone.patients.forms import (
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 @requires(Permission.FIND_PATIENTS)
-def find(request: HttpRequest) -> HttpResponse:
+def find(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FindPatientForm(request.GET or None)
     patients: list[Patient] = []
     searched = False
     if form.is_valid():
         searched = bool(form.cleaned_data["q"] or form.cleaned_data["dob"])
         patients = selectors.find_patients(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             text=form.cleaned_data["q"],
             date_of_birth=form.cleaned_data["dob"],
         )
     elif not request.GET:
-        patients = selectors.find_patients(user=request.user)  # type: ignore[arg-type]
+        patients = selectors.find_patients(user=request.user)
     template = "patients/_results.html" if request.htmx else "patients/find.html"  # type: ignore[attr-defined]
     return render(request, template, {"form": form, "patients": patients, "searched": searched})
 
@@ -61,7 +62,7 @@ def _add_new_errors(errors: dict[str, list[str]], *forms: Form) -> None:
 
 @requires(Permission.REGISTER_PATIENT)
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     details = PatientDetailsForm(request.POST or None, prefix="p", assign_mrn=True)
     team = CareTeamForm(request.POST or None, prefix="t")
     measurement = MeasurementForm(request.POST or None, prefix="m")
@@ -94,7 +95,7 @@ def register(request: HttpRequest) -> HttpResponse:
         if valid and not problems and not duplicate_problem:
             try:
                 patient = services.register_patient(
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                     **arguments,
                 )
             except InputError as exc:
@@ -119,8 +120,8 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    data = selectors.open_chart(user=request.user, patient=patient_id)  # type: ignore[arg-type]
+def chart(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    data = selectors.open_chart(user=request.user, patient=patient)
     today = timezone.localdate()
     return render(
         request,
@@ -129,7 +130,7 @@ def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
             "chart": data,
             "patient": data.patient,
             "age": data.patient.age_on(today),
-            "outcomes_overview": overview_for(request.user, data.patient, timezone.now()),  # type: ignore[arg-type]
+            "outcomes_overview": overview_for(request.user, data.patient, timezone.now()),
             "tab": "overview",
         },
     )
@@ -137,8 +138,7 @@ def chart(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.EDIT_PATIENT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def edit(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     details = PatientDetailsForm(request.POST or None, instance=patient, prefix="p")
     team = CareTeamForm(
         request.POST or None,
@@ -175,13 +175,12 @@ def edit(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.RECORD_MEASUREMENT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def record_measurement(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def record_measurement(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = MeasurementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.record_body_measurement(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 measured_on=form.cleaned_data["measured_on"],
                 weight_kg=form.cleaned_data["weight_kg"],

@@ -32,6 +32,7 @@ from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.signing import signing_refusal
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _put_errors(form: Any, exc: InputError) -> None:
@@ -61,14 +62,14 @@ def _plan_or_404(patient: Patient, plan_id: int) -> TreatmentPlan:
 
 
 @requires(Permission.MANAGE_PROGRAMS)
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "plans/program_list.html", {"templates": list(selectors.current_templates())}
     )
 
 
 @requires(Permission.MANAGE_PROGRAMS)
-def program_detail(request: HttpRequest, template_id: int) -> HttpResponse:
+def program_detail(request: AuthenticatedHttpRequest, template_id: int) -> HttpResponse:
     version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
     return render(
         request,
@@ -86,14 +87,14 @@ def program_detail(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @requires(Permission.MANAGE_PROGRAMS)
 @require_http_methods(["GET", "POST"])
-def program_new(request: HttpRequest) -> HttpResponse:
+def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProgramTemplateForm(
         _posted(request), new=True, initial=ProgramTemplateForm.initial_from(None)
     )
     if request.method == "POST" and form.is_valid():
         try:
             version = services.add_program_template(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 key=form.cleaned_data["key"],
                 changes=form.changes(),
                 reason=form.cleaned_data["reason"],
@@ -108,7 +109,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_PROGRAMS)
 @require_http_methods(["GET", "POST"])
-def program_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+def program_edit(request: AuthenticatedHttpRequest, template_id: int) -> HttpResponse:
     version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
     current = selectors.is_current(version)
     form = ProgramTemplateForm(
@@ -117,7 +118,7 @@ def program_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             new = services.edit_program_template(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 previous=version,
                 changes=form.changes(),
                 reason=form.cleaned_data["reason"],
@@ -160,8 +161,7 @@ def _plan_context(request: HttpRequest, patient: Patient, plan: TreatmentPlan) -
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     plan = selectors.latest_plan(patient)
     if plan is None:
         review = signed_eligibility(patient)
@@ -177,22 +177,20 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
                 "tab": "plan",
             },
         )
-    services.record_plan_read(by=request.user, plan=plan, what="page")  # type: ignore[arg-type]
+    services.record_plan_read(by=request.user, plan=plan, what="page")
     return render(request, "plans/chart_tab.html", _plan_context(request, patient, plan))
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def detail(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
-    patient = patient_id
+def detail(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
-    services.record_plan_read(by=request.user, plan=plan, what="page")  # type: ignore[arg-type]
+    services.record_plan_read(by=request.user, plan=plan, what="page")
     return render(request, "plans/detail.html", _plan_context(request, patient, plan))
 
 
 @requires(Permission.MANAGE_TREATMENT_PLAN, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def draft(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     latest = selectors.latest_plan(patient)
     offered = selectors.programs_offered(latest)
     form = PlanDraftForm(
@@ -205,7 +203,7 @@ def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
         d = form.cleaned_data
         try:
             plan = services.save_draft(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 patient=patient,
                 program=d["program"],
                 route=Route(d["route"]),
@@ -241,8 +239,7 @@ def draft(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.MANAGE_CARE_PLAN, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def modalities(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
-    patient = patient_id
+def modalities(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
     template = plan.program.as_template()
     form = ModalitiesForm(
@@ -253,7 +250,7 @@ def modalities(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             new = services.confirm_modalities(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 plan=plan,
                 modalities=[Modality(m) for m in form.cleaned_data["modalities"]],
                 reason=form.cleaned_data["reason"],
@@ -281,13 +278,12 @@ def modalities(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpR
 
 @requires(Permission.MANAGE_TREATMENT_PLAN, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def sign(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
-    patient = patient_id
+def sign(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
     form = SignPlanForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_plan(by=request.user, plan=plan)  # type: ignore[arg-type]
+            services.sign_plan(by=request.user, plan=plan)
         except InputError as exc:
             _put_errors(form, exc)
         else:
@@ -297,7 +293,7 @@ def sign(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpRespons
     review = signed_eligibility(patient)
     refusal = signing_refusal(
         review.decision if review else None,
-        request.user.staff_role,  # type: ignore[union-attr]
+        request.user.staff_role,
     )
     return render(
         request,
@@ -330,10 +326,9 @@ def _pdf(
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
-    patient = patient_id
+def pdf(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
-    services.record_plan_read(by=request.user, plan=plan, what="pdf")  # type: ignore[arg-type]
+    services.record_plan_read(by=request.user, plan=plan, what="pdf")
     context = {
         "patient": patient,
         "view": selectors.plan_view(plan),
@@ -351,10 +346,9 @@ def pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def relapse_pdf(request: HttpRequest, patient_id: Patient, plan_id: int) -> HttpResponse:
-    patient = patient_id
+def relapse_pdf(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
-    services.record_plan_read(by=request.user, plan=plan, what="relapse_pdf")  # type: ignore[arg-type]
+    services.record_plan_read(by=request.user, plan=plan, what="relapse_pdf")
     context = {"patient": patient, "plan": plan, "generated_at": timezone.now()}
     return _pdf(
         request,

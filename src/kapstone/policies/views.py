@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -14,11 +14,12 @@ from kapstone.policies import selectors, services
 from kapstone.policies.forms import MonitoringPolicyForm
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 @requires(Permission.MANAGE_CLINIC_POLICY)
 @require_http_methods(["GET", "POST"])
-def monitoring(request: HttpRequest) -> HttpResponse:
+def monitoring(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = selectors.current_monitoring_policy()
     form = MonitoringPolicyForm(
         request.POST or None, default=DEFAULT_MONITORING_POLICY, current=current
@@ -26,7 +27,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             row = services.set_monitoring_policy(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 overrides=form.overrides(),
                 reason=form.cleaned_data["reason"],
             )

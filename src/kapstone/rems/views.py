@@ -21,6 +21,7 @@ from kapstone.rems.models import RemsForm
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _may_file(request: HttpRequest, patient: Patient) -> bool:
@@ -36,33 +37,32 @@ def _form_or_404(patient: Patient, form_id: int) -> RemsForm:
 
 
 @requires(Permission.SEE_REMS_QUEUE)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "rems/queue.html",
         {
-            "queue": selectors.queue(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            "queue": selectors.queue(user=request.user, now=timezone.now()),
             "filed_days": selectors.FILED_SHOWN_DAYS,
-            "sees_all": request.user.staff_role in SEES_EVERY_CHART,  # type: ignore[union-attr]
+            "sees_all": request.user.staff_role in SEES_EVERY_CHART,
         },
     )
 
 
 @requires(Permission.SEE_REMS_QUEUE)
 @require_http_methods(["GET", "POST"])
-def prepare_missing(request: HttpRequest) -> HttpResponse:
+def prepare_missing(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         prepared = services.prepare_missing_forms(
-            by=request.user,  # type: ignore[arg-type]
-            patients=patients_visible_to(request.user),  # type: ignore[arg-type]
+            by=request.user,
+            patients=patients_visible_to(request.user),
         )
         messages.success(request, f"{len(prepared)} REMS monitoring form(s) prepared.")
     return redirect("rems:queue")
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     now = timezone.now()
     return render(
         request,
@@ -81,15 +81,14 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.FILE_REMS_FORMS, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def prepare(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    patient = patient_id
+def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("rems:chart_tab", patient_id=patient.pk)
     session = DosingSession.objects.filter(patient=patient, pk=session_id).first()
     if session is None:
         raise Http404("No such dosing session for this patient")
     try:
-        form = services.prepare_form(session=session, by=request.user)  # type: ignore[arg-type]
+        form = services.prepare_form(session=session, by=request.user)
     except InputError as exc:
         for errors in exc.errors.values():
             for error in errors:
@@ -113,10 +112,9 @@ def _context(form: RemsForm, now) -> dict:  # type: ignore[no-untyped-def]
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def detail(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
-    patient = patient_id
+def detail(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> HttpResponse:
     form = _form_or_404(patient, form_id)
-    services.record_form_read(by=request.user, form=form, what="view")  # type: ignore[arg-type]
+    services.record_form_read(by=request.user, form=form, what="view")
     context = _context(form, timezone.now())
     context |= {
         "patient": patient,
@@ -129,12 +127,11 @@ def detail(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpRespo
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def pdf(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
+def pdf(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> HttpResponse:
     from weasyprint import HTML  # heavy import, only for PDFs
 
-    patient = patient_id
     form = _form_or_404(patient, form_id)
-    services.record_form_read(by=request.user, form=form, what="pdf")  # type: ignore[arg-type]
+    services.record_form_read(by=request.user, form=form, what="pdf")
     context = _context(form, timezone.now()) | {"patient": patient, "generated_at": timezone.now()}
     html = render_to_string("rems/pmf_pdf.html", context, request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
@@ -145,8 +142,7 @@ def pdf(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse
 
 @requires(Permission.FILE_REMS_FORMS, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def file(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpResponse:
-    patient = patient_id
+def file(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> HttpResponse:
     form = _form_or_404(patient, form_id)
     if form.is_filed:
         messages.info(request, "This form is already recorded as filed.")
@@ -157,7 +153,7 @@ def file(request: HttpRequest, patient_id: Patient, form_id: int) -> HttpRespons
         try:
             services.mark_filed(
                 form=form,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 filed_on=filing_form.cleaned_data["filed_on"],
                 confirmation_number=filing_form.cleaned_data["confirmation_number"],
                 note=filing_form.cleaned_data["note"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +15,7 @@ from kapstone.research import selectors, services
 from kapstone.research.forms import ExportForm
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _form(data: object = None) -> ExportForm:
@@ -27,7 +28,7 @@ def _form(data: object = None) -> ExportForm:
 
 @requires(Permission.RUN_RESEARCH_EXPORT)
 @require_http_methods(["GET", "POST"])
-def exports(request: HttpRequest) -> HttpResponse:
+def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = _form(request.POST or None)
     preview = None
@@ -74,18 +75,18 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.RUN_RESEARCH_EXPORT)
-def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_status(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
     """One export's row: the page polls it (htmx) until the export is finished."""
-    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)  # type: ignore[arg-type]
+    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)
     return render(request, "research/_export_row.html", {"e": export, "now": timezone.now()})
 
 
 @requires(Permission.RUN_RESEARCH_EXPORT)
 @require_POST
-def download(request: HttpRequest, export_id: int) -> HttpResponse:
-    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)  # type: ignore[arg-type]
+def download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
+    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)
     try:
-        path = services.take_download(by=request.user, export=export, now=timezone.now())  # type: ignore[arg-type]
+        path = services.take_download(by=request.user, export=export, now=timezone.now())
     except InputError as exc:
         for problems in exc.errors.values():
             for problem in problems:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -16,10 +16,11 @@ from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
 from kapstone.safety.models import DosingHold, SafetyAlert
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 @requires(Permission.SEE_ALERT_BOARD)
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "open_alerts": selectors.open_alerts(user),  # type: ignore[arg-type]
@@ -32,15 +33,14 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.SEE_ALERT_BOARD)
-def banner(request: HttpRequest) -> HttpResponse:
-    count = selectors.open_alert_count(request.user)  # type: ignore[arg-type]
+def banner(request: AuthenticatedHttpRequest) -> HttpResponse:
+    count = selectors.open_alert_count(request.user)
     return render(request, "safety/_banner.html", {"open_alert_count": count})
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
-    role = request.user.staff_role  # type: ignore[union-attr]
+def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    role = request.user.staff_role
     return render(
         request,
         "safety/chart_tab.html",
@@ -57,8 +57,7 @@ def chart_tab(request: HttpRequest, patient_id: Patient) -> HttpResponse:
 
 @requires(Permission.ACKNOWLEDGE_ALERT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def acknowledge(request: HttpRequest, patient_id: Patient, alert_id: int) -> HttpResponse:
-    patient = patient_id
+def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(
         SafetyAlert.objects.select_related("response"), pk=alert_id, patient=patient
     )
@@ -66,7 +65,7 @@ def acknowledge(request: HttpRequest, patient_id: Patient, alert_id: int) -> Htt
     if request.method == "POST" and form.is_valid():
         try:
             services.acknowledge_alert(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 alert=alert,
                 actions=form.cleaned_data["actions"],
                 note=form.cleaned_data["note"],
@@ -85,8 +84,7 @@ def acknowledge(request: HttpRequest, patient_id: Patient, alert_id: int) -> Htt
 
 @requires(Permission.REVIEW_DOSING_HOLD, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
-def review_hold(request: HttpRequest, patient_id: Patient, hold_id: int) -> HttpResponse:
-    patient = patient_id
+def review_hold(request: AuthenticatedHttpRequest, patient: Patient, hold_id: int) -> HttpResponse:
     hold = get_object_or_404(
         DosingHold.objects.select_related("alert"), pk=hold_id, patient=patient
     )
@@ -94,7 +92,7 @@ def review_hold(request: HttpRequest, patient_id: Patient, hold_id: int) -> Http
     if request.method == "POST" and form.is_valid():
         try:
             services.review_hold(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 hold=hold,
                 assessment=form.cleaned_data["assessment"],
             )

@@ -34,6 +34,7 @@ from kapstone.timetable.models import Closure, FeedToken, RunKind, RunStatus, So
 from kapstone.web.authz import public, requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _user(request: HttpRequest) -> StaffUser:
@@ -42,7 +43,7 @@ def _user(request: HttpRequest) -> StaffUser:
 
 @requires(Permission.SCHEDULE_SESSIONS)
 @require_http_methods(["GET", "POST"])
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = _user(request)
     pending = selectors.pending_plans()
     weeks_default = 2
@@ -102,7 +103,7 @@ def _progress_context(run: SolveRun) -> dict[str, Any]:
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SolveRun.objects.select_related("created_by", "accepted_by"), pk=run_id)
     view = request.GET.get("view", "room")
     if view not in {"room", "staff", "patient"}:
@@ -118,7 +119,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
-def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     """Polled by htmx while the solve runs; once it has finished, the page reloads itself."""
     run = get_object_or_404(SolveRun, pk=run_id)
     response = render(request, "timetable/_progress.html", _progress_context(run))
@@ -129,7 +130,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @requires(Permission.SCHEDULE_SESSIONS)
 @require_POST
-def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_accept(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SolveRun, pk=run_id)
     form = AcceptForm(request.POST)
     form.is_valid()
@@ -151,7 +152,7 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @requires(Permission.SCHEDULE_SESSIONS)
 @require_http_methods(["GET", "POST"])
-def changes(request: HttpRequest) -> HttpResponse:
+def changes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record who cannot come on a day, then re-plan the booked weeks with as few moves as possible."""
     user = _user(request)
     absence = AbsenceForm(request.POST if request.POST.get("form") == "absence" else None)
@@ -203,7 +204,7 @@ def changes(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_CLINIC_CALENDAR)
 @require_http_methods(["GET", "POST"])
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = _user(request)
     which = request.POST.get("form", "")
     forms = {
@@ -288,7 +289,7 @@ def _feed_url(request: HttpRequest, token: str) -> str:
 
 @requires(Permission.SEE_DASHBOARD)
 @require_http_methods(["GET", "POST"])
-def my_calendar(request: HttpRequest) -> HttpResponse:
+def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A staff member's own sessions, and the secret link their calendar app subscribes to."""
     user = _user(request)
     new_url = None
@@ -316,8 +317,7 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
-def patient_calendar(request: HttpRequest, patient_id: Patient) -> HttpResponse:
-    patient = patient_id
+def patient_calendar(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     user = _user(request)
     dosing, integration = selectors.sessions_for_patient(patient, timezone.now())
     return render(
@@ -339,9 +339,8 @@ def _patient_context(patient: Patient, user: StaffUser, new_url: str | None) -> 
 
 @requires(Permission.EDIT_PATIENT, patient_kwarg="patient_id")
 @require_POST
-def patient_feed(request: HttpRequest, patient_id: Patient) -> HttpResponse:
+def patient_feed(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Makes (or revokes) the patient's calendar link; the new address is shown this once."""
-    patient = patient_id
     user = _user(request)
     if request.POST.get("action") == "revoke":
         feed = selectors.active_feed(patient=patient)

@@ -16,6 +16,7 @@ from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.today import selectors, services
 from kapstone.web.authz import requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _board_html(request: HttpRequest) -> tuple[str, str]:
@@ -30,7 +31,7 @@ def _board_html(request: HttpRequest) -> tuple[str, str]:
 
 @requires(Permission.SEE_DAY_BOARD)
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     html, version = _board_html(request)
     return render(
         request,
@@ -38,14 +39,14 @@ def board(request: HttpRequest) -> HttpResponse:
         {
             "board_html": html,
             "version": version,
-            "tomorrow": selectors.tomorrow(user=request.user),  # type: ignore[arg-type]
+            "tomorrow": selectors.tomorrow(user=request.user),
         },
     )
 
 
 @requires(Permission.SEE_DAY_BOARD)
 @require_GET
-def board_fragment(request: HttpRequest) -> HttpResponse:
+def board_fragment(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Polled every few seconds; 204 while nothing on the board changed, so nothing flickers."""
     html, version = _board_html(request)
     if request.GET.get("seen") == version:
@@ -55,14 +56,14 @@ def board_fragment(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.CHECK_IN_PATIENT, patient_kwarg="patient_id")
 @require_POST
-def check_in(request: HttpRequest, patient_id: Patient, session_id: int) -> HttpResponse:
-    session = get_object_or_404(DosingSession, pk=session_id, patient=patient_id)
+def check_in(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
+    session = get_object_or_404(DosingSession, pk=session_id, patient=patient)
     try:
-        services.check_in(by=request.user, session=session)  # type: ignore[arg-type]
+        services.check_in(by=request.user, session=session)
     except InputError as exc:
         for errors in exc.errors.values():
             for error in errors:
                 messages.error(request, error)
     else:
-        messages.success(request, f"{patient_id.display_name} is checked in.")
+        messages.success(request, f"{patient.display_name} is checked in.")
     return redirect("today:board")

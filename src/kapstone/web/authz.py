@@ -50,7 +50,7 @@ def _deny(request: HttpRequest, reason: str) -> HttpResponse:
 def requires(permission: Permission, *, patient_kwarg: str | None = None) -> Callable[[View], View]:
     """Lets the view run only for a signed-in, MFA-verified user whose role (and care team) allows it.
 
-    With ``patient_kwarg`` the URL's patient id is replaced by the loaded :class:`Patient`.
+    With ``patient_kwarg`` the URL's patient id is loaded and handed to the view as ``patient``.
     """
     if (permission in PATIENT_SCOPED) != (patient_kwarg is not None):
         raise ValueError(f"{permission}: patient-scoped permissions need patient_kwarg, others not")
@@ -81,7 +81,8 @@ def requires(permission: Permission, *, patient_kwarg: str | None = None) -> Cal
                         summary=f"Not on the care team: {permission.value} refused",
                     )
                     return _deny(request, "You are not on this patient's care team.")
-                kwargs[patient_kwarg] = patient
+                del kwargs[patient_kwarg]
+                kwargs["patient"] = patient
             return view(request, *args, **kwargs)
 
         guarded.kapstone_permission = permission  # type: ignore[attr-defined]

@@ -7,13 +7,14 @@ from django.shortcuts import redirect, render
 from kapstone.clinical.access import Permission, Role
 from kapstone.patients.selectors import patients_visible_to
 from kapstone.web.authz import public, requires
+from kapstone.web.http import AuthenticatedHttpRequest
 
 # Those who work the clinic floor start their day on the day board (issue 15).
 DAY_BOARD_HOME = frozenset({Role.NURSE, Role.PRESCRIBER, Role.INTAKE_COORDINATOR})
 
 
 @requires(Permission.SEE_DASHBOARD)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if user.staff_role in DAY_BOARD_HOME:  # type: ignore[union-attr]
         return redirect("today:board")
