@@ -26,6 +26,7 @@ from kapstone.clinical.ledger_entries import (
     Substance,
     micrograms,
 )
+from kapstone.kernel.append_only import AppendOnly
 
 GENESIS_HASH = "0" * 64
 DEC = {"max_digits": 9, "decimal_places": 3}
@@ -169,7 +170,7 @@ ON_A_DRAW = [EntryKind.ADMINISTERED, EntryKind.RETURN_TO_STOCK]
 NEEDS_REASON = [EntryKind.COUNT_ADJUSTMENT, EntryKind.REVERSAL]
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnly):
     """One movement of stock (or the reversal of one). Never updated, never deleted."""
 
     seq = models.PositiveBigIntegerField(primary_key=True)
@@ -298,7 +299,7 @@ class LedgerEntry(models.Model):
         return self.get_kind_display()  # type: ignore[attr-defined,no-any-return]
 
 
-class ReceiptDetail(models.Model):
+class ReceiptDetail(AppendOnly):
     """Where a receipt came from; covered by its entry's hash."""
 
     entry = models.OneToOneField(
@@ -377,7 +378,7 @@ class DrawAccount(models.Model):
         return self.drawn - self.given - self.wasted - self.returned
 
 
-class StockCount(models.Model):
+class StockCount(AppendOnly):
     """A shift or daily count of one location: the physical count of each lot against the book."""
 
     location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="counts")
@@ -395,7 +396,7 @@ class StockCount(models.Model):
         return f"Count of {self.location} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class CountLine(models.Model):
+class CountLine(AppendOnly):
     count = models.ForeignKey(StockCount, on_delete=models.PROTECT, related_name="lines")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
     book = models.BigIntegerField()
@@ -418,7 +419,7 @@ class CountLine(models.Model):
         return self.physical - self.book
 
 
-class Discrepancy(models.Model):
+class Discrepancy(AppendOnly):
     """A count line that did not match the book; open until the medical director resolves it."""
 
     line = models.OneToOneField(CountLine, on_delete=models.PROTECT, related_name="discrepancy")
@@ -436,7 +437,7 @@ class Discrepancy(models.Model):
         return not hasattr(self, "resolution")
 
 
-class DiscrepancyResolution(models.Model):
+class DiscrepancyResolution(AppendOnly):
     discrepancy = models.OneToOneField(
         Discrepancy, on_delete=models.PROTECT, related_name="resolution"
     )
