@@ -29,7 +29,6 @@ from kapstone.clinical.ledger_entries import (
 from kapstone.kernel.append_only import AppendOnly
 
 GENESIS_HASH = "0" * 64
-DEC = {"max_digits": 9, "decimal_places": 3}
 
 
 class ProductForm(models.TextChoices):
@@ -53,10 +52,12 @@ class Product(models.Model):
         max_length=12, choices=[(s.value, s.value.title()) for s in Substance]
     )
     form = models.CharField(max_length=16, choices=ProductForm.choices)
-    concentration_mg_per_ml = models.DecimalField(null=True, blank=True, **DEC)
-    volume_ml = models.DecimalField(null=True, blank=True, **DEC)
+    concentration_mg_per_ml = models.DecimalField(
+        null=True, blank=True, max_digits=9, decimal_places=3
+    )
+    volume_ml = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     # Per lozenge, tablet or nasal device.
-    strength_mg = models.DecimalField(null=True, blank=True, **DEC)
+    strength_mg = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     unit = models.CharField(max_length=12, choices=[(u.value, u.value) for u in StockUnit])
     is_active = models.BooleanField(default=True)
 
@@ -296,7 +297,7 @@ class LedgerEntry(AppendOnly):
 
     @property
     def kind_label(self) -> str:
-        return self.get_kind_display()  # type: ignore[attr-defined,no-any-return]
+        return self.get_kind_display()
 
 
 class ReceiptDetail(AppendOnly):
