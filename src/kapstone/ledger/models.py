@@ -1,7 +1,8 @@
 """The controlled-substance ledger's tables.
 
 What happened is written once: ledger entries (hash-chained), receipt details, counts, their lines,
-discrepancies and their resolutions refuse UPDATE and DELETE in the database (migration 0002). Two
+discrepancies and their resolutions are :class:`~kapstone.kernel.append_only.AppendOnly` (the model
+refuses a change or a delete) and refuse UPDATE and DELETE in the database (migration 0002). Two
 tables are caches derived from the entries, updated in the same transaction as each entry and kept
 honest by CHECK constraints: :class:`StockBalance` (never below zero) and :class:`DrawAccount`
 (given + wasted + returned never more than drawn). ``verify_ledger`` replays every entry through the

@@ -2,7 +2,9 @@
 
 Every row here is written once: an alert is closed by adding its acknowledgement, escalated by
 adding an escalation, and a hold is released by adding a prescriber's review. Nothing is updated in
-place, so the record shows who knew what, and when.
+place, so the record shows who knew what, and when. Every model here is
+:class:`~kapstone.kernel.append_only.AppendOnly`: it refuses to change or delete a stored row, and
+so do the database's triggers.
 """
 
 from __future__ import annotations
