@@ -14,10 +14,12 @@ head advances in place, and both have triggers of their own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from django.apps import apps
 from django.db import models
+from django.db.models.base import ModelBase
 
 
 class AppendOnlyError(RuntimeError):
@@ -34,12 +36,24 @@ class AppendOnly(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
         if not self._state.adding:
             raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
+        super().save(
+            force_insert=force_insert,
+            force_update=force_update,
+            using=using,
+            update_fields=update_fields,
+        )
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+    def delete(self, using: Any = None, keep_parents: bool = False) -> NoReturn:
         raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
 
 
