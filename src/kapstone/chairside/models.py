@@ -12,7 +12,7 @@ overwrite the other.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -26,10 +26,13 @@ STAFF = settings.AUTH_USER_MODEL
 
 
 class NeverDeleted(models.Model):
+    """Filled in over the session, so not append-only (chairside.triggers guards its write-once
+    columns), but never deleted either."""
+
     class Meta:
         abstract = True
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
+    def delete(self, using: Any = None, keep_parents: bool = False) -> NoReturn:
         raise AppendOnlyError(f"{type(self).__name__} rows are never deleted")
 
 
