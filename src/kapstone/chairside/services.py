@@ -733,7 +733,8 @@ def give_dose(
     if route is Route.INTRANASAL_ESKETAMINE:
         if devices is None or not 1 <= devices <= ESKETAMINE_MOST_DEVICES:
             errors["devices"] = [
-                f"Give the number of {ESKETAMINE_DEVICE_MG} mg devices used (1 to {ESKETAMINE_MOST_DEVICES})."
+                f"Give the number of {ESKETAMINE_DEVICE_MG} mg devices used "
+                f"(1 to {ESKETAMINE_MOST_DEVICES})."
             ]
         elif dose_mg is None:
             dose_mg = ESKETAMINE_DEVICE_MG * devices

@@ -115,8 +115,8 @@ WEIGHT_RANGE_KG = Range(
     source=DEFAULT_DOSING_POLICY.max_weight_kg.source,
 )
 
-# No clinical source bounds an adult's height (the reference has none; §10 lists plausibility as
-# clinic policy): 100-250 cm catches a slipped unit (inches, metres). The registry and its database
+# No clinical source bounds an adult's height (the reference has none), so like the technical
+# limits below it is a plausibility limit: 100-250 cm catches a slipped unit (inches, metres). The registry and its database
 # constraint used 100-250 cm, the intake facts format 90-250 cm; 100-250 cm is the one definition.
 HEIGHT_RANGE_CM = Range(
     what="the height",

@@ -104,7 +104,8 @@ class BodyMeasurement(models.Model):
         ordering = ["-measured_on", "-recorded_at"]
         constraints = [
             models.CheckConstraint(
-                # The core's plausible weight (§3); the constraint's name records its values.
+                # The core's plausible weight (§3) and height; changing them in the core makes a
+                # migration (and these names, which spell the values, change with it).
                 condition=models.Q(
                     weight_kg__gte=WEIGHT_RANGE_KG.low, weight_kg__lte=WEIGHT_RANGE_KG.high
                 ),
