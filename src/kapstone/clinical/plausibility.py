@@ -116,8 +116,9 @@ WEIGHT_RANGE_KG = Range(
 )
 
 # No clinical source bounds an adult's height (the reference has none), so like the technical
-# limits below it is a plausibility limit: 100-250 cm catches a slipped unit (inches, metres). The registry and its database
-# constraint used 100-250 cm, the intake facts format 90-250 cm; 100-250 cm is the one definition.
+# limits below it is a plausibility limit: 100-250 cm catches a slipped unit (inches, metres). The
+# registry and its database constraint used 100-250 cm, the intake facts format 90-250 cm; 100-250
+# cm is the one definition.
 HEIGHT_RANGE_CM = Range(
     what="the height",
     unit="cm",
