@@ -14,7 +14,7 @@ from kapstone.chairside.models import (
 )
 from kapstone.clinical import plausibility as limits
 from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, parse_whole
-from kapstone.clinical.pre_dose_checklist import PregnancyStatus
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.vital_signs import DissociationScale
 from kapstone.ledger.units import show
 from kapstone.web.fields import ClinicalTextField, StrictNumberField
