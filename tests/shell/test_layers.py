@@ -107,7 +107,9 @@ def orm_use(source: str, path: str = "<views>") -> list[Offence]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("django.db"):
             flagged[node] = f"imports from {node.module} (queries and transactions belong below)"
-        elif isinstance(node, ast.Import) and any(a.name.startswith("django.db") for a in node.names):
+        elif isinstance(node, ast.Import) and any(
+            a.name.startswith("django.db") for a in node.names
+        ):
             flagged[node] = "imports django.db"
         elif isinstance(node, ast.Attribute) and node.attr == "objects":
             flagged[node] = f"{_chain(node)} (a model manager)"
