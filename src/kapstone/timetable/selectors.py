@@ -843,3 +843,16 @@ def room_taken(room: Room, starts_at: dt.datetime, ends_at: dt.datetime) -> Dosi
 def sessions_left(signed: SignedPlan) -> int:
     """Dosing sessions of the plan not booked or held yet."""
     return signed.sessions - _booked_for_plan(signed.plan.pk)
+
+
+def run_of(run_id: int) -> SolveRun | None:
+    """A solve run with who started and who accepted it, or None."""
+    return SolveRun.objects.select_related("created_by", "accepted_by").filter(pk=run_id).first()
+
+
+def closure_of(closure_id: int | None) -> Closure | None:
+    return Closure.objects.filter(pk=closure_id).first() if closure_id is not None else None
+
+
+def room_of(room_id: int | None) -> Room | None:
+    return Room.objects.filter(pk=room_id).first() if room_id is not None else None
