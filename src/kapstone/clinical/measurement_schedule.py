@@ -30,23 +30,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 DEFAULT_POLICY_VERSION = "default-2026-11"
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleProblem:
-    field: str
-    message: str
-
-
-class ScheduleInputError(ValueError):
+class ScheduleInputError(Refused):
     """Bad plan, anchors, recalls or completions; ``problems`` lists every one found."""
-
-    def __init__(self, problems: tuple[ScheduleProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 class Anchor(StrEnum):
@@ -79,11 +70,11 @@ class MeasureRule:
     dose_numbers: frozenset[int] | None = None  # EACH_DOSE only, 1-based; None = every dose
     priority: bool = False  # placed before other rules when recall spacing must choose
 
-    def problems(self, where: str) -> list[ScheduleProblem]:
-        found: list[ScheduleProblem] = []
+    def problems(self, where: str) -> list[Problem]:
+        found: list[Problem] = []
 
         def bad(name: str, message: str) -> None:
-            found.append(ScheduleProblem(f"{where}.{name}", message))
+            found.append(Problem(f"{where}.{name}", message))
 
         if not self.instrument:
             bad("instrument", "must be a name such as 'phq9'")
@@ -119,12 +110,12 @@ class MeasurementPlan:
     source: Source
 
     def __post_init__(self) -> None:
-        problems: list[ScheduleProblem] = []
+        problems: list[Problem] = []
         for i, rule in enumerate(self.rules):
             problems += rule.problems(f"rules[{i}]")
         keys = [(r.instrument, r.label) for r in self.rules]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
-            problems.append(ScheduleProblem("rules", f"{key[0]} has two rules labelled {key[1]!r}"))
+            problems.append(Problem("rules", f"{key[0]} has two rules labelled {key[1]!r}"))
         if problems:
             raise ScheduleInputError(tuple(problems))
 
@@ -183,7 +174,7 @@ class SchedulePolicy:
         if not Fraction(0) <= self.min_interval_fraction <= Fraction(1):
             raise ScheduleInputError(
                 (
-                    ScheduleProblem(
+                    Problem(
                         "min_interval_fraction",
                         f"{self.min_interval_fraction}: accepts 0 to 1 (1 = the full recall)",
                     ),
@@ -281,34 +272,34 @@ def _validate(
     completed: Sequence[CompletedMeasure],
     now: datetime,
 ) -> None:
-    problems: list[ScheduleProblem] = []
+    problems: list[Problem] = []
     naive = "must be timezone-aware (got a naive datetime)"
     for name, at in (("intake_at", intake_at), ("now", now), ("end_of_course", end_of_course)):
         if at is not None and not _aware(at):
-            problems.append(ScheduleProblem(name, naive))
+            problems.append(Problem(name, naive))
     for i, at in enumerate(dosing_sessions):
         if not _aware(at):
-            problems.append(ScheduleProblem(f"dosing_sessions[{i}]", naive))
+            problems.append(Problem(f"dosing_sessions[{i}]", naive))
         elif dosing_sessions.index(at) != i:
-            problems.append(ScheduleProblem(f"dosing_sessions[{i}]", "duplicate session time"))
+            problems.append(Problem(f"dosing_sessions[{i}]", "duplicate session time"))
     names = [r.instrument for r in recalls]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(ScheduleProblem("recalls", f"{dup} is given more than once"))
+        problems.append(Problem("recalls", f"{dup} is given more than once"))
     for i, recall in enumerate(recalls):
         if recall.recall_days < 0:
             problems.append(
-                ScheduleProblem(f"recalls[{i}].recall_days", "accepts 0 (present state) or more")
+                Problem(f"recalls[{i}].recall_days", "accepts 0 (present state) or more")
             )
     for instrument in sorted({r.instrument for r in plan.rules} - set(names)):
         problems.append(
-            ScheduleProblem("recalls", f"no recall period given for {instrument}, used by the plan")
+            Problem("recalls", f"no recall period given for {instrument}, used by the plan")
         )
     for i, done in enumerate(completed):
         if not _aware(done.at):
-            problems.append(ScheduleProblem(f"completed[{i}].at", naive))
+            problems.append(Problem(f"completed[{i}].at", naive))
         elif _aware(now) and done.at > now:
             problems.append(
-                ScheduleProblem(f"completed[{i}].at", "is after now; completions are in the past")
+                Problem(f"completed[{i}].at", "is after now; completions are in the past")
             )
     if (
         end_of_course is not None
@@ -317,7 +308,7 @@ def _validate(
         and all(_aware(d) for d in dosing_sessions)
         and end_of_course < min(dosing_sessions)
     ):
-        problems.append(ScheduleProblem("end_of_course", "is before the first dosing session"))
+        problems.append(Problem("end_of_course", "is before the first dosing session"))
     if problems:
         raise ScheduleInputError(tuple(problems))
 

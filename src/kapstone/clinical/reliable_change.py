@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 RELIABLE_CHANGE_Z = 1.96
@@ -22,18 +23,8 @@ RELIABLE_CHANGE_Z_SOURCE = Source(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReliableChangeProblem:
-    field: str
-    message: str
-
-
-class ReliableChangeInputError(ValueError):
+class ReliableChangeInputError(Refused):
     """Raised for impossible reliability parameters; ``problems`` names each one."""
-
-    def __init__(self, problems: tuple[ReliableChangeProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 class ReliableChangeCategory(StrEnum):
@@ -59,16 +50,16 @@ class ReliabilityParameters:
     standard_deviation_source: Source
 
     def __post_init__(self) -> None:
-        problems: list[ReliableChangeProblem] = []
+        problems: list[Problem] = []
         if not 0.0 <= self.reliability < 1.0:
             problems.append(
-                ReliableChangeProblem(
+                Problem(
                     "reliability", f"{self.reliability!r} is outside [0, 1); r = 1 means S_diff = 0"
                 )
             )
         if not self.standard_deviation > 0.0 or math.isinf(self.standard_deviation):
             problems.append(
-                ReliableChangeProblem(
+                Problem(
                     "standard_deviation", f"{self.standard_deviation!r} must be a finite number > 0"
                 )
             )
@@ -116,7 +107,7 @@ def reliable_change(
     """Jacobson-Truax RCI for one pre/post pair; the category follows the instrument's direction."""
     if not z > 0.0 or math.isinf(z):
         raise ReliableChangeInputError(
-            (ReliableChangeProblem("z", f"{z!r} must be a finite number > 0 (usually 1.96)"),)
+            (Problem("z", f"{z!r} must be a finite number > 0 (usually 1.96)"),)
         )
     change = latest_total - baseline_total
     s_diff = parameters.standard_error_of_difference

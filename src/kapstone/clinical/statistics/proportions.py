@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +47,21 @@ class ProportionDifference:
     method: str = "Newcombe hybrid score (Newcombe 1998 method 10)"
 
 
-def _count_problems(prefix: str, successes: int, trials: int) -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
+def _count_problems(prefix: str, successes: int, trials: int) -> list[Problem]:
+    problems: list[Problem] = []
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         problems.append(
-            StatisticsProblem(
-                f"{prefix}trials", f"{trials!r} is not a positive whole number", "1, 2, 3, ..."
-            )
+            Problem(f"{prefix}trials", f"{trials!r} is not a positive whole number", "1, 2, 3, ...")
         )
     if isinstance(successes, bool) or not isinstance(successes, int) or successes < 0:
         problems.append(
-            StatisticsProblem(
+            Problem(
                 f"{prefix}successes", f"{successes!r} is not a whole number >= 0", "0, 1, 2, ..."
             )
         )
     elif not problems and successes > trials:
         problems.append(
-            StatisticsProblem(
+            Problem(
                 f"{prefix}successes",
                 f"{successes} successes out of {trials} trials is more than the trials",
                 f"0 to {trials}",

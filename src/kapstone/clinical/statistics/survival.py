@@ -22,8 +22,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,25 +81,19 @@ class SurvivalCurve:
 
 def validate_observations(
     observations: Sequence[SurvivalObservation], field: str = "observations"
-) -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
+) -> list[Problem]:
+    problems: list[Problem] = []
     if not observations:
-        problems.append(
-            StatisticsProblem(field, "there are no observations", "at least one observation")
-        )
+        problems.append(Problem(field, "there are no observations", "at least one observation"))
     for i, o in enumerate(observations):
         t = o.time
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{i}].time", f"{t!r} is not a finite time >= 0", "a number >= 0"
-                )
+                Problem(f"{field}[{i}].time", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
         if not isinstance(o.event, bool):
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{i}].event", f"{o.event!r} is not True or False", "True or False"
-                )
+                Problem(f"{field}[{i}].event", f"{o.event!r} is not True or False", "True or False")
             )
     return problems
 
@@ -120,30 +115,26 @@ def counts_of(observations: Iterable[SurvivalObservation]) -> dict[float, tuple[
     return {time: (events, censored) for time, (events, censored) in cells.items()}
 
 
-def validate_counts(counts: Counts, field: str = "counts") -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
+def validate_counts(counts: Counts, field: str = "counts") -> list[Problem]:
+    problems: list[Problem] = []
     subjects = 0
     for t, pair in counts.items():
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0"
-                )
+                Problem(f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
         if len(pair) != 2 or any(
             isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in pair
         ):
             problems.append(
-                StatisticsProblem(
+                Problem(
                     f"{field}[{t!r}]", f"{pair!r} are not two counts >= 0", "(events, censored)"
                 )
             )
         else:
             subjects += pair[0] + pair[1]
     if not problems and subjects == 0:
-        problems.append(
-            StatisticsProblem(field, "there are no observations", "at least one observation")
-        )
+        problems.append(Problem(field, "there are no observations", "at least one observation"))
     return problems
 
 
