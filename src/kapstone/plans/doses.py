@@ -16,13 +16,13 @@ from itertools import pairwise
 from kapstone.clinical.dosing import (
     DEFAULT_DOSING_POLICY,
     DoseCalculation,
-    DoseProblem,
     DoseRefused,
     DoseRequest,
     DosingPolicy,
     ascending_schedule,
     calculate_dose,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.programs import ProgramTemplate
 from kapstone.clinical.routes import Route
 
@@ -79,10 +79,10 @@ def dose_schedule(
         return (calculation,) * sessions
     if inputs.basis == MG_PER_KG:
         return ascending_schedule(_request(inputs, weight_kg, None), sessions, inputs.steps, policy)
-    problems: list[DoseProblem] = []
+    problems: list[Problem] = []
     if any(b <= a for a, b in pairwise(inputs.steps)):
         problems.append(
-            DoseProblem(
+            Problem(
                 "mg",
                 "doses do not ascend: " + " → ".join(_fmt(s) for s in inputs.steps),
                 "strictly increasing doses, e.g. 56 → 84 mg for esketamine",
@@ -96,7 +96,7 @@ def dose_schedule(
             calculations.append(calculate_dose(_request(inputs, weight_kg, step), policy))
         except DoseRefused as refused:
             problems.extend(
-                DoseProblem(f"session {index + 1}: {p.field}", p.problem, p.accepts)
+                Problem(f"session {index + 1}: {p.field}", p.message, p.accepts)
                 for p in refused.problems
             )
     if problems:
@@ -130,7 +130,7 @@ def refusal_errors(refused: DoseRefused) -> dict[str, list[str]]:
             prefix = prefix.capitalize() + ": "
         field = _FORM_FIELD.get(name, "dose")
         label = "weight" if name == "weight_kg" else name.replace("_", " ")
-        message = f"{prefix}{label}: {p.problem} (accepted: {p.accepts})"
+        message = f"{prefix}{label}: {p.message} (accepted: {p.accepts})"
         errors.setdefault(field, [])
         if message not in errors[field]:
             errors[field].append(message)

@@ -10,7 +10,6 @@ from kapstone.clinical.eligibility.parsing import FactsProblem, IntakeFactsError
 from kapstone.clinical.eligibility.policy import (
     EligibilityPolicy,
     EligibilityPolicyError,
-    PolicyProblem,
 )
 from kapstone.clinical.eligibility.rules import (
     RULE_SET_VERSION,
@@ -21,6 +20,7 @@ from kapstone.clinical.eligibility.rules import (
     ScreeningContext,
 )
 from kapstone.clinical.eligibility.trd import assess_treatment_resistance
+from kapstone.clinical.problems import Problem
 
 _DEFAULT_POLICY = EligibilityPolicy()
 
@@ -65,7 +65,7 @@ def _finding(rule: Rule, policy: EligibilityPolicy) -> Finding:
 def _check_escalations(policy: EligibilityPolicy) -> None:
     relative = sorted(rule.id for rule in RULES if rule.kind is RuleKind.RELATIVE)
     problems = tuple(
-        PolicyProblem(
+        Problem(
             "escalated_rules",
             f"{rule_id!r} is "
             + ("not a rule" if rule_id not in RULES_BY_ID else "not a relative rule"),
