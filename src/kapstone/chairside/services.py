@@ -130,7 +130,7 @@ def _text_problems(**texts: str) -> dict[str, list[str]]:
 def _core_problems(exc: InvalidVitalSign) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for p in exc.problems:
-        reason = p.reason[0].upper() + p.reason[1:] + "."
+        reason = p.message[0].upper() + p.message[1:] + "."
         errors.setdefault(_CORE_FIELDS.get(p.field, p.field), []).append(reason)
     return errors
 

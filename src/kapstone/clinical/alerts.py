@@ -21,9 +21,10 @@ from kapstone.clinical.monitoring_policy import (
     Symptom,
     ThresholdRule,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
-from kapstone.clinical.vital_signs import InputProblem, SedationLevel, VitalSign
+from kapstone.clinical.vital_signs import SedationLevel, VitalSign
 
 __all__ = [
     "AlertAssessment",
@@ -84,9 +85,8 @@ def evaluate(
     if infusion_running and route is not Route.IV:
         raise InvalidMonitoringInput(
             [
-                InputProblem(
+                Problem(
                     "infusion_running",
-                    infusion_running,
                     f"only IV doses are infused; {route.value} cannot have an infusion running",
                 )
             ]
@@ -266,22 +266,19 @@ def pre_dose_blood_pressure_check(
     Above means strictly greater (the label's ">140/90"); either number above is enough.
     """
     pd = policy.pre_dose
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     if prescriber_decision is not None:
         if not prescriber_decision.prescriber.strip():
-            problems.append(
-                InputProblem("prescriber_decision.prescriber", "", "name the prescriber")
-            )
+            problems.append(Problem("prescriber_decision.prescriber", "name the prescriber"))
         if not prescriber_decision.rationale.strip():
             problems.append(
-                InputProblem(
+                Problem(
                     "prescriber_decision.rationale",
-                    prescriber_decision.rationale,
                     "a decision to proceed needs the prescriber's documented rationale",
                 )
             )
     if age_years is not None and (isinstance(age_years, bool) or not 0 <= age_years <= 130):
-        problems.append(InputProblem("age_years", age_years, "age must be 0 to 130 years"))
+        problems.append(Problem("age_years", "age must be 0 to 130 years"))
     if problems:
         raise InvalidMonitoringInput(problems)
 

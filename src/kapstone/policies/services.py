@@ -46,7 +46,7 @@ def set_monitoring_policy(
         )
     except InvalidOverride as exc:
         raise InputError(
-            {p.field: [f"Give {p.reason} (not {p.value!r})."] for p in exc.problems}
+            {p.field: [f"Give {p.accepts} (not {p.message})."] for p in exc.problems}
         ) from exc
     changes = describe_changes(DEFAULT_MONITORING_POLICY, tuned)
     try:

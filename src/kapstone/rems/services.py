@@ -60,7 +60,7 @@ def prepare_form(
         raise InputError(
             {
                 "": [
-                    f"The session record contradicts itself: {p.field}: {p.reason}"
+                    f"The session record contradicts itself: {p.field}: {p.message}"
                     for p in exc.problems
                 ]
             }
