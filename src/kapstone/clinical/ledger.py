@@ -44,6 +44,7 @@ from kapstone.clinical.ledger_entries import (
     TransferOut,
     Waste,
 )
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 
@@ -74,21 +75,17 @@ class ProblemCode(StrEnum):
     BEFORE_REFERENCED_ENTRY = "before_referenced_entry"
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerProblem:
-    code: ProblemCode
-    field: str
-    message: str
+class LedgerRefused(Refused):
+    """The entry was refused; ``problems`` says every reason (each with its ``ProblemCode``), and
+    the book is unchanged."""
 
-
-class LedgerRefused(Exception):
-    """The entry was refused; ``problems`` says every reason, and the book is unchanged."""
-
-    def __init__(self, entry_id: str, problems: tuple[LedgerProblem, ...]) -> None:
+    def __init__(self, entry_id: str, problems: tuple[Problem, ...]) -> None:
         self.entry_id = entry_id
-        self.problems = problems
-        details = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        super().__init__(f"ledger entry {entry_id!r} refused: {details}")
+        super().__init__(problems)
+
+    def describe(self) -> str:
+        details = "; ".join(f"{p.field}: {p.message}" for p in self.problems)
+        return f"ledger entry {self.entry_id!r} refused: {details}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +149,10 @@ class _Scratch:
         self.received = dict(book.received_transfers)
         self.reversed_by = dict(book.reversed_by)
         self.touched: set[StockKey] = set()
-        self.problems: list[LedgerProblem] = []
+        self.problems: list[Problem] = []
 
     def problem(self, code: ProblemCode, field_name: str, message: str) -> None:
-        self.problems.append(LedgerProblem(code, field_name, message))
+        self.problems.append(Problem(field_name, message, code=code))
 
     def move(self, stock: StockKey, delta: int, lot: LotInfo | None = None) -> None:
         account = self.accounts.get(stock)
@@ -480,7 +477,7 @@ def _transition(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerBook | None
     )
 
 
-def check(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerProblem, ...]:
+def check(book: LedgerBook, entry: LedgerEntry) -> tuple[Problem, ...]:
     """Every problem ``entry`` would cause; empty when :func:`apply` would accept it."""
     return tuple(_transition(book, entry)[1].problems)
 

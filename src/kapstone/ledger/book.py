@@ -24,7 +24,6 @@ from django.db.models import Max
 from kapstone.clinical.ledger import (
     DrawStatus,
     LedgerBook,
-    LedgerProblem,
     LedgerRefused,
     ProblemCode,
     StockAccount,
@@ -50,6 +49,7 @@ from kapstone.clinical.ledger_entries import (
     Waste,
 )
 from kapstone.clinical.ledger_entries import LedgerEntry as CoreEntry
+from kapstone.clinical.problems import Problem
 from kapstone.errors import InputError
 from kapstone.ledger.hashing import entry_hash
 from kapstone.ledger.models import (
@@ -366,9 +366,7 @@ class Appender:
 
     # -- explaining refusals in the clinic's units ----------------------------------------------
 
-    def _explain(
-        self, row: LedgerEntry, problems: tuple[LedgerProblem, ...]
-    ) -> dict[str, list[str]]:
+    def _explain(self, row: LedgerEntry, problems: tuple[Problem, ...]) -> dict[str, list[str]]:
         product: Product = row.lot.product
         key = stock_key(row.location_id, row.lot_id)
         errors: dict[str, list[str]] = {}

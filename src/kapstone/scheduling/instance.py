@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.scheduling.policy import Route, SchedulingPolicy
 
 
@@ -132,23 +133,8 @@ class Instance:
         return tuple(i for i in ids if i in request.site_ids)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with an instance: where, what was given, and what is accepted."""
-
-    where: str
-    given: str
-    accepted: str
-
-
-class InstanceError(ValueError):
+class InstanceError(Refused):
     """The scheduling request cannot be read; ``problems`` lists every fault found."""
-
-    def __init__(self, problems: tuple[Problem, ...]) -> None:
-        self.problems = problems
-        super().__init__(
-            "; ".join(f"{p.where}: got {p.given}, expected {p.accepted}" for p in problems)
-        )
 
 
 _SLOT_CHOICES = (5, 10, 15, 20, 30, 60)
@@ -159,7 +145,7 @@ def validate(instance: Instance) -> None:
     problems: list[Problem] = []
 
     def bad(where: str, given: object, accepted: str) -> None:
-        problems.append(Problem(where, repr(given), accepted))
+        problems.append(Problem(where, f"got {given!r}", accepted))
 
     if instance.days < 1:
         bad("days", instance.days, "at least 1")
