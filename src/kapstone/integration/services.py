@@ -26,7 +26,7 @@ from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
 from kapstone.clinical.problems import Problem
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.selectors import dose_time_of, with_dose_time
-from kapstone.errors import InputError
+from kapstone.errors import InputError, problem_errors
 from kapstone.integration.models import (
     IntegrationNote,
     IntegrationNoteAddendum,
@@ -169,10 +169,7 @@ CLOCK_SLACK = dt.timedelta(minutes=5)
 
 
 def _problems_to_errors(problems: Sequence[Problem]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for p in problems:
-        errors.setdefault(p.field, []).append(p.message)
-    return errors
+    return problem_errors(problems, say=lambda p: p.message)
 
 
 def _writer_errors(by: StaffUser) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from kapstone.clinical.dosing import (
 from kapstone.clinical.problems import Problem
 from kapstone.clinical.programs import ProgramTemplate
 from kapstone.clinical.routes import Route
+from kapstone.errors import problem_errors
 
 MG_PER_KG = "mg_per_kg"
 MG = "mg"
@@ -121,20 +122,14 @@ _FORM_FIELD = {
 
 def refusal_errors(refused: DoseRefused) -> dict[str, list[str]]:
     """The calculator's refusal keyed by the plan form's fields, in the calculator's words."""
-    errors: dict[str, list[str]] = {}
-    for p in refused.problems:
-        name = p.field
-        prefix = ""
-        if name.startswith("session "):
-            prefix, name = name.split(": ", 1)
-            prefix = prefix.capitalize() + ": "
-        field = _FORM_FIELD.get(name, "dose")
-        label = "weight" if name == "weight_kg" else name.replace("_", " ")
-        message = f"{prefix}{label}: {p.message} (accepted: {p.accepts})"
-        errors.setdefault(field, [])
-        if message not in errors[field]:
-            errors[field].append(message)
-    return errors
+    return problem_errors(refused.problems, fields=_FORM_FIELD, default="dose", say=_say)
+
+
+def _say(problem: Problem) -> str:
+    prefix, _, name = problem.field.rpartition(": ")  # "session 2: mg"
+    label = "weight" if name == "weight_kg" else name.replace("_", " ")
+    where = f"{prefix.capitalize()}: " if prefix else ""
+    return f"{where}{label}: {problem.message} (accepted: {problem.accepts})"
 
 
 def differs_from_standard(template: ProgramTemplate, inputs: DoseInputs) -> str | None:

@@ -364,9 +364,8 @@ def build_template(
     )
 
 
-def problem_field(problem: Problem) -> str:
-    """The form field a core template problem belongs to."""
-    name = problem.field
+def problem_field(name: str) -> str:
+    """The form field a core template problem's field belongs to."""
     if name.startswith("session_lengths."):
         return f"{name.split('.', 1)[1]}_observation_minutes"
     return {
