@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from kapstone.clinical.checks import naive_times
 from kapstone.clinical.cohort import (
     DEFAULT_COHORT_POLICY,
     NO_FILTERS,
@@ -484,10 +485,10 @@ def _proportion(successes: int, trials: int, confidence: float) -> ProportionEst
 
 
 def validate(period_start: datetime, period_end: datetime, now: datetime, instrument: str) -> None:
-    problems: list[Problem] = []
-    for name, moment in (("period_start", period_start), ("period_end", period_end), ("now", now)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            problems.append(Problem(name, "must be timezone-aware (got a naive datetime)"))
+    problems = naive_times(
+        (("period_start", period_start), ("period_end", period_end), ("now", now)),
+        "must be timezone-aware (got a naive datetime)",
+    )
     if not problems and period_end <= period_start:
         problems.append(Problem("period_end", "must be after period_start"))
     if not instrument:

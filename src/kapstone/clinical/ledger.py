@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
+from kapstone.clinical.checks import is_naive, is_whole
 from kapstone.clinical.ledger_entries import (
     Administered,
     CountAdjustment,
@@ -185,7 +186,7 @@ def _require(s: _Scratch, value: str | None, field_name: str, what: str) -> None
 
 
 def _positive(s: _Scratch, quantity: int, field_name: str = "quantity") -> bool:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+    if not is_whole(quantity, at_least=1):
         s.problem(
             ProblemCode.NOT_POSITIVE,
             field_name,
@@ -319,7 +320,7 @@ def _forward(s: _Scratch, entry: LedgerEntry) -> None:
                 s.move(entry.stock, -entry.quantity)
         case CountAdjustment():
             _require(s, entry.reason, "reason", "a reason for the adjustment")
-            if isinstance(entry.delta, bool) or not isinstance(entry.delta, int):
+            if not is_whole(entry.delta):
                 s.problem(
                     ProblemCode.NOT_POSITIVE, "delta", f"{entry.delta!r} is not a whole number"
                 )
@@ -447,7 +448,7 @@ def _transition(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerBook | None
     _require(s, entry.actor, "actor", "the staff member making the entry")
     if entry.entry_id in book.by_id:
         s.problem(ProblemCode.DUPLICATE_ENTRY_ID, "entry_id", f"{entry.entry_id!r} is already used")
-    if entry.at.tzinfo is None or entry.at.utcoffset() is None:
+    if is_naive(entry.at):
         s.problem(ProblemCode.NAIVE_TIME, "at", "the time must carry its timezone")
     _forward(s, entry)
     for stock in sorted(s.touched, key=lambda k: (k.location, k.lot)):

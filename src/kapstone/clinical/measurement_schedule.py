@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.checks import is_naive
 from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
@@ -259,10 +260,6 @@ class _Candidate:
         return self.target_at + self.rule.expires_after
 
 
-def _aware(at: datetime) -> bool:
-    return at.tzinfo is not None and at.utcoffset() is not None
-
-
 def _validate(
     plan: MeasurementPlan,
     intake_at: datetime,
@@ -275,10 +272,10 @@ def _validate(
     problems: list[Problem] = []
     naive = "must be timezone-aware (got a naive datetime)"
     for name, at in (("intake_at", intake_at), ("now", now), ("end_of_course", end_of_course)):
-        if at is not None and not _aware(at):
+        if at is not None and is_naive(at):
             problems.append(Problem(name, naive))
     for i, at in enumerate(dosing_sessions):
-        if not _aware(at):
+        if is_naive(at):
             problems.append(Problem(f"dosing_sessions[{i}]", naive))
         elif dosing_sessions.index(at) != i:
             problems.append(Problem(f"dosing_sessions[{i}]", "duplicate session time"))
@@ -295,17 +292,17 @@ def _validate(
             Problem("recalls", f"no recall period given for {instrument}, used by the plan")
         )
     for i, done in enumerate(completed):
-        if not _aware(done.at):
+        if is_naive(done.at):
             problems.append(Problem(f"completed[{i}].at", naive))
-        elif _aware(now) and done.at > now:
+        elif not is_naive(now) and done.at > now:
             problems.append(
                 Problem(f"completed[{i}].at", "is after now; completions are in the past")
             )
     if (
         end_of_course is not None
-        and _aware(end_of_course)
+        and not is_naive(end_of_course)
         and dosing_sessions
-        and all(_aware(d) for d in dosing_sessions)
+        and all(not is_naive(d) for d in dosing_sessions)
         and end_of_course < min(dosing_sessions)
     ):
         problems.append(Problem("end_of_course", "is before the first dosing session"))

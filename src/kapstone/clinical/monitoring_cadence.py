@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from kapstone.clinical.checks import naive_times
 from kapstone.clinical.monitoring_policy import (
     AnchoredCheck,
     CheckKind,
@@ -100,10 +101,10 @@ def dose_end(dose: DoseTiming, protocol: MonitoringProtocol) -> datetime | None:
 
 
 def check_dose_timing(dose: DoseTiming, now: datetime) -> list[Problem]:
-    problems: list[Problem] = []
-    for name, value in (("now", now), ("started_at", dose.started_at), ("ended_at", dose.ended_at)):
-        if value is not None and value.utcoffset() is None:
-            problems.append(Problem(name, f"{name} must carry a time zone"))
+    problems = naive_times(
+        (("now", now), ("started_at", dose.started_at), ("ended_at", dose.ended_at)),
+        "{field} must carry a time zone",
+    )
     if problems:
         return problems
     if dose.ended_at is not None and dose.started_at is None:

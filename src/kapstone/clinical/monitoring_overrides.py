@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from kapstone.clinical.checks import is_whole
 from kapstone.clinical.monitoring_policy import (
     AlertGrade,
     DischargePolicy,
@@ -71,7 +72,7 @@ def _local(default: Source, set_by: str, reason: str) -> Source:
 
 def _whole(value: object, where: str, bounds: tuple[int, int], problems: list[Problem]) -> int:
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_whole(value):
         problems.append(Problem(where, repr(value), f"a whole number from {low} to {high}"))
         return low
     if not low <= value <= high:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.checks import is_naive, is_whole, naive_times
 from kapstone.clinical.dose_moment import is_pre_dose
 from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
@@ -386,12 +387,12 @@ def _validate(
         problems.append(Problem("scores", "at least one score is needed"))
     seen: dict[datetime, int] = {}
     for i, point in enumerate(scores):
-        if point.at.tzinfo is None or point.at.utcoffset() is None:
+        if is_naive(point.at):
             problems.append(
                 Problem(f"scores[{i}].at", "must be timezone-aware (got a naive datetime)")
             )
             continue
-        if isinstance(point.total, bool) or not isinstance(point.total, int) or point.total < 0:
+        if not is_whole(point.total, at_least=0):
             problems.append(
                 Problem(f"scores[{i}].total", f"{point.total!r}: accepts an integer ≥ 0")
             )
@@ -403,11 +404,10 @@ def _validate(
                 )
             )
         seen[point.at] = i
-    for i, at in enumerate(dosing_sessions):
-        if at.tzinfo is None or at.utcoffset() is None:
-            problems.append(
-                Problem(f"dosing_sessions[{i}]", "must be timezone-aware (naive datetime)")
-            )
+    problems += naive_times(
+        ((f"dosing_sessions[{i}]", at) for i, at in enumerate(dosing_sessions)),
+        "must be timezone-aware (naive datetime)",
+    )
     if problems:
         raise OutcomeInputError(tuple(problems))
 

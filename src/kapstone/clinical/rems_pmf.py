@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from kapstone.clinical.checks import is_whole, naive_times
 from kapstone.clinical.dose_moment import is_post_dose, is_pre_dose
 from kapstone.clinical.monitoring_policy import (
     DEFAULT_MONITORING_POLICY,
@@ -636,14 +637,11 @@ class InvalidPmfFacts(InvalidInput):
 
 
 def _check(facts: PmfFacts) -> None:
-    problems: list[Problem] = []
     stamps: list[tuple[str, datetime | None]] = [("monitoring_ended_at", facts.monitoring_ended_at)]
     stamps += [(f"doses[{i}].given_at", d.given_at) for i, d in enumerate(facts.doses)]
     stamps += [(f"readings[{i}].taken_at", r.taken_at) for i, r in enumerate(facts.readings)]
     stamps += [(f"dissociation[{i}]", r.rated_at) for i, r in enumerate(facts.dissociation)]
-    for name, when in stamps:
-        if when is not None and when.utcoffset() is None:
-            problems.append(Problem(name, "times must carry the clinic's time zone"))
+    problems = naive_times(stamps, "times must carry the clinic's time zone")
     for i, d in enumerate(facts.doses):
         if isinstance(d.dose_mg, bool) or d.dose_mg <= 0:
             problems.append(Problem(f"doses[{i}].dose_mg", "must be above 0 mg"))
@@ -654,10 +652,10 @@ def _check(facts: PmfFacts) -> None:
     if not problems and first is not None and end is not None and end < first:
         problems.append(Problem("monitoring_ended_at", "monitoring ends before the first device"))
     minutes = facts.ready_to_leave_minutes
-    if minutes is not None and (isinstance(minutes, bool) or minutes < 0):
+    if minutes is not None and not is_whole(minutes, at_least=0):
         problems.append(Problem("ready_to_leave_minutes", "must be 0 or more"))
     count = facts.prior_esketamine_sessions
-    if count is not None and (isinstance(count, bool) or count < 0):
+    if count is not None and not is_whole(count, at_least=0):
         problems.append(Problem("prior_esketamine_sessions", "must be 0 or more"))
     if problems:
         raise InvalidPmfFacts(problems)

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from kapstone.clinical.checks import is_naive, is_whole
 from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
@@ -231,7 +232,7 @@ def _aware_datetime(field: str, value: object, problems: list[Problem]) -> datet
     if not isinstance(value, datetime):
         problems.append(Problem(field, f"{field} must be a date and time"))
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
+    if is_naive(value):
         problems.append(
             Problem(field, f"{field} must carry a time zone (naive times are ambiguous)")
         )
@@ -246,7 +247,7 @@ def _whole_number(
     if value is None:
         problems.append(Problem(field, f"{name} is required"))
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_whole(value):
         problems.append(Problem(field, f"{name} must be a whole number, got {value!r}"))
         return None
     if not rng.contains(value):

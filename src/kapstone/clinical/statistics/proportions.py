@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kapstone.clinical.checks import is_whole
 from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
 from kapstone.clinical.statistics.errors import StatisticsInputError
@@ -49,11 +50,11 @@ class ProportionDifference:
 
 def _count_problems(prefix: str, successes: int, trials: int) -> list[Problem]:
     problems: list[Problem] = []
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+    if not is_whole(trials, at_least=1):
         problems.append(
             Problem(f"{prefix}trials", f"{trials!r} is not a positive whole number", "1, 2, 3, ...")
         )
-    if isinstance(successes, bool) or not isinstance(successes, int) or successes < 0:
+    if not is_whole(successes, at_least=0):
         problems.append(
             Problem(
                 f"{prefix}successes", f"{successes!r} is not a whole number >= 0", "0, 1, 2, ..."

@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kapstone.clinical.checks import is_real, is_whole
 from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
 from kapstone.clinical.statistics.errors import StatisticsInputError
@@ -87,7 +88,7 @@ def validate_observations(
         problems.append(Problem(field, "there are no observations", "at least one observation"))
     for i, o in enumerate(observations):
         t = o.time
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+        if not is_real(t, at_least=0):
             problems.append(
                 Problem(f"{field}[{i}].time", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
@@ -119,13 +120,11 @@ def validate_counts(counts: Counts, field: str = "counts") -> list[Problem]:
     problems: list[Problem] = []
     subjects = 0
     for t, pair in counts.items():
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+        if not is_real(t, at_least=0):
             problems.append(
                 Problem(f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
-        if len(pair) != 2 or any(
-            isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in pair
-        ):
+        if len(pair) != 2 or not all(is_whole(n, at_least=0) for n in pair):
             problems.append(
                 Problem(
                     f"{field}[{t!r}]", f"{pair!r} are not two counts >= 0", "(events, censored)"
