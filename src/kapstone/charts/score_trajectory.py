@@ -74,8 +74,7 @@ class ScoreSeries:
 
     def __post_init__(self) -> None:
         problems = _problems(self)
-        if problems:
-            raise ChartInputError(problems)
+        ChartInputError.refuse_if_any(problems)
 
     @property
     def chronological(self) -> tuple[ScorePoint, ...]:

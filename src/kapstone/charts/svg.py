@@ -198,8 +198,7 @@ def sanitise_svg(raw: str, *, title: str, description: str, id_prefix: str) -> s
     # need one, so refusing it makes the standard-library parser safe for this input.
     if re.search(r"<!(DOCTYPE|ENTITY)", raw, re.IGNORECASE):
         problems.append(Problem("svg", "contains a DOCTYPE or ENTITY declaration"))
-    if problems:
-        raise UnsafeSvgError(tuple(problems))
+    UnsafeSvgError.refuse_if_any(problems)
     try:
         root = ET.fromstring(raw)  # noqa: S314 - no DOCTYPE possible (checked above)
     except ET.ParseError as error:

@@ -279,8 +279,7 @@ def pre_dose_blood_pressure_check(
             )
     if age_years is not None and (isinstance(age_years, bool) or not 0 <= age_years <= 130):
         problems.append(Problem("age_years", "age must be 0 to 130 years"))
-    if problems:
-        raise InvalidMonitoringInput(problems)
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     reasons: list[str] = []
     sources = [pd.systolic_above.source, pd.diastolic_above.source]

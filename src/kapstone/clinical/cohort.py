@@ -270,8 +270,7 @@ class CohortPolicy:
             problems.append(Problem("survival_min_at_risk", "must be at least 1 responder, e.g. 5"))
         if not 0 < self.confidence < 1:
             problems.append(Problem("confidence", "must be between 0 and 1, e.g. 0.95"))
-        if problems:
-            raise CohortInputError(tuple(problems))
+        CohortInputError.refuse_if_any(problems)
 
     def time_point(self, key: str) -> TimePoint:
         return next(t for t in self.time_points if t.key == key)

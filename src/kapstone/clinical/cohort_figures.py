@@ -493,8 +493,7 @@ def validate(period_start: datetime, period_end: datetime, now: datetime, instru
         problems.append(Problem("period_end", "must be after period_start"))
     if not instrument:
         problems.append(Problem("instrument", "must be named, e.g. 'phq9'"))
-    if problems:
-        raise CohortInputError(tuple(problems))
+    CohortInputError.refuse_if_any(problems)
 
 
 def assemble(

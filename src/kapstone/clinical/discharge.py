@@ -139,8 +139,7 @@ def assess_discharge(
                 f"compare like with like: baseline was rated on {baseline_dissociation.scale}",
             )
         )
-    if problems:
-        raise InvalidMonitoringInput(problems)
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     blockers: list[DischargeBlocker] = []
 

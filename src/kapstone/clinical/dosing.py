@@ -485,8 +485,7 @@ def calculate_dose(
             f" at {_fmt(request.concentration_mg_per_ml)} mg/mL: choose another concentration",
         )
 
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
     assert exact is not None
     assert dose is not None
 
@@ -659,8 +658,7 @@ def ascending_schedule(
                 "strictly increasing mg/kg, e.g. 0.25 → 0.5 → 1.0 (GLUE2017)",
             )
         )
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
 
     calculations: list[DoseCalculation] = []
     for index in range(sessions):
@@ -679,6 +677,5 @@ def ascending_schedule(
                 Problem(f"session {index + 1}: {p.field}", p.message, p.accepts)
                 for p in refused.problems
             )
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
     return tuple(calculations)

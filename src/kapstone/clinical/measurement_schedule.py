@@ -117,8 +117,7 @@ class MeasurementPlan:
         keys = [(r.instrument, r.label) for r in self.rules]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(Problem("rules", f"{key[0]} has two rules labelled {key[1]!r}"))
-        if problems:
-            raise ScheduleInputError(tuple(problems))
+        ScheduleInputError.refuse_if_any(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +305,7 @@ def _validate(
         and end_of_course < min(dosing_sessions)
     ):
         problems.append(Problem("end_of_course", "is before the first dosing session"))
-    if problems:
-        raise ScheduleInputError(tuple(problems))
+    ScheduleInputError.refuse_if_any(problems)
 
 
 def _candidates(

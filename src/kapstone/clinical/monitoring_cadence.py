@@ -142,8 +142,7 @@ def monitoring_schedule(
             for d in dissociation
             if d.rated_at > now
         ]
-    if problems:
-        raise InvalidMonitoringInput(problems)
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     grace = policy.overdue_grace.value
     outstanding: list[CheckDue] = []

@@ -157,8 +157,7 @@ def apply_overrides(
         set_by,
         reason,
     )
-    if problems:
-        raise InvalidOverride(problems)
+    InvalidOverride.refuse_if_any(problems)
     return replace(
         policy,
         version=version,

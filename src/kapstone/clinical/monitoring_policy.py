@@ -620,8 +620,7 @@ class MonitoringPolicy:
                     "must be recheck_in_5_minutes or stop_and_call_prescriber",
                 )
             )
-        if problems:
-            raise InvalidMonitoringPolicy(problems)
+        InvalidMonitoringPolicy.refuse_if_any(problems)
 
     def protocol_for(self, route: Route, protocol_id: str | None = None) -> MonitoringProtocol:
         """The named protocol, or the first one for the route."""

@@ -263,8 +263,7 @@ class OutcomePolicy:
                 problems.append(
                     Problem(name, f"instrument {dup!r} appears more than once; give one")
                 )
-        if problems:
-            raise OutcomeInputError(tuple(problems))
+        OutcomeInputError.refuse_if_any(problems)
 
     def remission_for(self, instrument: str) -> RemissionCriterion | None:
         return next((c for c in self.remission if c.instrument == instrument), None)
@@ -408,8 +407,7 @@ def _validate(
         ((f"dosing_sessions[{i}]", at) for i, at in enumerate(dosing_sessions)),
         "must be timezone-aware (naive datetime)",
     )
-    if problems:
-        raise OutcomeInputError(tuple(problems))
+    OutcomeInputError.refuse_if_any(problems)
 
 
 def _reduction(baseline: int, total: int) -> Fraction:
@@ -691,8 +689,7 @@ def iapt_outcome(
     for name, (case, points) in zip(("phq9", "gad7"), criteria, strict=True):
         if case is None or points is None:
             problems.append(Problem("policy", f"needs caseness and IAPT points for {name}"))
-    if problems:
-        raise OutcomeInputError(tuple(problems))
+    OutcomeInputError.refuse_if_any(problems)
     if phq9.follow_up_count == 0 or gad7.follow_up_count == 0:
         return None
     (phq_case, phq_points), (gad_case, gad_points) = criteria

@@ -6,7 +6,7 @@ shell has one way to turn a refusal into form errors (``kapstone.errors.InputErr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -35,6 +35,12 @@ class Refused(ValueError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(self.describe())
+
+    @classmethod
+    def refuse_if_any(cls, problems: Sequence[Problem]) -> None:
+        """Raises with every problem found, if any was: a check's last line."""
+        if problems:
+            raise cls(problems)
 
     def describe(self) -> str:
         return "; ".join(str(p) for p in self.problems)

@@ -223,8 +223,7 @@ def course_calendar(
         problems.append(
             Problem("closed_weekdays", f"{sorted(closed_weekdays)}", "0-6, not all seven")
         )
-    if problems:
-        raise CalendarRefused(problems)
+    CalendarRefused.refuse_if_any(problems)
 
     n, p, gap = template.sessions_per_period, template.period_days, template.min_gap_days
     dates: list[date] = []

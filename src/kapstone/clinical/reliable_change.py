@@ -63,8 +63,7 @@ class ReliabilityParameters:
                     "standard_deviation", f"{self.standard_deviation!r} must be a finite number > 0"
                 )
             )
-        if problems:
-            raise ReliableChangeInputError(tuple(problems))
+        ReliableChangeInputError.refuse_if_any(problems)
 
     @property
     def standard_error_of_measurement(self) -> float:

@@ -657,8 +657,7 @@ def _check(facts: PmfFacts) -> None:
     count = facts.prior_esketamine_sessions
     if count is not None and not is_whole(count, at_least=0):
         problems.append(Problem("prior_esketamine_sessions", "must be 0 or more"))
-    if problems:
-        raise InvalidPmfFacts(problems)
+    InvalidPmfFacts.refuse_if_any(problems)
 
 
 # --- the policy the computed answers use --------------------------------------------------------

@@ -122,8 +122,7 @@ def questionnaire_response(
     check_instant("authored", authored, problems)
     if author_reference is not None:
         check_reference("author_reference", author_reference, AUTHOR_TYPES, problems)
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
 
     response: Resource = {
         "resourceType": "QuestionnaireResponse",
@@ -164,8 +163,7 @@ def total_observation(
         observation_id,
         derived_from_response_id,
     )
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
     if result.total is None:
         return None
 
@@ -214,8 +212,7 @@ def risk_observation(
         observation_id,
         derived_from_response_id,
     )
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
     if result.total is not None or result.severity is None:
         return None
     observation = _observation_head(
@@ -288,8 +285,7 @@ def questionnaire_bundle(
     check_instant("authored", authored, problems)
     if author_reference is not None:
         check_reference("author_reference", author_reference, AUTHOR_TYPES, problems)
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
 
     response = questionnaire_response(
         definition=definition,

@@ -223,8 +223,7 @@ def validate(instance: Instance) -> None:
         for w in q.available or ():
             if w.end <= w.start:
                 bad(f"{where} availability", f"{w.start}-{w.end}", "end after start")
-    if problems:
-        raise InstanceError(tuple(problems))
+    InstanceError.refuse_if_any(problems)
 
 
 def _unique(kind: str, ids: list[str], bad: Callable[[str, object, str], None]) -> None:

@@ -74,8 +74,7 @@ def _check_escalations(policy: EligibilityPolicy) -> None:
         for rule_id in sorted(policy.escalated_rules)
         if rule_id not in RULES_BY_ID or RULES_BY_ID[rule_id].kind is not RuleKind.RELATIVE
     )
-    if problems:
-        raise EligibilityPolicyError(problems)
+    EligibilityPolicyError.refuse_if_any(problems)
 
 
 def _check_dates(facts: IntakeFacts, on: date) -> None:
@@ -88,5 +87,4 @@ def _check_dates(facts: IntakeFacts, on: date) -> None:
         for path, when in facts.dated_facts()
         if when > on
     )
-    if problems:
-        raise IntakeFactsError(problems)
+    IntakeFactsError.refuse_if_any(problems)

@@ -43,8 +43,7 @@ class EligibilityPolicy:
 
     def __post_init__(self) -> None:
         problems = _problems(self)
-        if problems:
-            raise EligibilityPolicyError(problems)
+        EligibilityPolicyError.refuse_if_any(problems)
 
     @staticmethod
     def source_of(name: str) -> Source:

@@ -84,8 +84,7 @@ def log_rank_test(groups: Mapping[str, Sequence[SurvivalObservation]]) -> LogRan
     problems = _too_few(groups)
     for label, observations in groups.items():
         problems += validate_observations(observations, f"groups[{label!r}]")
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _test({label: counts_of(observations) for label, observations in groups.items()})
 
 
@@ -94,8 +93,7 @@ def log_rank_test_counts(groups: Mapping[str, Counts]) -> LogRankTest:
     problems = _too_few(groups)
     for label, counts in groups.items():
         problems += validate_counts(counts, f"groups[{label!r}]")
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _test(groups)
 
 

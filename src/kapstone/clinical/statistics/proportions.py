@@ -86,8 +86,7 @@ def _wilson(successes: int, trials: int, z: float, confidence: float) -> Proport
 def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> ProportionEstimate:
     """The proportion ``successes / trials`` with its Wilson score interval."""
     problems = _count_problems("", successes, trials)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _wilson(successes, trials, two_sided_z(confidence), confidence)
 
 
@@ -102,8 +101,7 @@ def proportion_difference(
     """p1 - p2 for two independent groups, with Newcombe's hybrid score interval (method 10)."""
     problems = _count_problems("first_", first_successes, first_trials)
     problems += _count_problems("second_", second_successes, second_trials)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     z = two_sided_z(confidence)
     one = _wilson(first_successes, first_trials, z, confidence)
     two = _wilson(second_successes, second_trials, z, confidence)

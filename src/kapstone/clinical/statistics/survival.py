@@ -154,16 +154,14 @@ def kaplan_meier(
 ) -> SurvivalCurve:
     data = tuple(observations)
     problems = validate_observations(data)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _curve(_table(counts_of(data)), confidence)
 
 
 def kaplan_meier_counts(counts: Counts, *, confidence: float = 0.95) -> SurvivalCurve:
     """The same estimator from counts at each distinct time (many subjects, few distinct times)."""
     problems = validate_counts(counts)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _curve(_table(counts), confidence)
 
 
