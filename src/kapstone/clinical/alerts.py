@@ -303,24 +303,38 @@ def pre_dose_blood_pressure_check(
         reasons.insert(
             0, f"Pre-dose BP {sbp}/{dbp} mmHg is within {systolic_limit}/{diastolic_limit}."
         )
-        return PreDoseBloodPressureCheck(
-            PreDoseOutcome.PROCEED,
-            tuple(reasons),
-            elevated=False,
-            severe=False,
-            systolic_above=systolic_limit,
-            diastolic_above=diastolic_limit,
-            sources=tuple(sources),
-            prescriber_decision=prescriber_decision,
-            policy_version=policy.version,
+        outcome = PreDoseOutcome.PROCEED
+    else:
+        reasons.insert(
+            0,
+            f"Pre-dose BP {sbp}/{dbp} mmHg is above {systolic_limit}/{diastolic_limit}: weigh the "
+            "risk of a short-term BP rise against the benefit; do not dose if a rise in BP or "
+            "intracranial pressure poses a serious risk.",
         )
-
-    reasons.insert(
-        0,
-        f"Pre-dose BP {sbp}/{dbp} mmHg is above {systolic_limit}/{diastolic_limit}: weigh the "
-        "risk of a short-term BP rise against the benefit; do not dose if a rise in BP or "
-        "intracranial pressure poses a serious risk.",
+        outcome = _elevated_outcome(reading, severe, prescriber_decision, policy, reasons, sources)
+    return PreDoseBloodPressureCheck(
+        outcome,
+        tuple(reasons),
+        elevated=elevated,
+        severe=elevated and severe,
+        systolic_above=systolic_limit,
+        diastolic_above=diastolic_limit,
+        sources=tuple(sources),
+        prescriber_decision=prescriber_decision,
+        policy_version=policy.version,
     )
+
+
+def _elevated_outcome(
+    reading: VitalSign,
+    severe: bool,
+    prescriber_decision: PrescriberDecisionToProceed | None,
+    policy: MonitoringPolicy,
+    reasons: list[str],
+    sources: list[Source],
+) -> PreDoseOutcome:
+    """An elevated pre-dose BP waits for the prescriber's decision on this very reading."""
+    pd = policy.pre_dose
     if severe:
         sources.append(pd.severe_systolic_at_least.source)
         reasons.append(
@@ -328,27 +342,15 @@ def pre_dose_blood_pressure_check(
             f"(at or above {pd.severe_systolic_at_least.value} systolic or "
             f"{pd.severe_diastolic_at_least.value} diastolic)."
         )
-    outcome = PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
-    if prescriber_decision is not None:
-        if prescriber_decision.decided_at < reading.taken_at:
-            reasons.append(
-                "The prescriber's decision predates this reading; it needs a decision on this "
-                "reading."
-            )
-        else:
-            outcome = PreDoseOutcome.PROCEED
-            reasons.append(
-                f"{prescriber_decision.prescriber} documented the decision to proceed at "
-                f"{prescriber_decision.decided_at:%H:%M on %-d %b %Y}: {prescriber_decision.rationale}"
-            )
-    return PreDoseBloodPressureCheck(
-        outcome,
-        tuple(reasons),
-        elevated=True,
-        severe=severe,
-        systolic_above=systolic_limit,
-        diastolic_above=diastolic_limit,
-        sources=tuple(sources),
-        prescriber_decision=prescriber_decision,
-        policy_version=policy.version,
+    if prescriber_decision is None:
+        return PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
+    if prescriber_decision.decided_at < reading.taken_at:
+        reasons.append(
+            "The prescriber's decision predates this reading; it needs a decision on this reading."
+        )
+        return PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
+    reasons.append(
+        f"{prescriber_decision.prescriber} documented the decision to proceed at "
+        f"{prescriber_decision.decided_at:%H:%M on %-d %b %Y}: {prescriber_decision.rationale}"
     )
+    return PreDoseOutcome.PROCEED

@@ -609,50 +609,33 @@ def _end_of_course(instrument: str) -> MeasureRule:
     )
 
 
+# After the course, in days: first due, window opens before, due until after, expires after,
+# repeats every; then how many times.
+_FOLLOW_UPS: tuple[tuple[str, str, tuple[int, int, int, int, int], int], ...] = (
+    ("qids_sr16", "weekly follow-up", (7, 1, 2, 6, 7), 4),
+    ("phq9", "fortnightly follow-up", (14, 2, 3, 10, 14), 2),
+    ("phq9", "monthly follow-up", (58, 3, 7, 14, 30), 5),
+    ("gad7", "fortnightly follow-up", (14, 2, 3, 10, 14), 2),
+    ("gad7", "monthly follow-up", (58, 3, 7, 14, 30), 5),
+)
+
+
 def _follow_up() -> tuple[MeasureRule, ...]:
-    weekly = MeasureRule(
-        "qids_sr16",
-        Anchor.AFTER_COURSE,
-        "weekly follow-up",
-        _FOLLOW_UP,
-        offset=7 * _D,
-        window_opens_before=_D,
-        due_until_after=2 * _D,
-        expires_after=6 * _D,
-        repeat_every=7 * _D,
-        repeat_count=4,
+    return tuple(
+        MeasureRule(
+            instrument,
+            Anchor.AFTER_COURSE,
+            label,
+            _FOLLOW_UP,
+            offset=first * _D,
+            window_opens_before=opens * _D,
+            due_until_after=due * _D,
+            expires_after=expires * _D,
+            repeat_every=every * _D,
+            repeat_count=count,
+        )
+        for instrument, label, (first, opens, due, expires, every), count in _FOLLOW_UPS
     )
-    rules = [weekly]
-    for instrument in ("phq9", "gad7"):
-        rules.append(
-            MeasureRule(
-                instrument,
-                Anchor.AFTER_COURSE,
-                "fortnightly follow-up",
-                _FOLLOW_UP,
-                offset=14 * _D,
-                window_opens_before=2 * _D,
-                due_until_after=3 * _D,
-                expires_after=10 * _D,
-                repeat_every=14 * _D,
-                repeat_count=2,
-            )
-        )
-        rules.append(
-            MeasureRule(
-                instrument,
-                Anchor.AFTER_COURSE,
-                "monthly follow-up",
-                _FOLLOW_UP,
-                offset=58 * _D,
-                window_opens_before=3 * _D,
-                due_until_after=7 * _D,
-                expires_after=14 * _D,
-                repeat_every=30 * _D,
-                repeat_count=5,
-            )
-        )
-    return tuple(rules)
 
 
 INTENSIVE_RETREAT_PLAN = MeasurementPlan(

@@ -139,24 +139,9 @@ def apply_overrides(
     symptoms = _regraded(policy.symptom_rules, rules, problems, set_by, reason)
     emergencies = _regraded(policy.hypertensive_emergency_rules, rules, problems, set_by, reason)
 
-    pre_dose = _limits(
-        policy.pre_dose,
-        overrides.get("pre_dose") or {},
-        PRE_DOSE_FIELDS,
-        "pre_dose",
-        problems,
-        set_by,
-        reason,
-    )
-    discharge = _limits(
-        policy.discharge,
-        overrides.get("discharge") or {},
-        DISCHARGE_FIELDS,
-        "discharge",
-        problems,
-        set_by,
-        reason,
-    )
+    local = (problems, set_by, reason)
+    pre_dose = _limits(policy.pre_dose, overrides, "pre_dose", PRE_DOSE_FIELDS, *local)
+    discharge = _limits(policy.discharge, overrides, "discharge", DISCHARGE_FIELDS, *local)
     InvalidOverride.refuse_if_any(problems)
     return replace(
         policy,
@@ -208,15 +193,16 @@ def _regraded[R: _Graded](
 
 def _limits[P: (PreDoseBloodPressurePolicy, DischargePolicy)](
     current: P,
-    changes: Mapping[str, Any],
-    fields: Mapping[str, tuple[int, int]],
+    overrides: Mapping[str, Any],
     prefix: str,
+    fields: Mapping[str, tuple[int, int]],
     problems: list[Problem],
     set_by: str,
     reason: str,
 ) -> P:
+    """``current`` with the whole numbers ``overrides[prefix]`` changes, each sourced locally."""
     updates: dict[str, Sourced[int]] = {}
-    for name, value in changes.items():
+    for name, value in (overrides.get(prefix) or {}).items():
         where = f"{prefix}.{name}"
         if name not in fields:
             problems.append(Problem(where, repr(value), f"one of {', '.join(fields)}"))

@@ -141,36 +141,35 @@ _SD_NOTE = (
     "should set the clinic's population SD"
 )
 
-PHQ9_RELIABILITY = ReliabilityParameters(
-    instrument="phq9",
-    reliability=0.89,
-    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
-    reliability_source=Source(
-        "§5.1",
-        Verification.SECONDARY,
-        Evidence.PUBLISHED_PRACTICE,
-        "Cronbach's alpha 0.89 (Kroenke 2001)",
-    ),
-    standard_deviation=5.5,
-    standard_deviation_source=Source(
-        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
-    ),
-)
 
-GAD7_RELIABILITY = ReliabilityParameters(
-    instrument="gad7",
-    reliability=0.92,
-    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
-    reliability_source=Source(
-        "§5.1",
-        Verification.UNVERIFIED,
-        Evidence.CLINIC_POLICY,
-        "Cronbach's alpha 0.92 (Spitzer 2006)",
-    ),
-    standard_deviation=4.5,
-    standard_deviation_source=Source(
-        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
-    ),
+def _cronbach(
+    instrument: str,
+    alpha: float,
+    verification: Verification,
+    evidence: Evidence,
+    citation: str,
+    standard_deviation: float,
+) -> ReliabilityParameters:
+    """Internal consistency from the literature (§5.1), with the reference's illustrative SD."""
+    return ReliabilityParameters(
+        instrument=instrument,
+        reliability=alpha,
+        reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
+        reliability_source=Source(
+            "§5.1", verification, evidence, f"Cronbach's alpha {alpha} ({citation})"
+        ),
+        standard_deviation=standard_deviation,
+        standard_deviation_source=Source(
+            "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
+        ),
+    )
+
+
+PHQ9_RELIABILITY = _cronbach(
+    "phq9", 0.89, Verification.SECONDARY, Evidence.PUBLISHED_PRACTICE, "Kroenke 2001", 5.5
+)
+GAD7_RELIABILITY = _cronbach(
+    "gad7", 0.92, Verification.UNVERIFIED, Evidence.CLINIC_POLICY, "Spitzer 2006", 4.5
 )
 
 # The reference gives r and SD for these two only; other instruments have no reliable change until
