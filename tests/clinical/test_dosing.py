@@ -205,7 +205,7 @@ def test_fixed_dose_mg_per_kg_ceiling():
     with pytest.raises(DoseRefused) as caught:
         calculate_dose(request)
     assert caught.value.fields == {"mg"}
-    assert "8 mg/kg" in caught.value.problems[0].problem
+    assert "8 mg/kg" in caught.value.problems[0].message
 
 
 def test_fixed_dose_absolute_ceiling():
@@ -296,7 +296,7 @@ def test_esketamine_weight_based_request_is_refused_with_a_message():
     with pytest.raises(DoseRefused) as caught:
         calculate_dose(request)
     problem = next(p for p in caught.value.problems if p.field == "mg_per_kg")
-    assert "by device" in problem.problem
+    assert "by device" in problem.message
     assert "28, 56 or 84" in problem.accepts
 
 
@@ -377,7 +377,7 @@ def test_problem_names_what_is_accepted_with_its_source():
     with pytest.raises(DoseRefused) as caught:
         calculate_dose(iv(mg_per_kg="1.2"))
     (problem,) = caught.value.problems
-    assert "1.2 mg/kg" in problem.problem
+    assert "1.2 mg/kg" in problem.message
     assert "at most 1 mg/kg" in problem.accepts
     assert "§3 (unverified)" in problem.accepts
 

@@ -42,7 +42,7 @@ def good(**overrides: Any) -> dict[str, Any]:
 def problems_of(**overrides: Any) -> dict[str, str]:
     with pytest.raises(InvalidVitalSign) as caught:
         validate_reading(**good(**overrides))
-    return {p.field: p.reason for p in caught.value.problems}
+    return {p.field: p.message for p in caught.value.problems}
 
 
 def test_valid_reading_is_kept_exactly() -> None:

@@ -203,7 +203,7 @@ def test_bad_input_lists_every_problem() -> None:
     instance = tiny_clinic((req("ann", doses_per_week=9, doses=0, site_ids=frozenset({"x"})),))
     with pytest.raises(InstanceError) as caught:
         solve(instance, time_limit_s=1)
-    where = {p.where for p in caught.value.problems}
+    where = {p.field for p in caught.value.problems}
     assert where == {"patient ann doses", "patient ann doses_per_week", "patient ann site_ids"}
 
 

@@ -139,3 +139,15 @@ def test_a_madrs_rating_is_authored_by_the_rater_at_the_interview(
     interview = day(-3).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     assert questionnaire["authored"] == observation["effectiveDateTime"] == interview
     assert observation["valueInteger"] == 22
+
+
+def test_a_stored_record_that_no_longer_fits_is_refused_naming_each_problem(clinic, as_role):
+    response = submitted(clinic.on_team, clinic.staff["nurse"], "phq9", 12, day(1))
+    QuestionnaireResponse.objects.filter(pk=response.pk).update(flags=["retired_flag"])
+    got = as_role("prescriber").get(export_url(clinic.on_team, response))
+    assert got.status_code == 409
+    page = got.content.decode()
+    assert "This questionnaire cannot be exported as valid FHIR." in page
+    # The core's problem in full: the field, what is wrong with it and what would be accepted.
+    assert "flags: &#x27;retired_flag&#x27; is not a known flag (accepts " in page
+    assert not AuditEntry.objects.filter(action="fhir.exported").exists()

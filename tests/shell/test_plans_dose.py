@@ -100,7 +100,7 @@ def test_esketamine_refuses_a_dose_that_is_not_on_the_label(clinic):
             infusion_minutes=None,
         )
     [message] = refused.value.errors["dose"]
-    assert expected.problem in message and expected.accepts in message
+    assert expected.message in message and expected.accepts in message
     assert not TreatmentPlan.objects.exists()
 
 
@@ -120,7 +120,7 @@ def test_a_dose_above_the_ceiling_is_refused_never_clamped(clinic):
             dose_change_reason="Non-responder",
         )
     messages = refused.value.errors["dose"]
-    assert expected[0].problem in messages[0]
+    assert expected[0].message in messages[0]
     assert "1.5 mg/kg is above the ceiling" in messages[0] and "§3 (unverified)" in messages[0]
     assert not TreatmentPlan.objects.exists()
 

@@ -61,7 +61,7 @@ from kapstone.clinical.vital_signs import (
     validate_reading,
 )
 from kapstone.dosing.models import DosingSession, SessionStatus
-from kapstone.errors import InputError
+from kapstone.errors import InputError, problem_errors
 from kapstone.ledger.models import LedgerEntry, Lot
 from kapstone.ledger.services import give_from_draw
 from kapstone.ledger.units import dose_in_stock_units, volume_text
@@ -129,11 +129,7 @@ def _text_problems(**texts: str) -> dict[str, list[str]]:
 
 
 def _core_problems(exc: InvalidVitalSign) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for p in exc.problems:
-        reason = p.reason[0].upper() + p.reason[1:] + "."
-        errors.setdefault(_CORE_FIELDS.get(p.field, p.field), []).append(reason)
-    return errors
+    return problem_errors(exc.problems, fields=_CORE_FIELDS)
 
 
 def _time_problems(

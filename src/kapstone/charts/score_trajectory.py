@@ -18,13 +18,13 @@ from kapstone.clinical.instruments.definition import InstrumentDefinition
 # The outcomes module's ScorePoint(at, total) is the same concept: one type for both, so the shell
 # hands the same points to instrument_outcome() and to the chart.
 from kapstone.clinical.outcomes import ScorePoint
+from kapstone.clinical.problems import Problem, Refused
 
 __all__ = [
     "CHART_HEIGHT",
     "CHART_WIDTH",
     "SCORE_POINTS_NAME",
     "ChartInputError",
-    "ChartProblem",
     "ScorePoint",
     "ScoreSeries",
     "SeverityBand",
@@ -74,8 +74,7 @@ class ScoreSeries:
 
     def __post_init__(self) -> None:
         problems = _problems(self)
-        if problems:
-            raise ChartInputError(problems)
+        ChartInputError.refuse_if_any(problems)
 
     @property
     def chronological(self) -> tuple[ScorePoint, ...]:
@@ -88,48 +87,36 @@ class ScoreSeries:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ChartProblem:
-    field: str
-    message: str
-
-
-class ChartInputError(ValueError):
+class ChartInputError(Refused):
     """The series cannot be charted; ``problems`` lists every one found."""
 
-    def __init__(self, problems: tuple[ChartProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
-
-def _problems(series: ScoreSeries) -> tuple[ChartProblem, ...]:
-    problems: list[ChartProblem] = []
+def _problems(series: ScoreSeries) -> tuple[Problem, ...]:
+    problems: list[Problem] = []
     if not series.instrument.strip():
-        problems.append(ChartProblem("instrument", "is empty; give the display name, e.g. 'PHQ-9'"))
+        problems.append(Problem("instrument", "is empty; give the display name, e.g. 'PHQ-9'"))
     if series.max_total < 1:
-        problems.append(
-            ChartProblem("max_total", f"is {series.max_total}; accepts a positive integer")
-        )
+        problems.append(Problem("max_total", f"is {series.max_total}; accepts a positive integer"))
     accepts = f"accepts an integer 0-{series.max_total}"
     for index, point in enumerate(series.points):
         if not 0 <= point.total <= series.max_total:
-            problems.append(ChartProblem(f"points[{index}].total", f"is {point.total}; {accepts}"))
+            problems.append(Problem(f"points[{index}].total", f"is {point.total}; {accepts}"))
     for index, band in enumerate(series.bands):
         if not 0 <= band.lower <= band.upper <= series.max_total:
             problems.append(
-                ChartProblem(
+                Problem(
                     f"bands[{index}]",
                     f"spans {band.lower}-{band.upper}; accepts 0 <= lower <= upper <= "
                     f"{series.max_total}",
                 )
             )
         if not band.label.strip():
-            problems.append(ChartProblem(f"bands[{index}].label", "is empty"))
+            problems.append(Problem(f"bands[{index}].label", "is empty"))
     ordered = sorted(series.bands, key=lambda band: band.lower)
     for before, after in pairwise(ordered):
         if after.lower <= before.upper:
             problems.append(
-                ChartProblem(
+                Problem(
                     "bands",
                     f"{before.label!r} and {after.label!r} overlap; accepts disjoint bands",
                 )
@@ -137,12 +124,12 @@ def _problems(series: ScoreSeries) -> tuple[ChartProblem, ...]:
     threshold = series.response_threshold
     if threshold is not None and not 0 <= threshold <= series.max_total:
         problems.append(
-            ChartProblem("response_threshold", f"is {threshold}; accepts 0-{series.max_total}")
+            Problem("response_threshold", f"is {threshold}; accepts 0-{series.max_total}")
         )
     moments = [point.at for point in series.points] + list(series.dosing_sessions)
     if len({moment.tzinfo is None for moment in moments}) > 1:
         problems.append(
-            ChartProblem(
+            Problem(
                 "points/dosing_sessions",
                 "mix naive and timezone-aware datetimes; accepts all of one kind",
             )

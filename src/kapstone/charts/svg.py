@@ -16,10 +16,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import vl_convert
+
+from kapstone.clinical.problems import Problem, Refused
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -149,18 +150,8 @@ SAFE_VALUE = re.compile(r"^[\w\s#%.,()'\"+\-/]*$")
 DANGEROUS_VALUE = re.compile(r"javascript:|expression\s*\(|@import|\\", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class SvgProblem:
-    field: str
-    message: str
-
-
-class UnsafeSvgError(ValueError):
+class UnsafeSvgError(Refused):
     """The SVG cannot be made safe (not XML, not an <svg> root, a DOCTYPE, a bad id prefix)."""
-
-    def __init__(self, problems: tuple[SvgProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 def spec_fingerprint(spec: Mapping[str, Any], title: str) -> str:
@@ -194,10 +185,10 @@ def render_svg(
 
 def sanitise_svg(raw: str, *, title: str, description: str, id_prefix: str) -> str:
     """Rewrite any SVG string through the allowlist; the result parses as XML."""
-    problems: list[SvgProblem] = []
+    problems: list[Problem] = []
     if not ID_PREFIX.match(id_prefix):
         problems.append(
-            SvgProblem(
+            Problem(
                 "id_prefix",
                 f"{id_prefix!r} is not accepted; accepts a letter then up to 40 letters, digits, "
                 "'-' or '_'",
@@ -206,20 +197,19 @@ def sanitise_svg(raw: str, *, title: str, description: str, id_prefix: str) -> s
     # A DOCTYPE is where entity tricks (billion laughs, external entities) live; charts never
     # need one, so refusing it makes the standard-library parser safe for this input.
     if re.search(r"<!(DOCTYPE|ENTITY)", raw, re.IGNORECASE):
-        problems.append(SvgProblem("svg", "contains a DOCTYPE or ENTITY declaration"))
-    if problems:
-        raise UnsafeSvgError(tuple(problems))
+        problems.append(Problem("svg", "contains a DOCTYPE or ENTITY declaration"))
+    UnsafeSvgError.refuse_if_any(problems)
     try:
         root = ET.fromstring(raw)  # noqa: S314 - no DOCTYPE possible (checked above)
     except ET.ParseError as error:
-        raise UnsafeSvgError((SvgProblem("svg", f"is not well-formed XML: {error}"),)) from None
+        raise UnsafeSvgError((Problem("svg", f"is not well-formed XML: {error}"),)) from None
     if _local_name(root.tag) != "svg" or _namespace(root.tag) != SVG_NS:
-        raise UnsafeSvgError((SvgProblem("svg", "root element is not an SVG <svg>"),))
+        raise UnsafeSvgError((Problem("svg", "root element is not an SVG <svg>"),))
 
     ids = {value for element in root.iter() if (value := element.get("id"))}
     clean = _clean_element(root, ids, id_prefix)
     if clean is None:  # unreachable: the root was checked to be an SVG <svg>
-        raise UnsafeSvgError((SvgProblem("svg", "root element was dropped"),))
+        raise UnsafeSvgError((Problem("svg", "root element was dropped"),))
     _label_root(clean, title=title, description=description, id_prefix=id_prefix)
     return _serialise(clean)
 

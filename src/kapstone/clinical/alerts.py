@@ -21,9 +21,10 @@ from kapstone.clinical.monitoring_policy import (
     Symptom,
     ThresholdRule,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
-from kapstone.clinical.vital_signs import InputProblem, SedationLevel, VitalSign
+from kapstone.clinical.vital_signs import SedationLevel, VitalSign
 
 __all__ = [
     "AlertAssessment",
@@ -84,9 +85,8 @@ def evaluate(
     if infusion_running and route is not Route.IV:
         raise InvalidMonitoringInput(
             [
-                InputProblem(
+                Problem(
                     "infusion_running",
-                    infusion_running,
                     f"only IV doses are infused; {route.value} cannot have an infusion running",
                 )
             ]
@@ -266,24 +266,20 @@ def pre_dose_blood_pressure_check(
     Above means strictly greater (the label's ">140/90"); either number above is enough.
     """
     pd = policy.pre_dose
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     if prescriber_decision is not None:
         if not prescriber_decision.prescriber.strip():
-            problems.append(
-                InputProblem("prescriber_decision.prescriber", "", "name the prescriber")
-            )
+            problems.append(Problem("prescriber_decision.prescriber", "name the prescriber"))
         if not prescriber_decision.rationale.strip():
             problems.append(
-                InputProblem(
+                Problem(
                     "prescriber_decision.rationale",
-                    prescriber_decision.rationale,
                     "a decision to proceed needs the prescriber's documented rationale",
                 )
             )
     if age_years is not None and (isinstance(age_years, bool) or not 0 <= age_years <= 130):
-        problems.append(InputProblem("age_years", age_years, "age must be 0 to 130 years"))
-    if problems:
-        raise InvalidMonitoringInput(problems)
+        problems.append(Problem("age_years", "age must be 0 to 130 years"))
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     reasons: list[str] = []
     sources = [pd.systolic_above.source, pd.diastolic_above.source]
@@ -307,24 +303,38 @@ def pre_dose_blood_pressure_check(
         reasons.insert(
             0, f"Pre-dose BP {sbp}/{dbp} mmHg is within {systolic_limit}/{diastolic_limit}."
         )
-        return PreDoseBloodPressureCheck(
-            PreDoseOutcome.PROCEED,
-            tuple(reasons),
-            elevated=False,
-            severe=False,
-            systolic_above=systolic_limit,
-            diastolic_above=diastolic_limit,
-            sources=tuple(sources),
-            prescriber_decision=prescriber_decision,
-            policy_version=policy.version,
+        outcome = PreDoseOutcome.PROCEED
+    else:
+        reasons.insert(
+            0,
+            f"Pre-dose BP {sbp}/{dbp} mmHg is above {systolic_limit}/{diastolic_limit}: weigh the "
+            "risk of a short-term BP rise against the benefit; do not dose if a rise in BP or "
+            "intracranial pressure poses a serious risk.",
         )
-
-    reasons.insert(
-        0,
-        f"Pre-dose BP {sbp}/{dbp} mmHg is above {systolic_limit}/{diastolic_limit}: weigh the "
-        "risk of a short-term BP rise against the benefit; do not dose if a rise in BP or "
-        "intracranial pressure poses a serious risk.",
+        outcome = _elevated_outcome(reading, severe, prescriber_decision, policy, reasons, sources)
+    return PreDoseBloodPressureCheck(
+        outcome,
+        tuple(reasons),
+        elevated=elevated,
+        severe=elevated and severe,
+        systolic_above=systolic_limit,
+        diastolic_above=diastolic_limit,
+        sources=tuple(sources),
+        prescriber_decision=prescriber_decision,
+        policy_version=policy.version,
     )
+
+
+def _elevated_outcome(
+    reading: VitalSign,
+    severe: bool,
+    prescriber_decision: PrescriberDecisionToProceed | None,
+    policy: MonitoringPolicy,
+    reasons: list[str],
+    sources: list[Source],
+) -> PreDoseOutcome:
+    """An elevated pre-dose BP waits for the prescriber's decision on this very reading."""
+    pd = policy.pre_dose
     if severe:
         sources.append(pd.severe_systolic_at_least.source)
         reasons.append(
@@ -332,27 +342,15 @@ def pre_dose_blood_pressure_check(
             f"(at or above {pd.severe_systolic_at_least.value} systolic or "
             f"{pd.severe_diastolic_at_least.value} diastolic)."
         )
-    outcome = PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
-    if prescriber_decision is not None:
-        if prescriber_decision.decided_at < reading.taken_at:
-            reasons.append(
-                "The prescriber's decision predates this reading; it needs a decision on this "
-                "reading."
-            )
-        else:
-            outcome = PreDoseOutcome.PROCEED
-            reasons.append(
-                f"{prescriber_decision.prescriber} documented the decision to proceed at "
-                f"{prescriber_decision.decided_at:%H:%M on %-d %b %Y}: {prescriber_decision.rationale}"
-            )
-    return PreDoseBloodPressureCheck(
-        outcome,
-        tuple(reasons),
-        elevated=True,
-        severe=severe,
-        systolic_above=systolic_limit,
-        diastolic_above=diastolic_limit,
-        sources=tuple(sources),
-        prescriber_decision=prescriber_decision,
-        policy_version=policy.version,
+    if prescriber_decision is None:
+        return PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
+    if prescriber_decision.decided_at < reading.taken_at:
+        reasons.append(
+            "The prescriber's decision predates this reading; it needs a decision on this reading."
+        )
+        return PreDoseOutcome.NEEDS_PRESCRIBER_DECISION
+    reasons.append(
+        f"{prescriber_decision.prescriber} documented the decision to proceed at "
+        f"{prescriber_decision.decided_at:%H:%M on %-d %b %Y}: {prescriber_decision.rationale}"
     )
+    return PreDoseOutcome.PROCEED

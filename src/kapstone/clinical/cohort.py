@@ -47,6 +47,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from kapstone.clinical.outcomes import DEFAULT_OUTCOME_POLICY, OutcomePolicy, RemissionCriterion
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.statistics.logrank import LogRankTest
 from kapstone.clinical.statistics.means import MeanEstimate
@@ -69,16 +70,8 @@ _HOUR = timedelta(hours=1)
 # --- errors -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CohortProblem:
-    field: str
-    message: str
-
-
-class CohortInputError(ValueError):
-    def __init__(self, problems: tuple[CohortProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+class CohortInputError(Refused):
+    """The cohort cannot be summarised; ``problems`` lists every fault found."""
 
 
 # --- policy -----------------------------------------------------------------------------------
@@ -243,44 +236,41 @@ class CohortPolicy:
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
-        problems: list[CohortProblem] = []
+        problems: list[Problem] = []
         keys = [t.key for t in self.time_points]
         if not keys:
-            problems.append(CohortProblem("time_points", "at least one time point is needed"))
+            problems.append(Problem("time_points", "at least one time point is needed"))
         for dup in sorted({k for k in keys if keys.count(k) > 1}):
-            problems.append(CohortProblem("time_points", f"{dup!r} appears more than once"))
+            problems.append(Problem("time_points", f"{dup!r} appears more than once"))
         for t in self.time_points:
             if not t.opens <= t.target <= t.closes:
                 problems.append(
-                    CohortProblem(f"time_points[{t.key}]", "the target must lie inside its window")
+                    Problem(f"time_points[{t.key}]", "the target must lie inside its window")
                 )
         if self.breakdown_time_point not in keys:
             problems.append(
-                CohortProblem("breakdown_time_point", f"{self.breakdown_time_point!r} is not one")
+                Problem("breakdown_time_point", f"{self.breakdown_time_point!r} is not one")
             )
         if self.baseline_max_age <= timedelta(0):
-            problems.append(CohortProblem("baseline_max_age", "must be positive"))
+            problems.append(Problem("baseline_max_age", "must be positive"))
         edges = self.dose_band_edges
         if not edges or edges[0] != 0 or any(b <= a for a, b in itertools.pairwise(edges)):
             problems.append(
-                CohortProblem("dose_band_edges", "must start at 0 and rise, e.g. (0, 25, 50)")
+                Problem("dose_band_edges", "must start at 0 and rise, e.g. (0, 25, 50)")
             )
         if len(self.time_points) > MAX_TIME_POINTS:
             problems.append(
-                CohortProblem("time_points", f"at most {MAX_TIME_POINTS} time points are kept")
+                Problem("time_points", f"at most {MAX_TIME_POINTS} time points are kept")
             )
         if not 1 <= self.trajectory_sessions <= MAX_TRAJECTORY_SESSIONS:
             problems.append(
-                CohortProblem("trajectory_sessions", f"must be from 1 to {MAX_TRAJECTORY_SESSIONS}")
+                Problem("trajectory_sessions", f"must be from 1 to {MAX_TRAJECTORY_SESSIONS}")
             )
         if self.survival_min_at_risk < 1:
-            problems.append(
-                CohortProblem("survival_min_at_risk", "must be at least 1 responder, e.g. 5")
-            )
+            problems.append(Problem("survival_min_at_risk", "must be at least 1 responder, e.g. 5"))
         if not 0 < self.confidence < 1:
-            problems.append(CohortProblem("confidence", "must be between 0 and 1, e.g. 0.95"))
-        if problems:
-            raise CohortInputError(tuple(problems))
+            problems.append(Problem("confidence", "must be between 0 and 1, e.g. 0.95"))
+        CohortInputError.refuse_if_any(problems)
 
     def time_point(self, key: str) -> TimePoint:
         return next(t for t in self.time_points if t.key == key)

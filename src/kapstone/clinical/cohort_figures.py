@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from kapstone.clinical.checks import naive_times
 from kapstone.clinical.cohort import (
     DEFAULT_COHORT_POLICY,
     NO_FILTERS,
@@ -29,7 +30,6 @@ from kapstone.clinical.cohort import (
     CohortFilters,
     CohortInputError,
     CohortPolicy,
-    CohortProblem,
     Course,
     Dashboard,
     Dimension,
@@ -44,6 +44,7 @@ from kapstone.clinical.cohort import (
     references_for,
 )
 from kapstone.clinical.instruments.definition import SeverityBand
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.errors import StatisticsInputError
 from kapstone.clinical.statistics.logrank import LogRankTest, log_rank_test_counts
 from kapstone.clinical.statistics.means import mean_interval_from_sums
@@ -484,16 +485,15 @@ def _proportion(successes: int, trials: int, confidence: float) -> ProportionEst
 
 
 def validate(period_start: datetime, period_end: datetime, now: datetime, instrument: str) -> None:
-    problems: list[CohortProblem] = []
-    for name, moment in (("period_start", period_start), ("period_end", period_end), ("now", now)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            problems.append(CohortProblem(name, "must be timezone-aware (got a naive datetime)"))
+    problems = naive_times(
+        (("period_start", period_start), ("period_end", period_end), ("now", now)),
+        "must be timezone-aware (got a naive datetime)",
+    )
     if not problems and period_end <= period_start:
-        problems.append(CohortProblem("period_end", "must be after period_start"))
+        problems.append(Problem("period_end", "must be after period_start"))
     if not instrument:
-        problems.append(CohortProblem("instrument", "must be named, e.g. 'phq9'"))
-    if problems:
-        raise CohortInputError(tuple(problems))
+        problems.append(Problem("instrument", "must be named, e.g. 'phq9'"))
+    CohortInputError.refuse_if_any(problems)
 
 
 def assemble(

@@ -20,8 +20,9 @@ from kapstone.clinical.monitoring_policy import (
     Sourced,
     TimeReference,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
-from kapstone.clinical.vital_signs import DissociationRating, InputProblem, VitalSign
+from kapstone.clinical.vital_signs import DissociationRating, VitalSign
 
 
 class DischargeCriterion(StrEnum):
@@ -124,27 +125,21 @@ def assess_discharge(
     if not problems:
         for name, reading in (("latest_vitals", latest_vitals), ("baseline", baseline)):
             if reading is not None and reading.taken_at > now:
-                problems.append(InputProblem(name, reading.taken_at, f"{name} is timed after now"))
+                problems.append(Problem(name, f"{name} is timed after now"))
     if isinstance(unacknowledged_alerts, bool) or unacknowledged_alerts < 0:
-        problems.append(
-            InputProblem(
-                "unacknowledged_alerts", unacknowledged_alerts, "must be a count of 0 or more"
-            )
-        )
+        problems.append(Problem("unacknowledged_alerts", "must be a count of 0 or more"))
     if (
         latest_dissociation is not None
         and baseline_dissociation is not None
         and latest_dissociation.scale is not baseline_dissociation.scale
     ):
         problems.append(
-            InputProblem(
+            Problem(
                 "latest_dissociation",
-                latest_dissociation.scale,
                 f"compare like with like: baseline was rated on {baseline_dissociation.scale}",
             )
         )
-    if problems:
-        raise InvalidMonitoringInput(problems)
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     blockers: list[DischargeBlocker] = []
 

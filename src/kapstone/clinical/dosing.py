@@ -19,12 +19,13 @@ Rounding (documented because it changes what is given):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from types import MappingProxyType
 
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import ROUTE_FACTS, Route
 
@@ -58,24 +59,8 @@ GLUE2017_SOURCE = Source(
 # --- problems and refusal -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DoseProblem:
-    """One reason a dose was refused: which field, what is wrong, what would be accepted."""
-
-    field: str
-    problem: str
-    accepts: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"field": self.field, "problem": self.problem, "accepts": self.accepts}
-
-
-class DoseRefused(Exception):
+class DoseRefused(Refused):
     """The calculator refuses to produce a dose; ``problems`` lists every reason found."""
-
-    def __init__(self, problems: Iterable[DoseProblem]) -> None:
-        self.problems: tuple[DoseProblem, ...] = tuple(problems)
-        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in self.problems))
 
     @property
     def fields(self) -> frozenset[str]:
@@ -302,7 +287,7 @@ def _fmt(value: Decimal) -> str:
 
 
 def _check_range(
-    problems: list[DoseProblem],
+    problems: list[Problem],
     name: str,
     value: Decimal,
     low: PolicyValue | None,
@@ -321,21 +306,19 @@ def _check_range(
     if high is not None:
         bounds.append(f"at most {_fmt(high.value)} {unit} ({high.source.cite()})")
     side = "below the minimum" if too_low else "above the ceiling"
-    problems.append(DoseProblem(name, f"{_fmt(value)} {unit} is {side}{why}", " and ".join(bounds)))
+    problems.append(Problem(name, f"{_fmt(value)} {unit} is {side}{why}", " and ".join(bounds)))
     return False
 
 
-def _positive_finite(problems: list[DoseProblem], name: str, value: Decimal, unit: str) -> bool:
+def _positive_finite(problems: list[Problem], name: str, value: Decimal, unit: str) -> bool:
     if value.is_finite() and value > 0:
         return True
-    problems.append(
-        DoseProblem(name, f"{value} is not a positive number", f"a number of {unit} > 0")
-    )
+    problems.append(Problem(name, f"{value} is not a positive number", f"a number of {unit} > 0"))
     return False
 
 
-def _not_applicable(problems: list[DoseProblem], name: str, route: Route, why: str) -> None:
-    problems.append(DoseProblem(name, f"does not apply to {route.label}: {why}", "leave it out"))
+def _not_applicable(problems: list[Problem], name: str, route: Route, why: str) -> None:
+    problems.append(Problem(name, f"does not apply to {route.label}: {why}", "leave it out"))
 
 
 def _truncate(value: Decimal, precision: Decimal) -> Decimal:
@@ -349,7 +332,7 @@ def calculate_dose(
     route = request.route
     facts = ROUTE_FACTS[route]
     limits = policy.limits(route)
-    problems: list[DoseProblem] = []
+    problems: list[Problem] = []
     ceilings: list[AppliedCeiling] = []
 
     # Inputs, each on its own so that every problem is reported at once.
@@ -357,7 +340,7 @@ def calculate_dose(
     if request.weight_kg is None:
         if route is not Route.INTRANASAL_ESKETAMINE:
             problems.append(
-                DoseProblem(
+                Problem(
                     "weight_kg",
                     "the current weight is needed for every racemic ketamine dose",
                     f"kg, between {_fmt(policy.min_weight_kg.value)} and "
@@ -378,7 +361,7 @@ def calculate_dose(
     if route is Route.INTRANASAL_ESKETAMINE:
         if request.mg_per_kg is not None:
             problems.append(
-                DoseProblem(
+                Problem(
                     "mg_per_kg",
                     "esketamine is dosed by device (28 mg each), not by weight",
                     "mg: 28, 56 or 84 (SPRAVATO-US)",
@@ -387,7 +370,7 @@ def calculate_dose(
     elif request.mg_per_kg is not None:
         if request.mg is not None:
             problems.append(
-                DoseProblem("mg", "both mg and mg_per_kg were given", "one of mg or mg_per_kg")
+                Problem("mg", "both mg and mg_per_kg were given", "one of mg or mg_per_kg")
             )
         if _positive_finite(problems, "mg_per_kg", request.mg_per_kg, "mg/kg"):
             mg_per_kg_ok = _check_range(
@@ -401,7 +384,7 @@ def calculate_dose(
             )
     elif request.mg is None:
         accepts = "mg_per_kg" if not facts.fixed_dose else "mg_per_kg, or a fixed dose in mg"
-        problems.append(DoseProblem("mg_per_kg", "no dose was given", accepts))
+        problems.append(Problem("mg_per_kg", "no dose was given", accepts))
 
     fixed_ok = False
     if request.mg is not None and request.mg_per_kg is None:
@@ -424,7 +407,7 @@ def calculate_dose(
             )
     elif facts.needs_concentration:
         problems.append(
-            DoseProblem(
+            Problem(
                 "concentration_mg_per_ml",
                 f"the stock concentration is needed for {route.label}",
                 "the concentration drawn up, in mg/mL",
@@ -446,7 +429,7 @@ def calculate_dose(
             )
     elif facts.needs_duration:
         problems.append(
-            DoseProblem(
+            Problem(
                 "minutes",
                 "an IV infusion needs its duration",
                 f"minutes, e.g. {_fmt(STANDARD_IV_MINUTES)} ({STANDARD_IV_SOURCE.cite()})",
@@ -466,7 +449,7 @@ def calculate_dose(
             ceiling_mg = min(ceiling_mg, limits.max_mg_per_kg.value * request.weight_kg)
         if exact > limits.max_mg.value:
             problems.append(
-                DoseProblem(
+                Problem(
                     "dose_mg",
                     f"{_fmt(exact)} mg ({_fmt(request.mg_per_kg)} mg/kg x "
                     f"{_fmt(request.weight_kg)} kg) is above the absolute ceiling for "
@@ -479,7 +462,7 @@ def calculate_dose(
             dose, rounding = _round_to_step(exact, limits.dose_step_mg.value, ceiling_mg)
             if dose <= 0:
                 problems.append(
-                    DoseProblem(
+                    Problem(
                         "dose_mg",
                         f"{_fmt(exact)} mg rounds to 0 at the {_fmt(limits.dose_step_mg.value)} "
                         "mg step",
@@ -505,8 +488,7 @@ def calculate_dose(
             f" at {_fmt(request.concentration_mg_per_ml)} mg/mL: choose another concentration",
         )
 
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
     assert exact is not None
     assert dose is not None
 
@@ -554,14 +536,14 @@ def calculate_dose(
 
 
 def _check_fixed_mg(
-    problems: list[DoseProblem], request: DoseRequest, limits: RouteLimits, weight_ok: bool
+    problems: list[Problem], request: DoseRequest, limits: RouteLimits, weight_ok: bool
 ) -> bool:
     route, mg = request.route, request.mg
     assert mg is not None
     facts = ROUTE_FACTS[route]
     if not facts.fixed_dose:
         problems.append(
-            DoseProblem(
+            Problem(
                 "mg",
                 f"{route.label} is dosed by weight, not as a fixed dose",
                 "mg_per_kg with weight_kg",
@@ -574,7 +556,7 @@ def _check_fixed_mg(
         allowed = [d for d in ESKETAMINE_DOSES_MG if d <= limits.max_mg.value]
         if mg not in allowed:
             problems.append(
-                DoseProblem(
+                Problem(
                     "mg",
                     f"{_fmt(mg)} mg is not a licensed esketamine dose",
                     " or ".join(_fmt(d) for d in allowed)
@@ -587,7 +569,7 @@ def _check_fixed_mg(
     step = limits.dose_step_mg.value
     if mg % step != 0:
         problems.append(
-            DoseProblem(
+            Problem(
                 "mg",
                 f"{_fmt(mg)} mg is not a whole number of {_fmt(step)} mg steps",
                 f"a multiple of {_fmt(step)} mg ({limits.dose_step_mg.source.cite()})",
@@ -599,7 +581,7 @@ def _check_fixed_mg(
         per_kg = mg / request.weight_kg
         if per_kg > limits.max_mg_per_kg.value:
             problems.append(
-                DoseProblem(
+                Problem(
                     "mg",
                     f"{_fmt(mg)} mg is {_fmt(_truncate(per_kg, MG_PER_KG_PRECISION))} mg/kg at "
                     f"{_fmt(request.weight_kg)} kg, above the ceiling for {route.label}",
@@ -654,33 +636,32 @@ def ascending_schedule(
     ``request`` gives route, weight, concentration and duration; its mg/kg must be left out. Every
     session is checked; a refusal lists each session's problems, prefixed ``session N:``.
     """
-    problems: list[DoseProblem] = []
+    problems: list[Problem] = []
     if request.mg_per_kg is not None or request.mg is not None:
         problems.append(
-            DoseProblem("mg_per_kg", "the schedule sets each session's dose", "leave mg out")
+            Problem("mg_per_kg", "the schedule sets each session's dose", "leave mg out")
         )
     if not ROUTE_FACTS[request.route].weight_based:
         problems.append(
-            DoseProblem(
+            Problem(
                 "route",
                 f"{request.route.label} is not dosed by weight, so it cannot ascend by mg/kg",
                 "a racemic ketamine route: iv, im, sc, sublingual_lozenge or oral",
             )
         )
     if sessions < 1:
-        problems.append(DoseProblem("sessions", f"{sessions} sessions", "at least 1 session"))
+        problems.append(Problem("sessions", f"{sessions} sessions", "at least 1 session"))
     if not steps_mg_per_kg:
-        problems.append(DoseProblem("steps_mg_per_kg", "no steps", "one or more mg/kg steps"))
+        problems.append(Problem("steps_mg_per_kg", "no steps", "one or more mg/kg steps"))
     elif any(b <= a for a, b in pairwise(steps_mg_per_kg)):
         problems.append(
-            DoseProblem(
+            Problem(
                 "steps_mg_per_kg",
                 "steps do not ascend: " + " → ".join(_fmt(s) for s in steps_mg_per_kg),
                 "strictly increasing mg/kg, e.g. 0.25 → 0.5 → 1.0 (GLUE2017)",
             )
         )
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
 
     calculations: list[DoseCalculation] = []
     for index in range(sessions):
@@ -696,9 +677,8 @@ def ascending_schedule(
             calculations.append(calculate_dose(session_request, policy))
         except DoseRefused as refused:
             problems.extend(
-                DoseProblem(f"session {index + 1}: {p.field}", p.problem, p.accepts)
+                Problem(f"session {index + 1}: {p.field}", p.message, p.accepts)
                 for p in refused.problems
             )
-    if problems:
-        raise DoseRefused(problems)
+    DoseRefused.refuse_if_any(problems)
     return tuple(calculations)

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from kapstone.clinical.access import Modality
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.programs import IntegrationSession
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
@@ -292,12 +293,6 @@ class StructuredNote:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class NoteProblem:
-    field: str  # "emdr.sud_before", "modalities", "homework"
-    message: str
-
-
 # --- parsing -----------------------------------------------------------------------------------
 
 
@@ -365,7 +360,7 @@ def _parts(value: object) -> tuple[list[IfsPart], str | None]:
 
 
 def _record(
-    modality: Modality, raw: Mapping[str, object], problems: list[NoteProblem]
+    modality: Modality, raw: Mapping[str, object], problems: list[Problem]
 ) -> ModalityNote | None:
     values: dict[str, Any] = {}
     before = len(problems)
@@ -394,16 +389,16 @@ def _record(
         if problem is None and spec.required and empty:
             problem = f"{spec.label} is required for {modality.label}"
         if problem is not None:
-            problems.append(NoteProblem(key, problem))
+            problems.append(Problem(key, problem))
         values[spec.name] = parsed
     unknown = sorted(set(raw) - {s.name for s in MODALITY_FIELDS[modality]})
     for name in unknown:
-        problems.append(NoteProblem(f"{modality.value}.{name}", "is not a field of this modality"))
+        problems.append(Problem(f"{modality.value}.{name}", "is not a field of this modality"))
     if modality is Modality.BEHAVIOURAL_ACTIVATION and len(problems) == before:
         overlap = set(values["done"]) & set(values["not_done"])
         if overlap:
             problems.append(
-                NoteProblem(
+                Problem(
                     "behavioural_activation.not_done",
                     f"{', '.join(sorted(overlap))} is listed as both done and not done",
                 )
@@ -416,14 +411,14 @@ def _record(
 
 def parse_structured(
     document: Mapping[str, object],
-) -> tuple[StructuredNote | None, tuple[NoteProblem, ...]]:
+) -> tuple[StructuredNote | None, tuple[Problem, ...]]:
     """Reads a structured note: ``{"emdr": {...}, "ifs": {...}, "homework": [...]}``.
 
     Each modality key present is a modality used; at least one is needed. Values may be the form's
     raw text (numbers as digits, lists one per line) or stored JSON. Returns the note, or None and
     every problem found.
     """
-    problems: list[NoteProblem] = []
+    problems: list[Problem] = []
     records: dict[Modality, ModalityNote] = {}
     known = {m.value: m for m in Modality}
     for key, raw in document.items():
@@ -431,19 +426,19 @@ def parse_structured(
             continue
         modality = known.get(key)
         if modality is None:
-            problems.append(NoteProblem(key, f"{key!r} is not a modality"))
+            problems.append(Problem(key, f"{key!r} is not a modality"))
             continue
         if not isinstance(raw, Mapping):
-            problems.append(NoteProblem(key, "accepts the modality's fields"))
+            problems.append(Problem(key, "accepts the modality's fields"))
             continue
         record = _record(modality, raw, problems)
         if record is not None:
             records[modality] = record
     if not any(key in known for key in document):
-        problems.append(NoteProblem("modalities", "Choose at least one modality used."))
+        problems.append(Problem("modalities", "Choose at least one modality used."))
     homework, problem = _lines(document.get(HOMEWORK.name))
     if problem:
-        problems.append(NoteProblem(HOMEWORK.name, problem))
+        problems.append(Problem(HOMEWORK.name, problem))
     if problems:
         return None, tuple(problems)
     return StructuredNote(records=records, homework=tuple(homework)), ()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
+from kapstone.clinical.checks import is_naive, is_whole
 from kapstone.clinical.ledger_entries import (
     Administered,
     CountAdjustment,
@@ -44,6 +45,7 @@ from kapstone.clinical.ledger_entries import (
     TransferOut,
     Waste,
 )
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 
@@ -74,21 +76,17 @@ class ProblemCode(StrEnum):
     BEFORE_REFERENCED_ENTRY = "before_referenced_entry"
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerProblem:
-    code: ProblemCode
-    field: str
-    message: str
+class LedgerRefused(Refused):
+    """The entry was refused; ``problems`` says every reason (each with its ``ProblemCode``), and
+    the book is unchanged."""
 
-
-class LedgerRefused(Exception):
-    """The entry was refused; ``problems`` says every reason, and the book is unchanged."""
-
-    def __init__(self, entry_id: str, problems: tuple[LedgerProblem, ...]) -> None:
+    def __init__(self, entry_id: str, problems: tuple[Problem, ...]) -> None:
         self.entry_id = entry_id
-        self.problems = problems
-        details = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        super().__init__(f"ledger entry {entry_id!r} refused: {details}")
+        super().__init__(problems)
+
+    def describe(self) -> str:
+        details = "; ".join(f"{p.field}: {p.message}" for p in self.problems)
+        return f"ledger entry {self.entry_id!r} refused: {details}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +150,10 @@ class _Scratch:
         self.received = dict(book.received_transfers)
         self.reversed_by = dict(book.reversed_by)
         self.touched: set[StockKey] = set()
-        self.problems: list[LedgerProblem] = []
+        self.problems: list[Problem] = []
 
     def problem(self, code: ProblemCode, field_name: str, message: str) -> None:
-        self.problems.append(LedgerProblem(code, field_name, message))
+        self.problems.append(Problem(field_name, message, code=code))
 
     def move(self, stock: StockKey, delta: int, lot: LotInfo | None = None) -> None:
         account = self.accounts.get(stock)
@@ -188,7 +186,7 @@ def _require(s: _Scratch, value: str | None, field_name: str, what: str) -> None
 
 
 def _positive(s: _Scratch, quantity: int, field_name: str = "quantity") -> bool:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+    if not is_whole(quantity, at_least=1):
         s.problem(
             ProblemCode.NOT_POSITIVE,
             field_name,
@@ -322,7 +320,7 @@ def _forward(s: _Scratch, entry: LedgerEntry) -> None:
                 s.move(entry.stock, -entry.quantity)
         case CountAdjustment():
             _require(s, entry.reason, "reason", "a reason for the adjustment")
-            if isinstance(entry.delta, bool) or not isinstance(entry.delta, int):
+            if not is_whole(entry.delta):
                 s.problem(
                     ProblemCode.NOT_POSITIVE, "delta", f"{entry.delta!r} is not a whole number"
                 )
@@ -450,7 +448,7 @@ def _transition(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerBook | None
     _require(s, entry.actor, "actor", "the staff member making the entry")
     if entry.entry_id in book.by_id:
         s.problem(ProblemCode.DUPLICATE_ENTRY_ID, "entry_id", f"{entry.entry_id!r} is already used")
-    if entry.at.tzinfo is None or entry.at.utcoffset() is None:
+    if is_naive(entry.at):
         s.problem(ProblemCode.NAIVE_TIME, "at", "the time must carry its timezone")
     _forward(s, entry)
     for stock in sorted(s.touched, key=lambda k: (k.location, k.lot)):
@@ -480,7 +478,7 @@ def _transition(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerBook | None
     )
 
 
-def check(book: LedgerBook, entry: LedgerEntry) -> tuple[LedgerProblem, ...]:
+def check(book: LedgerBook, entry: LedgerEntry) -> tuple[Problem, ...]:
     """Every problem ``entry`` would cause; empty when :func:`apply` would accept it."""
     return tuple(_transition(book, entry)[1].problems)
 

@@ -30,23 +30,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.checks import is_naive
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 DEFAULT_POLICY_VERSION = "default-2026-11"
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleProblem:
-    field: str
-    message: str
-
-
-class ScheduleInputError(ValueError):
+class ScheduleInputError(Refused):
     """Bad plan, anchors, recalls or completions; ``problems`` lists every one found."""
-
-    def __init__(self, problems: tuple[ScheduleProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 class Anchor(StrEnum):
@@ -79,11 +71,11 @@ class MeasureRule:
     dose_numbers: frozenset[int] | None = None  # EACH_DOSE only, 1-based; None = every dose
     priority: bool = False  # placed before other rules when recall spacing must choose
 
-    def problems(self, where: str) -> list[ScheduleProblem]:
-        found: list[ScheduleProblem] = []
+    def problems(self, where: str) -> list[Problem]:
+        found: list[Problem] = []
 
         def bad(name: str, message: str) -> None:
-            found.append(ScheduleProblem(f"{where}.{name}", message))
+            found.append(Problem(f"{where}.{name}", message))
 
         if not self.instrument:
             bad("instrument", "must be a name such as 'phq9'")
@@ -119,14 +111,13 @@ class MeasurementPlan:
     source: Source
 
     def __post_init__(self) -> None:
-        problems: list[ScheduleProblem] = []
+        problems: list[Problem] = []
         for i, rule in enumerate(self.rules):
             problems += rule.problems(f"rules[{i}]")
         keys = [(r.instrument, r.label) for r in self.rules]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
-            problems.append(ScheduleProblem("rules", f"{key[0]} has two rules labelled {key[1]!r}"))
-        if problems:
-            raise ScheduleInputError(tuple(problems))
+            problems.append(Problem("rules", f"{key[0]} has two rules labelled {key[1]!r}"))
+        ScheduleInputError.refuse_if_any(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +174,7 @@ class SchedulePolicy:
         if not Fraction(0) <= self.min_interval_fraction <= Fraction(1):
             raise ScheduleInputError(
                 (
-                    ScheduleProblem(
+                    Problem(
                         "min_interval_fraction",
                         f"{self.min_interval_fraction}: accepts 0 to 1 (1 = the full recall)",
                     ),
@@ -268,10 +259,6 @@ class _Candidate:
         return self.target_at + self.rule.expires_after
 
 
-def _aware(at: datetime) -> bool:
-    return at.tzinfo is not None and at.utcoffset() is not None
-
-
 def _validate(
     plan: MeasurementPlan,
     intake_at: datetime,
@@ -281,45 +268,44 @@ def _validate(
     completed: Sequence[CompletedMeasure],
     now: datetime,
 ) -> None:
-    problems: list[ScheduleProblem] = []
+    problems: list[Problem] = []
     naive = "must be timezone-aware (got a naive datetime)"
     for name, at in (("intake_at", intake_at), ("now", now), ("end_of_course", end_of_course)):
-        if at is not None and not _aware(at):
-            problems.append(ScheduleProblem(name, naive))
+        if at is not None and is_naive(at):
+            problems.append(Problem(name, naive))
     for i, at in enumerate(dosing_sessions):
-        if not _aware(at):
-            problems.append(ScheduleProblem(f"dosing_sessions[{i}]", naive))
+        if is_naive(at):
+            problems.append(Problem(f"dosing_sessions[{i}]", naive))
         elif dosing_sessions.index(at) != i:
-            problems.append(ScheduleProblem(f"dosing_sessions[{i}]", "duplicate session time"))
+            problems.append(Problem(f"dosing_sessions[{i}]", "duplicate session time"))
     names = [r.instrument for r in recalls]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(ScheduleProblem("recalls", f"{dup} is given more than once"))
+        problems.append(Problem("recalls", f"{dup} is given more than once"))
     for i, recall in enumerate(recalls):
         if recall.recall_days < 0:
             problems.append(
-                ScheduleProblem(f"recalls[{i}].recall_days", "accepts 0 (present state) or more")
+                Problem(f"recalls[{i}].recall_days", "accepts 0 (present state) or more")
             )
     for instrument in sorted({r.instrument for r in plan.rules} - set(names)):
         problems.append(
-            ScheduleProblem("recalls", f"no recall period given for {instrument}, used by the plan")
+            Problem("recalls", f"no recall period given for {instrument}, used by the plan")
         )
     for i, done in enumerate(completed):
-        if not _aware(done.at):
-            problems.append(ScheduleProblem(f"completed[{i}].at", naive))
-        elif _aware(now) and done.at > now:
+        if is_naive(done.at):
+            problems.append(Problem(f"completed[{i}].at", naive))
+        elif not is_naive(now) and done.at > now:
             problems.append(
-                ScheduleProblem(f"completed[{i}].at", "is after now; completions are in the past")
+                Problem(f"completed[{i}].at", "is after now; completions are in the past")
             )
     if (
         end_of_course is not None
-        and _aware(end_of_course)
+        and not is_naive(end_of_course)
         and dosing_sessions
-        and all(_aware(d) for d in dosing_sessions)
+        and all(not is_naive(d) for d in dosing_sessions)
         and end_of_course < min(dosing_sessions)
     ):
-        problems.append(ScheduleProblem("end_of_course", "is before the first dosing session"))
-    if problems:
-        raise ScheduleInputError(tuple(problems))
+        problems.append(Problem("end_of_course", "is before the first dosing session"))
+    ScheduleInputError.refuse_if_any(problems)
 
 
 def _candidates(
@@ -623,50 +609,33 @@ def _end_of_course(instrument: str) -> MeasureRule:
     )
 
 
+# After the course, in days: first due, window opens before, due until after, expires after,
+# repeats every; then how many times.
+_FOLLOW_UPS: tuple[tuple[str, str, tuple[int, int, int, int, int], int], ...] = (
+    ("qids_sr16", "weekly follow-up", (7, 1, 2, 6, 7), 4),
+    ("phq9", "fortnightly follow-up", (14, 2, 3, 10, 14), 2),
+    ("phq9", "monthly follow-up", (58, 3, 7, 14, 30), 5),
+    ("gad7", "fortnightly follow-up", (14, 2, 3, 10, 14), 2),
+    ("gad7", "monthly follow-up", (58, 3, 7, 14, 30), 5),
+)
+
+
 def _follow_up() -> tuple[MeasureRule, ...]:
-    weekly = MeasureRule(
-        "qids_sr16",
-        Anchor.AFTER_COURSE,
-        "weekly follow-up",
-        _FOLLOW_UP,
-        offset=7 * _D,
-        window_opens_before=_D,
-        due_until_after=2 * _D,
-        expires_after=6 * _D,
-        repeat_every=7 * _D,
-        repeat_count=4,
+    return tuple(
+        MeasureRule(
+            instrument,
+            Anchor.AFTER_COURSE,
+            label,
+            _FOLLOW_UP,
+            offset=first * _D,
+            window_opens_before=opens * _D,
+            due_until_after=due * _D,
+            expires_after=expires * _D,
+            repeat_every=every * _D,
+            repeat_count=count,
+        )
+        for instrument, label, (first, opens, due, expires, every), count in _FOLLOW_UPS
     )
-    rules = [weekly]
-    for instrument in ("phq9", "gad7"):
-        rules.append(
-            MeasureRule(
-                instrument,
-                Anchor.AFTER_COURSE,
-                "fortnightly follow-up",
-                _FOLLOW_UP,
-                offset=14 * _D,
-                window_opens_before=2 * _D,
-                due_until_after=3 * _D,
-                expires_after=10 * _D,
-                repeat_every=14 * _D,
-                repeat_count=2,
-            )
-        )
-        rules.append(
-            MeasureRule(
-                instrument,
-                Anchor.AFTER_COURSE,
-                "monthly follow-up",
-                _FOLLOW_UP,
-                offset=58 * _D,
-                window_opens_before=3 * _D,
-                due_until_after=7 * _D,
-                expires_after=14 * _D,
-                repeat_every=30 * _D,
-                repeat_count=5,
-            )
-        )
-    return tuple(rules)
 
 
 INTENSIVE_RETREAT_PLAN = MeasurementPlan(

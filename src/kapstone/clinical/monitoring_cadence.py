@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from kapstone.clinical.checks import naive_times
 from kapstone.clinical.monitoring_policy import (
     AnchoredCheck,
     CheckKind,
@@ -21,9 +22,10 @@ from kapstone.clinical.monitoring_policy import (
     MonitoringProtocol,
     TimeReference,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import Route
-from kapstone.clinical.vital_signs import DissociationRating, InputProblem, VitalSign
+from kapstone.clinical.vital_signs import DissociationRating, VitalSign
 
 # The grade is named "recheck in 5 minutes"; the interval is part of its meaning, not a setting.
 RECHECK_AFTER = timedelta(minutes=5)
@@ -98,26 +100,22 @@ def dose_end(dose: DoseTiming, protocol: MonitoringProtocol) -> datetime | None:
     return dose.started_at
 
 
-def check_dose_timing(dose: DoseTiming, now: datetime) -> list[InputProblem]:
-    problems: list[InputProblem] = []
-    for name, value in (("now", now), ("started_at", dose.started_at), ("ended_at", dose.ended_at)):
-        if value is not None and value.utcoffset() is None:
-            problems.append(InputProblem(name, value, f"{name} must carry a time zone"))
+def check_dose_timing(dose: DoseTiming, now: datetime) -> list[Problem]:
+    problems = naive_times(
+        (("now", now), ("started_at", dose.started_at), ("ended_at", dose.ended_at)),
+        "{field} must carry a time zone",
+    )
     if problems:
         return problems
     if dose.ended_at is not None and dose.started_at is None:
-        problems.append(
-            InputProblem("ended_at", dose.ended_at, "a dose cannot end before it starts")
-        )
+        problems.append(Problem("ended_at", "a dose cannot end before it starts"))
     if dose.started_at is not None and dose.started_at > now:
-        problems.append(InputProblem("started_at", dose.started_at, "dose start is later than now"))
+        problems.append(Problem("started_at", "dose start is later than now"))
     if dose.ended_at is not None:
         if dose.started_at is not None and dose.ended_at < dose.started_at:
-            problems.append(
-                InputProblem("ended_at", dose.ended_at, "dose end is earlier than dose start")
-            )
+            problems.append(Problem("ended_at", "dose end is earlier than dose start"))
         if dose.ended_at > now:
-            problems.append(InputProblem("ended_at", dose.ended_at, "dose end is later than now"))
+            problems.append(Problem("ended_at", "dose end is later than now"))
     return problems
 
 
@@ -135,17 +133,16 @@ def monitoring_schedule(
     problems = check_dose_timing(dose, now)
     if not problems:
         problems += [
-            InputProblem("vitals", v.taken_at, "a reading is timed later than now")
+            Problem("vitals", "a reading is timed later than now")
             for v in vitals
             if v.taken_at > now
         ]
         problems += [
-            InputProblem("dissociation", d.rated_at, "a rating is timed later than now")
+            Problem("dissociation", "a rating is timed later than now")
             for d in dissociation
             if d.rated_at > now
         ]
-    if problems:
-        raise InvalidMonitoringInput(problems)
+    InvalidMonitoringInput.refuse_if_any(problems)
 
     grace = policy.overdue_grace.value
     outstanding: list[CheckDue] = []

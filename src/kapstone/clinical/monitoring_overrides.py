@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from kapstone.clinical.checks import is_whole
 from kapstone.clinical.monitoring_policy import (
     AlertGrade,
     DischargePolicy,
@@ -20,8 +21,9 @@ from kapstone.clinical.monitoring_policy import (
     PreDoseBloodPressurePolicy,
     Sourced,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
-from kapstone.clinical.vital_signs import InputProblem, InvalidInput
+from kapstone.clinical.vital_signs import InvalidInput
 
 # The whole-number limits a director may set, with the range a typo cannot escape.
 PRE_DOSE_FIELDS: Mapping[str, tuple[int, int]] = {
@@ -68,24 +70,24 @@ def _local(default: Source, set_by: str, reason: str) -> Source:
     )
 
 
-def _whole(value: object, where: str, bounds: tuple[int, int], problems: list[InputProblem]) -> int:
+def _whole(value: object, where: str, bounds: tuple[int, int], problems: list[Problem]) -> int:
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(InputProblem(where, value, f"a whole number from {low} to {high}"))
+    if not is_whole(value):
+        problems.append(Problem(where, repr(value), f"a whole number from {low} to {high}"))
         return low
     if not low <= value <= high:
-        problems.append(InputProblem(where, value, f"a whole number from {low} to {high}"))
+        problems.append(Problem(where, repr(value), f"a whole number from {low} to {high}"))
     return value
 
 
-def _grade(value: object, where: str, problems: list[InputProblem]) -> AlertGrade:
+def _grade(value: object, where: str, problems: list[Problem]) -> AlertGrade:
     try:
         grade = AlertGrade(str(value))
     except ValueError:
         grade = AlertGrade.NONE
     if grade is AlertGrade.NONE:
         accepted = ", ".join(g.value for g in AlertGrade if g is not AlertGrade.NONE)
-        problems.append(InputProblem(where, value, f"one of {accepted}"))
+        problems.append(Problem(where, repr(value), f"one of {accepted}"))
     return grade
 
 
@@ -100,10 +102,10 @@ def apply_overrides(
     """The policy with ``overrides`` applied, named ``version``; raises InvalidOverride listing
     every problem. ``overrides``: {"rules": {rule_id: {"threshold": int, "grade": str}},
     "pre_dose": {field: int}, "discharge": {field: int}} (each part optional)."""
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     unknown = set(overrides) - {"rules", "pre_dose", "discharge"}
     for key in sorted(unknown):
-        problems.append(InputProblem(key, None, "one of rules, pre_dose, discharge"))
+        problems.append(Problem(key, repr(None), "one of rules, pre_dose, discharge"))
     rules = dict(overrides.get("rules") or {})
     known_ids = {r.rule_id for r in policy.threshold_rules} | {
         r.rule_id
@@ -112,7 +114,7 @@ def apply_overrides(
         )
     }
     for rule_id in sorted(set(rules) - known_ids):
-        problems.append(InputProblem(f"rules.{rule_id}", rule_id, "a rule id of the policy"))
+        problems.append(Problem(f"rules.{rule_id}", repr(rule_id), "a rule id of the policy"))
 
     thresholds = []
     for rule in policy.threshold_rules:
@@ -137,26 +139,10 @@ def apply_overrides(
     symptoms = _regraded(policy.symptom_rules, rules, problems, set_by, reason)
     emergencies = _regraded(policy.hypertensive_emergency_rules, rules, problems, set_by, reason)
 
-    pre_dose = _limits(
-        policy.pre_dose,
-        overrides.get("pre_dose") or {},
-        PRE_DOSE_FIELDS,
-        "pre_dose",
-        problems,
-        set_by,
-        reason,
-    )
-    discharge = _limits(
-        policy.discharge,
-        overrides.get("discharge") or {},
-        DISCHARGE_FIELDS,
-        "discharge",
-        problems,
-        set_by,
-        reason,
-    )
-    if problems:
-        raise InvalidOverride(problems)
+    local = (problems, set_by, reason)
+    pre_dose = _limits(policy.pre_dose, overrides, "pre_dose", PRE_DOSE_FIELDS, *local)
+    discharge = _limits(policy.discharge, overrides, "discharge", DISCHARGE_FIELDS, *local)
+    InvalidOverride.refuse_if_any(problems)
     return replace(
         policy,
         version=version,
@@ -185,7 +171,7 @@ def _as_graded(*groups: tuple[_Graded, ...]) -> tuple[_Graded, ...]:
 def _regraded[R: _Graded](
     items: tuple[R, ...],
     rules: Mapping[str, Any],
-    problems: list[InputProblem],
+    problems: list[Problem],
     set_by: str,
     reason: str,
 ) -> tuple[R, ...]:
@@ -198,7 +184,7 @@ def _regraded[R: _Graded](
             continue
         where = f"rules.{rule.rule_id}"
         if set(change) - {"grade"}:
-            problems.append(InputProblem(where, sorted(change), "only a grade for this rule"))
+            problems.append(Problem(where, repr(sorted(change)), "only a grade for this rule"))
         grade = _grade(change.get("grade"), f"{where}.grade", problems)
         # Every rule type here is a frozen dataclass with these two fields.
         out.append(replace(rule, grade=grade, source=_local(rule.source, set_by, reason)))  # type: ignore[type-var]
@@ -207,18 +193,19 @@ def _regraded[R: _Graded](
 
 def _limits[P: (PreDoseBloodPressurePolicy, DischargePolicy)](
     current: P,
-    changes: Mapping[str, Any],
-    fields: Mapping[str, tuple[int, int]],
+    overrides: Mapping[str, Any],
     prefix: str,
-    problems: list[InputProblem],
+    fields: Mapping[str, tuple[int, int]],
+    problems: list[Problem],
     set_by: str,
     reason: str,
 ) -> P:
+    """``current`` with the whole numbers ``overrides[prefix]`` changes, each sourced locally."""
     updates: dict[str, Sourced[int]] = {}
-    for name, value in changes.items():
+    for name, value in (overrides.get(prefix) or {}).items():
         where = f"{prefix}.{name}"
         if name not in fields:
-            problems.append(InputProblem(where, value, f"one of {', '.join(fields)}"))
+            problems.append(Problem(where, repr(value), f"one of {', '.join(fields)}"))
             continue
         number = _whole(value, where, fields[name], problems)
         default: Sourced[int] = getattr(current, name)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import (
     DEFAULT_PLAUSIBILITY_LIMITS,
-    InputProblem,
     InvalidInput,
     PlausibilityLimits,
     SedationLevel,
@@ -595,44 +595,32 @@ class MonitoringPolicy:
     discharge: DischargePolicy = field(default_factory=DischargePolicy)
 
     def __post_init__(self) -> None:
-        problems: list[InputProblem] = []
+        problems: list[Problem] = []
         ids = [r.rule_id for r in self.threshold_rules]
         ids += [r.rule_id for r in self.sedation_rules]
         ids += [r.rule_id for r in self.symptom_rules]
         ids += [r.rule_id for r in self.hypertensive_emergency_rules]
         for rule_id, count in Counter(ids).items():
             if count > 1:
-                problems.append(
-                    InputProblem("rules", rule_id, f"rule id {rule_id!r} is used {count} times")
-                )
+                problems.append(Problem("rules", f"rule id {rule_id!r} is used {count} times"))
         protocol_ids = Counter(p.protocol_id for p in self.protocols)
         for protocol_id, count in protocol_ids.items():
             if count > 1:
                 problems.append(
-                    InputProblem(
-                        "protocols",
-                        protocol_id,
-                        f"protocol id {protocol_id!r} is used {count} times",
-                    )
+                    Problem("protocols", f"protocol id {protocol_id!r} is used {count} times")
                 )
         for p in self.protocols:
             if p.is_infusion and p.route is not Route.IV:
-                problems.append(
-                    InputProblem(
-                        "protocols", p.protocol_id, "only IV protocols have an infusion phase"
-                    )
-                )
+                problems.append(Problem("protocols", "only IV protocols have an infusion phase"))
         allowed = (AlertGrade.RECHECK_IN_5_MINUTES, AlertGrade.STOP_AND_CALL_PRESCRIBER)
         if self.pause_without_infusion_becomes.value not in allowed:
             problems.append(
-                InputProblem(
+                Problem(
                     "pause_without_infusion_becomes",
-                    self.pause_without_infusion_becomes.value,
                     "must be recheck_in_5_minutes or stop_and_call_prescriber",
                 )
             )
-        if problems:
-            raise InvalidMonitoringPolicy(problems)
+        InvalidMonitoringPolicy.refuse_if_any(problems)
 
     def protocol_for(self, route: Route, protocol_id: str | None = None) -> MonitoringProtocol:
         """The named protocol, or the first one for the route."""
@@ -641,9 +629,8 @@ class MonitoringPolicy:
                 if p.route is not route:
                     raise InvalidMonitoringInput(
                         [
-                            InputProblem(
+                            Problem(
                                 "protocol_id",
-                                protocol_id,
                                 f"protocol {protocol_id!r} is for {p.route.value}, "
                                 f"not {route.value}",
                             )
@@ -653,9 +640,8 @@ class MonitoringPolicy:
         known = ", ".join(p.protocol_id for p in self.protocols if p.route is route) or "none"
         raise InvalidMonitoringInput(
             [
-                InputProblem(
+                Problem(
                     "protocol_id",
-                    protocol_id,
                     f"no monitoring protocol {protocol_id or ''} for route {route.value}; "
                     f"known for this route: {known}",
                 )

@@ -25,7 +25,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from kapstone.clinical.checks import is_naive, is_whole, naive_times
 from kapstone.clinical.dose_moment import is_pre_dose
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.reliable_change import (
     DEFAULT_RELIABILITY_PARAMETERS,
@@ -43,18 +45,8 @@ DEFAULT_POLICY_VERSION = "default-2026-11"
 # --- errors -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class OutcomeProblem:
-    field: str
-    message: str
-
-
-class OutcomeInputError(ValueError):
+class OutcomeInputError(Refused):
     """Bad scores, sessions or policy; ``problems`` lists every one found."""
-
-    def __init__(self, problems: tuple[OutcomeProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -233,33 +225,33 @@ class OutcomePolicy:
     iapt_reliable_change: tuple[PointChangeThreshold, ...] = DEFAULT_IAPT_RELIABLE_CHANGE
 
     def __post_init__(self) -> None:
-        problems: list[OutcomeProblem] = []
+        problems: list[Problem] = []
         if not Fraction(0) < self.response_min_reduction <= Fraction(1):
             problems.append(
-                OutcomeProblem(
+                Problem(
                     "response_min_reduction",
                     f"{self.response_min_reduction} must be in (0, 1], e.g. 1/2 for 50 %",
                 )
             )
         if not self.rapid_response_window_open < self.rapid_response_window_close:
             problems.append(
-                OutcomeProblem(
+                Problem(
                     "rapid_response_window",
                     "window open must be before window close (default 18 h to 36 h)",
                 )
             )
         if self.rapid_response_window_open < timedelta(0):
             problems.append(
-                OutcomeProblem("rapid_response_window_open", "must be at or after the first dose")
+                Problem("rapid_response_window_open", "must be at or after the first dose")
             )
         if self.relapse.consecutive_measures < 1:
             problems.append(
-                OutcomeProblem("relapse.consecutive_measures", "must be at least 1 (default 2)")
+                Problem("relapse.consecutive_measures", "must be at least 1 (default 2)")
             )
         if self.relapse.min_span < timedelta(0):
-            problems.append(OutcomeProblem("relapse.min_span", "must not be negative"))
+            problems.append(Problem("relapse.min_span", "must not be negative"))
         if not self.reliable_change_z > 0:
-            problems.append(OutcomeProblem("reliable_change_z", "must be > 0 (usually 1.96)"))
+            problems.append(Problem("reliable_change_z", "must be > 0 (usually 1.96)"))
         for name, items in (
             ("remission", self.remission),
             ("reliability", self.reliability),
@@ -269,10 +261,9 @@ class OutcomePolicy:
             seen = [item.instrument for item in items]
             for dup in sorted({i for i in seen if seen.count(i) > 1}):
                 problems.append(
-                    OutcomeProblem(name, f"instrument {dup!r} appears more than once; give one")
+                    Problem(name, f"instrument {dup!r} appears more than once; give one")
                 )
-        if problems:
-            raise OutcomeInputError(tuple(problems))
+        OutcomeInputError.refuse_if_any(problems)
 
     def remission_for(self, instrument: str) -> RemissionCriterion | None:
         return next((c for c in self.remission if c.instrument == instrument), None)
@@ -388,37 +379,35 @@ class IaptOutcome:
 def _validate(
     instrument: str, scores: Sequence[ScorePoint], dosing_sessions: Sequence[datetime]
 ) -> None:
-    problems: list[OutcomeProblem] = []
+    problems: list[Problem] = []
     if not instrument:
-        problems.append(OutcomeProblem("instrument", "must be a non-empty name such as 'phq9'"))
+        problems.append(Problem("instrument", "must be a non-empty name such as 'phq9'"))
     if not scores:
-        problems.append(OutcomeProblem("scores", "at least one score is needed"))
+        problems.append(Problem("scores", "at least one score is needed"))
     seen: dict[datetime, int] = {}
     for i, point in enumerate(scores):
-        if point.at.tzinfo is None or point.at.utcoffset() is None:
+        if is_naive(point.at):
             problems.append(
-                OutcomeProblem(f"scores[{i}].at", "must be timezone-aware (got a naive datetime)")
+                Problem(f"scores[{i}].at", "must be timezone-aware (got a naive datetime)")
             )
             continue
-        if isinstance(point.total, bool) or not isinstance(point.total, int) or point.total < 0:
+        if not is_whole(point.total, at_least=0):
             problems.append(
-                OutcomeProblem(f"scores[{i}].total", f"{point.total!r}: accepts an integer ≥ 0")
+                Problem(f"scores[{i}].total", f"{point.total!r}: accepts an integer ≥ 0")
             )
         if point.at in seen:
             problems.append(
-                OutcomeProblem(
+                Problem(
                     f"scores[{i}].at",
                     f"same time as scores[{seen[point.at]}]; one score per instant is accepted",
                 )
             )
         seen[point.at] = i
-    for i, at in enumerate(dosing_sessions):
-        if at.tzinfo is None or at.utcoffset() is None:
-            problems.append(
-                OutcomeProblem(f"dosing_sessions[{i}]", "must be timezone-aware (naive datetime)")
-            )
-    if problems:
-        raise OutcomeInputError(tuple(problems))
+    problems += naive_times(
+        ((f"dosing_sessions[{i}]", at) for i, at in enumerate(dosing_sessions)),
+        "must be timezone-aware (naive datetime)",
+    )
+    OutcomeInputError.refuse_if_any(problems)
 
 
 def _reduction(baseline: int, total: int) -> Fraction:
@@ -689,19 +678,18 @@ def iapt_outcome(
     end; reliable improvement = PHQ-9 drop ≥ 6 and/or GAD-7 drop ≥ 4; reliable recovery = both.
     ``None`` until both instruments have a follow-up.
     """
-    problems: list[OutcomeProblem] = []
+    problems: list[Problem] = []
     if phq9.instrument != "phq9":
-        problems.append(OutcomeProblem("phq9", f"got {phq9.instrument!r}; accepts 'phq9'"))
+        problems.append(Problem("phq9", f"got {phq9.instrument!r}; accepts 'phq9'"))
     if gad7.instrument != "gad7":
-        problems.append(OutcomeProblem("gad7", f"got {gad7.instrument!r}; accepts 'gad7'"))
+        problems.append(Problem("gad7", f"got {gad7.instrument!r}; accepts 'gad7'"))
     criteria = [
         (policy.caseness_for(name), policy.iapt_points_for(name)) for name in ("phq9", "gad7")
     ]
     for name, (case, points) in zip(("phq9", "gad7"), criteria, strict=True):
         if case is None or points is None:
-            problems.append(OutcomeProblem("policy", f"needs caseness and IAPT points for {name}"))
-    if problems:
-        raise OutcomeInputError(tuple(problems))
+            problems.append(Problem("policy", f"needs caseness and IAPT points for {name}"))
+    OutcomeInputError.refuse_if_any(problems)
     if phq9.follow_up_count == 0 or gad7.follow_up_count == 0:
         return None
     (phq_case, phq_points), (gad_case, gad_points) = criteria

@@ -8,7 +8,7 @@ and plans keep the ``key@version`` they were made from. The schedules come from 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +16,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from kapstone.clinical.access import Modality
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import Route
 
@@ -25,19 +26,8 @@ ESKETAMINE_OBSERVATION_SOURCE = Source(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateProblem:
-    field: str
-    problem: str
-    accepts: str
-
-
-class CalendarRefused(Exception):
+class CalendarRefused(Refused):
     """No nominal calendar can be laid out; ``problems`` says why."""
-
-    def __init__(self, problems: Iterable[TemplateProblem]) -> None:
-        self.problems: tuple[TemplateProblem, ...] = tuple(problems)
-        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +112,12 @@ class ProgramTemplate:
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def validate_template(t: ProgramTemplate) -> list[TemplateProblem]:
+def validate_template(t: ProgramTemplate) -> list[Problem]:
     """Every problem with a (medical director's) template; empty when it can be used."""
-    problems: list[TemplateProblem] = []
+    problems: list[Problem] = []
 
     def problem(field: str, what: str, accepts: str) -> None:
-        problems.append(TemplateProblem(field, what, accepts))
+        problems.append(Problem(field, what, accepts))
 
     if not _KEY.match(t.key):
         problem("key", f"{t.key!r} is not a key", "lower-case letters, digits and _")
@@ -228,13 +218,12 @@ def course_calendar(
     problems = validate_template(template)
     count = template.dosing_sessions if sessions is None else sessions
     if count < 1:
-        problems.append(TemplateProblem("sessions", f"{count}", "at least 1 session"))
+        problems.append(Problem("sessions", f"{count}", "at least 1 session"))
     if len(closed_weekdays) >= 7 or any(not 0 <= d <= 6 for d in closed_weekdays):
         problems.append(
-            TemplateProblem("closed_weekdays", f"{sorted(closed_weekdays)}", "0-6, not all seven")
+            Problem("closed_weekdays", f"{sorted(closed_weekdays)}", "0-6, not all seven")
         )
-    if problems:
-        raise CalendarRefused(problems)
+    CalendarRefused.refuse_if_any(problems)
 
     n, p, gap = template.sessions_per_period, template.period_days, template.min_gap_days
     dates: list[date] = []
@@ -249,7 +238,7 @@ def course_calendar(
         if candidate >= period_start + timedelta(days=p):
             raise CalendarRefused(
                 [
-                    TemplateProblem(
+                    Problem(
                         "closed_weekdays",
                         f"session {index + 1} cannot fall between {period_start} and "
                         f"{period_start + timedelta(days=p - 1)} at least {gap} days after the "

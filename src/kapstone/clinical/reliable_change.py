@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 RELIABLE_CHANGE_Z = 1.96
@@ -22,18 +23,8 @@ RELIABLE_CHANGE_Z_SOURCE = Source(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReliableChangeProblem:
-    field: str
-    message: str
-
-
-class ReliableChangeInputError(ValueError):
+class ReliableChangeInputError(Refused):
     """Raised for impossible reliability parameters; ``problems`` names each one."""
-
-    def __init__(self, problems: tuple[ReliableChangeProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
 class ReliableChangeCategory(StrEnum):
@@ -59,21 +50,20 @@ class ReliabilityParameters:
     standard_deviation_source: Source
 
     def __post_init__(self) -> None:
-        problems: list[ReliableChangeProblem] = []
+        problems: list[Problem] = []
         if not 0.0 <= self.reliability < 1.0:
             problems.append(
-                ReliableChangeProblem(
+                Problem(
                     "reliability", f"{self.reliability!r} is outside [0, 1); r = 1 means S_diff = 0"
                 )
             )
         if not self.standard_deviation > 0.0 or math.isinf(self.standard_deviation):
             problems.append(
-                ReliableChangeProblem(
+                Problem(
                     "standard_deviation", f"{self.standard_deviation!r} must be a finite number > 0"
                 )
             )
-        if problems:
-            raise ReliableChangeInputError(tuple(problems))
+        ReliableChangeInputError.refuse_if_any(problems)
 
     @property
     def standard_error_of_measurement(self) -> float:
@@ -116,7 +106,7 @@ def reliable_change(
     """Jacobson-Truax RCI for one pre/post pair; the category follows the instrument's direction."""
     if not z > 0.0 or math.isinf(z):
         raise ReliableChangeInputError(
-            (ReliableChangeProblem("z", f"{z!r} must be a finite number > 0 (usually 1.96)"),)
+            (Problem("z", f"{z!r} must be a finite number > 0 (usually 1.96)"),)
         )
     change = latest_total - baseline_total
     s_diff = parameters.standard_error_of_difference
@@ -151,36 +141,35 @@ _SD_NOTE = (
     "should set the clinic's population SD"
 )
 
-PHQ9_RELIABILITY = ReliabilityParameters(
-    instrument="phq9",
-    reliability=0.89,
-    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
-    reliability_source=Source(
-        "§5.1",
-        Verification.SECONDARY,
-        Evidence.PUBLISHED_PRACTICE,
-        "Cronbach's alpha 0.89 (Kroenke 2001)",
-    ),
-    standard_deviation=5.5,
-    standard_deviation_source=Source(
-        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
-    ),
-)
 
-GAD7_RELIABILITY = ReliabilityParameters(
-    instrument="gad7",
-    reliability=0.92,
-    reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
-    reliability_source=Source(
-        "§5.1",
-        Verification.UNVERIFIED,
-        Evidence.CLINIC_POLICY,
-        "Cronbach's alpha 0.92 (Spitzer 2006)",
-    ),
-    standard_deviation=4.5,
-    standard_deviation_source=Source(
-        "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
-    ),
+def _cronbach(
+    instrument: str,
+    alpha: float,
+    verification: Verification,
+    evidence: Evidence,
+    citation: str,
+    standard_deviation: float,
+) -> ReliabilityParameters:
+    """Internal consistency from the literature (§5.1), with the reference's illustrative SD."""
+    return ReliabilityParameters(
+        instrument=instrument,
+        reliability=alpha,
+        reliability_kind=ReliabilityKind.INTERNAL_CONSISTENCY,
+        reliability_source=Source(
+            "§5.1", verification, evidence, f"Cronbach's alpha {alpha} ({citation})"
+        ),
+        standard_deviation=standard_deviation,
+        standard_deviation_source=Source(
+            "§5.1", Verification.UNVERIFIED, Evidence.CLINIC_POLICY, _SD_NOTE
+        ),
+    )
+
+
+PHQ9_RELIABILITY = _cronbach(
+    "phq9", 0.89, Verification.SECONDARY, Evidence.PUBLISHED_PRACTICE, "Kroenke 2001", 5.5
+)
+GAD7_RELIABILITY = _cronbach(
+    "gad7", 0.92, Verification.UNVERIFIED, Evidence.CLINIC_POLICY, "Spitzer 2006", 4.5
 )
 
 # The reference gives r and SD for these two only; other instruments have no reliable change until

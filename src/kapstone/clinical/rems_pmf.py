@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from kapstone.clinical.checks import is_whole, naive_times
 from kapstone.clinical.dose_moment import is_post_dose, is_pre_dose
 from kapstone.clinical.monitoring_policy import (
     DEFAULT_MONITORING_POLICY,
@@ -30,10 +31,10 @@ from kapstone.clinical.monitoring_policy import (
     Sourced,
     clinic_policy,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.vital_signs import (
     DissociationScale,
-    InputProblem,
     InvalidInput,
     SedationLevel,
 )
@@ -636,33 +637,27 @@ class InvalidPmfFacts(InvalidInput):
 
 
 def _check(facts: PmfFacts) -> None:
-    problems: list[InputProblem] = []
     stamps: list[tuple[str, datetime | None]] = [("monitoring_ended_at", facts.monitoring_ended_at)]
     stamps += [(f"doses[{i}].given_at", d.given_at) for i, d in enumerate(facts.doses)]
     stamps += [(f"readings[{i}].taken_at", r.taken_at) for i, r in enumerate(facts.readings)]
     stamps += [(f"dissociation[{i}]", r.rated_at) for i, r in enumerate(facts.dissociation)]
-    for name, when in stamps:
-        if when is not None and when.utcoffset() is None:
-            problems.append(InputProblem(name, when, "times must carry the clinic's time zone"))
+    problems = naive_times(stamps, "times must carry the clinic's time zone")
     for i, d in enumerate(facts.doses):
         if isinstance(d.dose_mg, bool) or d.dose_mg <= 0:
-            problems.append(InputProblem(f"doses[{i}].dose_mg", d.dose_mg, "must be above 0 mg"))
+            problems.append(Problem(f"doses[{i}].dose_mg", "must be above 0 mg"))
         if d.devices is not None and (isinstance(d.devices, bool) or d.devices <= 0):
-            problems.append(InputProblem(f"doses[{i}].devices", d.devices, "must be 1 or more"))
+            problems.append(Problem(f"doses[{i}].devices", "must be 1 or more"))
     first = facts.first_device_at
     end = facts.monitoring_ended_at
     if not problems and first is not None and end is not None and end < first:
-        problems.append(
-            InputProblem("monitoring_ended_at", end, "monitoring ends before the first device")
-        )
+        problems.append(Problem("monitoring_ended_at", "monitoring ends before the first device"))
     minutes = facts.ready_to_leave_minutes
-    if minutes is not None and (isinstance(minutes, bool) or minutes < 0):
-        problems.append(InputProblem("ready_to_leave_minutes", minutes, "must be 0 or more"))
+    if minutes is not None and not is_whole(minutes, at_least=0):
+        problems.append(Problem("ready_to_leave_minutes", "must be 0 or more"))
     count = facts.prior_esketamine_sessions
-    if count is not None and (isinstance(count, bool) or count < 0):
-        problems.append(InputProblem("prior_esketamine_sessions", count, "must be 0 or more"))
-    if problems:
-        raise InvalidPmfFacts(problems)
+    if count is not None and not is_whole(count, at_least=0):
+        problems.append(Problem("prior_esketamine_sessions", "must be 0 or more"))
+    InvalidPmfFacts.refuse_if_any(problems)
 
 
 # --- the policy the computed answers use --------------------------------------------------------

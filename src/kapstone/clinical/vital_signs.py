@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from kapstone.clinical.checks import is_naive, is_whole
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 
@@ -76,21 +78,8 @@ CADSS_SOURCE = Source(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class InputProblem:
-    """One thing wrong with an input: which field, what was given, why it is refused."""
-
-    field: str
-    value: object
-    reason: str
-
-
-class InvalidInput(ValueError):
+class InvalidInput(Refused):
     """Input refused; ``problems`` lists every field at fault, not just the first."""
-
-    def __init__(self, problems: tuple[InputProblem, ...] | list[InputProblem]) -> None:
-        self.problems: tuple[InputProblem, ...] = tuple(problems)
-        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in self.problems))
 
 
 class InvalidVitalSign(InvalidInput):
@@ -172,7 +161,7 @@ def validate_reading(
     limits: PlausibilityLimits = DEFAULT_PLAUSIBILITY_LIMITS,
 ) -> VitalSign:
     """Return a VitalSign, or raise InvalidVitalSign naming every bad field and what is accepted."""
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     when = _aware_datetime("taken_at", taken_at, problems)
     sys_ = _whole_number("systolic_mmhg", systolic_mmhg, limits.systolic_mmhg, "systolic", problems)
     dia = _whole_number(
@@ -190,9 +179,7 @@ def validate_reading(
         problems,
     )
     if sys_ is not None and dia is not None and dia >= sys_:
-        problems.append(
-            InputProblem("diastolic_mmhg", dia, f"diastolic {dia} is not below systolic {sys_}")
-        )
+        problems.append(Problem("diastolic_mmhg", f"diastolic {dia} is not below systolic {sys_}"))
     temp = _temperature(temperature_c, limits.temperature_c, problems)
     level = _sedation(sedation, problems)
     if problems or when is None or sys_ is None or dia is None:
@@ -214,7 +201,7 @@ def validate_reading(
 def validate_dissociation_rating(
     *, scale: object, total: object, rated_at: object
 ) -> DissociationRating:
-    problems: list[InputProblem] = []
+    problems: list[Problem] = []
     when = _aware_datetime("rated_at", rated_at, problems)
     parsed_scale: DissociationScale | None = None
     if isinstance(scale, DissociationScale):
@@ -223,7 +210,7 @@ def validate_dissociation_rating(
         parsed_scale = DissociationScale(scale)
     else:
         accepted = ", ".join(s.value for s in DissociationScale)
-        problems.append(InputProblem("scale", scale, f"scale must be one of: {accepted}"))
+        problems.append(Problem("scale", f"scale must be one of: {accepted}"))
     value: int | None = None
     if parsed_scale is not None:
         name = "CADSS" if parsed_scale is DissociationScale.CADSS else "CADSS-6"
@@ -241,60 +228,54 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _aware_datetime(field: str, value: object, problems: list[InputProblem]) -> datetime | None:
+def _aware_datetime(field: str, value: object, problems: list[Problem]) -> datetime | None:
     if not isinstance(value, datetime):
-        problems.append(InputProblem(field, value, f"{field} must be a date and time"))
+        problems.append(Problem(field, f"{field} must be a date and time"))
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
+    if is_naive(value):
         problems.append(
-            InputProblem(
-                field, value, f"{field} must carry a time zone (naive times are ambiguous)"
-            )
+            Problem(field, f"{field} must carry a time zone (naive times are ambiguous)")
         )
         return None
     return value
 
 
 def _whole_number(
-    field: str, value: object, rng: PlausibleRange, name: str, problems: list[InputProblem]
+    field: str, value: object, rng: PlausibleRange, name: str, problems: list[Problem]
 ) -> int | None:
     # bool is an int subclass; a checkbox value is never a measurement.
     if value is None:
-        problems.append(InputProblem(field, value, f"{name} is required"))
+        problems.append(Problem(field, f"{name} is required"))
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(InputProblem(field, value, f"{name} must be a whole number, got {value!r}"))
+    if not is_whole(value):
+        problems.append(Problem(field, f"{name} must be a whole number, got {value!r}"))
         return None
     if not rng.contains(value):
-        problems.append(InputProblem(field, value, f"{name} must be {rng.describe()}, got {value}"))
+        problems.append(Problem(field, f"{name} must be {rng.describe()}, got {value}"))
         return None
     return value
 
 
-def _temperature(value: object, rng: PlausibleRange, problems: list[InputProblem]) -> float | None:
+def _temperature(value: object, rng: PlausibleRange, problems: list[Problem]) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        problems.append(
-            InputProblem("temperature_c", value, f"temperature must be a number, got {value!r}")
-        )
+        problems.append(Problem("temperature_c", f"temperature must be a number, got {value!r}"))
         return None
     number = float(value)
     if not math.isfinite(number) or not rng.contains(number):
         problems.append(
-            InputProblem(
-                "temperature_c", value, f"temperature must be {rng.describe()}, got {value}"
-            )
+            Problem("temperature_c", f"temperature must be {rng.describe()}, got {value}")
         )
         return None
     return number
 
 
-def _sedation(value: object, problems: list[InputProblem]) -> SedationLevel | None:
+def _sedation(value: object, problems: list[Problem]) -> SedationLevel | None:
     if value is None or isinstance(value, SedationLevel):
         return value
     if isinstance(value, str) and value in {s.value for s in SedationLevel}:
         return SedationLevel(value)
     accepted = ", ".join(s.value for s in SedationLevel)
-    problems.append(InputProblem("sedation", value, f"sedation must be one of: {accepted}"))
+    problems.append(Problem("sedation", f"sedation must be one of: {accepted}"))
     return None

@@ -14,7 +14,6 @@ from typing import NoReturn
 
 from kapstone.clinical.dosing import (
     GLUE2017_ASCENDING_MG_PER_KG,
-    DoseProblem,
     DoseRefused,
     DoseRequest,
     ascending_schedule,
@@ -28,6 +27,7 @@ from kapstone.clinical.numbers import (
     parse_whole,
 )
 from kapstone.clinical.plausibility import MAX_SCHEDULE_SESSIONS, SCHEDULE_SESSIONS
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.routes import Route
 
 EXIT_REFUSED = 2
@@ -68,7 +68,7 @@ def _parser() -> _Parser:
 _DECIMAL = NumberFormat("a decimal number", "0.5", places=6, signed=True)
 
 
-def _decimal(problems: list[DoseProblem], name: str, raw: str | None) -> Decimal | None:
+def _decimal(problems: list[Problem], name: str, raw: str | None) -> Decimal | None:
     """The strict reader: ASCII digits and a point, bounded length (no "1e999999", no "٣")."""
     if raw is None:
         return None
@@ -76,11 +76,11 @@ def _decimal(problems: list[DoseProblem], name: str, raw: str | None) -> Decimal
         return parse_number(raw, _DECIMAL)
     except NumberError:
         shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
-        problems.append(DoseProblem(name, f"{shown!r} is not a number", "a decimal number"))
+        problems.append(Problem(name, f"{shown!r} is not a number", "a decimal number"))
         return None
 
 
-def _sessions(problems: list[DoseProblem], raw: str) -> int:
+def _sessions(problems: list[Problem], raw: str) -> int:
     accepts = (
         f"a whole number from 1 to {MAX_SCHEDULE_SESSIONS} ({SCHEDULE_SESSIONS.source.cite()})"
     )
@@ -88,15 +88,16 @@ def _sessions(problems: list[DoseProblem], raw: str) -> int:
         value = parse_whole(raw, NumberFormat("the number of sessions", "6"))
     except NumberError:
         shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
-        problems.append(DoseProblem("sessions", f"{shown!r} is not a whole number", accepts))
+        problems.append(Problem("sessions", f"{shown!r} is not a whole number", accepts))
         return 0
     if not 1 <= value <= MAX_SCHEDULE_SESSIONS:
-        problems.append(DoseProblem("sessions", f"{value} sessions", accepts))
+        problems.append(Problem("sessions", f"{value} sessions", accepts))
     return value
 
 
-def _refuse(problems: tuple[DoseProblem, ...] | list[DoseProblem]) -> int:
-    json.dump([p.to_dict() for p in problems], sys.stderr, indent=2, ensure_ascii=False)
+def _refuse(problems: tuple[Problem, ...] | list[Problem]) -> int:
+    refusal = [{"field": p.field, "problem": p.message, "accepts": p.accepts} for p in problems]
+    json.dump(refusal, sys.stderr, indent=2, ensure_ascii=False)
     sys.stderr.write("\n")
     return EXIT_REFUSED
 
@@ -105,13 +106,13 @@ def run(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
     except _UsageError as error:
-        return _refuse([DoseProblem("arguments", str(error), "see kapstone dose --help")])
+        return _refuse([Problem("arguments", str(error), "see kapstone dose --help")])
 
-    problems: list[DoseProblem] = []
+    problems: list[Problem] = []
     try:
         route = Route(args.route)
     except ValueError:
-        return _refuse([DoseProblem("route", f"{args.route!r} is not a route", ", ".join(Route))])
+        return _refuse([Problem("route", f"{args.route!r} is not a route", ", ".join(Route))])
     numbers = {
         name: _decimal(problems, name, getattr(args, name))
         for name in ("weight_kg", "mg_per_kg", "mg", "concentration_mg_per_ml", "minutes")
@@ -121,7 +122,7 @@ def run(argv: list[str]) -> int:
         raw_steps = args.steps.split(",")
         if len(raw_steps) > MAX_SCHEDULE_SESSIONS:
             problems.append(
-                DoseProblem("steps", f"{len(raw_steps)} steps", f"at most {MAX_SCHEDULE_SESSIONS}")
+                Problem("steps", f"{len(raw_steps)} steps", f"at most {MAX_SCHEDULE_SESSIONS}")
             )
             raw_steps = []
         parsed = [_decimal(problems, "steps", s.strip()) for s in raw_steps]

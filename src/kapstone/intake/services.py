@@ -46,10 +46,7 @@ def _refuse_unless(by: StaffUser, patient: Patient, permission: Permission, what
 
 
 def _facts_errors(exc: IntakeFactsError) -> InputError:
-    errors: dict[str, list[str]] = {}
-    for problem in exc.problems:
-        errors.setdefault(problem.path, []).append(document.problem_text(problem))
-    return InputError(errors)
+    return InputError.from_problems(exc.problems, say=document.problem_text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from kapstone.intake.sections import SECTIONS, SECTIONS_BY_KEY
 from kapstone.intake.signoff_forms import CosignForm, SignForm
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
+from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -40,13 +41,6 @@ def _section_value(intake: IntakeVersion | None, key: str) -> dict[str, Any]:
     if key == "presentation":
         return dict(intake.presentation)
     return {k: intake.facts.get(k) for k in SECTIONS_BY_KEY[key].facts_keys if k in intake.facts}
-
-
-def _put_errors(form: Any, exc: InputError) -> None:
-    for field, errors in exc.errors.items():
-        target = form.field_for(field) if hasattr(form, "field_for") else field
-        for error in errors:
-            form.add_error(target if target in form.fields else None, error)
 
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
@@ -227,7 +221,7 @@ def sign(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) ->
                 note=form.cleaned_data["note"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=form.field_for)
         else:
             signed = selectors.get_review(patient, found.pk)
             if signed is not None and signed.fully_signed:
@@ -272,7 +266,7 @@ def cosign(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) 
                 reason=form.cleaned_data["reason"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(
                 request,

@@ -16,7 +16,6 @@ from kapstone.clinical.access import Modality, Permission, Role, roles_granted
 from kapstone.clinical.integration_notes import (
     DEFAULT_WINDOW,
     IntegrationWindow,
-    NoteProblem,
     NoteWarning,
     dosing_session_before,
     note_warnings,
@@ -24,9 +23,10 @@ from kapstone.clinical.integration_notes import (
     window_from_template,
 )
 from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
+from kapstone.clinical.problems import Problem
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.selectors import dose_time_of, with_dose_time
-from kapstone.errors import InputError
+from kapstone.errors import InputError, problem_errors
 from kapstone.integration.models import (
     IntegrationNote,
     IntegrationNoteAddendum,
@@ -168,11 +168,8 @@ def cancel_integration_session(
 CLOCK_SLACK = dt.timedelta(minutes=5)
 
 
-def _problems_to_errors(problems: Sequence[NoteProblem]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for p in problems:
-        errors.setdefault(p.field, []).append(p.message)
-    return errors
+def _problems_to_errors(problems: Sequence[Problem]) -> dict[str, list[str]]:
+    return problem_errors(problems, say=lambda p: p.message)
 
 
 def _writer_errors(by: StaffUser) -> dict[str, list[str]]:

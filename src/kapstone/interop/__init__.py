@@ -1,6 +1,6 @@
 """Exchange with other systems: FHIR R4 resources built from Kapstone records."""
 
-from kapstone.interop.fhir_checks import ExportProblem, FhirExportErrors
+from kapstone.interop.fhir_checks import FhirExportErrors
 from kapstone.interop.fhir_questionnaire import (
     questionnaire_bundle,
     questionnaire_response,
@@ -10,7 +10,6 @@ from kapstone.interop.fhir_questionnaire import (
 )
 
 __all__ = [
-    "ExportProblem",
     "FhirExportErrors",
     "questionnaire_bundle",
     "questionnaire_response",

@@ -6,8 +6,9 @@ Every problem is collected before raising, so a caller fixes all of them in one 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
+
+from kapstone.clinical.problems import Problem, Refused
 
 # FHIR R4 `id`: 1-64 of letters, digits, '-' and '.'.
 _ID = r"[A-Za-z0-9\-.]{1,64}"
@@ -15,53 +16,39 @@ ID_PATTERN = re.compile(rf"^{_ID}$")
 ID_ACCEPTS = "1-64 characters of A-Z, a-z, 0-9, '-' and '.'"
 
 
-@dataclass(frozen=True, slots=True)
-class ExportProblem:
-    field: str
-    problem: str
-    accepts: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "problem": self.problem, "accepts": self.accepts}
-
-
-class FhirExportErrors(ValueError):
+class FhirExportErrors(Refused):
     """The inputs cannot become valid FHIR; ``problems`` names every one of them."""
 
-    def __init__(self, problems: tuple[ExportProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in problems))
 
-
-def check_id(field: str, value: object, problems: list[ExportProblem]) -> None:
+def check_id(field: str, value: object, problems: list[Problem]) -> None:
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        problems.append(ExportProblem(field, f"{value!r} is not a FHIR id", ID_ACCEPTS))
+        problems.append(Problem(field, f"{value!r} is not a FHIR id", ID_ACCEPTS))
 
 
 def check_reference(
-    field: str, value: object, types: tuple[str, ...], problems: list[ExportProblem]
+    field: str, value: object, types: tuple[str, ...], problems: list[Problem]
 ) -> None:
     """A relative literal reference such as ``Patient/123`` to one of ``types``."""
     accepts = "a reference '<type>/<id>' with type " + " or ".join(types) + f" and id {ID_ACCEPTS}"
     if not isinstance(value, str):
-        problems.append(ExportProblem(field, f"{value!r} is not a string", accepts))
+        problems.append(Problem(field, f"{value!r} is not a string", accepts))
         return
     kind, _, ident = value.partition("/")
     if kind not in types or not ID_PATTERN.match(ident):
-        problems.append(ExportProblem(field, f"{value!r} is not such a reference", accepts))
+        problems.append(Problem(field, f"{value!r} is not such a reference", accepts))
 
 
-def check_instant(field: str, value: object, problems: list[ExportProblem]) -> None:
+def check_instant(field: str, value: object, problems: list[Problem]) -> None:
     # A FHIR dateTime with a time needs a zone, and the schema's offset has minute precision.
     accepts = "a timezone-aware datetime whose UTC offset is whole minutes"
     if not isinstance(value, datetime):
-        problems.append(ExportProblem(field, f"{value!r} is not a datetime", accepts))
+        problems.append(Problem(field, f"{value!r} is not a datetime", accepts))
         return
     offset = value.utcoffset()
     if offset is None:
-        problems.append(ExportProblem(field, "has no timezone", accepts))
+        problems.append(Problem(field, "has no timezone", accepts))
     elif offset.total_seconds() % 60 or offset.microseconds:
-        problems.append(ExportProblem(field, f"UTC offset {offset} has seconds", accepts))
+        problems.append(Problem(field, f"UTC offset {offset} has seconds", accepts))
 
 
 def fhir_datetime(value: datetime) -> str:

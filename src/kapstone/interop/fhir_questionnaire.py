@@ -39,9 +39,9 @@ from kapstone.clinical.instruments import (
     ScoreResult,
     WhenNotAsked,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.interop.fhir_checks import (
-    ExportProblem,
     FhirExportErrors,
     check_id,
     check_instant,
@@ -122,8 +122,7 @@ def questionnaire_response(
     check_instant("authored", authored, problems)
     if author_reference is not None:
         check_reference("author_reference", author_reference, AUTHOR_TYPES, problems)
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
 
     response: Resource = {
         "resourceType": "QuestionnaireResponse",
@@ -164,8 +163,7 @@ def total_observation(
         observation_id,
         derived_from_response_id,
     )
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
     if result.total is None:
         return None
 
@@ -214,8 +212,7 @@ def risk_observation(
         observation_id,
         derived_from_response_id,
     )
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
     if result.total is not None or result.severity is None:
         return None
     observation = _observation_head(
@@ -268,13 +265,13 @@ def questionnaire_bundle(
     ``full_url_base`` (e.g. the clinic's FHIR base, no trailing slash) gives each entry a fullUrl
     ``<base>/<type>/<id>``; without it entries have none, which R4 allows in a collection.
     """
-    problems: list[ExportProblem] = []
+    problems: list[Problem] = []
     check_id("bundle_id", bundle_id, problems)
     if full_url_base is not None and (
         not full_url_base or full_url_base.endswith("/") or any(c.isspace() for c in full_url_base)
     ):
         problems.append(
-            ExportProblem(
+            Problem(
                 "full_url_base",
                 f"{full_url_base!r} is not a base URL",
                 "an absolute URL without whitespace or trailing slash",
@@ -288,8 +285,7 @@ def questionnaire_bundle(
     check_instant("authored", authored, problems)
     if author_reference is not None:
         check_reference("author_reference", author_reference, AUTHOR_TYPES, problems)
-    if problems:
-        raise FhirExportErrors(tuple(problems))
+    FhirExportErrors.refuse_if_any(problems)
 
     response = questionnaire_response(
         definition=definition,
@@ -328,12 +324,12 @@ def _entry(resource: Resource, full_url_base: str | None) -> Resource:
     }
 
 
-def _check_result(definition: InstrumentDefinition, result: ScoreResult) -> list[ExportProblem]:
+def _check_result(definition: InstrumentDefinition, result: ScoreResult) -> list[Problem]:
     """A stored result must belong to this definition, or the export would mislabel it."""
-    problems: list[ExportProblem] = []
+    problems: list[Problem] = []
     if result.instrument != definition.name:
         problems.append(
-            ExportProblem(
+            Problem(
                 "result.instrument",
                 f"{result.instrument!r} is not the definition's instrument",
                 repr(definition.name),
@@ -341,7 +337,7 @@ def _check_result(definition: InstrumentDefinition, result: ScoreResult) -> list
         )
     if result.version != definition.version:
         problems.append(
-            ExportProblem(
+            Problem(
                 "result.version",
                 f"{result.version!r} differs from the definition's version",
                 repr(definition.version),
@@ -351,20 +347,20 @@ def _check_result(definition: InstrumentDefinition, result: ScoreResult) -> list
     for item_id, value in result.answers.items():
         if item_id not in known:
             problems.append(
-                ExportProblem(
+                Problem(
                     f"result.answers[{item_id!r}]", "unknown item", "item ids " + ", ".join(known)
                 )
             )
         elif definition.item(item_id).option_for(value) is None:
             item = definition.item(item_id)
             problems.append(
-                ExportProblem(
+                Problem(
                     f"result.answers[{item_id!r}]", f"{value!r} is not an option", item.accepts()
                 )
             )
     if (result.total is None) != (definition.scoring.total_range is None):
         problems.append(
-            ExportProblem(
+            Problem(
                 "result.total",
                 f"{result.total!r} does not fit the instrument's scoring",
                 "an integer" if definition.scoring.total_range is not None else "None (no total)",
@@ -380,7 +376,7 @@ def _check_observation_inputs(
     effective: datetime,
     observation_id: str,
     derived_from_response_id: str,
-) -> list[ExportProblem]:
+) -> list[Problem]:
     problems = _check_result(definition, result)
     check_id("observation_id", observation_id, problems)
     check_id("derived_from_response_id", derived_from_response_id, problems)

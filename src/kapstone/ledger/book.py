@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,6 @@ from django.db.models import Max, QuerySet
 from kapstone.clinical.ledger import (
     DrawStatus,
     LedgerBook,
-    LedgerProblem,
     LedgerRefused,
     ProblemCode,
     StockAccount,
@@ -50,7 +49,8 @@ from kapstone.clinical.ledger_entries import (
     Waste,
 )
 from kapstone.clinical.ledger_entries import LedgerEntry as CoreEntry
-from kapstone.errors import InputError
+from kapstone.clinical.problems import Problem
+from kapstone.errors import InputError, problem_errors, sentence
 from kapstone.ledger.hashing import entry_hash
 from kapstone.ledger.models import (
     GENESIS_HASH,
@@ -366,41 +366,31 @@ class Appender:
 
     # -- explaining refusals in the clinic's units ----------------------------------------------
 
-    def _explain(
-        self, row: LedgerEntry, problems: tuple[LedgerProblem, ...]
-    ) -> dict[str, list[str]]:
+    def _explain(self, row: LedgerEntry, problems: tuple[Problem, ...]) -> dict[str, list[str]]:
+        return problem_errors(problems, fields=_FIELD, default="", say=lambda p: self._say(row, p))
+
+    def _say(self, row: LedgerEntry, problem: Problem) -> str:
         product: Product = row.lot.product
-        key = stock_key(row.location_id, row.lot_id)
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            field = _FIELD.get(problem.field.split("[")[0], "")
-            # The core names entries by id ('12'); the clinic reads them as #12.
-            text = ENTRY_ID.sub(r"#\1", problem.message)
-            message = text[:1].upper() + text[1:] + "."
-            if problem.code is ProblemCode.BALANCE_BELOW_ZERO:
-                on_hand = self.book.balance(key)
-                message = (
-                    f"{row.location} holds only {show(on_hand, product)} of lot "
-                    f"{row.lot.lot_number} ({product.name}); the book cannot go below zero."
-                )
-            elif problem.code is ProblemCode.UNKNOWN_STOCK:
-                message = (
-                    f"No stock of lot {row.lot.lot_number} has been received in {row.location}."
-                )
-            elif problem.code is ProblemCode.DRAW_HAS_ACTIVITY and row.reverses_id is not None:
-                status = self.book.draws[str(row.reverses_id)]
-                message = (
-                    f"Draw #{row.reverses_id} has {show(status.accounted, product)} given, wasted "
-                    "or returned; reverse those entries first."
-                )
-            elif problem.code is ProblemCode.EXCEEDS_DRAW and row.draw_id is not None:
-                status = self.book.draws[str(row.draw_id)]
-                message = (
-                    f"{show(row.quantity, product)} is more than the "
-                    f"{show(status.remaining, product)} of this draw still to account for "
-                    f"({show(status.draw.quantity, product)} drawn)."
-                )
-            errors.setdefault(field, [])
-            if message not in errors[field]:
-                errors[field].append(message)
-        return errors
+        if problem.code is ProblemCode.BALANCE_BELOW_ZERO:
+            on_hand = self.book.balance(stock_key(row.location_id, row.lot_id))
+            return (
+                f"{row.location} holds only {show(on_hand, product)} of lot "
+                f"{row.lot.lot_number} ({product.name}); the book cannot go below zero."
+            )
+        if problem.code is ProblemCode.UNKNOWN_STOCK:
+            return f"No stock of lot {row.lot.lot_number} has been received in {row.location}."
+        if problem.code is ProblemCode.DRAW_HAS_ACTIVITY and row.reverses_id is not None:
+            status = self.book.draws[str(row.reverses_id)]
+            return (
+                f"Draw #{row.reverses_id} has {show(status.accounted, product)} given, wasted "
+                "or returned; reverse those entries first."
+            )
+        if problem.code is ProblemCode.EXCEEDS_DRAW and row.draw_id is not None:
+            status = self.book.draws[str(row.draw_id)]
+            return (
+                f"{show(row.quantity, product)} is more than the "
+                f"{show(status.remaining, product)} of this draw still to account for "
+                f"({show(status.draw.quantity, product)} drawn)."
+            )
+        # The core names entries by id ('12'); the clinic reads them as #12.
+        return sentence(replace(problem, message=ENTRY_ID.sub(r"#\1", problem.message)))

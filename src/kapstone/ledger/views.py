@@ -39,17 +39,11 @@ from kapstone.ledger.units import show
 from kapstone.ledger.witness import confirm_witness
 from kapstone.web.authz import requires
 from kapstone.web.fields import strict_pk
+from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 # Service field names that a form shows under another name.
 _ALIASES = {"quantity": "amount", "lot": "stock", "location": "stock", "session": "session"}
-
-
-def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
-    for field, errors in exc.errors.items():
-        name = field if field in form.fields else _ALIASES.get(field, "")
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
 
 
 def _witness(request: AuthenticatedHttpRequest, form: forms.Form, purpose: str) -> StaffUser:
@@ -88,7 +82,7 @@ def products(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             product = services.add_product(by=request.user, **form.cleaned_data)
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, f"{product.name} added.")
             return redirect("ledger:products")
@@ -103,7 +97,7 @@ def locations(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             location = services.add_location(by=request.user, **form.cleaned_data)
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, f"{location} added.")
             return redirect("ledger:locations")
@@ -141,7 +135,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
                 patient=data["patient_mrn"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(
                 request,
@@ -174,7 +168,7 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
                 quantity=data["quantity"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             assert entry.patient is not None  # a draw is always for a patient's session
             messages.success(
@@ -214,7 +208,7 @@ def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse
                 witness=witness,
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, "Recorded on the ledger.")
             return redirect("ledger:draw_detail", draw_id=the_draw.seq)
@@ -269,7 +263,7 @@ def _witnessed_from_stock(
                 **{name: data[name] for name in extra},
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, done)
             return redirect("ledger:dashboard")
@@ -337,7 +331,7 @@ def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
                 to_location=data["to_location"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, "Transfer sent; receive it at the destination.")
             return redirect("ledger:transfer")
@@ -365,7 +359,7 @@ def count(request: AuthenticatedHttpRequest) -> HttpResponse:
                 physical=form.cleaned_data["counted"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             found = selectors.discrepancies_found(done)
             if found:
@@ -405,7 +399,7 @@ def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpRespo
                 adjust_book=form.cleaned_data["adjust_book"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, "Discrepancy resolved.")
             return redirect("ledger:dashboard")
@@ -472,7 +466,7 @@ def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResp
                 witness=witness,
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form, aliases=_ALIASES)
         else:
             messages.success(request, f"Entry #{entry.seq} reversed by #{reversal.seq}.")
             return redirect("ledger:entries")

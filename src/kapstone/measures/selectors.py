@@ -26,10 +26,10 @@ from kapstone.clinical.measurement_schedule import (
     MeasureOccurrence,
     MeasureStatus,
     ScheduleInputError,
-    ScheduleProblem,
     SuppressedMeasure,
     measurement_schedule,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.selectors import dosing_times, with_dose_time
 from kapstone.measures.models import MeasurementCarePlan, MeasureReminder
@@ -73,7 +73,7 @@ def build_schedule(
     if plan is None:
         raise ScheduleInputError(
             (
-                ScheduleProblem(
+                Problem(
                     "plan", f"{care_plan.plan!r} is no longer a plan Kapstone has; choose one again"
                 ),
             )

@@ -15,7 +15,8 @@ from kapstone.accounts.models import StaffUser
 from kapstone.assessments.models import QuestionnaireResponse
 from kapstone.audit.trail import record
 from kapstone.clinical.instruments import INSTRUMENTS, Flag, ScoreResult
-from kapstone.interop import ExportProblem, FhirExportErrors, questionnaire_bundle
+from kapstone.clinical.problems import Problem
+from kapstone.interop import FhirExportErrors, questionnaire_bundle
 from kapstone.patients.models import Patient
 
 FHIR_JSON = "application/fhir+json"
@@ -43,15 +44,13 @@ def _mrn_identifier(patient: Patient) -> dict[str, Any]:
 
 def stored_result(response: QuestionnaireResponse) -> ScoreResult:
     """The core's result as it was stored when the patient submitted."""
-    problems: list[ExportProblem] = []
+    problems: list[Problem] = []
     flags: list[Flag] = []
     for flag in response.flags:
         try:
             flags.append(Flag(flag))
         except ValueError:
-            problems.append(
-                ExportProblem("flags", f"{flag!r} is not a known flag", ", ".join(Flag))
-            )
+            problems.append(Problem("flags", f"{flag!r} is not a known flag", ", ".join(Flag)))
     if problems:
         raise FhirExportErrors(tuple(problems))
     return ScoreResult(
@@ -70,13 +69,13 @@ def fhir_bundle(response: QuestionnaireResponse) -> dict[str, Any]:
     """The Bundle for one submitted response; FhirExportErrors names every problem."""
     if not response.is_submitted or response.submitted_at is None:
         raise FhirExportErrors(
-            (ExportProblem("status", "the questionnaire is not submitted", "a submitted one"),)
+            (Problem("status", "the questionnaire is not submitted", "a submitted one"),)
         )
     definition = INSTRUMENTS.get(response.instrument)
     if definition is None:
         raise FhirExportErrors(
             (
-                ExportProblem(
+                Problem(
                     "instrument",
                     f"{response.instrument!r} is no longer in the questionnaire library",
                     ", ".join(INSTRUMENTS),

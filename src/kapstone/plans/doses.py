@@ -16,15 +16,16 @@ from itertools import pairwise
 from kapstone.clinical.dosing import (
     DEFAULT_DOSING_POLICY,
     DoseCalculation,
-    DoseProblem,
     DoseRefused,
     DoseRequest,
     DosingPolicy,
     ascending_schedule,
     calculate_dose,
 )
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.programs import ProgramTemplate
 from kapstone.clinical.routes import Route
+from kapstone.errors import problem_errors
 
 MG_PER_KG = "mg_per_kg"
 MG = "mg"
@@ -79,10 +80,10 @@ def dose_schedule(
         return (calculation,) * sessions
     if inputs.basis == MG_PER_KG:
         return ascending_schedule(_request(inputs, weight_kg, None), sessions, inputs.steps, policy)
-    problems: list[DoseProblem] = []
+    problems: list[Problem] = []
     if any(b <= a for a, b in pairwise(inputs.steps)):
         problems.append(
-            DoseProblem(
+            Problem(
                 "mg",
                 "doses do not ascend: " + " → ".join(_fmt(s) for s in inputs.steps),
                 "strictly increasing doses, e.g. 56 → 84 mg for esketamine",
@@ -96,7 +97,7 @@ def dose_schedule(
             calculations.append(calculate_dose(_request(inputs, weight_kg, step), policy))
         except DoseRefused as refused:
             problems.extend(
-                DoseProblem(f"session {index + 1}: {p.field}", p.problem, p.accepts)
+                Problem(f"session {index + 1}: {p.field}", p.message, p.accepts)
                 for p in refused.problems
             )
     if problems:
@@ -121,20 +122,14 @@ _FORM_FIELD = {
 
 def refusal_errors(refused: DoseRefused) -> dict[str, list[str]]:
     """The calculator's refusal keyed by the plan form's fields, in the calculator's words."""
-    errors: dict[str, list[str]] = {}
-    for p in refused.problems:
-        name = p.field
-        prefix = ""
-        if name.startswith("session "):
-            prefix, name = name.split(": ", 1)
-            prefix = prefix.capitalize() + ": "
-        field = _FORM_FIELD.get(name, "dose")
-        label = "weight" if name == "weight_kg" else name.replace("_", " ")
-        message = f"{prefix}{label}: {p.problem} (accepted: {p.accepts})"
-        errors.setdefault(field, [])
-        if message not in errors[field]:
-            errors[field].append(message)
-    return errors
+    return problem_errors(refused.problems, fields=_FORM_FIELD, default="dose", say=_say)
+
+
+def _say(problem: Problem) -> str:
+    prefix, _, name = problem.field.rpartition(": ")  # "session 2: mg"
+    label = "weight" if name == "weight_kg" else name.replace("_", " ")
+    where = f"{prefix.capitalize()}: " if prefix else ""
+    return f"{where}{label}: {problem.message} (accepted: {problem.accepts})"
 
 
 def differs_from_standard(template: ProgramTemplate, inputs: DoseInputs) -> str | None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from kapstone.clinical.access import Modality
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.programs import (
     DEFAULT_TEMPLATES,
     STANDARD_IV_INDUCTION,
@@ -24,7 +25,6 @@ from kapstone.clinical.programs import (
     ProgramTemplate,
     SessionLength,
     StandardDose,
-    TemplateProblem,
 )
 from kapstone.clinical.provenance import Evidence, Source, Verification
 from kapstone.clinical.routes import Route
@@ -364,9 +364,8 @@ def build_template(
     )
 
 
-def problem_field(problem: TemplateProblem) -> str:
-    """The form field a core template problem belongs to."""
-    name = problem.field
+def problem_field(name: str) -> str:
+    """The form field a core template problem's field belongs to."""
     if name.startswith("session_lengths."):
         return f"{name.split('.', 1)[1]}_observation_minutes"
     return {
@@ -378,5 +377,5 @@ def problem_field(problem: TemplateProblem) -> str:
     }.get(name, name)
 
 
-def problem_message(problem: TemplateProblem) -> str:
-    return f"{problem.field.replace('_', ' ')}: {problem.problem} (accepted: {problem.accepts})"
+def problem_message(problem: Problem) -> str:
+    return f"{problem.field.replace('_', ' ')}: {problem.message} (accepted: {problem.accepts})"

@@ -21,7 +21,7 @@ from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.dosing import DEFAULT_DOSING_POLICY, DoseRefused
 from kapstone.clinical.programs import ProgramTemplate, validate_template
 from kapstone.clinical.routes import Route
-from kapstone.errors import InputError
+from kapstone.errors import InputError, problem_errors
 from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.measures.models import MeasurementCarePlan
@@ -59,12 +59,9 @@ def ensure_default_templates(*, now: dt.datetime | None = None) -> list[ProgramT
 
 
 def _template_errors(template: ProgramTemplate) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for problem in validate_template(template):
-        errors.setdefault(programs.problem_field(problem), []).append(
-            programs.problem_message(problem)
-        )
-    return errors
+    return problem_errors(
+        validate_template(template), fields=programs.problem_field, say=programs.problem_message
+    )
 
 
 def _measurement_plan_errors(name: str) -> dict[str, list[str]]:

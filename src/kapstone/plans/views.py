@@ -31,13 +31,8 @@ from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.signing import signing_refusal
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
+from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
-
-
-def _put_errors(form: Any, exc: InputError) -> None:
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -106,7 +101,7 @@ def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, f"Program {version.name} added (version {version.version}).")
             return redirect("plans:program", template_id=version.pk)
@@ -130,7 +125,7 @@ def program_edit(request: AuthenticatedHttpRequest, template_id: int) -> HttpRes
                 reason=form.cleaned_data["reason"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(
                 request,
@@ -227,7 +222,7 @@ def draft(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
                 expected_revision=d["expected_revision"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, f"Plan version {plan.revision} saved as a draft.")
             return redirect("plans:chart_tab", patient_id=patient.pk)
@@ -264,7 +259,7 @@ def modalities(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int
                 reason=form.cleaned_data["reason"],
             )
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(
                 request, f"Integration modalities saved (plan version {new.revision})."
@@ -293,7 +288,7 @@ def sign(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> H
         try:
             services.sign_plan(by=request.user, plan=plan)
         except InputError as exc:
-            _put_errors(form, exc)
+            show_service_errors(exc, form)
         else:
             messages.success(request, f"Plan version {plan.revision} signed.")
             return redirect("plans:chart_tab", patient_id=patient.pk)

@@ -45,8 +45,8 @@ def set_monitoring_policy(
             reason=reason.strip(),
         )
     except InvalidOverride as exc:
-        raise InputError(
-            {p.field: [f"Give {p.reason} (not {p.value!r})."] for p in exc.problems}
+        raise InputError.from_problems(
+            exc.problems, say=lambda p: f"Give {p.accepts} (not {p.message})."
         ) from exc
     changes = describe_changes(DEFAULT_MONITORING_POLICY, tuned)
     try:

@@ -57,13 +57,10 @@ def prepare_form(
     try:
         facts, filled = selectors.fill_for_session(session, CURRENT_SCHEMA)
     except InvalidPmfFacts as exc:
-        raise InputError(
-            {
-                "": [
-                    f"The session record contradicts itself: {p.field}: {p.reason}"
-                    for p in exc.problems
-                ]
-            }
+        raise InputError.from_problems(
+            exc.problems,
+            default="",
+            say=lambda p: f"The session record contradicts itself: {p.field}: {p.message}",
         ) from exc
     patient = session.patient
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.routes import Route
 from kapstone.scheduling.policy import SchedulingPolicy
 
@@ -133,23 +134,8 @@ class Instance:
         return tuple(i for i in ids if i in request.site_ids)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with an instance: where, what was given, and what is accepted."""
-
-    where: str
-    given: str
-    accepted: str
-
-
-class InstanceError(ValueError):
+class InstanceError(Refused):
     """The scheduling request cannot be read; ``problems`` lists every fault found."""
-
-    def __init__(self, problems: tuple[Problem, ...]) -> None:
-        self.problems = problems
-        super().__init__(
-            "; ".join(f"{p.where}: got {p.given}, expected {p.accepted}" for p in problems)
-        )
 
 
 _SLOT_CHOICES = (5, 10, 15, 20, 30, 60)
@@ -160,7 +146,7 @@ def validate(instance: Instance) -> None:
     problems: list[Problem] = []
 
     def bad(where: str, given: object, accepted: str) -> None:
-        problems.append(Problem(where, repr(given), accepted))
+        problems.append(Problem(where, f"got {given!r}", accepted))
 
     if instance.days < 1:
         bad("days", instance.days, "at least 1")
@@ -238,8 +224,7 @@ def validate(instance: Instance) -> None:
         for w in q.available or ():
             if w.end <= w.start:
                 bad(f"{where} availability", f"{w.start}-{w.end}", "end after start")
-    if problems:
-        raise InstanceError(tuple(problems))
+    InstanceError.refuse_if_any(problems)
 
 
 def _unique(kind: str, ids: list[str], bad: Callable[[str, object, str], None]) -> None:

@@ -10,7 +10,6 @@ from kapstone.clinical.eligibility.parsing import FactsProblem, IntakeFactsError
 from kapstone.clinical.eligibility.policy import (
     EligibilityPolicy,
     EligibilityPolicyError,
-    PolicyProblem,
 )
 from kapstone.clinical.eligibility.rules import (
     RULE_SET_VERSION,
@@ -21,6 +20,7 @@ from kapstone.clinical.eligibility.rules import (
     ScreeningContext,
 )
 from kapstone.clinical.eligibility.trd import assess_treatment_resistance
+from kapstone.clinical.problems import Problem
 
 _DEFAULT_POLICY = EligibilityPolicy()
 
@@ -65,7 +65,7 @@ def _finding(rule: Rule, policy: EligibilityPolicy) -> Finding:
 def _check_escalations(policy: EligibilityPolicy) -> None:
     relative = sorted(rule.id for rule in RULES if rule.kind is RuleKind.RELATIVE)
     problems = tuple(
-        PolicyProblem(
+        Problem(
             "escalated_rules",
             f"{rule_id!r} is "
             + ("not a rule" if rule_id not in RULES_BY_ID else "not a relative rule"),
@@ -74,8 +74,7 @@ def _check_escalations(policy: EligibilityPolicy) -> None:
         for rule_id in sorted(policy.escalated_rules)
         if rule_id not in RULES_BY_ID or RULES_BY_ID[rule_id].kind is not RuleKind.RELATIVE
     )
-    if problems:
-        raise EligibilityPolicyError(problems)
+    EligibilityPolicyError.refuse_if_any(problems)
 
 
 def _check_dates(facts: IntakeFacts, on: date) -> None:
@@ -88,5 +87,4 @@ def _check_dates(facts: IntakeFacts, on: date) -> None:
         for path, when in facts.dated_facts()
         if when > on
     )
-    if problems:
-        raise IntakeFactsError(problems)
+    IntakeFactsError.refuse_if_any(problems)

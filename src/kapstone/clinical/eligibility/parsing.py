@@ -7,7 +7,6 @@ Unknown keys are refused too: a misspelt ``medical_histroy`` must not read as "n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -40,26 +39,31 @@ from kapstone.clinical.eligibility.facts import (
 from kapstone.clinical.instruments.policy import CssrsRisk
 from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR, HEIGHT_RANGE_CM, WEIGHT_RANGE_KG
 from kapstone.clinical.pregnancy import PregnancyStatus
+from kapstone.clinical.problems import Problem, Refused
 
 
-@dataclass(frozen=True, slots=True)
-class FactsProblem:
-    path: str
-    message: str
-    accepted: str
+class FactsProblem(Problem):
+    """A problem with the facts; its field is the facts' JSON path ("vitals.systolic_mmhg")."""
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> str:
+        return self.field
+
+    @property
+    def accepted(self) -> str:
+        return self.accepts
 
     def as_json(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message, "accepted": self.accepted}
+        # The stored intake's and the console's shape, older than Problem's names.
+        return {"path": self.field, "message": self.message, "accepted": self.accepts}
 
 
-class IntakeFactsError(ValueError):
+class IntakeFactsError(Refused):
     """Facts that cannot be screened, with every problem found."""
 
-    def __init__(self, problems: tuple[FactsProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__(
-            "; ".join(f"{p.path}: {p.message} (accepted: {p.accepted})" for p in problems)
-        )
+    problems: tuple[FactsProblem, ...]
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -9,24 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
+from kapstone.clinical.problems import Problem, Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyProblem:
-    field: str
-    message: str
-    accepted: str
-
-
-class EligibilityPolicyError(ValueError):
+class EligibilityPolicyError(Refused):
     """A policy that cannot be applied, with every problem found."""
-
-    def __init__(self, problems: tuple[PolicyProblem, ...]) -> None:
-        self.problems = problems
-        super().__init__(
-            "; ".join(f"{p.field}: {p.message} (accepted: {p.accepted})" for p in problems)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +43,17 @@ class EligibilityPolicy:
 
     def __post_init__(self) -> None:
         problems = _problems(self)
-        if problems:
-            raise EligibilityPolicyError(problems)
+        EligibilityPolicyError.refuse_if_any(problems)
 
     @staticmethod
     def source_of(name: str) -> Source:
         return POLICY_SOURCES[name]
 
 
-def _problems(policy: EligibilityPolicy) -> tuple[PolicyProblem, ...]:
-    problems: list[PolicyProblem] = []
+def _problems(policy: EligibilityPolicy) -> tuple[Problem, ...]:
+    problems: list[Problem] = []
     if not policy.version.strip():
-        problems.append(PolicyProblem("version", "is empty", "a non-empty version label"))
+        problems.append(Problem("version", "is empty", "a non-empty version label"))
     positive = {
         f.name: getattr(policy, f.name)
         for f in fields(policy)
@@ -74,14 +61,14 @@ def _problems(policy: EligibilityPolicy) -> tuple[PolicyProblem, ...]:
     }
     for name, value in positive.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            problems.append(PolicyProblem(name, f"is {value!r}", "a positive number"))
+            problems.append(Problem(name, f"is {value!r}", "a positive number"))
     if problems:
         return tuple(problems)
     if not isinstance(policy.dast10_positive_from_score, int) or not (
         1 <= policy.dast10_positive_from_score <= 10
     ):
         problems.append(
-            PolicyProblem(
+            Problem(
                 "dast10_positive_from_score",
                 f"is {policy.dast10_positive_from_score!r}",
                 "a whole DAST-10 score from 1 to 10",
@@ -93,7 +80,7 @@ def _problems(policy: EligibilityPolicy) -> tuple[PolicyProblem, ...]:
             precaution = getattr(policy, f"{prefix}_{kind}_mmhg")
             if hold <= precaution:
                 problems.append(
-                    PolicyProblem(
+                    Problem(
                         f"bp_hold_{kind}_mmhg",
                         f"{hold} is not above {prefix}_{kind}_mmhg ({precaution})",
                         "a hold threshold above every precaution threshold",

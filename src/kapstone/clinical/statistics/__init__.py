@@ -7,7 +7,7 @@ from kapstone.clinical.statistics.distributions import (
     normal_quantile,
     two_sided_z,
 )
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 from kapstone.clinical.statistics.logrank import GroupEvents, LogRankTest, log_rank_test
 from kapstone.clinical.statistics.proportions import (
     ProportionDifference,
@@ -30,7 +30,6 @@ __all__ = [
     "ProportionDifference",
     "ProportionEstimate",
     "StatisticsInputError",
-    "StatisticsProblem",
     "SurvivalCurve",
     "SurvivalObservation",
     "SurvivalStep",

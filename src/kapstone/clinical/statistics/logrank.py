@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import chi_square_survival
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 from kapstone.clinical.statistics.survival import (
     Counts,
     SurvivalObservation,
@@ -83,8 +84,7 @@ def log_rank_test(groups: Mapping[str, Sequence[SurvivalObservation]]) -> LogRan
     problems = _too_few(groups)
     for label, observations in groups.items():
         problems += validate_observations(observations, f"groups[{label!r}]")
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _test({label: counts_of(observations) for label, observations in groups.items()})
 
 
@@ -93,18 +93,13 @@ def log_rank_test_counts(groups: Mapping[str, Counts]) -> LogRankTest:
     problems = _too_few(groups)
     for label, counts in groups.items():
         problems += validate_counts(counts, f"groups[{label!r}]")
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _test(groups)
 
 
-def _too_few(groups: Mapping[str, object]) -> list[StatisticsProblem]:
+def _too_few(groups: Mapping[str, object]) -> list[Problem]:
     if len(groups) < 2:
-        return [
-            StatisticsProblem(
-                "groups", f"{len(groups)} group(s) given", "two or more labelled groups"
-            )
-        ]
+        return [Problem("groups", f"{len(groups)} group(s) given", "two or more labelled groups")]
     return []
 
 
@@ -146,7 +141,7 @@ def _test(groups: Mapping[str, Counts]) -> LogRankTest:
     if rank == 0:
         raise StatisticsInputError(
             (
-                StatisticsProblem(
+                Problem(
                     "groups",
                     "no event happened while more than one group was at risk, so the groups cannot "
                     "be compared",

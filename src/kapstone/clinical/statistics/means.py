@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kapstone.clinical.checks import is_real, is_whole
 from kapstone.clinical.statistics.errors import refuse
 
 _EPSILON = 1e-15
@@ -121,7 +122,7 @@ def mean_interval_from_sums(
 ) -> MeanEstimate:
     """The mean of ``n`` values given their sum and sum of squares, with its t interval."""
     _check_confidence(confidence)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not is_whole(n, at_least=1):
         raise refuse("n", f"{n!r} is not a positive whole number", "1, 2, 3, ...")
     mean = total / n
     if n == 1:
@@ -138,7 +139,7 @@ def mean_interval(values: Sequence[float], *, confidence: float = 0.95) -> MeanE
     if not values:
         raise refuse("values", "there are no values", "at least one value")
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if not is_real(v):
             raise refuse(f"values[{i}]", f"{v!r} is not a finite number", "a number")
     _check_confidence(confidence)
     n = len(values)

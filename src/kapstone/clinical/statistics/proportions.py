@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kapstone.clinical.checks import is_whole
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +48,21 @@ class ProportionDifference:
     method: str = "Newcombe hybrid score (Newcombe 1998 method 10)"
 
 
-def _count_problems(prefix: str, successes: int, trials: int) -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+def _count_problems(prefix: str, successes: int, trials: int) -> list[Problem]:
+    problems: list[Problem] = []
+    if not is_whole(trials, at_least=1):
         problems.append(
-            StatisticsProblem(
-                f"{prefix}trials", f"{trials!r} is not a positive whole number", "1, 2, 3, ..."
-            )
+            Problem(f"{prefix}trials", f"{trials!r} is not a positive whole number", "1, 2, 3, ...")
         )
-    if isinstance(successes, bool) or not isinstance(successes, int) or successes < 0:
+    if not is_whole(successes, at_least=0):
         problems.append(
-            StatisticsProblem(
+            Problem(
                 f"{prefix}successes", f"{successes!r} is not a whole number >= 0", "0, 1, 2, ..."
             )
         )
     elif not problems and successes > trials:
         problems.append(
-            StatisticsProblem(
+            Problem(
                 f"{prefix}successes",
                 f"{successes} successes out of {trials} trials is more than the trials",
                 f"0 to {trials}",
@@ -86,8 +86,7 @@ def _wilson(successes: int, trials: int, z: float, confidence: float) -> Proport
 def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> ProportionEstimate:
     """The proportion ``successes / trials`` with its Wilson score interval."""
     problems = _count_problems("", successes, trials)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _wilson(successes, trials, two_sided_z(confidence), confidence)
 
 
@@ -102,8 +101,7 @@ def proportion_difference(
     """p1 - p2 for two independent groups, with Newcombe's hybrid score interval (method 10)."""
     problems = _count_problems("first_", first_successes, first_trials)
     problems += _count_problems("second_", second_successes, second_trials)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     z = two_sided_z(confidence)
     one = _wilson(first_successes, first_trials, z, confidence)
     two = _wilson(second_successes, second_trials, z, confidence)

@@ -22,8 +22,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kapstone.clinical.checks import is_real, is_whole
+from kapstone.clinical.problems import Problem
 from kapstone.clinical.statistics.distributions import two_sided_z
-from kapstone.clinical.statistics.errors import StatisticsInputError, StatisticsProblem
+from kapstone.clinical.statistics.errors import StatisticsInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,25 +82,19 @@ class SurvivalCurve:
 
 def validate_observations(
     observations: Sequence[SurvivalObservation], field: str = "observations"
-) -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
+) -> list[Problem]:
+    problems: list[Problem] = []
     if not observations:
-        problems.append(
-            StatisticsProblem(field, "there are no observations", "at least one observation")
-        )
+        problems.append(Problem(field, "there are no observations", "at least one observation"))
     for i, o in enumerate(observations):
         t = o.time
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+        if not is_real(t, at_least=0):
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{i}].time", f"{t!r} is not a finite time >= 0", "a number >= 0"
-                )
+                Problem(f"{field}[{i}].time", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
         if not isinstance(o.event, bool):
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{i}].event", f"{o.event!r} is not True or False", "True or False"
-                )
+                Problem(f"{field}[{i}].event", f"{o.event!r} is not True or False", "True or False")
             )
     return problems
 
@@ -120,30 +116,24 @@ def counts_of(observations: Iterable[SurvivalObservation]) -> dict[float, tuple[
     return {time: (events, censored) for time, (events, censored) in cells.items()}
 
 
-def validate_counts(counts: Counts, field: str = "counts") -> list[StatisticsProblem]:
-    problems: list[StatisticsProblem] = []
+def validate_counts(counts: Counts, field: str = "counts") -> list[Problem]:
+    problems: list[Problem] = []
     subjects = 0
     for t, pair in counts.items():
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+        if not is_real(t, at_least=0):
             problems.append(
-                StatisticsProblem(
-                    f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0"
-                )
+                Problem(f"{field}[{t!r}]", f"{t!r} is not a finite time >= 0", "a number >= 0")
             )
-        if len(pair) != 2 or any(
-            isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in pair
-        ):
+        if len(pair) != 2 or not all(is_whole(n, at_least=0) for n in pair):
             problems.append(
-                StatisticsProblem(
+                Problem(
                     f"{field}[{t!r}]", f"{pair!r} are not two counts >= 0", "(events, censored)"
                 )
             )
         else:
             subjects += pair[0] + pair[1]
     if not problems and subjects == 0:
-        problems.append(
-            StatisticsProblem(field, "there are no observations", "at least one observation")
-        )
+        problems.append(Problem(field, "there are no observations", "at least one observation"))
     return problems
 
 
@@ -164,16 +154,14 @@ def kaplan_meier(
 ) -> SurvivalCurve:
     data = tuple(observations)
     problems = validate_observations(data)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _curve(_table(counts_of(data)), confidence)
 
 
 def kaplan_meier_counts(counts: Counts, *, confidence: float = 0.95) -> SurvivalCurve:
     """The same estimator from counts at each distinct time (many subjects, few distinct times)."""
     problems = validate_counts(counts)
-    if problems:
-        raise StatisticsInputError(tuple(problems))
+    StatisticsInputError.refuse_if_any(problems)
     return _curve(_table(counts), confidence)
 
 
