@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.forms import Form
+from collections.abc import Sequence
+from typing import Any
+
+from django.forms import ChoiceField, Form
 
 from kapstone.errors import InputError
 
@@ -14,3 +17,12 @@ def show_service_errors(exc: InputError, *forms: Form) -> None:
         target = next((f for f in forms if field in f.fields), forms[0])
         for error in errors:
             target.add_error(field if field in target.fields else None, error)
+
+
+def choose_from(form: Form, name: str, choices: Sequence[tuple[Any, str]]) -> None:
+    """Gives a choice field of this form instance the choices read when the form is made (sites,
+    programs, ...): a form's fields are copies, so the class's field keeps its own."""
+    field = form.fields[name]
+    if not isinstance(field, ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
+    field.choices = choices
