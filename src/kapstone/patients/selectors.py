@@ -22,6 +22,11 @@ def patient_or_404(patient_id: int) -> Patient:
     return get_object_or_404(Patient, pk=patient_id)
 
 
+def as_stored(patient: Patient) -> Patient:
+    """The patient as the database holds them now, apart from a copy a form has changed."""
+    return Patient.objects.get(pk=patient.pk)
+
+
 def patients_visible_to(user: StaffUser) -> QuerySet[Patient]:
     """Charts the user may open: the care team's own patients, or every chart for roles that see all."""
     patients = Patient.objects.select_related("home_site")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.forms import ChoiceField, Form
+from django.forms import BaseForm, ChoiceField
 
 from kapstone.errors import InputError
 
 
-def show_service_errors(exc: InputError, *forms: Form) -> None:
+def show_service_errors(exc: InputError, *forms: BaseForm) -> None:
     """Puts each service error on the form that has the field, else as a non-field error on the
     first form, so no message the service gave is dropped."""
     for field, errors in exc.errors.items():
@@ -19,7 +19,7 @@ def show_service_errors(exc: InputError, *forms: Form) -> None:
             target.add_error(field if field in target.fields else None, error)
 
 
-def choose_from(form: Form, name: str, choices: Sequence[tuple[Any, str]]) -> None:
+def choose_from(form: BaseForm, name: str, choices: Sequence[tuple[Any, str]]) -> None:
     """Gives a choice field of this form instance the choices read when the form is made (sites,
     programs, ...): a form's fields are copies, so the class's field keeps its own."""
     field = form.fields[name]
