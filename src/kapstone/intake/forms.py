@@ -148,7 +148,7 @@ class HistoryForm(forms.Form):
 
     @property
     def is_hepatic(self) -> bool:
-        return self["condition"].value() == MedicalCondition.HEPATIC_IMPAIRMENT.value
+        return bool(self["condition"].value() == MedicalCondition.HEPATIC_IMPAIRMENT.value)
 
 
 class SubstanceForm(forms.Form):
@@ -304,7 +304,7 @@ class Editor:
         raise NotImplementedError
 
     def form(self, cls: type[forms.Form], prefix: str, initial: Mapping[str, Any]) -> forms.Form:
-        return cls(self.data, prefix=prefix, initial=initial)
+        return cls(self.data, prefix=prefix, initial=dict(initial))
 
     def formset(
         self, cls: type[forms.Form], prefix: str, initial: list[dict[str, Any]], extra: int = 2
@@ -322,8 +322,10 @@ class Editor:
     def is_valid(self) -> bool:
         valid = True
         for part in self.parts:
-            target = part.form if part.form is not None else part.formset
-            valid = target.is_valid() and valid
+            if part.form is not None:
+                valid = part.form.is_valid() and valid
+            else:
+                valid = part.formset.is_valid() and valid
         return valid
 
     @staticmethod
@@ -360,9 +362,9 @@ class Editor:
                     form.add_error(None, f"{_spoken(field) if field else 'This row'}: {message}")
                 return
         owner, _, field = path.rpartition(".")
-        form = self.singles.get(owner)
-        if form is not None and field in form.fields:
-            form.add_error(field, message)
+        single = self.singles.get(owner)
+        if single is not None and field in single.fields:
+            single.add_error(field, message)
             return
         self.errors.append(f"{_spoken(path)}: {message}" if path else message)
 
@@ -515,7 +517,7 @@ class HistoryEditor(Editor):
 
     def value(self) -> dict[str, Any]:
         known = {c.value for c in MedicalCondition}
-        rows = [
+        rows: list[forms.Form] = [
             f
             for f in self.history.forms
             if f.cleaned_data.get("status") and f.cleaned_data.get("condition") in known
