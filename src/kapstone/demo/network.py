@@ -242,7 +242,7 @@ class _Table:
         self.attnames = [f.attname for f in self.concrete]
         self.json = [isinstance(f, models.JSONField) for f in self.concrete]
         self.rows: list[tuple[Any, ...]] = []
-        self.next_id = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        self.next_id = (model._default_manager.aggregate(m=Max("id"))["m"] or 0) + 1
         self.written = 0
 
     def add(self, *values: Any) -> int:
@@ -276,7 +276,7 @@ class _Table:
                         else:
                             copy.write_row(row)
         else:
-            self.model.objects.bulk_create(
+            self.model._default_manager.bulk_create(
                 [
                     self.model(
                         **{
