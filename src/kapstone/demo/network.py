@@ -313,7 +313,10 @@ class _Table:
             for target in self.concrete:
                 if not (target.many_to_one or target.one_to_one):
                     continue
-                parent = target.related_model._meta  # type: ignore[union-attr]
+                related = target.related_model
+                if not isinstance(related, type):  # resolved to a model class once apps load
+                    continue
+                parent = related._meta
                 key, column = q(str(parent.pk.column)), q(str(target.column))
                 cursor.execute(
                     f"SELECT count(*) FROM {table} c LEFT JOIN {q(parent.db_table)} p "  # noqa: S608

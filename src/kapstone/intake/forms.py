@@ -38,6 +38,14 @@ def _as_choice(value: object) -> str:
     return {True: "yes", False: "no"}.get(value, "") if isinstance(value, bool) else ""
 
 
+class HideableChoiceField(forms.ChoiceField):
+    """A question the page hides while another answer makes it moot (intake/section.js reads
+    ``data-hide-when``, "<field name>=<value>"); ``hidden_now`` hides it from the first render."""
+
+    hide_when: str = ""
+    hidden_now: bool = False
+
+
 def _tri_state(label: str, *, choices_: list[tuple[str, str]] | None = None) -> forms.Field:
     return forms.TypedChoiceField(
         label=label, choices=choices_ or YES_NO, coerce=_yes_no, empty_value=None, required=False
@@ -203,7 +211,7 @@ class EpisodeForm(forms.Form):
 
 class ReproductiveForm(forms.Form):
     reproductive_potential = _tri_state("Reproductive potential?")
-    pregnancy = forms.ChoiceField(
+    pregnancy = HideableChoiceField(
         label="Pregnancy",
         choices=[("", "Not recorded"), *choices(labels.PREGNANCY)],
         required=False,
@@ -215,13 +223,15 @@ class ReproductiveForm(forms.Form):
         # No pregnancy question for a patient without reproductive potential (the script in
         # intake/section.js hides it as soon as "No" is chosen; the value then says not pregnant).
         pregnancy = self.fields["pregnancy"]
-        pregnancy.hide_when = f"{self.add_prefix('reproductive_potential')}=no"  # type: ignore[attr-defined]
+        if not isinstance(pregnancy, HideableChoiceField):
+            raise TypeError("the pregnancy question must be a HideableChoiceField")
+        pregnancy.hide_when = f"{self.add_prefix('reproductive_potential')}=no"
         potential = (
             self.data.get(self.add_prefix("reproductive_potential"))
             if self.is_bound
             else self.initial.get("reproductive_potential")
         )
-        pregnancy.hidden_now = potential == "no"  # type: ignore[attr-defined]
+        pregnancy.hidden_now = potential == "no"
 
 
 class VitalsForm(forms.Form):
