@@ -20,7 +20,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
-        request.request_id = request_id  # type: ignore[attr-defined]
+        setattr(request, "request_id", request_id)  # noqa: B010 (an attribute HttpRequest lacks)
         token = set_request_id(request_id)
         try:
             response = self.get_response(request)
