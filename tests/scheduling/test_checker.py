@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 import pytest
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.routes import Route
 from kapstone.scheduling.checker import Constraint, check
 from kapstone.scheduling.instance import (
     Instance,
@@ -20,7 +21,7 @@ from kapstone.scheduling.instance import (
     StaffMember,
     Window,
 )
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.scheduling.policy import SchedulingPolicy
 from kapstone.scheduling.schedule import DosingBooking, IntegrationBooking, Schedule
 
 MONDAY = date(2026, 11, 2)
@@ -96,7 +97,7 @@ def clinic() -> Instance:
         sites=(site, annex),
         rooms=(
             Room("iv1", "s1", frozenset({Route.IV}), 15),
-            Room("gen1", "s1", frozenset({Route.IM, Route.SUBLINGUAL}), 15),
+            Room("gen1", "s1", frozenset({Route.IM, Route.SUBLINGUAL_LOZENGE}), 15),
         ),
         staff=staff,
         requests=requests,

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.routes import Route
 from kapstone.scheduling.checker import check
 from kapstone.scheduling.generate import generate
 from kapstone.scheduling.greedy import greedy_schedule
@@ -21,7 +22,7 @@ from kapstone.scheduling.instance import (
     Window,
 )
 from kapstone.scheduling.model import solve
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.scheduling.policy import SchedulingPolicy
 
 MONDAY = date(2026, 11, 2)
 

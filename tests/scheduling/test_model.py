@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.routes import Route
 from kapstone.scheduling.checker import check
 from kapstone.scheduling.explain import Reason, explain, explain_unadmitted
 from kapstone.scheduling.generate import generate
@@ -27,7 +28,7 @@ from kapstone.scheduling.instance import (
     Window,
 )
 from kapstone.scheduling.model import solve
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.scheduling.policy import SchedulingPolicy
 from kapstone.scheduling.schedule import SolveResult, SolveStatus
 
 MONDAY = date(2026, 11, 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _request_id: ContextVar[str | None] = ContextVar("kapstone_request_id", default=None)
 
@@ -12,12 +12,12 @@ def new_request_id(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex}"
 
 
-def set_request_id(value: str) -> object:
+def set_request_id(value: str) -> Token[str | None]:
     return _request_id.set(value)
 
 
-def reset_request_id(token: object) -> None:
-    _request_id.reset(token)  # type: ignore[arg-type]
+def reset_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 def current_request_id() -> str:

@@ -7,7 +7,7 @@ import decimal
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -51,9 +51,29 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+class _EntryFields(TypedDict):
+    """One audit row's columns as hashed (``entry_hash`` takes exactly these)."""
+
+    seq: int
+    at: dt.datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    patient_id: int | None
+    object_type: str
+    object_id: str
+    request_id: str
+    summary: str
+    before: Any
+    after: Any
+    prev_hash: str
 
 
 def _lock_head() -> AuditHead:
@@ -88,7 +108,7 @@ def record(
         head = _lock_head()
         seq = head.last_seq + 1
         at = timezone.now()
-        fields = {
+        fields: _EntryFields = {
             "seq": seq,
             "at": at,
             "actor_id": actor.pk if actor is not None else None,

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from django.apps.registry import Apps
+from django.db import migrations
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+# Which tables are append-only is read from the models (every concrete AppendOnly's table), not kept
+# here by hand; named here too for the test suite, which reinstalls their guards.
+from kapstone.kernel.append_only import append_only_tables as append_only_tables
+
 TABLE = "audit_auditentry"
 
 SQLITE_CREATE = [
@@ -35,13 +44,13 @@ def statements(vendor: str, *, create: bool) -> list[str]:
     raise NotImplementedError(f"no append-only triggers written for {vendor}")
 
 
-def install(connection) -> None:  # type: ignore[no-untyped-def]
+def install(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor, create=True):
             cursor.execute(sql)
 
 
-def remove(connection) -> None:  # type: ignore[no-untyped-def]
+def remove(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor, create=False):
             cursor.execute(sql)
@@ -118,67 +127,22 @@ def head_statements(vendor: str, *, create: bool) -> list[str]:
     raise NotImplementedError(f"no audit head triggers written for {vendor}")
 
 
-def install_head(connection) -> None:  # type: ignore[no-untyped-def]
+def install_head(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for sql in head_statements(connection.vendor, create=True):
             cursor.execute(sql)
 
 
-def remove_head(connection) -> None:  # type: ignore[no-untyped-def]
+def remove_head(connection: BaseDatabaseWrapper) -> None:
     """Lifts the head's guard (tests that play someone with database access; a flush)."""
     with connection.cursor() as cursor:
         for sql in head_statements(connection.vendor, create=False):
             cursor.execute(sql)
 
 
-# Other append-only clinical tables (signed records, alerts, ledgers) get the same guard by name:
-# each app's migration applies append_only(...) to its tables, and the list below lets the test
-# suite put every guard back after a transactional test's flush.
-APPEND_ONLY_TABLES: tuple[str, ...] = (
-    "safety_safetyalert",
-    "safety_alertacknowledgement",
-    "safety_alertescalation",
-    "safety_alertnotice",
-    "safety_dosinghold",
-    "safety_holdreview",
-    "ledger_ledgerentry",
-    "ledger_receiptdetail",
-    "ledger_stockcount",
-    "ledger_countline",
-    "ledger_discrepancy",
-    "ledger_discrepancyresolution",
-    "measures_measurementcareplan",
-    "measures_measurereminder",
-    "intake_intakeversion",
-    "intake_eligibilityreview",
-    "intake_eligibilitysignature",
-    "intake_findingoverride",
-    "intake_eligibilitycosignature",
-    "plans_programtemplateversion",
-    "plans_treatmentplan",
-    "plans_plansignature",
-    "integration_integrationnote",
-    "integration_integrationnotesignature",
-    "integration_integrationnoteaddendum",
-    "integration_processnote",
-    "integration_processnoteaccess",
-    "policies_monitoringpolicyversion",
-    "rems_remsform",
-    "rems_remsfiling",
-    "chairside_checklistanswer",
-    "chairside_vitalreading",
-    "chairside_vitalstrike",
-    "chairside_proceeddecision",
-    "chairside_dissociationrating",
-    "chairside_adverseevent",
-    "chairside_sessionalert",
-    "chairside_sessionalertacknowledgement",
-    "chairside_dischargesignoff",
-    "chairside_sessionaddendum",
-    "chairside_dosechangedecision",
-)
-
-
+# Other append-only clinical tables (signed records, alerts, ledgers: append_only_tables()) get the
+# same guard by name: each app's migration writes out the SQL below for its tables, and the test suite
+# puts every guard back after a transactional test's flush.
 def _table_statements(vendor: str, table: str, *, create: bool) -> list[str]:
     name = f"{table}_append_only"
     if vendor == "sqlite":
@@ -207,17 +171,16 @@ def _table_statements(vendor: str, table: str, *, create: bool) -> list[str]:
     raise NotImplementedError(f"no append-only triggers written for {vendor}")
 
 
-def append_only(*tables: str):  # type: ignore[no-untyped-def]
+def append_only(*tables: str) -> migrations.RunPython:
     """A migration operation that makes the tables refuse UPDATE and DELETE."""
-    from django.db import migrations
 
-    def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         with schema_editor.connection.cursor() as cursor:
             for table in tables:
                 for sql in _table_statements(schema_editor.connection.vendor, table, create=True):
                     cursor.execute(sql)
 
-    def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         with schema_editor.connection.cursor() as cursor:
             for table in tables:
                 for sql in _table_statements(schema_editor.connection.vendor, table, create=False):
@@ -226,26 +189,26 @@ def append_only(*tables: str):  # type: ignore[no-untyped-def]
     return migrations.RunPython(forwards, backwards)
 
 
-def install_all(connection) -> None:  # type: ignore[no-untyped-def]
-    """The audit guards (entries and head) and every table in APPEND_ONLY_TABLES (all migrated by now)."""
+def install_all(connection: BaseDatabaseWrapper) -> None:
+    """The audit guards (entries and head) and every append-only table's (all migrated by now)."""
     install(connection)
     install_head(connection)
     with connection.cursor() as cursor:
-        for table in APPEND_ONLY_TABLES:
+        for table in append_only_tables():
             for sql in _table_statements(connection.vendor, table, create=True):
                 cursor.execute(sql)
 
 
-def remove_all(connection) -> None:  # type: ignore[no-untyped-def]
+def remove_all(connection: BaseDatabaseWrapper) -> None:
     remove(connection)
     remove_head(connection)
     with connection.cursor() as cursor:
-        for table in APPEND_ONLY_TABLES:
+        for table in append_only_tables():
             for sql in _table_statements(connection.vendor, table, create=False):
                 cursor.execute(sql)
 
 
-def remove_guard(connection, table: str) -> None:  # type: ignore[no-untyped-def]
+def remove_guard(connection: BaseDatabaseWrapper, table: str) -> None:
     """Lifts one table's guard (tests that simulate a database restored without its rows)."""
     with connection.cursor() as cursor:
         for sql in _table_statements(connection.vendor, table, create=False):

@@ -30,9 +30,9 @@ from kapstone.clinical.pre_dose_checklist import (
     ChecklistItem,
     PreDoseAssessment,
     PreDoseFacts,
-    PregnancyStatus,
     assess_pre_dose,
 )
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import (
     DissociationRating as CoreRating,

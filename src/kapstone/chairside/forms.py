@@ -3,9 +3,13 @@ and a refused form comes back with everything the nurse typed still in it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
+from kapstone.accounts.models import StaffUser
 from kapstone.chairside.models import (
     SEDATION_CHOICES,
     AdverseEventKind,
@@ -14,8 +18,9 @@ from kapstone.chairside.models import (
 )
 from kapstone.clinical import plausibility as limits
 from kapstone.clinical.numbers import MAX_NUMBER_CHARS, NumberError, parse_whole
-from kapstone.clinical.pre_dose_checklist import PregnancyStatus
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.vital_signs import DissociationScale
+from kapstone.ledger.models import LedgerEntry
 from kapstone.ledger.units import show
 from kapstone.web.fields import ClinicalTextField, StrictNumberField
 
@@ -84,7 +89,7 @@ class VitalsForm(forms.Form):
         label="Sedation", choices=[("", "Not assessed"), *SEDATION_CHOICES], required=False
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["taken_at"].initial = _now
         for name in ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate"):
@@ -140,24 +145,37 @@ class DoseForm(forms.Form):
         label="Witnessed by", required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, *args, draws=(), witnesses=(), esketamine=False, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        *args: Any,
+        draws: Iterable[LedgerEntry] = (),
+        witnesses: Iterable[StaffUser] = (),
+        esketamine: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The chosen draw and witness are the ones offered: no second look-up, and nothing else
+        # passes the choice validation.
+        self.draws = {d.seq: d for d in draws}
+        self.witnesses = {w.pk: w for w in witnesses}
         self.fields["started_at"].initial = _now
-        self.fields["ledger_entry"].choices = [("", "The session's open draw")] + [
+        draw = self.fields["ledger_entry"]
+        assert isinstance(draw, forms.TypedChoiceField)
+        draw.choices = [("", "The session's open draw")] + [
             (
                 d.seq,
                 f"#{d.seq}: {d.lot.product.name}, lot {d.lot.lot_number}, "
                 f"{show(d.account.remaining, d.lot.product)} left",
             )
-            for d in draws
+            for d in self.draws.values()
         ]
-        self.fields[
-            "ledger_entry"
-        ].help_text = (
+        draw.help_text = (
             "Charting the dose posts it as given on this draw of the controlled-substance ledger."
         )
-        self.fields["witnessed_by"].choices = [("", "No witness")] + [
-            (w.pk, w.display_name) for w in witnesses
+        witness = self.fields["witnessed_by"]
+        assert isinstance(witness, forms.TypedChoiceField)
+        witness.choices = [("", "No witness")] + [
+            (w.pk, w.display_name) for w in self.witnesses.values()
         ]
         if not esketamine:
             del self.fields["devices"]
@@ -165,13 +183,22 @@ class DoseForm(forms.Form):
             for name in ("concentration_mg_per_ml", "rate_ml_per_hour", "stopped_at"):
                 del self.fields[name]
 
+    def chosen_draw(self) -> LedgerEntry | None:
+        """The ledger draw picked (None: the session's one open draw, found by the service)."""
+        seq = self.cleaned_data.get("ledger_entry")
+        return self.draws.get(seq) if seq is not None else None
+
+    def chosen_witness(self) -> StaffUser | None:
+        pk = self.cleaned_data.get("witnessed_by")
+        return self.witnesses.get(pk) if pk is not None else None
+
 
 class StopDoseForm(forms.Form):
     prefix = "s"
     dose = StrictNumberField(widget=forms.HiddenInput, fmt=limits.WHOLE, whole=True)
     stopped_at = _time_field("Stopped at")
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stopped_at"].initial = _now
 
@@ -190,7 +217,7 @@ class DissociationForm(forms.Form):
     )
     taken_at = _time_field("Rated at")
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["taken_at"].initial = _now
 
@@ -208,7 +235,7 @@ class AdverseEventForm(forms.Form):
     action = ClinicalTextField(label="Action taken", widget=forms.Textarea(attrs={"rows": 2}))
     onset_at = _time_field("Onset at")
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["onset_at"].initial = _now
 

@@ -12,7 +12,7 @@ overwrite the other.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -20,34 +20,19 @@ from django.db import models
 from kapstone.clinical.monitoring_policy import AlertGrade
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import DissociationScale, SedationLevel
+from kapstone.kernel.append_only import AppendOnly, AppendOnlyError
 
 STAFF = settings.AUTH_USER_MODEL
 
 
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: changing or removing one would rewrite the chart's history."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
-
-
 class NeverDeleted(models.Model):
+    """Filled in over the session, so not append-only (chairside.triggers guards its write-once
+    columns), but never deleted either."""
+
     class Meta:
         abstract = True
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
+    def delete(self, using: Any = None, keep_parents: bool = False) -> NoReturn:
         raise AppendOnlyError(f"{type(self).__name__} rows are never deleted")
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from kapstone.accounts.models import StaffUser
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
     AdverseEvent,
@@ -17,6 +18,7 @@ from kapstone.chairside.models import (
     DischargeSignoff,
     DissociationRating,
     DoseAdministration,
+    DoseChangeDecision,
     ProceedDecision,
     SessionAddendum,
     SessionAlert,
@@ -24,6 +26,7 @@ from kapstone.chairside.models import (
     VitalReading,
 )
 from kapstone.chairside.policy import monitoring_policy
+from kapstone.clinical.access import CLINICAL_ROLES, Role
 from kapstone.clinical.alerts import AlertGrade, PreDoseBloodPressureCheck
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
@@ -186,3 +189,36 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
             .order_by("seq")
         ),
     )
+
+
+# --- what the console's posts look up -------------------------------------------------------
+
+
+def witnesses(record: ChairsideRecord, *, besides: StaffUser) -> list[StaffUser]:
+    """Who may witness a dose at this session's site: active clinical staff other than ``besides``
+    (intake coordinators do not witness controlled substances)."""
+    return list(
+        StaffUser.objects.filter(
+            is_active=True,
+            role__in=[r.value for r in CLINICAL_ROLES - {Role.INTAKE_COORDINATOR}],
+            sites=record.session.site_id,
+        )
+        .exclude(pk=besides.pk)
+        .order_by("last_name", "first_name")
+    )
+
+
+def dose_change_decisions(record: ChairsideRecord) -> list[DoseChangeDecision]:
+    return list(record.dose_change_decisions.select_related("prescriber"))
+
+
+def dose_of(record: ChairsideRecord, dose_id: int) -> DoseAdministration | None:
+    return DoseAdministration.objects.filter(pk=dose_id, record=record).first()
+
+
+def alert_of(record: ChairsideRecord, alert_id: int) -> SessionAlert | None:
+    return SessionAlert.objects.filter(pk=alert_id, record=record).first()
+
+
+def reading_of(record: ChairsideRecord, reading_id: int) -> VitalReading | None:
+    return VitalReading.objects.filter(pk=reading_id, record=record).first()

@@ -48,8 +48,10 @@ from kapstone.clinical.discharge import (
     assess_discharge,
 )
 from kapstone.clinical.dose_moment import is_pre_dose
+from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG, ESKETAMINE_MOST_DEVICES
 from kapstone.clinical.ledger_entries import EntryKind
-from kapstone.clinical.pre_dose_checklist import ChecklistItem, PregnancyStatus
+from kapstone.clinical.pre_dose_checklist import ChecklistItem
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import (
@@ -71,7 +73,6 @@ from kapstone.web.labels import clinic_zone, labels
 
 logger = logging.getLogger(__name__)
 
-ESKETAMINE_DEVICE_MG = Decimal(28)
 ADVERSE_EVENT_DESCRIPTION_CHARS = 300  # the column's width
 # A reading may be charted late (paper first, then the tablet), but not before the session's day.
 EARLIEST_BEFORE_START = dt.timedelta(hours=3)
@@ -730,8 +731,11 @@ def give_dose(
     route = record.route_value
     planned = facts.planned_dose(record)
     if route is Route.INTRANASAL_ESKETAMINE:
-        if devices is None or not 1 <= devices <= 3:
-            errors["devices"] = ["Give the number of 28 mg devices used (1 to 3)."]
+        if devices is None or not 1 <= devices <= ESKETAMINE_MOST_DEVICES:
+            errors["devices"] = [
+                f"Give the number of {ESKETAMINE_DEVICE_MG} mg devices used "
+                f"(1 to {ESKETAMINE_MOST_DEVICES})."
+            ]
         elif dose_mg is None:
             dose_mg = ESKETAMINE_DEVICE_MG * devices
         elif dose_mg != ESKETAMINE_DEVICE_MG * devices:

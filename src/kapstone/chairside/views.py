@@ -6,40 +6,32 @@ console again with the bound form, so nothing typed is lost; a good post redirec
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, logout
+from django.contrib.auth import logout
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts, selectors, services
 from kapstone.chairside import forms as f
-from kapstone.chairside.models import (
-    AlertAction,
-    ChairsideRecord,
-    DoseAdministration,
-    SessionAlert,
-    VitalReading,
-)
+from kapstone.chairside.models import AlertAction, ChairsideRecord, SessionAlert
+from kapstone.chairside.unlock import LockedOut, proven_by
 from kapstone.clinical import plausibility as limits
-from kapstone.clinical.access import CLINICAL_ROLES, Permission, Role, may
+from kapstone.clinical.access import Permission, may
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.clinical.routes import Route
+from kapstone.dosing import selectors as dosing_selectors
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
-from kapstone.ledger.models import LedgerEntry
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
@@ -59,8 +51,6 @@ PHASES = {
     "after_dose": "after the dose",
 }
 
-
-CODE = re.compile(r"\d{6}")
 EVIDENCE = {
     "label": "product label",
     "guideline": "guideline",
@@ -117,11 +107,10 @@ def _alert_view(alert: SessionAlert) -> dict[str, Any]:
 
 
 def _session(patient: Patient, session_id: int) -> DosingSession:
-    return get_object_or_404(
-        DosingSession.objects.select_related("patient", "site", "plan"),
-        pk=session_id,
-        patient=patient,
-    )
+    session = dosing_selectors.session_of(patient, session_id)
+    if session is None:
+        raise Http404("No such dosing session for this patient.")
+    return session
 
 
 def _record(patient: Patient, session_id: int) -> ChairsideRecord:
@@ -137,18 +126,6 @@ def _console_url(record: ChairsideRecord, anchor: str = "") -> str:
         kwargs={"patient_id": record.session.patient_id, "session_id": record.session_id},
     )
     return f"{url}#{anchor}" if anchor else url
-
-
-def _witnesses(record: ChairsideRecord, me: StaffUser) -> list[StaffUser]:
-    return list(
-        StaffUser.objects.filter(
-            is_active=True,
-            role__in=[r.value for r in CLINICAL_ROLES - {Role.INTAKE_COORDINATOR}],
-            sites=record.session.site_id,
-        )
-        .exclude(pk=me.pk)
-        .order_by("last_name", "first_name")
-    )
 
 
 def _dose_form(
@@ -169,20 +146,20 @@ def _dose_form(
         data,
         initial=initial,
         draws=services.open_draws(record),
-        witnesses=_witnesses(record, me),
+        witnesses=selectors.witnesses(record, besides=me),
         esketamine=record.route_value is Route.INTRANASAL_ESKETAMINE,
     )
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient: Patient,
     session: DosingSession,
     record: ChairsideRecord | None,
     bound: dict[str, Form] | None = None,
 ) -> HttpResponse:
-    role = request.user.staff_role  # type: ignore[union-attr]
-    me: StaffUser = request.user  # type: ignore[assignment]
+    me = request.user
+    role = me.staff_role
     context: dict[str, Any] = {
         "patient": patient,
         "session": session,
@@ -324,7 +301,7 @@ def schedule_fragment(
 
 
 def _post(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient: Patient,
     session_id: int,
     key: str,
@@ -471,9 +448,7 @@ def dose_change(
             "session": session,
             "record": record,
             "planned": facts.planned_dose(record) if record is not None else None,
-            "decisions": list(record.dose_change_decisions.select_related("prescriber"))
-            if record is not None
-            else [],
+            "decisions": selectors.dose_change_decisions(record) if record is not None else [],
             "fraction_percent": f"{limits.DOSE_CHANGE_FRACTION.value:.0%}",
             "form": form,
             "tab": "dosing",
@@ -485,12 +460,10 @@ def dose_change(
 @require_POST
 def dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     record = _record(patient, session_id)
-    me: StaffUser = request.user
+    me = request.user
     form = _dose_form(record, me, request.POST)
 
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        entry = d.get("ledger_entry")
-        witness = d.get("witnessed_by")
         given = services.give_dose(
             by=me,
             record=record,
@@ -501,8 +474,8 @@ def dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -
             stopped_at=d.get("stopped_at"),
             concentration_mg_per_ml=d.get("concentration_mg_per_ml"),
             rate_ml_per_hour=d.get("rate_ml_per_hour"),
-            ledger_entry=LedgerEntry.objects.filter(seq=entry).first() if entry else None,
-            witnessed_by=StaffUser.objects.filter(pk=witness).first() if witness else None,
+            ledger_entry=form.chosen_draw(),
+            witnessed_by=form.chosen_witness(),
         )
         return f"Dose of {given.dose_mg} mg charted."
 
@@ -513,7 +486,9 @@ def dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -
 @require_POST
 def stop_dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        given = get_object_or_404(DoseAdministration, pk=d["dose"], record=record)
+        given = selectors.dose_of(record, d["dose"])
+        if given is None:
+            raise Http404("No such dose on this record.")
         return services.stop_dose(by=request.user, dose=given, stopped_at=d["stopped_at"])
 
     form = f.StopDoseForm(request.POST)
@@ -572,7 +547,9 @@ def acknowledge(
     request: AuthenticatedHttpRequest, patient: Patient, session_id: int
 ) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        alert = get_object_or_404(SessionAlert, pk=d["alert"], record=record)
+        alert = selectors.alert_of(record, d["alert"])
+        if alert is None:
+            raise Http404("No such alert on this record.")
         return services.acknowledge_alert(
             by=request.user,
             alert=alert,
@@ -588,7 +565,9 @@ def acknowledge(
 @require_POST
 def strike(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        reading = get_object_or_404(VitalReading, pk=d["reading"], record=record)
+        reading = selectors.reading_of(record, d["reading"])
+        if reading is None:
+            raise Http404("No such reading on this record.")
         return services.strike_vital(by=request.user, reading=reading, reason=d["reason"])
 
     form = f.StrikeForm(request.POST)
@@ -676,42 +655,27 @@ def unlock(request: AuthenticatedHttpRequest, patient: Patient, session_id: int)
     A wrong password is a failed sign-in (django-axes counts it, and at the limit the user is
     signed out); a wrong code counts toward django-otp's throttle. Both outcomes are audited.
     """
-    me: StaffUser = request.user
+    me = request.user
     secret = (request.POST.get("secret") or "").strip()
     if not secret:
         return _unlock_answer(request, 400, "Type your password or your authenticator's code.")
-    method = None
-    if CODE.fullmatch(secret.replace(" ", "")):
-        code = secret.replace(" ", "")
-        for device in TOTPDevice.objects.filter(user=me, confirmed=True):
-            if device.verify_token(code):
-                method = "authenticator code"
-                break
-    else:
-        credentials = {"username": me.get_username()}
-        if not AxesProxyHandler.is_locked(request, credentials):
-            user = authenticate(request, username=me.get_username(), password=secret)
-            if user is not None and user.pk == me.pk:
-                method = "password"
-        if getattr(request, "axes_locked_out", False) or AxesProxyHandler.is_locked(
-            request, credentials
-        ):
-            # Answer here rather than let axes replace the reply with its lockout page.
-            request.axes_locked_out = False  # type: ignore[attr-defined]
-            audit(
-                actor=me,
-                action="auth.console_unlock_refused",
-                patient=patient,
-                obj=me,
-                summary="Too many wrong entries: signed out",
-            )
-            logout(request)
-            return _unlock_answer(
-                request,
-                403,
-                "Too many wrong entries: you are signed out. Sign in again when the lockout ends.",
-                signed_out=True,
-            )
+    try:
+        method = proven_by(request, me, secret)
+    except LockedOut:
+        audit(
+            actor=me,
+            action="auth.console_unlock_refused",
+            patient=patient,
+            obj=me,
+            summary="Too many wrong entries: signed out",
+        )
+        logout(request)
+        return _unlock_answer(
+            request,
+            403,
+            "Too many wrong entries: you are signed out. Sign in again when the lockout ends.",
+            signed_out=True,
+        )
     if method is None:
         audit(
             actor=me,

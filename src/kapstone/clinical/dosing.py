@@ -39,8 +39,11 @@ STANDARD_IV_SOURCE = Source(
     "ANDRADE2017-DOSE", Verification.VERIFIED, Evidence.PUBLISHED_PRACTICE, "0.5 mg/kg over 40 min"
 )
 
+# §3: 28 mg per device; the label's doses are 1, 2 or 3 devices. The one definition of the device
+# size (issue 16): the chair side, the ledger and the REMS form count devices by it.
 ESKETAMINE_DEVICE_MG = Decimal(28)
-ESKETAMINE_DOSES_MG = (Decimal(28), Decimal(56), Decimal(84))
+ESKETAMINE_MOST_DEVICES = 3
+ESKETAMINE_DOSES_MG = tuple(ESKETAMINE_DEVICE_MG * n for n in range(1, ESKETAMINE_MOST_DEVICES + 1))
 ESKETAMINE_SOURCE = Source(
     "SPRAVATO-US", Verification.VERIFIED, Evidence.LABEL, "28 mg per device; 56 mg = 2, 84 mg = 3"
 )
@@ -158,7 +161,7 @@ def _default_route_limits() -> Mapping[Route, RouteLimits]:
                 max_volume_ml=_policy("30", "§3", _U, "oral solution; " + _PLACEHOLDER),
             ),
             Route.INTRANASAL_ESKETAMINE: RouteLimits(
-                max_mg=PolicyValue(Decimal(84), ESKETAMINE_SOURCE),
+                max_mg=PolicyValue(ESKETAMINE_DOSES_MG[-1], ESKETAMINE_SOURCE),
                 dose_step_mg=PolicyValue(ESKETAMINE_DEVICE_MG, ESKETAMINE_SOURCE),
             ),
         }

@@ -102,7 +102,10 @@ def dose_range(route: Route, policy: DosingPolicy = DEFAULT_DOSING_POLICY) -> Ra
     )
 
 
-# The dose calculator's adult weight bounds: a weight it could not dose by is not charted either.
+# The dose calculator's adult weight bounds (§3: "adult weight bound", UNVERIFIED, clinic policy):
+# a weight it could not dose by is not charted, registered or taken from the intake either. The one
+# definition (issue 16): the intake facts format allowed 20-400 kg; the calculator's 30-300 kg wins,
+# since a weight outside it would be refused at the first dose anyway.
 WEIGHT_RANGE_KG = Range(
     what="the weight",
     unit="kg",
@@ -110,6 +113,19 @@ WEIGHT_RANGE_KG = Range(
     high=DEFAULT_DOSING_POLICY.max_weight_kg.value,
     low_inclusive=True,
     source=DEFAULT_DOSING_POLICY.max_weight_kg.source,
+)
+
+# No clinical source bounds an adult's height (the reference has none), so like the technical
+# limits below it is a plausibility limit: 100-250 cm catches a slipped unit (inches, metres). The
+# registry and its database constraint used 100-250 cm, the intake facts format 90-250 cm; 100-250
+# cm is the one definition.
+HEIGHT_RANGE_CM = Range(
+    what="the height",
+    unit="cm",
+    low=Decimal(100),
+    high=Decimal(250),
+    low_inclusive=True,
+    source=_plausibility("an adult's height in cm; catches inches or metres typed as cm"),
 )
 
 # The dose calculator's own concentration bounds (diluted infusion to strongest vial).

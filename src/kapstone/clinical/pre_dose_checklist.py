@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from kapstone.clinical.alerts import PreDoseBloodPressureCheck, PreDoseOutcome
 from kapstone.clinical.monitoring_policy import Sourced, clinic_policy
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 DEFAULT_CHECKLIST_POLICY_VERSION = "default-2026-11"
@@ -63,12 +64,6 @@ _LABELS = {
     ChecklistItem.WEIGHT: "Current weight",
     ChecklistItem.BASELINE_VITALS: "Baseline vital signs (pre-dose blood pressure)",
 }
-
-
-class PregnancyStatus(StrEnum):
-    NOT_PREGNANT = "not_pregnant"  # negative test, or reported not pregnant, as policy accepts
-    PREGNANT = "pregnant"
-    UNKNOWN = "unknown"  # not tested, declined, unsure
 
 
 # Eligibility decisions (kapstone.clinical.eligibility.Decision values) under which dosing may go on.

@@ -25,6 +25,11 @@ class Route(StrEnum):
         return ROUTE_FACTS[self].label
 
     @property
+    def short_label(self) -> str:
+        """The word on the calendar and in the scheduler's reasons ("no IV-capable chair")."""
+        return ROUTE_FACTS[self].short_label
+
+    @property
     def facts(self) -> RouteFacts:
         return ROUTE_FACTS[self]
 
@@ -41,6 +46,7 @@ class RouteFact:
 class RouteFacts:
     route: Route
     label: str
+    short_label: str
     drug: str
     # Weight-based routes take mg/kg; fixed-dose routes take mg (oral and lozenge accept either).
     weight_based: bool
@@ -62,6 +68,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.IV: RouteFacts(
         route=Route.IV,
         label="Intravenous infusion (racemic ketamine)",
+        short_label="IV",
         drug="racemic ketamine",
         weight_based=True,
         fixed_dose=False,
@@ -92,6 +99,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.IM: RouteFacts(
         route=Route.IM,
         label="Intramuscular injection (racemic ketamine)",
+        short_label="IM",
         drug="racemic ketamine",
         weight_based=True,
         fixed_dose=False,
@@ -112,6 +120,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.SC: RouteFacts(
         route=Route.SC,
         label="Subcutaneous injection (racemic ketamine)",
+        short_label="SC",
         drug="racemic ketamine",
         weight_based=True,
         fixed_dose=False,
@@ -132,6 +141,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.SUBLINGUAL_LOZENGE: RouteFacts(
         route=Route.SUBLINGUAL_LOZENGE,
         label="Sublingual / buccal lozenge (racemic ketamine)",
+        short_label="sublingual",
         drug="racemic ketamine",
         weight_based=True,
         fixed_dose=True,
@@ -148,6 +158,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.ORAL: RouteFacts(
         route=Route.ORAL,
         label="Oral (racemic ketamine)",
+        short_label="oral",
         drug="racemic ketamine",
         weight_based=True,
         fixed_dose=True,
@@ -164,6 +175,7 @@ ROUTE_FACTS: dict[Route, RouteFacts] = {
     Route.INTRANASAL_ESKETAMINE: RouteFacts(
         route=Route.INTRANASAL_ESKETAMINE,
         label="Intranasal esketamine (Spravato)",
+        short_label="esketamine nasal",
         drug="esketamine",
         weight_based=False,
         fixed_dose=True,

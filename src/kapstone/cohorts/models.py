@@ -10,6 +10,8 @@ and rebuilt at any time (``kapstone cohort_summaries --rebuild``), and
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from kapstone.clinical.cohort import MAX_TIME_POINTS, MAX_TRAJECTORY_SESSIONS
@@ -38,8 +40,8 @@ def before_column(index: int) -> str:
     return f"before_session_{index + 1}"
 
 
-def _time_point_fields() -> dict[str, models.Field[object, object]]:
-    fields: dict[str, models.Field[object, object]] = {}
+def _time_point_fields() -> dict[str, models.Field[Any, Any]]:
+    fields: dict[str, models.Field[Any, Any]] = {}
     for i in range(MAX_TIME_POINTS):
         fields[point_column(i)] = models.PositiveSmallIntegerField(null=True)
         fields[f"{point_column(i)}_closes"] = models.DateTimeField(null=True)

@@ -34,6 +34,7 @@ from kapstone.chairside.models import (
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
 from kapstone.clinical.alerts import AlertAssessment, AlertGrade, Symptom, evaluate
 from kapstone.clinical.discharge import DischargeChecklist, assess_discharge
+from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import DoseTiming
 from kapstone.clinical.pre_dose_checklist import ChecklistItem
@@ -158,7 +159,7 @@ def build_chairside(*, now: dt.datetime, seed: int = 2026) -> int:
                 if k % 3
                 else 3
             )
-            dose_mg = Decimal(28 * devices)
+            dose_mg = ESKETAMINE_DEVICE_MG * devices
             stop = t0 + 15 * M
         else:
             devices = None

@@ -16,6 +16,7 @@ from django.db import transaction
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.accounts.services import create_staff
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.plausibility import WEIGHT_RANGE_KG
 from kapstone.demo.chairside import build_chairside
 from kapstone.demo.history import build_history
 from kapstone.demo.integration import build_integration
@@ -316,7 +317,7 @@ def build_demo_clinic(
                 by=nurses[n % len(nurses)],
                 patient=patient,
                 measured_on=day,
-                weight_kg=max(Decimal(30), base_weight + drift),
+                weight_kg=max(WEIGHT_RANGE_KG.low, base_weight + drift),
             )
         created.append(patient)
     if history_until is not None:

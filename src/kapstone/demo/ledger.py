@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Role
+from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG
 from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.ledger.models import Lot, Product, ProductForm, StorageLocation
@@ -112,7 +113,7 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
             name="Spravato 28 mg nasal spray device",
             substance="esketamine",
             form=ProductForm.NASAL_DEVICE,
-            strength_mg=Decimal(28),
+            strength_mg=ESKETAMINE_DEVICE_MG,
         )
         if any(_esketamine(s) for s in held)
         else None

@@ -67,6 +67,7 @@ from kapstone.chairside.models import (
 )
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG
 from kapstone.clinical.eligibility import Decision, assess
 from kapstone.clinical.instruments import INSTRUMENTS, score
 from kapstone.clinical.modality_matching import (
@@ -1646,7 +1647,7 @@ def _chairside(
         t.to_sign.append((signed_at, nurse, record))
     infusion = route is Route.IV
     concentration = DOSE_INPUTS[route][2]
-    devices = int(dose_mg // 28) if route is Route.INTRANASAL_ESKETAMINE else None
+    devices = int(dose_mg // ESKETAMINE_DEVICE_MG) if route is Route.INTRANASAL_ESKETAMINE else None
     t.dose.add(
         record,
         None,

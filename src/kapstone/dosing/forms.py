@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -18,8 +18,14 @@ TIME_MESSAGES = {
 }
 
 
-class RoomChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Room) -> str:  # type: ignore[override]
+if TYPE_CHECKING:  # the stubs' field is generic; Django's own class takes no subscript
+    _RoomField = forms.ModelChoiceField[Room]
+else:
+    _RoomField = forms.ModelChoiceField
+
+
+class RoomChoice(_RoomField):
+    def label_from_instance(self, obj: Room) -> str:
         routes = ", ".join(Route(r).label for r in obj.routes if r in set(Route))
         return f"{obj.name}, {obj.site.name}" + (f" ({routes})" if routes else "")
 
@@ -69,14 +75,16 @@ class BookSessionForm(forms.Form):
         if signed is not None:
             # JSON "contains" is not a lookup SQLite has: the rooms are few, filter them here.
             rooms = rooms.filter(pk__in=[r.pk for r in rooms if signed.route.value in r.routes])
-            self.fields["modality"].choices = [
-                ("", "Choose"),
-                *((m.value, m.label) for m in signed.modalities),
-            ]
-        self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+            modality = self.fields["modality"]
+            assert isinstance(modality, forms.ChoiceField)
+            modality.choices = [("", "Choose"), *((m.value, m.label) for m in signed.modalities)]
+        room = self.fields["room"]
+        assert isinstance(room, RoomChoice)
+        room.queryset = rooms
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("book_integration"):
             if (
                 data.get("integration_starts_at") is None

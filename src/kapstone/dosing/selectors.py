@@ -14,12 +14,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.patients.models import Patient
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class DoseTimeFields(TypedDict):
+    """What :func:`with_dose_time` adds to each session."""
+
+    given_at: dt.datetime
+    dose_charted: bool
+    no_dose: bool
 
 
 class DoseTimeSource(StrEnum):
@@ -38,7 +50,9 @@ class DoseTime:
     source: DoseTimeSource
 
 
-def with_dose_time(sessions: QuerySet[DosingSession]) -> QuerySet[DosingSession]:
+def with_dose_time(
+    sessions: QuerySet[DosingSession],
+) -> QuerySet[WithAnnotations[DosingSession, DoseTimeFields]]:
     """``sessions`` annotated with ``given_at`` (the charted start of its first dose, else the
     booked start) and ``dose_charted``, without cancelled sessions and without sessions whose
     signed record charts no dose. Filter and order on ``given_at`` like on any field."""
@@ -98,3 +112,13 @@ def dose_time_of(session: DosingSession) -> DoseTime | None:
     """When this one session's dose was given; None when it was cancelled or given no dose."""
     rows = dose_time_rows(DosingSession.objects.filter(pk=session.pk))
     return rows[0] if rows else None
+
+
+def session_of(patient: Patient, session_id: int) -> DosingSession | None:
+    """The patient's dosing session ``session_id`` (with its site and plan), or None when the
+    patient has no such session."""
+    return (
+        DosingSession.objects.select_related("patient", "site", "plan")
+        .filter(pk=session_id, patient=patient)
+        .first()
+    )

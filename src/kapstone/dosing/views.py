@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Permission, may
 from kapstone.dosing import selectors, services
 from kapstone.dosing.forms import BookSessionForm, CancelSessionForm
-from kapstone.dosing.models import DosingSession
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.plans.selectors import signed_plan
@@ -103,7 +102,9 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @requires(Permission.BOOK_DOSING, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
-    session = get_object_or_404(DosingSession, pk=session_id, patient=patient)
+    session = selectors.session_of(patient, session_id)
+    if session is None:
+        raise Http404("No such dosing session for this patient.")
     form = CancelSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -8,11 +8,9 @@ from typing import Any
 from kapstone.clinical.eligibility.facts import (
     ChildPugh,
     ConditionStatus,
-    CssrsRisk,
     InteractionClass,
     MedicalCondition,
     NeuromodulationKind,
-    PregnancyStatus,
     PresentingCondition,
     PriorKetamineOutcome,
     PsychotherapyKind,
@@ -20,7 +18,9 @@ from kapstone.clinical.eligibility.facts import (
     SubstanceUseStatus,
     TrialOutcome,
 )
+from kapstone.clinical.instruments.policy import CssrsRisk
 from kapstone.clinical.modality_matching import AnxietyPresentation
+from kapstone.clinical.pregnancy import PregnancyStatus
 
 PRESENTING = {
     PresentingCondition.MAJOR_DEPRESSION: "Major depression",

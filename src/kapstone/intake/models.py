@@ -9,7 +9,6 @@ only replaced by screening again.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +16,8 @@ from django.db import models
 from kapstone.clinical.eligibility import Decision
 from kapstone.clinical.eligibility.rules import RuleKind
 from kapstone.intake.sections import SECTIONS_BY_KEY
+from kapstone.kernel.append_only import AppendOnly
+from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
 
 DECISION_CHOICES = [
     (Decision.ELIGIBLE.value, "Eligible"),
@@ -30,25 +31,6 @@ DECISION_LABELS = dict(DECISION_CHOICES)
 
 def decision_label(value: str) -> str:
     return DECISION_LABELS.get(value, value)
-
-
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Written once: the database refuses changes too, this only fails earlier and clearer."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
 
 
 class IntakeVersion(AppendOnly):

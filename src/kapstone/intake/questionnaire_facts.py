@@ -15,8 +15,9 @@ from typing import Any
 from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
 from kapstone.clinical.eligibility import EligibilityPolicy
-from kapstone.clinical.eligibility.facts import CssrsRisk, QuestionnaireFlag
+from kapstone.clinical.eligibility.facts import QuestionnaireFlag
 from kapstone.clinical.instruments.definition import Flag
+from kapstone.clinical.instruments.policy import CssrsRisk
 from kapstone.patients.models import Patient
 
 _RISK_ORDER = [r.value for r in CssrsRisk]  # least severe first

@@ -5,7 +5,7 @@ the numbers' min/max attributes help the tablet's keyboard but the service decid
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -144,8 +144,19 @@ class ProcessNoteForm(forms.Form):
     )
 
 
+if TYPE_CHECKING:  # the stubs' field is generic; Django's own class takes no subscript
+    _StaffField = forms.ModelChoiceField[StaffUser]
+else:
+    _StaffField = forms.ModelChoiceField
+
+
+class ColleagueChoice(_StaffField):
+    def label_from_instance(self, obj: StaffUser) -> str:
+        return f"{obj.display_name} ({obj.staff_role.label})"
+
+
 class AccessForm(forms.Form):
-    grantee = forms.ModelChoiceField(label="Colleague", queryset=StaffUser.objects.none())
+    grantee = ColleagueChoice(label="Colleague", queryset=StaffUser.objects.none())
     granted = forms.TypedChoiceField(
         label="Access",
         choices=[("1", "Grant reading of my process notes"), ("0", "Revoke it")],
@@ -155,11 +166,10 @@ class AccessForm(forms.Form):
     def __init__(self, *args: Any, grantable: list[StaffUser], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["grantee"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, ColleagueChoice)
         field.queryset = StaffUser.objects.filter(pk__in=[s.pk for s in grantable]).order_by(
             "last_name", "first_name"
         )
-        field.label_from_instance = lambda s: f"{s.display_name} ({s.staff_role.label})"
 
 
 class AfterDoseForm(forms.Form):

@@ -3,18 +3,19 @@ and what the therapist writes about it.
 
 The structured notes a therapist writes attach to this row; booking and cancelling are services
 with their audit rows, and a cancelled session keeps its row and reason. Notes, their signatures
-and addenda, process notes and their access grants are written once: database triggers
-(``APPEND_ONLY_TABLES``) refuse UPDATE and DELETE on them.
+and addenda, process notes and their access grants are written once
+(:class:`~kapstone.kernel.append_only.AppendOnly`): the models and the database's triggers refuse
+UPDATE and DELETE on them.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from kapstone.clinical.access import Modality
+from kapstone.kernel.append_only import AppendOnly
+from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
 
 
 class IntegrationStatus(models.TextChoices):
@@ -90,25 +91,6 @@ class IntegrationSession(models.Model):
 
 
 # --- the therapist's notes: written once ---------------------------------------------------------
-
-
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: changing or removing one would rewrite the chart's history."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
 
 
 class IntegrationNote(AppendOnly):

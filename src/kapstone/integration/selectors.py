@@ -371,3 +371,7 @@ def doses_without_integration(patient: Patient) -> list[DosingSession]:
         .exclude(pk__in=covered.values("dosing_session_id"))
         .order_by("starts_at", "pk")
     )
+
+
+def cancelled_sessions(patient: Patient) -> list[IntegrationSession]:
+    return list(sessions_for_patient(patient).filter(status=IntegrationStatus.CANCELLED))

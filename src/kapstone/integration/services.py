@@ -309,7 +309,7 @@ def window_for(
     else of the signed plan in force (``plan``, when the caller has read it), else the clinic's
     default."""
     dose = note.dosing_session
-    if dose is not None and dose.plan_id is not None:
+    if dose is not None and dose.plan is not None:
         return window_from_template(dose.plan.program.as_template().integration)
     if plan is _UNREAD:
         plan = _signed_plan(note.patient)

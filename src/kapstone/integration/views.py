@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
-from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.models import SessionStatus
+from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.integration import selectors, services
 from kapstone.integration.forms import (
@@ -25,7 +25,7 @@ from kapstone.integration.forms import (
     ProcessNoteForm,
     problem_field,
 )
-from kapstone.integration.models import IntegrationSession, IntegrationStatus
+from kapstone.integration.models import IntegrationSession
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
@@ -43,15 +43,9 @@ def _show(exc: InputError, form: NoteForm | AddendumForm) -> None:
     show_service_errors(InputError({problem_field(k): v for k, v in exc.errors.items()}), form)
 
 
-def _me(request: HttpRequest) -> StaffUser:
-    user = request.user
-    assert isinstance(user, StaffUser)
-    return user
-
-
 @requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
 def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    me = _me(request)
+    me = request.user
     rows = selectors.course_trend(patient)
     record(
         actor=me,
@@ -65,9 +59,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
         {
             "patient": patient,
             "rows": rows,
-            "cancelled": selectors.sessions_for_patient(patient).filter(
-                status=IntegrationStatus.CANCELLED
-            ),
+            "cancelled": selectors.cancelled_sessions(patient),
             "charts": selectors.trend_charts([r for r in rows if r.note is not None]),
             "may_write": may(me.staff_role, Permission.WRITE_INTEGRATION_NOTE, on_care_team=True),
             "unpaired": selectors.doses_without_integration(patient),
@@ -86,7 +78,7 @@ def after_dose(
 ) -> HttpResponse:
     """Books the integration session of a dose that has none (booked by hand, or given outside
     the scheduler), so its note can be written; a session already held may be recorded."""
-    dose = DosingSession.objects.filter(patient=patient, pk=session_id).first()
+    dose = session_of(patient, session_id)
     if dose is None or dose.status == SessionStatus.CANCELLED:
         raise Http404("No such dosing session")
     plan_modalities = (dose.plan.modalities if dose.plan is not None else []) or [""]
@@ -102,7 +94,7 @@ def after_dose(
         data = form.cleaned_data
         try:
             session = services.book_integration_session(
-                by=_me(request),
+                by=request.user,
                 patient=patient,
                 starts_at=data["starts_at"],
                 duration=dt.timedelta(minutes=data["minutes"]),
@@ -129,12 +121,13 @@ def after_dose(
 def session_detail(
     request: AuthenticatedHttpRequest, patient: Patient, integration_session_id: int
 ) -> HttpResponse:
-    me = _me(request)
+    me = request.user
     session = _session(patient, integration_session_id)
     signed = selectors.signed_note(session)
     latest = selectors.latest_note(session)
     structure = correction = None
-    shown_fields, homework = [], []
+    shown_fields: list[selectors.ShownModality] = []
+    homework: list[str] = []
     if signed is not None:
         structure, correction = selectors.structure_in_force(signed)
         shown_fields, homework = selectors.shown(structure)
@@ -174,7 +167,7 @@ def write_note(
 ) -> HttpResponse:
     """Save a draft version ("save"), or sign the latest version ("sign", with a reason when the
     core warns)."""
-    me = _me(request)
+    me = request.user
     session = _session(patient, integration_session_id)
     if selectors.signed_note(session) is not None:
         messages.info(request, "This note is signed: add an addendum to correct it.")
@@ -252,7 +245,7 @@ def write_note(
 def addendum(
     request: AuthenticatedHttpRequest, patient: Patient, integration_session_id: int
 ) -> HttpResponse:
-    me = _me(request)
+    me = request.user
     session = _session(patient, integration_session_id)
     signed = selectors.signed_note(session)
     if signed is None:
@@ -297,7 +290,7 @@ def addendum(
 @requires(Permission.READ_PROCESS_NOTES, patient_kwarg="patient_id")
 def process_notes(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """The reader's own process notes on this patient and those granted to them; nobody else's."""
-    me = _me(request)
+    me = request.user
     keeps = may(me.staff_role, Permission.KEEP_PROCESS_NOTES, on_care_team=True)
     return render(
         request,
@@ -322,7 +315,7 @@ def new_process_note(request: AuthenticatedHttpRequest, patient: Patient) -> Htt
     if request.method == "POST" and form.is_valid():
         try:
             services.write_process_note(
-                by=_me(request), patient=patient, text=form.cleaned_data["text"]
+                by=request.user, patient=patient, text=form.cleaned_data["text"]
             )
         except InputError as exc:
             show_service_errors(exc, form)
@@ -340,7 +333,7 @@ def new_process_note(request: AuthenticatedHttpRequest, patient: Patient) -> Htt
 def process_note(
     request: AuthenticatedHttpRequest, patient: Patient, process_note_id: int
 ) -> HttpResponse:
-    me = _me(request)
+    me = request.user
     note = selectors.get_process_note(me, patient, process_note_id)
     if note is None:
         # Not the author's and not granted: the same answer as no note at all.
@@ -356,7 +349,7 @@ def process_note(
 @requires(Permission.KEEP_PROCESS_NOTES, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def process_note_access(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    me = _me(request)
+    me = request.user
     form = AccessForm(request.POST or None, grantable=selectors.grantable_staff(me, patient))
     if request.method == "POST" and form.is_valid():
         try:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from kapstone.clinical.ledger import (
     DrawStatus,
@@ -154,7 +154,7 @@ def to_core(row: LedgerEntry, receipt: ReceiptDetail | None = None) -> CoreEntry
             return Reversal(eid, at, actor, str(row.reverses_id), row.reason)
 
 
-def _rows(queryset) -> Iterator[LedgerEntry]:  # type: ignore[no-untyped-def]
+def _rows(queryset: QuerySet[LedgerEntry]) -> Iterator[LedgerEntry]:
     return (
         queryset.select_related("lot__product", "receipt_detail")
         .order_by("seq")

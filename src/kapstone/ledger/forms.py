@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kapstone.accounts.models import Site
@@ -131,8 +132,15 @@ class ReceiveForm(WitnessFields):
         return expires_on
 
 
-class StockChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: StockBalance) -> str:  # type: ignore[override]
+if TYPE_CHECKING:  # the stubs' field is generic; Django's own class takes no subscript
+    _StockField = forms.ModelChoiceField[StockBalance]
+    _SessionField = forms.ModelChoiceField[DosingSession]
+else:
+    _StockField = _SessionField = forms.ModelChoiceField
+
+
+class StockChoiceField(_StockField):
+    def label_from_instance(self, obj: StockBalance) -> str:
         product = obj.lot.product
         return (
             f"{obj.location} · {product.name} · lot {obj.lot.lot_number} "
@@ -140,8 +148,8 @@ class StockChoiceField(forms.ModelChoiceField):
         )
 
 
-class SessionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: DosingSession) -> str:  # type: ignore[override]
+class SessionChoiceField(_SessionField):
+    def label_from_instance(self, obj: DosingSession) -> str:
         return (
             f"{timezone.localtime(obj.starts_at):%H:%M %d %b} · {obj.patient.display_name} "
             f"({obj.patient.mrn}) · {obj.site}"
@@ -158,13 +166,18 @@ class _StockAmountForm(forms.Form):
         help_text="In mg for solutions; a number of devices, lozenges or tablets otherwise.",
     )
 
-    def __init__(self, *args: Any, stock: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, stock: QuerySet[StockBalance] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if stock is not None:
-            self.fields["stock"].queryset = stock  # type: ignore[attr-defined]
+            field = self.fields["stock"]
+            assert isinstance(field, StockChoiceField)
+            field.queryset = stock
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         balance = data.get("stock")
         if balance is not None and data.get("amount"):
             try:
@@ -178,10 +191,14 @@ class DrawForm(_StockAmountForm):
     session = SessionChoiceField(label="Dosing session", queryset=DosingSession.objects.none())
     field_order = ["session", "stock", "amount"]
 
-    def __init__(self, *args: Any, sessions: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sessions: QuerySet[DosingSession] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if sessions is not None:
-            self.fields["session"].queryset = sessions  # type: ignore[attr-defined]
+            field = self.fields["session"]
+            assert isinstance(field, SessionChoiceField)
+            field.queryset = sessions
 
 
 class DoseForm(WitnessFields):
@@ -213,7 +230,8 @@ class DoseForm(WitnessFields):
         return tuple(n for n in ("wasted", "returned") if n in self.fields)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["returned_quantity"] = 0
         for name in self.amounts:
             text = data.get(name) or ""
@@ -270,7 +288,8 @@ class CountForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         counted: dict[Lot, int] = {}
         for lot in self.lots:
             text = data.get(f"lot_{lot.pk}")
@@ -348,7 +367,8 @@ class ReportFilterForm(forms.Form):
         return patient
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period comes before its start.")

@@ -1,7 +1,8 @@
 """The controlled-substance ledger's tables.
 
 What happened is written once: ledger entries (hash-chained), receipt details, counts, their lines,
-discrepancies and their resolutions refuse UPDATE and DELETE in the database (migration 0002). Two
+discrepancies and their resolutions are :class:`~kapstone.kernel.append_only.AppendOnly` (the model
+refuses a change or a delete) and refuse UPDATE and DELETE in the database (migration 0002). Two
 tables are caches derived from the entries, updated in the same transaction as each entry and kept
 honest by CHECK constraints: :class:`StockBalance` (never below zero) and :class:`DrawAccount`
 (given + wasted + returned never more than drawn). ``verify_ledger`` replays every entry through the
@@ -26,9 +27,9 @@ from kapstone.clinical.ledger_entries import (
     Substance,
     micrograms,
 )
+from kapstone.kernel.append_only import AppendOnly
 
 GENESIS_HASH = "0" * 64
-DEC = {"max_digits": 9, "decimal_places": 3}
 
 
 class ProductForm(models.TextChoices):
@@ -52,10 +53,12 @@ class Product(models.Model):
         max_length=12, choices=[(s.value, s.value.title()) for s in Substance]
     )
     form = models.CharField(max_length=16, choices=ProductForm.choices)
-    concentration_mg_per_ml = models.DecimalField(null=True, blank=True, **DEC)
-    volume_ml = models.DecimalField(null=True, blank=True, **DEC)
+    concentration_mg_per_ml = models.DecimalField(
+        null=True, blank=True, max_digits=9, decimal_places=3
+    )
+    volume_ml = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     # Per lozenge, tablet or nasal device.
-    strength_mg = models.DecimalField(null=True, blank=True, **DEC)
+    strength_mg = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     unit = models.CharField(max_length=12, choices=[(u.value, u.value) for u in StockUnit])
     is_active = models.BooleanField(default=True)
 
@@ -169,7 +172,7 @@ ON_A_DRAW = [EntryKind.ADMINISTERED, EntryKind.RETURN_TO_STOCK]
 NEEDS_REASON = [EntryKind.COUNT_ADJUSTMENT, EntryKind.REVERSAL]
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnly):
     """One movement of stock (or the reversal of one). Never updated, never deleted."""
 
     seq = models.PositiveBigIntegerField(primary_key=True)
@@ -295,10 +298,10 @@ class LedgerEntry(models.Model):
 
     @property
     def kind_label(self) -> str:
-        return self.get_kind_display()  # type: ignore[attr-defined,no-any-return]
+        return self.get_kind_display()
 
 
-class ReceiptDetail(models.Model):
+class ReceiptDetail(AppendOnly):
     """Where a receipt came from; covered by its entry's hash."""
 
     entry = models.OneToOneField(
@@ -377,7 +380,7 @@ class DrawAccount(models.Model):
         return self.drawn - self.given - self.wasted - self.returned
 
 
-class StockCount(models.Model):
+class StockCount(AppendOnly):
     """A shift or daily count of one location: the physical count of each lot against the book."""
 
     location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="counts")
@@ -395,7 +398,7 @@ class StockCount(models.Model):
         return f"Count of {self.location} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class CountLine(models.Model):
+class CountLine(AppendOnly):
     count = models.ForeignKey(StockCount, on_delete=models.PROTECT, related_name="lines")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
     book = models.BigIntegerField()
@@ -418,7 +421,7 @@ class CountLine(models.Model):
         return self.physical - self.book
 
 
-class Discrepancy(models.Model):
+class Discrepancy(AppendOnly):
     """A count line that did not match the book; open until the medical director resolves it."""
 
     line = models.OneToOneField(CountLine, on_delete=models.PROTECT, related_name="discrepancy")
@@ -436,7 +439,7 @@ class Discrepancy(models.Model):
         return not hasattr(self, "resolution")
 
 
-class DiscrepancyResolution(models.Model):
+class DiscrepancyResolution(AppendOnly):
     discrepancy = models.OneToOneField(
         Discrepancy, on_delete=models.PROTECT, related_name="resolution"
     )

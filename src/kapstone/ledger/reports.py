@@ -119,7 +119,7 @@ def dispensing_log(f: Filters) -> Report:
         accounts = accounts.filter(draw__lot__product=f.product)
     if f.location is not None:
         accounts = accounts.filter(draw__location=f.location)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     # Per product (units differ): draws, drawn, given, wasted, returned; a reversed draw counts 0.
     sums: dict[int, tuple[Product, list[int]]] = {}
     for account in accounts:
@@ -207,7 +207,7 @@ def _stock_rows(
         (
             str(location),
             lot.product.name,
-            lot.product.get_substance_display(),  # type: ignore[attr-defined]
+            lot.product.get_substance_display(),
             lot.lot_number,
             f"{lot.expires_on:%Y-%m-%d}",
             show(balance, lot.product),
@@ -282,7 +282,7 @@ def waste_log(f: Filters) -> Report:
         rows_q = rows_q.filter(lot__product=f.product)
     if f.location is not None:
         rows_q = rows_q.filter(location=f.location)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for e in rows_q:
         if e.kind == EntryKind.DESTRUCTION:
             what = f"destruction ({e.destruction_reason.replace('_', ' ')})"
@@ -345,7 +345,7 @@ def discrepancy_log(f: Filters) -> Report:
         found = found.filter(line__count__location=f.location)
     if f.product is not None:
         found = found.filter(line__lot__product=f.product)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for d in found:
         line = d.line
         product = line.lot.product

@@ -20,11 +20,14 @@ from kapstone.clinical.ledger_entries import EntryKind, Substance
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.ledger.book import lot_info, stock_key, to_core
 from kapstone.ledger.models import (
+    CountLine,
     Discrepancy,
     DrawAccount,
     LedgerEntry,
     Lot,
+    Product,
     StockBalance,
+    StockCount,
     StorageLocation,
 )
 from kapstone.patients.models import Patient
@@ -221,3 +224,95 @@ def alerts(now: dt.datetime) -> list[AlertRow]:
         )
         for a in found
     ]
+
+
+# --- what the pages look up by id -------------------------------------------------------------
+
+
+def products() -> list[Product]:
+    return list(Product.objects.all())
+
+
+def locations() -> list[StorageLocation]:
+    return list(StorageLocation.objects.select_related("site"))
+
+
+def active_locations() -> list[StorageLocation]:
+    return list(StorageLocation.objects.filter(is_active=True).select_related("site"))
+
+
+def location_of(location_id: int | None) -> StorageLocation | None:
+    if location_id is None:
+        return None
+    return StorageLocation.objects.select_related("site").filter(pk=location_id).first()
+
+
+def lot_of(lot_id: int | None) -> Lot | None:
+    return Lot.objects.filter(pk=lot_id).first() if lot_id is not None else None
+
+
+def entry_of(seq: int) -> LedgerEntry | None:
+    """Ledger entry ``seq`` with what its reversal page shows."""
+    return (
+        LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient")
+        .filter(seq=seq)
+        .first()
+    )
+
+
+def draw_of(seq: int) -> LedgerEntry | None:
+    """The draw ``seq`` with its account of where the drug went; None for any other entry."""
+    return (
+        LedgerEntry.objects.select_related(
+            "patient", "dosing_session", "lot__product", "location__site", "actor", "account"
+        )
+        .filter(seq=seq, kind=EntryKind.DRAW)
+        .first()
+    )
+
+
+def dispatch_of(seq: int | None) -> LedgerEntry | None:
+    """The transfer sent as entry ``seq``; None for any other entry."""
+    if seq is None:
+        return None
+    return (
+        LedgerEntry.objects.select_related("lot__product", "to_location__site")
+        .filter(seq=seq, kind=EntryKind.TRANSFER_OUT)
+        .first()
+    )
+
+
+def stock_count_of(count_id: int) -> StockCount | None:
+    return (
+        StockCount.objects.select_related("location__site", "counted_by")
+        .filter(pk=count_id)
+        .first()
+    )
+
+
+def count_lines(count: StockCount) -> list[CountLine]:
+    return list(
+        count.lines.select_related("lot__product", "discrepancy__resolution__resolved_by").order_by(
+            "lot__product__name", "lot__pk"
+        )
+    )
+
+
+def discrepancies_found(count: StockCount) -> int:
+    """How many lines of this count did not match the book."""
+    return Discrepancy.objects.filter(line__count=count).count()
+
+
+def discrepancy_of(discrepancy_id: int) -> Discrepancy | None:
+    return (
+        Discrepancy.objects.select_related(
+            "line__count__location__site", "line__count__counted_by", "line__lot__product"
+        )
+        .filter(pk=discrepancy_id)
+        .first()
+    )
+
+
+def reversal_of(entry: LedgerEntry) -> LedgerEntry | None:
+    """The entry that reversed ``entry``, if one did."""
+    return LedgerEntry.objects.filter(reverses=entry).first()

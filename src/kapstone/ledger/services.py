@@ -646,7 +646,7 @@ def reverse_entry(
         _audit(
             by,
             row,
-            f"reverses #{target.seq} ({target.get_kind_display().lower()}): {row.reason}"  # type: ignore[attr-defined]
+            f"reverses #{target.seq} ({target.get_kind_display().lower()}): {row.reason}"
             f"{witnessed}",
             reverses=target.seq,
         )

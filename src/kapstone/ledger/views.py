@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission
 from kapstone.clinical.ledger_entries import EntryKind
@@ -32,14 +34,7 @@ from kapstone.ledger.forms import (
     StockWasteForm,
     TransferForm,
 )
-from kapstone.ledger.models import (
-    Discrepancy,
-    LedgerEntry,
-    Lot,
-    Product,
-    StockCount,
-    StorageLocation,
-)
+from kapstone.ledger.models import LedgerEntry
 from kapstone.ledger.units import show
 from kapstone.ledger.witness import confirm_witness
 from kapstone.web.authz import requires
@@ -57,10 +52,10 @@ def _put_errors(form, exc: InputError) -> None:  # type: ignore[no-untyped-def]
             form.add_error(name if name in form.fields else None, error)
 
 
-def _witness(request: HttpRequest, form, purpose: str):  # type: ignore[no-untyped-def]
+def _witness(request: AuthenticatedHttpRequest, form: forms.Form, purpose: str) -> StaffUser:
     return confirm_witness(
         request=request,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         username=form.cleaned_data["witness"],
         secret=form.cleaned_data["witness_secret"],
         purpose=purpose,
@@ -97,9 +92,7 @@ def products(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{product.name} added.")
             return redirect("ledger:products")
-    return render(
-        request, "ledger/products.html", {"form": form, "products": Product.objects.all()}
-    )
+    return render(request, "ledger/products.html", {"form": form, "products": selectors.products()})
 
 
 @requires(Permission.MANAGE_STOCK)
@@ -117,7 +110,7 @@ def locations(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "ledger/locations.html",
-        {"form": form, "locations": StorageLocation.objects.select_related("site")},
+        {"form": form, "locations": selectors.locations()},
     )
 
 
@@ -183,10 +176,11 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
         except InputError as exc:
             _put_errors(form, exc)
         else:
+            assert entry.patient is not None  # a draw is always for a patient's session
             messages.success(
                 request,
                 f"Drew {show(entry.quantity, entry.lot.product)} for "
-                f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "  # type: ignore[union-attr]
+                f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "
                 "posts what was given here. Record what is wasted or returned below.",
             )
             return redirect("ledger:draw_detail", draw_id=entry.seq)
@@ -196,13 +190,9 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
 def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse:
-    the_draw = get_object_or_404(
-        LedgerEntry.objects.select_related(
-            "patient", "dosing_session", "lot__product", "location__site", "actor", "account"
-        ),
-        seq=draw_id,
-        kind=EntryKind.DRAW,
-    )
+    the_draw = selectors.draw_of(draw_id)
+    if the_draw is None:
+        raise Http404("No such draw on the ledger.")
     product = the_draw.lot.product
     form = DoseForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
@@ -241,7 +231,7 @@ def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse
         "ledger/draw_detail.html",
         {
             "draw": the_draw,
-            "account": the_draw.account,  # type: ignore[attr-defined]
+            "account": the_draw.account,
             "entries": selectors.draw_entries(the_draw),
             "product": product,
             "form": form,
@@ -249,9 +239,9 @@ def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse
     )
 
 
-def _witnessed_from_stock(  # type: ignore[no-untyped-def]
-    request: HttpRequest,
-    form,
+def _witnessed_from_stock(
+    request: AuthenticatedHttpRequest,
+    form: forms.Form,
     *,
     what: str,
     act: Callable[..., LedgerEntry],
@@ -321,11 +311,9 @@ def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST if "send" in request.POST else None, stock=selectors.usable_stock()
     )
     if request.method == "POST" and "receive" in request.POST:
-        dispatch = get_object_or_404(
-            LedgerEntry.objects.select_related("lot__product", "to_location__site"),
-            seq=_pk(request.POST["receive"]),
-            kind=EntryKind.TRANSFER_OUT,
-        )
+        dispatch = selectors.dispatch_of(strict_pk(request.POST["receive"]))
+        if dispatch is None:
+            raise Http404("No such transfer on the ledger.")
         try:
             services.receive_transfer(by=request.user, transfer_out=dispatch)
         except InputError as exc:
@@ -361,9 +349,9 @@ def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def count(request: AuthenticatedHttpRequest) -> HttpResponse:
-    places = StorageLocation.objects.filter(is_active=True).select_related("site")
-    chosen = request.POST.get("location") or request.GET.get("location")
-    location = places.filter(pk=_pk(chosen)).first()
+    places = selectors.active_locations()
+    chosen = strict_pk(request.POST.get("location") or request.GET.get("location"))
+    location = next((place for place in places if place.pk == chosen), None)
     if location is None:
         return render(request, "ledger/count_pick.html", {"locations": places})
     form = CountForm(
@@ -379,7 +367,7 @@ def count(request: AuthenticatedHttpRequest) -> HttpResponse:
         except InputError as exc:
             _put_errors(form, exc)
         else:
-            found = Discrepancy.objects.filter(line__count=done).count()
+            found = selectors.discrepancies_found(done)
             if found:
                 messages.error(
                     request,
@@ -394,24 +382,19 @@ def count(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.SEE_LEDGER_REPORTS)
 def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpResponse:
-    done = get_object_or_404(
-        StockCount.objects.select_related("location__site", "counted_by"), pk=count_id
-    )
-    lines = done.lines.select_related(
-        "lot__product", "discrepancy__resolution__resolved_by"
-    ).order_by("lot__product__name", "lot__pk")
+    done = selectors.stock_count_of(count_id)
+    if done is None:
+        raise Http404("No such stock count.")
+    lines = selectors.count_lines(done)
     return render(request, "ledger/count_detail.html", {"count": done, "lines": lines})
 
 
 @requires(Permission.RESOLVE_DISCREPANCY)
 @require_http_methods(["GET", "POST"])
 def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpResponse:
-    item = get_object_or_404(
-        Discrepancy.objects.select_related(
-            "line__count__location__site", "line__count__counted_by", "line__lot__product"
-        ),
-        pk=discrepancy_id,
-    )
+    item = selectors.discrepancy_of(discrepancy_id)
+    if item is None:
+        raise Http404("No such discrepancy.")
     form = ResolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -433,14 +416,10 @@ def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpRespo
     )
 
 
-def _pk(raw: str | None) -> int:
-    return strict_pk(raw) or 0
-
-
 @requires(Permission.SEE_LEDGER_REPORTS)
 def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
-    location = StorageLocation.objects.filter(pk=_pk(request.GET.get("location"))).first()
-    lot = Lot.objects.filter(pk=_pk(request.GET.get("lot"))).first()
+    location = selectors.location_of(strict_pk(request.GET.get("location")))
+    lot = selectors.lot_of(strict_pk(request.GET.get("lot")))
     page = Paginator(selectors.entries(location=location, lot=lot), 50).get_page(
         request.GET.get("page")
     )
@@ -462,7 +441,7 @@ def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
             "location": location,
             "lot": lot,
             "query": query,
-            "locations": StorageLocation.objects.select_related("site"),
+            "locations": selectors.locations(),
         },
     )
 
@@ -470,10 +449,9 @@ def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResponse:
-    entry = get_object_or_404(
-        LedgerEntry.objects.select_related("lot__product", "location__site", "actor", "patient"),
-        seq=ledger_entry_id,
-    )
+    entry = selectors.entry_of(ledger_entry_id)
+    if entry is None:
+        raise Http404("No such ledger entry.")
     form = ReverseForm(
         request.POST or None,
         witnessed=entry.witness_id is not None and entry.kind != EntryKind.REVERSAL,
@@ -485,7 +463,7 @@ def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResp
                 witness = _witness(
                     request,
                     form,
-                    f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})",  # type: ignore[attr-defined]
+                    f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})",
                 )
             reversal = services.reverse_entry(
                 by=request.user,
@@ -498,15 +476,15 @@ def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResp
         else:
             messages.success(request, f"Entry #{entry.seq} reversed by #{reversal.seq}.")
             return redirect("ledger:entries")
-    reversal = getattr(entry, "reversed_by", None)
+    reversed_by = selectors.reversal_of(entry)
     return render(
         request,
         "ledger/reverse.html",
         {
             "entry": entry,
             "form": form,
-            "reversal": reversal,
-            "reversible": entry.kind != EntryKind.REVERSAL and reversal is None,
+            "reversal": reversed_by,
+            "reversible": entry.kind != EntryKind.REVERSAL and reversed_by is None,
         },
     )
 
@@ -534,14 +512,15 @@ def report(request: AuthenticatedHttpRequest, report: str) -> HttpResponse:
         response = HttpResponse(reports.as_csv(result), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
         return response
-    context = {"report": result, "form": form, "generated_at": timezone.now()}
+    generated_at = timezone.now()
+    context: dict[str, Any] = {"report": result, "form": form, "generated_at": generated_at}
     if fmt == "pdf":
         from kapstone.ledger.pdf import render_report_pdf
 
         body = render_report_pdf(
             result,
             site_name=settings.SITE_NAME,
-            generated_at=timezone.localtime(context["generated_at"]),
+            generated_at=timezone.localtime(generated_at),
             generated_by=request.user.display_name,
         )
         response = HttpResponse(body, content_type="application/pdf")

@@ -7,31 +7,12 @@ stored: it is computed from the current row, the dosing sessions and the complet
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from kapstone.kernel.append_only import AppendOnly
+from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
 from kapstone.measures.plans import PLAN_CHOICES, plan_label
-
-
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: changing or removing one would rewrite the chart's history."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
 
 
 class MeasurementCarePlan(AppendOnly):

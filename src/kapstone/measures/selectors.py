@@ -98,9 +98,11 @@ def _completed_rows(
 ) -> Iterable[tuple[int, str, dt.datetime]]:
     """(patient id, instrument, when) of every submitted response. A clinician's rating is
     submitted at its interview time, which may be earlier than when it was entered."""
-    return responses.filter(status=ResponseStatus.SUBMITTED).values_list(
+    rows = responses.filter(status=ResponseStatus.SUBMITTED).values_list(
         "questionnaire_set__patient_id", "instrument", "submitted_at"
     )
+    # Only drafts lack a submission time; the column allows none for them.
+    return [(patient_id, instrument, at) for patient_id, instrument, at in rows if at is not None]
 
 
 def completed_measures(patient: Patient) -> list[CompletedMeasure]:

@@ -4,7 +4,7 @@ plan, sending what is due, and the clinic's work queue of overdue and expired me
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +21,9 @@ from kapstone.web.authz import requires
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
+def _may(request: AuthenticatedHttpRequest, patient: Patient, permission: Permission) -> bool:
     on_team = request.user.pk in patient.care_team_ids()
-    return may(request.user.staff_role, permission, on_care_team=on_team)  # type: ignore[union-attr]
+    return may(request.user.staff_role, permission, on_care_team=on_team)
 
 
 @requires(Permission.SEE_RESPONSES, patient_kwarg="patient_id")

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from kapstone.clinical.plausibility import HEIGHT_RANGE_CM, WEIGHT_RANGE_KG
+
 
 class SexAtBirth(models.TextChoices):
     FEMALE = "female", "Female"
@@ -102,12 +104,16 @@ class BodyMeasurement(models.Model):
         ordering = ["-measured_on", "-recorded_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(weight_kg__gte=Decimal(30), weight_kg__lte=Decimal(300)),
+                # The core's plausible weight (§3) and height; changing them in the core makes a
+                # migration (and these names, which spell the values, change with it).
+                condition=models.Q(
+                    weight_kg__gte=WEIGHT_RANGE_KG.low, weight_kg__lte=WEIGHT_RANGE_KG.high
+                ),
                 name="weight_within_30_to_300_kg",
             ),
             models.CheckConstraint(
                 condition=models.Q(height_cm__isnull=True)
-                | models.Q(height_cm__gte=Decimal(100), height_cm__lte=Decimal(250)),
+                | models.Q(height_cm__gte=HEIGHT_RANGE_CM.low, height_cm__lte=HEIGHT_RANGE_CM.high),
                 name="height_within_100_to_250_cm",
             ),
         ]

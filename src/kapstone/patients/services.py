@@ -15,7 +15,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import changed_fields, record, snapshot
 from kapstone.clinical.access import Role
-from kapstone.clinical.plausibility import clinical_date_problem
+from kapstone.clinical.plausibility import HEIGHT_RANGE_CM, WEIGHT_RANGE_KG, clinical_date_problem
 from kapstone.errors import InputError
 from kapstone.names import name_errors
 from kapstone.patients.duplicates import possible_duplicates
@@ -47,8 +47,9 @@ CARE_TEAM_ROLES = {
     "therapist": frozenset({Role.THERAPIST}),
     "nurse": frozenset({Role.NURSE}),
 }
-MIN_WEIGHT_KG, MAX_WEIGHT_KG = Decimal(30), Decimal(300)
-MIN_HEIGHT_CM, MAX_HEIGHT_CM = Decimal(100), Decimal(250)
+# The core's one definition of plausible weight and height (kapstone.clinical.plausibility).
+MIN_WEIGHT_KG, MAX_WEIGHT_KG = WEIGHT_RANGE_KG.low, WEIGHT_RANGE_KG.high
+MIN_HEIGHT_CM, MAX_HEIGHT_CM = HEIGHT_RANGE_CM.low, HEIGHT_RANGE_CM.high
 OLDEST_BIRTH_YEAR = 1900
 
 
@@ -151,10 +152,13 @@ def _check_measurement(
         errors["weight_kg"] = ["Enter the weight in kg: dose calculations need it."]
     elif not MIN_WEIGHT_KG <= weight_kg <= MAX_WEIGHT_KG:
         errors["weight_kg"] = [
-            f"{weight_kg} kg is outside 30–300 kg; check the unit (kg, not lb) and the value."
+            f"{weight_kg} kg is outside {MIN_WEIGHT_KG:f}–{MAX_WEIGHT_KG:f} kg; "
+            "check the unit (kg, not lb) and the value."
         ]
     if height_cm is not None and not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
-        errors["height_cm"] = [f"{height_cm} cm is outside 100–250 cm; check the unit (cm)."]
+        errors["height_cm"] = [
+            f"{height_cm} cm is outside {MIN_HEIGHT_CM:f}–{MAX_HEIGHT_CM:f} cm; check the unit (cm)."
+        ]
     if measured_on is None:
         errors["measured_on"] = ["Enter the date the weight was measured."]
     elif measured_on > today:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -178,7 +178,8 @@ class ProgramTemplateForm(forms.Form):
         return initial
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for value in data.get("routes", []):
             for part, label in _MINUTE_PARTS:
                 name = f"{value}_{part}_minutes"
@@ -206,7 +207,7 @@ class ProgramTemplateForm(forms.Form):
             integration_within_hours=d["integration_within_hours"],
             modalities=tuple(Modality(m) for m in d["modalities"]),
             session_minutes={
-                route: tuple(d[f"{route.value}_{part}_minutes"] for part, _ in _MINUTE_PARTS)  # type: ignore[misc]
+                route: tuple(d[f"{route.value}_{part}_minutes"] for part, _ in _MINUTE_PARTS)
                 for route in routes
             },
             standard_route=Route(d["standard_route"]) if d.get("standard_route") else None,
@@ -220,8 +221,15 @@ class ProgramTemplateForm(forms.Form):
 # --- the treatment plan -----------------------------------------------------------------------
 
 
-class ProgramChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+if TYPE_CHECKING:  # the stubs' field is generic; Django's own class takes no subscript
+    _ProgramField = forms.ModelChoiceField[ProgramTemplateVersion]
+    _StaffField = forms.ModelChoiceField[StaffUser]
+else:
+    _ProgramField = _StaffField = forms.ModelChoiceField
+
+
+class ProgramChoice(_ProgramField):
+    def label_from_instance(self, obj: ProgramTemplateVersion) -> str:
         return f"{obj.name} (version {obj.version})"
 
 
@@ -237,8 +245,8 @@ def clinical_staff(patient: Patient) -> QuerySet[StaffUser]:
     )
 
 
-class StaffChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class StaffChoice(_StaffField):
+    def label_from_instance(self, obj: StaffUser) -> str:
         return f"{obj.display_name} ({obj.staff_role.label})"
 
 
@@ -389,10 +397,14 @@ class PlanDraftForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs_offered  # type: ignore[attr-defined]
+        program = self.fields["program"]
+        assert isinstance(program, ProgramChoice)
+        program.queryset = programs_offered
         staff = clinical_staff(patient)
-        self.fields["prep_held_by"].queryset = staff  # type: ignore[attr-defined]
-        self.fields["consent_witness"].queryset = staff  # type: ignore[attr-defined]
+        for name in ("prep_held_by", "consent_witness"):
+            field = self.fields[name]
+            assert isinstance(field, StaffChoice)
+            field.queryset = staff
 
     def clean_dose(self) -> tuple[Decimal, ...]:
         return parse_doses(self.cleaned_data["dose"])
@@ -492,7 +504,9 @@ class ModalitiesForm(forms.Form):
 
     def __init__(self, *args: Any, offered: list[Modality], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["modalities"].choices = [(m.value, m.label) for m in offered]  # type: ignore[attr-defined]
+        modalities = self.fields["modalities"]
+        assert isinstance(modalities, forms.ChoiceField)
+        modalities.choices = [(m.value, m.label) for m in offered]
 
 
 class SignPlanForm(forms.Form):

@@ -3,14 +3,14 @@
 Editing a program template adds a version that supersedes the one in force; a plan keeps the
 version it was made from. A treatment plan is a chain of versions per patient: a draft is replaced
 by a newer draft, and a signed plan is amended by a newer version that must be signed in its turn.
-A signature is its own row, so nothing about a plan row changes when it is signed. Database
-triggers (``APPEND_ONLY_TABLES``) refuse UPDATE and DELETE on all three tables.
+A signature is its own row, so nothing about a plan row changes when it is signed. All three are
+:class:`~kapstone.kernel.append_only.AppendOnly`: the models refuse a change or a delete, and so do
+the database's triggers.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,26 +18,9 @@ from django.db import models
 from kapstone.clinical.access import Modality
 from kapstone.clinical.programs import ProgramTemplate
 from kapstone.clinical.routes import Route
+from kapstone.kernel.append_only import AppendOnly
+from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
 from kapstone.plans.sections import Consent, Preparation, RelapsePrevention
-
-
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: changing or removing one would rewrite the chart's history."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
 
 
 class ProgramTemplateVersion(AppendOnly):

@@ -422,3 +422,12 @@ def weight_basis(plan: TreatmentPlan) -> str:
         return "not used (a fixed dose)"
     measured = f" measured {plan.weight.measured_on:%d %b %Y}" if plan.weight else ""
     return f"{format(plan.weight_kg.normalize(), 'f')} kg{measured}"
+
+
+def template_version(template_id: int) -> ProgramTemplateVersion | None:
+    return ProgramTemplateVersion.objects.filter(pk=template_id).first()
+
+
+def plans_made_from(version: ProgramTemplateVersion) -> int:
+    """How many treatment plans were written on this template version."""
+    return version.treatment_plans.count()

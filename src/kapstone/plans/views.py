@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods
 from kapstone.clinical.access import Modality, Permission, may
 from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
-from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import current_weight
@@ -46,9 +45,16 @@ def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
+def _may(request: AuthenticatedHttpRequest, patient: Patient, permission: Permission) -> bool:
     on_team = request.user.pk in patient.care_team_ids()
-    return may(request.user.staff_role, permission, on_care_team=on_team)  # type: ignore[union-attr]
+    return may(request.user.staff_role, permission, on_care_team=on_team)
+
+
+def _template_or_404(template_id: int) -> ProgramTemplateVersion:
+    version = selectors.template_version(template_id)
+    if version is None:
+        raise Http404("No such program template version.")
+    return version
 
 
 def _plan_or_404(patient: Patient, plan_id: int) -> TreatmentPlan:
@@ -70,7 +76,7 @@ def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_PROGRAMS)
 def program_detail(request: AuthenticatedHttpRequest, template_id: int) -> HttpResponse:
-    version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
+    version = _template_or_404(template_id)
     return render(
         request,
         "plans/program_detail.html",
@@ -80,7 +86,7 @@ def program_detail(request: AuthenticatedHttpRequest, template_id: int) -> HttpR
             "versions": selectors.template_versions(version.key),
             "current": selectors.is_current(version),
             "measurement_plan": selectors.measurement_plan_text(version),
-            "plans_made": version.treatment_plans.count(),
+            "plans_made": selectors.plans_made_from(version),
         },
     )
 
@@ -110,7 +116,7 @@ def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_PROGRAMS)
 @require_http_methods(["GET", "POST"])
 def program_edit(request: AuthenticatedHttpRequest, template_id: int) -> HttpResponse:
-    version = get_object_or_404(ProgramTemplateVersion, pk=template_id)
+    version = _template_or_404(template_id)
     current = selectors.is_current(version)
     form = ProgramTemplateForm(
         _posted(request), new=False, initial=ProgramTemplateForm.initial_from(version)
@@ -142,7 +148,9 @@ def program_edit(request: AuthenticatedHttpRequest, template_id: int) -> HttpRes
 # --- the chart's Plan tab ---------------------------------------------------------------------
 
 
-def _plan_context(request: HttpRequest, patient: Patient, plan: TreatmentPlan) -> dict[str, Any]:
+def _plan_context(
+    request: AuthenticatedHttpRequest, patient: Patient, plan: TreatmentPlan
+) -> dict[str, Any]:
     view = selectors.plan_view(plan)
     latest = selectors.latest_plan(patient)
     is_latest = latest is not None and latest.pk == plan.pk
@@ -172,7 +180,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
                 "patient": patient,
                 "plan": None,
                 "eligibility": review,
-                "eligibility_label": decision_label(review.decision) if review else "",
+                "eligibility_label": review.decision_label if review else "",
                 "may_draft": _may(request, patient, Permission.MANAGE_TREATMENT_PLAN),
                 "tab": "plan",
             },
@@ -305,7 +313,7 @@ def sign(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> H
             "form": form,
             "refusal": refusal,
             "eligibility": review,
-            "eligibility_label": decision_label(review.decision) if review else "",
+            "eligibility_label": review.decision_label if review else "",
             "tab": "plan",
         },
     )

@@ -7,17 +7,16 @@ newest is in force, and each chair-side decision records the version it used.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from kapstone.kernel.append_only import AppendOnly, AppendOnlyError
 
-class PolicyRowError(RuntimeError):
-    pass
+# The name callers have caught a refused change of a policy version by.
+PolicyRowError = AppendOnlyError
 
 
-class MonitoringPolicyVersion(models.Model):
+class MonitoringPolicyVersion(AppendOnly):
     version = models.CharField(max_length=60, unique=True)
     overrides = models.JSONField(default=dict)
     reason = models.TextField()
@@ -32,11 +31,3 @@ class MonitoringPolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Monitoring policy {self.version}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PolicyRowError("Policy versions are append-only: set a new version")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PolicyRowError("Policy versions are never deleted")

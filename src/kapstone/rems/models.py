@@ -4,37 +4,19 @@ the record that the clinic filed it on the REMS portal.
 A form is a snapshot: the fields as :func:`kapstone.clinical.rems_pmf.fill_pmf` filled them from
 the signed session, with the schema version, so the PDF shows what was prepared even if the form
 changes revision later. Filing is its own row (who recorded it, when it was filed and the REMS
-confirmation number or a note), so nothing about a form row changes when it is filed. Database
-triggers (``APPEND_ONLY_TABLES``) refuse UPDATE and DELETE on both tables.
+confirmation number or a note), so nothing about a form row changes when it is filed. Both are
+:class:`~kapstone.kernel.append_only.AppendOnly`: the models and the database's triggers refuse
+UPDATE and DELETE.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from kapstone.clinical.rems_pmf import FilledPmf
-
-
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: a prepared or filed form is part of the clinic's REMS record."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a new row")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they are never deleted")
+from kapstone.kernel.append_only import AppendOnly
+from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
 
 
 class RemsForm(AppendOnly):

@@ -290,3 +290,8 @@ def drift_since_prepared(form: RemsForm) -> list[Drift]:
 def addenda_count(form: RemsForm) -> int:
     record = ChairsideRecord.objects.filter(session=form.session).first()
     return record.addenda.count() if record is not None else 0
+
+
+def patient_sessions_without_form(patient: Patient) -> list[DosingSession]:
+    """The patient's signed esketamine sessions that have no REMS form yet, oldest first."""
+    return list(sessions_without_form(Patient.objects.filter(pk=patient.pk)))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import SEES_EVERY_CHART, Permission, may
 from kapstone.clinical.rems_pmf import SCHEMAS, Derivation
-from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import patients_visible_to
@@ -24,9 +27,9 @@ from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _may_file(request: HttpRequest, patient: Patient) -> bool:
+def _may_file(request: AuthenticatedHttpRequest, patient: Patient) -> bool:
     on_team = request.user.pk in patient.care_team_ids()
-    return may(request.user.staff_role, Permission.FILE_REMS_FORMS, on_care_team=on_team)  # type: ignore[union-attr]
+    return may(request.user.staff_role, Permission.FILE_REMS_FORMS, on_care_team=on_team)
 
 
 def _form_or_404(patient: Patient, form_id: int) -> RemsForm:
@@ -70,9 +73,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
         {
             "patient": patient,
             "rows": selectors.forms_for_patient(patient, now),
-            "without_form": list(
-                selectors.sessions_without_form(Patient.objects.filter(pk=patient.pk))
-            ),
+            "without_form": selectors.patient_sessions_without_form(patient),
             "may_file": _may_file(request, patient),
             "tab": "rems",
         },
@@ -84,7 +85,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("rems:chart_tab", patient_id=patient.pk)
-    session = DosingSession.objects.filter(patient=patient, pk=session_id).first()
+    session = session_of(patient, session_id)
     if session is None:
         raise Http404("No such dosing session for this patient")
     try:
@@ -98,7 +99,7 @@ def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int
     return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
 
 
-def _context(form: RemsForm, now) -> dict:  # type: ignore[no-untyped-def]
+def _context(form: RemsForm, now: dt.datetime) -> dict[str, Any]:
     pmf = form.pmf
     return {
         "form_row": selectors.form_row(form, now),

@@ -2,7 +2,9 @@
 
 Every row here is written once: an alert is closed by adding its acknowledgement, escalated by
 adding an escalation, and a hold is released by adding a prescriber's review. Nothing is updated in
-place, so the record shows who knew what, and when.
+place, so the record shows who knew what, and when. Every model here is
+:class:`~kapstone.kernel.append_only.AppendOnly`: it refuses to change or delete a stored row, and
+so do the database's triggers.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from django.conf import settings
 from django.db import models
 
 from kapstone.clinical.suicide_risk import AlertAction
+from kapstone.kernel.append_only import AppendOnly
 
 
-class SafetyAlert(models.Model):
+class SafetyAlert(AppendOnly):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="safety_alerts"
     )
@@ -41,7 +44,7 @@ class SafetyAlert(models.Model):
         return not hasattr(self, "acknowledgement")
 
 
-class AlertAcknowledgement(models.Model):
+class AlertAcknowledgement(AppendOnly):
     alert = models.OneToOneField(
         SafetyAlert, on_delete=models.PROTECT, related_name="acknowledgement"
     )
@@ -62,7 +65,7 @@ class AlertAcknowledgement(models.Model):
         return [AlertAction(a).label for a in self.actions]
 
 
-class AlertEscalation(models.Model):
+class AlertEscalation(AppendOnly):
     alert = models.OneToOneField(SafetyAlert, on_delete=models.PROTECT, related_name="escalation")
     at = models.DateTimeField()
     policy_version = models.CharField(max_length=40)
@@ -76,7 +79,7 @@ class NoticeReason(models.TextChoices):
     ESCALATED = "escalated", "Escalated to the medical director"
 
 
-class AlertNotice(models.Model):
+class AlertNotice(AppendOnly):
     """Who was told of an alert, and why: the prescriber and therapist, later the director."""
 
     alert = models.ForeignKey(SafetyAlert, on_delete=models.PROTECT, related_name="notices")
@@ -97,7 +100,7 @@ class AlertNotice(models.Model):
         return f"Notice of alert {self.alert_id} to {self.recipient_id}"
 
 
-class DosingHold(models.Model):
+class DosingHold(AppendOnly):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="dosing_holds"
     )
@@ -117,7 +120,7 @@ class DosingHold(models.Model):
         return not hasattr(self, "review")
 
 
-class HoldReview(models.Model):
+class HoldReview(AppendOnly):
     """A prescriber's documented review that lets dosing be booked again."""
 
     hold = models.OneToOneField(DosingHold, on_delete=models.PROTECT, related_name="review")

@@ -67,3 +67,14 @@ def active_hold(patient: Patient) -> DosingHold | None:
         .order_by("placed_at")
         .first()
     )
+
+
+def alert_of(patient: Patient, alert_id: int) -> SafetyAlert | None:
+    """The patient's alert ``alert_id`` with its response, or None when the patient has none such."""
+    return (
+        SafetyAlert.objects.select_related("response").filter(pk=alert_id, patient=patient).first()
+    )
+
+
+def hold_of(patient: Patient, hold_id: int) -> DosingHold | None:
+    return DosingHold.objects.select_related("alert").filter(pk=hold_id, patient=patient).first()

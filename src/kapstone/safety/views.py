@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -13,7 +13,6 @@ from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.safety import selectors, services
 from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
-from kapstone.safety.models import DosingHold, SafetyAlert
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
@@ -23,12 +22,12 @@ from kapstone.web.http import AuthenticatedHttpRequest
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
-        "open_alerts": selectors.open_alerts(user),  # type: ignore[arg-type]
-        "acknowledged": selectors.recently_acknowledged(user),  # type: ignore[arg-type]
+        "open_alerts": selectors.open_alerts(user),
+        "acknowledged": selectors.recently_acknowledged(user),
         "now": timezone.now(),
     }
     # The board refreshes itself (htmx) so an alert raised while it is open appears within a minute.
-    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"  # type: ignore[attr-defined]
+    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"
     return render(request, template, context)
 
 
@@ -58,9 +57,9 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 @requires(Permission.ACKNOWLEDGE_ALERT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: int) -> HttpResponse:
-    alert = get_object_or_404(
-        SafetyAlert.objects.select_related("response"), pk=alert_id, patient=patient
-    )
+    alert = selectors.alert_of(patient, alert_id)
+    if alert is None:
+        raise Http404("No such alert for this patient.")
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -85,9 +84,9 @@ def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: i
 @requires(Permission.REVIEW_DOSING_HOLD, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def review_hold(request: AuthenticatedHttpRequest, patient: Patient, hold_id: int) -> HttpResponse:
-    hold = get_object_or_404(
-        DosingHold.objects.select_related("alert"), pk=hold_id, patient=patient
-    )
+    hold = selectors.hold_of(patient, hold_id)
+    if hold is None:
+        raise Http404("No such dosing hold for this patient.")
     form = HoldReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

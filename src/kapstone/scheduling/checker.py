@@ -138,14 +138,14 @@ def check(instance: Instance, schedule: Schedule) -> list[Violation]:
         if minutes is None or b.end - b.start != timedelta(minutes=minutes):
             flag(
                 Constraint.SESSION_LENGTH,
-                f"{label} lasts {b.end - b.start}; a {q.route.label} session takes {minutes} min"
+                f"{label} lasts {b.end - b.start}; a {q.route.short_label} session takes {minutes} min"
                 " including observation",
                 label,
             )
         if q.route not in room.routes:
             flag(
                 Constraint.ROOM_ROUTE,
-                f"{label} is in {room.id}, which is not equipped for {q.route.label} dosing",
+                f"{label} is in {room.id}, which is not equipped for {q.route.short_label} dosing",
                 label,
                 room.id,
             )

@@ -68,7 +68,7 @@ def explain(instance: Instance, patient_id: str) -> tuple[Explanation, ...]:
     def say(reason: Reason, message: str, site_id: str | None = None) -> None:
         out.append(Explanation(patient_id, reason, message, site_id))
 
-    route = q.route.label
+    route = q.route.short_label
     modality = q.modality.label
     length = instance.session_minutes(q)
     ilength = instance.integration_minutes(q)

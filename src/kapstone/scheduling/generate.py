@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.routes import Route
 from kapstone.scheduling.instance import (
     Instance,
     OpeningHours,
@@ -22,7 +23,7 @@ from kapstone.scheduling.instance import (
     StaffMember,
     Window,
 )
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.scheduling.policy import SchedulingPolicy
 
 
 class InstanceSize(StrEnum):
@@ -53,13 +54,13 @@ _SPECS = {
 }
 
 _GENERAL_ROUTES = frozenset(
-    {Route.IM, Route.SC, Route.SUBLINGUAL, Route.ORAL, Route.ESKETAMINE_NASAL}
+    {Route.IM, Route.SC, Route.SUBLINGUAL_LOZENGE, Route.ORAL, Route.INTRANASAL_ESKETAMINE}
 )
 _ROUTE_WEIGHTS = (
     (Route.IV, 35),
     (Route.IM, 20),
-    (Route.SUBLINGUAL, 20),
-    (Route.ESKETAMINE_NASAL, 15),
+    (Route.SUBLINGUAL_LOZENGE, 20),
+    (Route.INTRANASAL_ESKETAMINE, 15),
     (Route.SC, 5),
     (Route.ORAL, 5),
 )

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from kapstone.clinical.access import Modality, Role
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.clinical.routes import Route
+from kapstone.scheduling.policy import SchedulingPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,35 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 
 from kapstone.clinical.provenance import Evidence, Source, Verification
-
-
-class Route(StrEnum):
-    """How ketamine is given; decides the chair or room and the session length."""
-
-    IV = "iv"
-    IM = "im"
-    SC = "sc"
-    SUBLINGUAL = "sublingual"
-    ORAL = "oral"
-    ESKETAMINE_NASAL = "esketamine_nasal"
-
-    @property
-    def label(self) -> str:
-        return _ROUTE_LABELS[self]
-
-
-_ROUTE_LABELS = {
-    Route.IV: "IV",
-    Route.IM: "IM",
-    Route.SC: "SC",
-    Route.SUBLINGUAL: "sublingual",
-    Route.ORAL: "oral",
-    Route.ESKETAMINE_NASAL: "esketamine nasal",
-}
+from kapstone.clinical.routes import Route
 
 # Chair time per route, administration plus observation until discharge. Only the esketamine
 # two-hour minimum observation is label text; the rest are clinic defaults to be reviewed.
@@ -45,9 +20,9 @@ _DEFAULT_SESSION_MINUTES = MappingProxyType(
         Route.IV: 120,
         Route.IM: 120,
         Route.SC: 120,
-        Route.SUBLINGUAL: 120,
+        Route.SUBLINGUAL_LOZENGE: 120,
         Route.ORAL: 150,
-        Route.ESKETAMINE_NASAL: 150,
+        Route.INTRANASAL_ESKETAMINE: 150,
     }
 )
 

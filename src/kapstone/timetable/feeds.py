@@ -40,6 +40,12 @@ def _calendar(name: str) -> Calendar:
     return cal
 
 
+def _ical(cal: Calendar) -> bytes:
+    # icalendar leaves to_ical unannotated; it returns the calendar's bytes.
+    body: bytes = cal.to_ical()
+    return body
+
+
 def _event(
     uid: str,
     summary: str,
@@ -105,7 +111,7 @@ def staff_feed(user: StaffUser, now: dt.datetime) -> bytes:
                 i.booked_at,
             )
         )
-    return cal.to_ical()
+    return _ical(cal)
 
 
 def patient_feed(patient: Patient, now: dt.datetime) -> bytes:
@@ -147,4 +153,4 @@ def patient_feed(patient: Patient, now: dt.datetime) -> bytes:
                 i.booked_at,
             )
         )
-    return cal.to_ical()
+    return _ical(cal)

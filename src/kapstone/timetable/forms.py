@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
 
-from kapstone.accounts.models import Site
+from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.routes import Route
 from kapstone.patients.models import Patient
 from kapstone.timetable.models import Weekday
@@ -16,6 +16,23 @@ from kapstone.web.fields import StrictIntegerField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+if TYPE_CHECKING:  # the stubs' field is generic; Django's own class takes no subscript
+    _StaffField = forms.ModelChoiceField[StaffUser]
+    _PatientField = forms.ModelChoiceField[Patient]
+else:
+    _StaffField = _PatientField = forms.ModelChoiceField
+
+
+class StaffChoice(_StaffField):
+    def label_from_instance(self, obj: StaffUser) -> str:
+        return f"{obj.display_name} ({obj.staff_role.label})"
+
+
+class PatientChoice(_PatientField):
+    def label_from_instance(self, obj: Patient) -> str:
+        return f"{obj.display_name} ({obj.mrn})"
 
 
 def next_monday(today: dt.date) -> dt.date:
@@ -37,7 +54,9 @@ class SolveForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patients"].choices = choices
+        patients = self.fields["patients"]
+        assert isinstance(patients, forms.MultipleChoiceField)
+        patients.choices = choices
 
 
 class ReplanForm(forms.Form):
@@ -51,23 +70,20 @@ class ReplanForm(forms.Form):
 
 
 class AbsenceForm(forms.Form):
-    staff = forms.ModelChoiceField(
-        label="Staff member", queryset=schedulable_staff(), required=False
-    )
-    patient = forms.ModelChoiceField(
-        label="Or patient", queryset=Patient.objects.none(), required=False
-    )
+    staff = StaffChoice(label="Staff member", queryset=schedulable_staff(), required=False)
+    patient = PatientChoice(label="Or patient", queryset=Patient.objects.none(), required=False)
     day = forms.DateField(label="Day", widget=DATE)
     reason = forms.CharField(label="Reason", max_length=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = schedulable_staff()
-        self.fields["patient"].queryset = scheduled_patients(timezone.now())
-        self.fields["patient"].label_from_instance = lambda p: f"{p.display_name} ({p.mrn})"
-        self.fields["staff"].label_from_instance = lambda u: (
-            f"{u.display_name} ({u.staff_role.label})"
-        )
+        # Who is scheduled depends on today's date: built for each form.
+        staff = self.fields["staff"]
+        assert isinstance(staff, StaffChoice)
+        staff.queryset = schedulable_staff()
+        patient = self.fields["patient"]
+        assert isinstance(patient, PatientChoice)
+        patient.queryset = scheduled_patients(timezone.now())
 
 
 class AcceptForm(forms.Form):
@@ -111,4 +127,6 @@ class StaffHoursForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = schedulable_staff()
+        staff = self.fields["staff"]
+        assert isinstance(staff, forms.ModelChoiceField)
+        staff.queryset = schedulable_staff()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
 from kapstone.clinical.access import SEES_EVERY_CHART, Modality, Role
-from kapstone.clinical.routes import Route as ClinicalRoute
+from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.integration.models import IntegrationSession, IntegrationStatus
 from kapstone.patients.models import Patient
@@ -33,7 +33,7 @@ from kapstone.plans.selectors import SignedPlan, signed_plan
 from kapstone.safety.selectors import active_hold
 from kapstone.scheduling import instance as core
 from kapstone.scheduling.checker import outside_opening
-from kapstone.scheduling.policy import Route, SchedulingPolicy
+from kapstone.scheduling.policy import SchedulingPolicy
 from kapstone.scheduling.schedule import DosingBooking, IntegrationBooking, Schedule
 from kapstone.timetable.models import (
     Absence,
@@ -45,15 +45,6 @@ from kapstone.timetable.models import (
     StaffHours,
 )
 
-# The plan's route (clinical vocabulary) as the scheduler names it.
-ROUTES: Mapping[ClinicalRoute, Route] = {
-    ClinicalRoute.IV: Route.IV,
-    ClinicalRoute.IM: Route.IM,
-    ClinicalRoute.SC: Route.SC,
-    ClinicalRoute.SUBLINGUAL_LOZENGE: Route.SUBLINGUAL,
-    ClinicalRoute.ORAL: Route.ORAL,
-    ClinicalRoute.INTRANASAL_ESKETAMINE: Route.ESKETAMINE_NASAL,
-}
 SCHEDULED_ROLES = (Role.NURSE, Role.PRESCRIBER, Role.THERAPIST)
 # Programs give the minimum gap in calendar days; the core wants hours between dose starts. A day
 # apart is read as 20 h (the core's retreat default): tomorrow's dose may start up to 4 hours
@@ -126,9 +117,7 @@ def pending_plans(patient_ids: Iterable[int] | None = None) -> list[Pending]:
             continue
         hold = active_hold(patient)
         unschedulable = None
-        if signed.route not in ROUTES:
-            unschedulable = f"the scheduler does not book the {signed.route.label} route"
-        elif not signed.modalities:
+        if not signed.modalities:
             unschedulable = "the plan names no integration modality"
         out.append(
             Pending(
@@ -296,7 +285,7 @@ def build_instance(
     rooms: dict[str, Room] = {}
     core_rooms = []
     for room in Room.objects.filter(is_active=True, site__in=sites.values()).select_related("site"):
-        routes = frozenset(ROUTES[ClinicalRoute(r)] for r in room.routes if r in ROUTES)
+        routes = frozenset(Route(r) for r in room.routes if r in Route)
         if not routes:
             continue
         key = f"r{room.pk}"
@@ -397,7 +386,7 @@ def build_instance(
     windows_hours: list[int] = []
     for patient, doses in sorted(candidates, key=lambda c: c[0].pk):
         signed = signed_plan(patient)
-        if signed is None or not signed.modalities or signed.route not in ROUTES or doses < 1:
+        if signed is None or not signed.modalities or doses < 1:
             continue
         pid = f"p{patient.pk}"
         site_key = site_by_pk.get(patient.home_site_id)
@@ -406,7 +395,7 @@ def build_instance(
         patients[pid] = patient
         plans[pid] = signed
         template = signed.template
-        route = ROUTES[signed.route]
+        route = signed.route
         # Chair time from the plan's program (preparation, dosing, observation); the longest when
         # two programs share a route.
         lengths[route] = max(lengths.get(route, 0), signed.session_length.total_minutes)
@@ -705,7 +694,7 @@ def run_view(run: SolveRun, user: StaffUser) -> RunView:
                 prescriber=staff.get(e["prescriber"]) if e["prescriber"] else None,
                 therapist=staff[e["therapist"]],
                 modality=Modality(e["modality"]).label,
-                route=ClinicalRoute(e["route"]).label,
+                route=Route(e["route"]).label,
                 starts=at("starts"),
                 ends=at("ends"),
                 i_starts=at("i_starts"),
@@ -854,3 +843,16 @@ def room_taken(room: Room, starts_at: dt.datetime, ends_at: dt.datetime) -> Dosi
 def sessions_left(signed: SignedPlan) -> int:
     """Dosing sessions of the plan not booked or held yet."""
     return signed.sessions - _booked_for_plan(signed.plan.pk)
+
+
+def run_of(run_id: int) -> SolveRun | None:
+    """A solve run with who started and who accepted it, or None."""
+    return SolveRun.objects.select_related("created_by", "accepted_by").filter(pk=run_id).first()
+
+
+def closure_of(closure_id: int | None) -> Closure | None:
+    return Closure.objects.filter(pk=closure_id).first() if closure_id is not None else None
+
+
+def room_of(room_id: int | None) -> Room | None:
+    return Room.objects.filter(pk=room_id).first() if room_id is not None else None

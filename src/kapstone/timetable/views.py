@@ -8,12 +8,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kapstone.accounts.models import Room, StaffUser
+from kapstone.accounts.models import StaffUser
 from kapstone.assessments.tokens import token_hash
 from kapstone.clinical.access import Permission, may
 from kapstone.errors import InputError
@@ -30,21 +30,24 @@ from kapstone.timetable.forms import (
     StaffHoursForm,
     next_monday,
 )
-from kapstone.timetable.models import Closure, FeedToken, RunKind, RunStatus, SolveRun, Weekday
+from kapstone.timetable.models import FeedToken, RunKind, RunStatus, SolveRun, Weekday
 from kapstone.web.authz import public, requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _user(request: HttpRequest) -> StaffUser:
-    return request.user  # type: ignore[return-value]
+def _run_or_404(run_id: int) -> SolveRun:
+    run = selectors.run_of(run_id)
+    if run is None:
+        raise Http404("No such scheduling run.")
+    return run
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
 @require_http_methods(["GET", "POST"])
 def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     pending = selectors.pending_plans()
     weeks_default = 2
     choices = [
@@ -104,7 +107,7 @@ def _progress_context(run: SolveRun) -> dict[str, Any]:
 
 @requires(Permission.SCHEDULE_SESSIONS)
 def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(SolveRun.objects.select_related("created_by", "accepted_by"), pk=run_id)
+    run = _run_or_404(run_id)
     view = request.GET.get("view", "room")
     if view not in {"room", "staff", "patient"}:
         view = "room"
@@ -114,14 +117,14 @@ def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
         "is_replan": run.kind == RunKind.REPLAN,
     }
     if run.status == RunStatus.DONE:
-        context["result"] = selectors.run_view(run, _user(request))
+        context["result"] = selectors.run_view(run, request.user)
     return render(request, "timetable/run.html", context)
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
 def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     """Polled by htmx while the solve runs; once it has finished, the page reloads itself."""
-    run = get_object_or_404(SolveRun, pk=run_id)
+    run = _run_or_404(run_id)
     response = render(request, "timetable/_progress.html", _progress_context(run))
     if run.finished and request.headers.get("HX-Request"):
         response["HX-Redirect"] = reverse("timetable:run", kwargs={"run_id": run.pk})
@@ -131,11 +134,11 @@ def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse
 @requires(Permission.SCHEDULE_SESSIONS)
 @require_POST
 def run_accept(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(SolveRun, pk=run_id)
+    run = _run_or_404(run_id)
     form = AcceptForm(request.POST)
     form.is_valid()
     try:
-        services.accept_run(by=_user(request), run=run, reason=form.cleaned_data.get("reason", ""))
+        services.accept_run(by=request.user, run=run, reason=form.cleaned_data.get("reason", ""))
     except InputError as exc:
         for errors in exc.errors.values():
             for error in errors:
@@ -154,7 +157,7 @@ def run_accept(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def changes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record who cannot come on a day, then re-plan the booked weeks with as few moves as possible."""
-    user = _user(request)
+    user = request.user
     absence = AbsenceForm(request.POST if request.POST.get("form") == "absence" else None)
     replan = ReplanForm(
         request.POST if request.POST.get("form") == "replan" else None,
@@ -205,7 +208,7 @@ def changes(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_CLINIC_CALENDAR)
 @require_http_methods(["GET", "POST"])
 def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     which = request.POST.get("form", "")
     forms = {
         "hours": OpeningHoursForm(request.POST if which == "hours" else None),
@@ -232,11 +235,15 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _calendar_post(request: HttpRequest, user: StaffUser, which: str, forms: dict[str, Any]) -> str:
     form = forms.get(which)
     if which == "remove_closure":
-        closure = get_object_or_404(Closure, pk=strict_pk(request.POST.get("closure")))
+        closure = selectors.closure_of(strict_pk(request.POST.get("closure")))
+        if closure is None:
+            raise Http404("No such closure.")
         services.remove_closure(by=user, closure=closure)
         return "Closure removed."
     if which == "room_active":
-        room = get_object_or_404(Room, pk=strict_pk(request.POST.get("room")))
+        room = selectors.room_of(strict_pk(request.POST.get("room")))
+        if room is None:
+            raise Http404("No such room.")
         services.set_room_active(by=user, room=room, active=request.POST.get("active") == "1")
         return "Room updated."
     if form is None or not form.is_valid():
@@ -291,7 +298,7 @@ def _feed_url(request: HttpRequest, token: str) -> str:
 @require_http_methods(["GET", "POST"])
 def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A staff member's own sessions, and the secret link their calendar app subscribes to."""
-    user = _user(request)
+    user = request.user
     new_url = None
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
@@ -318,7 +325,7 @@ def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
 def patient_calendar(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     dosing, integration = selectors.sessions_for_patient(patient, timezone.now())
     return render(
         request,
@@ -341,7 +348,7 @@ def _patient_context(patient: Patient, user: StaffUser, new_url: str | None) -> 
 @require_POST
 def patient_feed(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Makes (or revokes) the patient's calendar link; the new address is shown this once."""
-    user = _user(request)
+    user = request.user
     if request.POST.get("action") == "revoke":
         feed = selectors.active_feed(patient=patient)
         if feed is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from kapstone.clinical.access import Permission
-from kapstone.dosing.models import DosingSession
+from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.today import selectors, services
@@ -19,8 +19,8 @@ from kapstone.web.authz import requires
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _board_html(request: HttpRequest) -> tuple[str, str]:
-    board = selectors.day_board(user=request.user)  # type: ignore[arg-type]
+def _board_html(request: AuthenticatedHttpRequest) -> tuple[str, str]:
+    board = selectors.day_board(user=request.user)
     html = render_to_string("today/_board.html", {"board": board}, request=request)
     # The CSRF token in the check-in forms changes per render; it is not part of what changed.
     version = hashlib.sha256(
@@ -57,7 +57,9 @@ def board_fragment(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.CHECK_IN_PATIENT, patient_kwarg="patient_id")
 @require_POST
 def check_in(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
-    session = get_object_or_404(DosingSession, pk=session_id, patient=patient)
+    session = session_of(patient, session_id)
+    if session is None:
+        raise Http404("No such dosing session for this patient.")
     try:
         services.check_in(by=request.user, session=session)
     except InputError as exc:

@@ -7,7 +7,9 @@ and hash and links to the old head; ``trail.record`` inserts the entry first and
 in one transaction, so the condition holds at that moment.
 """
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 SQLITE_CREATE = [
     """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_audithead
@@ -67,17 +69,17 @@ POSTGRES_DROP = [
 ]
 
 
-def _run(schema_editor, statements):
+def _run(schema_editor: BaseDatabaseSchemaEditor, statements: dict[str, list[str]]) -> None:
     with schema_editor.connection.cursor() as cursor:
         for sql in statements[schema_editor.connection.vendor]:
             cursor.execute(sql)
 
 
-def install(apps, schema_editor):
+def install(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE})
 
 
-def remove(apps, schema_editor):
+def remove(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP})
 
 

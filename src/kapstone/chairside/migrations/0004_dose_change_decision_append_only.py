@@ -4,7 +4,9 @@ The SQL is written out here (what ``kapstone.audit.triggers`` produced when this
 that later changes to the running code cannot change what this migration did.
 """
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 SQLITE_CREATE = [
     """CREATE TRIGGER IF NOT EXISTS chairside_dosechangedecision_append_only_update
@@ -30,7 +32,7 @@ POSTGRES_DROP = [
 ]
 
 
-def _run(schema_editor, *, create):  # type: ignore[no-untyped-def]
+def _run(schema_editor: BaseDatabaseSchemaEditor, *, create: bool) -> None:
     sqlite = schema_editor.connection.vendor == "sqlite"
     if create:
         statements = SQLITE_CREATE if sqlite else POSTGRES_CREATE
@@ -41,11 +43,11 @@ def _run(schema_editor, *, create):  # type: ignore[no-untyped-def]
             cursor.execute(sql)
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, create=True)
 
 
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, create=False)
 
 

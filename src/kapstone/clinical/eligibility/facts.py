@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+# One definition each (issue 16): the C-SSRS tier is the screener's own, pregnancy status is shared
+# with the pre-dose checklist.
+from kapstone.clinical.instruments.policy import CssrsRisk
+from kapstone.clinical.pregnancy import PregnancyStatus
+
 
 class PresentingCondition(StrEnum):
     MAJOR_DEPRESSION = "major_depression"
@@ -212,26 +217,11 @@ class BaselineVitals:
         return self.weight_kg / (metres * metres)
 
 
-class PregnancyStatus(StrEnum):
-    PREGNANT = "pregnant"
-    NOT_PREGNANT = "not_pregnant"
-    UNKNOWN = "unknown"
-
-
 @dataclass(frozen=True, slots=True)
 class Reproductive:
     reproductive_potential: bool
     pregnancy: PregnancyStatus
     breastfeeding: bool
-
-
-class CssrsRisk(StrEnum):
-    """C-SSRS screener triage level (§4.4)."""
-
-    NONE = "none"
-    LOW = "low"
-    MODERATE = "moderate"
-    HIGH = "high"
 
 
 class QuestionnaireFlag(StrEnum):

@@ -18,7 +18,6 @@ from kapstone.clinical.eligibility.facts import (
     BaselineVitals,
     ChildPugh,
     ConditionStatus,
-    CssrsRisk,
     DepressiveEpisode,
     IntakeFacts,
     InteractionClass,
@@ -27,7 +26,6 @@ from kapstone.clinical.eligibility.facts import (
     Medication,
     NeuromodulationCourse,
     NeuromodulationKind,
-    PregnancyStatus,
     PresentingCondition,
     PriorKetamine,
     PriorKetamineOutcome,
@@ -39,7 +37,9 @@ from kapstone.clinical.eligibility.facts import (
     SubstanceUseStatus,
     TrialOutcome,
 )
-from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR
+from kapstone.clinical.instruments.policy import CssrsRisk
+from kapstone.clinical.plausibility import CLINICAL_DATE_FLOOR, HEIGHT_RANGE_CM, WEIGHT_RANGE_KG
+from kapstone.clinical.pregnancy import PregnancyStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,8 +474,20 @@ def _vitals(r: _Reader, value: object, path: str) -> BaselineVitals | None:
     systolic = r.integer(o.get("systolic_mmhg"), f"{path}.systolic_mmhg", 50, 300)
     diastolic = r.integer(o.get("diastolic_mmhg"), f"{path}.diastolic_mmhg", 20, 200)
     heart_rate = r.optional_integer(o.get("heart_rate_bpm"), f"{path}.heart_rate_bpm", 20, 250)
-    weight = r.optional_number(o.get("weight_kg"), f"{path}.weight_kg", 20, 400)
-    height = r.optional_number(o.get("height_cm"), f"{path}.height_cm", 90, 250)
+    # The weight and height every other form accepts (one definition, kapstone.clinical.plausibility;
+    # the dose calculator's §3 weight bound): this format allowed 20-400 kg and 90-250 cm before.
+    weight = r.optional_number(
+        o.get("weight_kg"),
+        f"{path}.weight_kg",
+        float(WEIGHT_RANGE_KG.low),
+        float(WEIGHT_RANGE_KG.high),
+    )
+    height = r.optional_number(
+        o.get("height_cm"),
+        f"{path}.height_cm",
+        float(HEIGHT_RANGE_CM.low),
+        float(HEIGHT_RANGE_CM.high),
+    )
     if systolic is not None and diastolic is not None and diastolic >= systolic:
         r.refuse(f"{path}.diastolic_mmhg", diastolic, "a value below systolic_mmhg")
     if measured_on is None or systolic is None or diastolic is None:

@@ -18,17 +18,17 @@ from kapstone.clinical.eligibility.facts import (
     CNS_DEPRESSANTS,
     ChildPugh,
     ConditionStatus,
-    CssrsRisk,
     IntakeFacts,
     InteractionClass,
     MedicalCondition,
-    PregnancyStatus,
     PresentingCondition,
     QuestionnaireFlag,
     SubstanceUseStatus,
 )
 from kapstone.clinical.eligibility.policy import EligibilityPolicy
 from kapstone.clinical.eligibility.trd import TreatmentResistance
+from kapstone.clinical.instruments.policy import CssrsRisk
+from kapstone.clinical.pregnancy import PregnancyStatus
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
 RULE_SET_VERSION = "eligibility-rules-2026-11.1"

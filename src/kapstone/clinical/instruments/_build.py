@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
     AnswerOption,
+    Answers,
     AskedWhen,
     Item,
+    Licence,
+    LoincCodes,
     SeverityBand,
+    WhenNotAsked,
 )
 from kapstone.clinical.provenance import Evidence, Source, Verification
 
@@ -92,3 +96,42 @@ def ids(*numbers: int) -> tuple[str, ...]:
 
 def id_range(first: int, last: int) -> tuple[str, ...]:
     return ids(*range(first, last + 1))
+
+
+def answered_yes(item_id: str) -> Callable[[Answers], bool]:
+    """A flow rule's test: ``item_id`` was answered yes."""
+
+    def applies(answers: Answers) -> bool:
+        return answers.get(item_id) is True
+
+    return applies
+
+
+def skipped_unless(
+    description: str,
+    depends_on: tuple[str, ...],
+    applies: Callable[[Answers], bool],
+    source: Source,
+) -> AskedWhen:
+    """Skip logic: asked only when ``applies``; when skipped, absent or the lowest answer."""
+    return AskedWhen(description, depends_on, applies, WhenNotAsked.ABSENT_OR_LOWEST, source)
+
+
+def unconfirmed_licence(notice: str, section: str) -> Licence:
+    """A licence whose terms the reference could not confirm (§10 item 6): the wording is not
+    shipped, a clinic loads it with a licensed-wording file."""
+    return Licence(notice, False, src(section, UNVERIFIED))
+
+
+def unverified_licence(name: str, section: str, wording: str = "Item") -> Licence:
+    """:func:`unconfirmed_licence` with the notice most such instruments share."""
+    return unconfirmed_licence(
+        f"{name}: licence UNVERIFIED (clinical-reference {section}, §10 item 6). {wording} wording "
+        "is not shipped; load it with a licensed-wording file.",
+        section,
+    )
+
+
+def unverified_loinc(section: str, note: str = "") -> LoincCodes:
+    """No LOINC code: none the reference marks VERIFIED."""
+    return LoincCodes(source=src(section, UNVERIFIED, note))

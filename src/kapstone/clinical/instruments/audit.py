@@ -6,8 +6,6 @@ and 3, goes straight to items 9 and 10. Skipped items may be absent and then cou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     SECONDARY,
     UNVERIFIED,
@@ -16,26 +14,26 @@ from kapstone.clinical.instruments._build import (
     id_range,
     ids,
     scale,
+    skipped_unless,
     src,
-    total,
+    unconfirmed_licence,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
     AnswerOption,
     Answers,
-    AskedWhen,
     Flag,
     FlagRule,
     InstrumentDefinition,
     Item,
-    Licence,
     LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
-    WhenNotAsked,
+    flagged,
 )
-from kapstone.clinical.instruments.policy import AUDIT_C_CUTOFF_SOURCE, ScoringPolicy
+from kapstone.clinical.instruments.policy import AUDIT_C_CUTOFF_SOURCE
 
 _OPTIONS = src("§4.8", VERIFIED, "AWELL README")
 _LABEL_PARAPHRASE = src(
@@ -80,19 +78,17 @@ def _drinks_and_quantity(answers: Answers) -> bool:
     return _drinks(answers) and int(answers.get("2", 0)) + int(answers.get("3", 0)) > 0
 
 
-_AFTER_Q1 = AskedWhen(
-    description="item 1 is more than 0 (a patient who never drinks goes to items 9 and 10)",
-    depends_on=ids(1),
-    applies=_drinks,
-    otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-    source=_SKIP,
+_AFTER_Q1 = skipped_unless(
+    "item 1 is more than 0 (a patient who never drinks goes to items 9 and 10)",
+    ids(1),
+    _drinks,
+    _SKIP,
 )
-_AFTER_Q3 = AskedWhen(
-    description="item 1 is more than 0 and items 2 and 3 are not both 0",
-    depends_on=AUDIT_C_ITEMS,
-    applies=_drinks_and_quantity,
-    otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-    source=_SKIP,
+_AFTER_Q3 = skipped_unless(
+    "item 1 is more than 0 and items 2 and 3 are not both 0",
+    AUDIT_C_ITEMS,
+    _drinks_and_quantity,
+    _SKIP,
 )
 
 
@@ -123,34 +119,29 @@ def _options(item_id: str) -> tuple[AnswerOption, ...]:
     return EVER
 
 
-AUDIT_LICENCE = Licence(
+AUDIT_LICENCE = unconfirmed_licence(
     "AUDIT: Copyright © World Health Organization. CamCOPS reproduces it 'under the permissions "
     "granted for NON-COMMERCIAL use only'; other sources describe it as public domain. The terms "
     "conflict and are UNVERIFIED (clinical-reference §4.8): obtain WHO terms. Item wording is not "
     "shipped; load it with a licensed-wording file. AUDIT-C is presumed to share the terms.",
-    False,
-    src("§4.8", UNVERIFIED),
+    "§4.8",
 )
 
 
-def score_audit(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    audit_total = total(points, definition.item_ids)
+def score_audit(scoring: Scoring) -> Outcome:
+    audit_total = scoring.total()
     subscales = {
-        "audit_c": total(points, AUDIT_C_ITEMS),
-        "dependence": total(points, DEPENDENCE_ITEMS),
-        "alcohol_related_problems": total(points, PROBLEM_ITEMS),
+        "audit_c": scoring.total(AUDIT_C_ITEMS),
+        "dependence": scoring.total(DEPENDENCE_ITEMS),
+        "alcohol_related_problems": scoring.total(PROBLEM_ITEMS),
     }
-    flags: list[Flag] = []
-    if audit_total >= POSITIVE_AUDIT_AT:
-        flags.append(Flag.POSITIVE_SCREEN)
-    if subscales["dependence"] >= DEPENDENCE_SUBSCALE_AT:
-        flags.append(Flag.ALCOHOL_DEPENDENCE_SYMPTOMS)
-    return Outcome(audit_total, definition.band_for(audit_total), subscales, tuple(flags))
+    flags = (
+        *flagged(Flag.POSITIVE_SCREEN, audit_total >= POSITIVE_AUDIT_AT),
+        *flagged(
+            Flag.ALCOHOL_DEPENDENCE_SYMPTOMS, subscales["dependence"] >= DEPENDENCE_SUBSCALE_AT
+        ),
+    )
+    return scoring.banded(audit_total, subscales, flags)
 
 
 _RECALL = RecallPeriod(
@@ -204,15 +195,10 @@ AUDIT = InstrumentDefinition(
 )
 
 
-def score_audit_c(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    audit_c_total = total(points, AUDIT_C_ITEMS)
-    positive = audit_c_total >= policy.audit_c_positive_cutoff
-    return Outcome(audit_c_total, None, {}, (Flag.POSITIVE_SCREEN,) if positive else ())
+def score_audit_c(scoring: Scoring) -> Outcome:
+    audit_c_total = scoring.total(AUDIT_C_ITEMS)
+    positive = audit_c_total >= scoring.policy.audit_c_positive_cutoff
+    return scoring.banded(audit_c_total, flags=flagged(Flag.POSITIVE_SCREEN, positive))
 
 
 AUDIT_C = InstrumentDefinition(

@@ -6,8 +6,6 @@ CADSS item numbers (1, 2, 6, 7, 15, 22), so a full CADSS can be re-scored as CAD
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     UNVERIFIED,
     VERIFIED,
@@ -16,19 +14,21 @@ from kapstone.clinical.instruments._build import (
     items,
     numbered_scale,
     src,
-    total,
+    unverified_licence,
+    unverified_loinc,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
+    Item,
     Outcome,
     RecallPeriod,
+    Scorer,
+    Scoring,
     ScoringRule,
+    sum_of_items,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
+from kapstone.clinical.provenance import Source
 
 CADSS_ITEMS = id_range(1, 23)
 CADSS6_ITEMS = ids(1, 2, 6, 7, 15, 22)
@@ -45,67 +45,61 @@ _RECALL = RecallPeriod(
     "now: the state during or just after the session",
     src("§4.10", UNVERIFIED, "State measure used around dosing; the reference states no window"),
 )
-_LICENCE = Licence(
-    "CADSS (Bremner et al. 1998): licence UNVERIFIED (clinical-reference §4.10, §10 item 6). Item "
-    "wording is not shipped; load it with a licensed-wording file.",
-    False,
-    src("§4.10", UNVERIFIED),
-)
 
 
-def score_cadss(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
+def score_cadss(scoring: Scoring) -> Outcome:
     # Original subscales (depersonalisation, derealisation, amnesia) are not in the reference.
-    return Outcome(total(points, CADSS_ITEMS), None, {"cadss6": total(points, CADSS6_ITEMS)}, ())
+    return scoring.banded(scoring.total(), {"cadss6": scoring.total(CADSS6_ITEMS)})
 
 
-def score_cadss6(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    return Outcome(total(points, CADSS6_ITEMS), None, {}, ())
+def _items(item_ids: tuple[str, ...]) -> tuple[Item, ...]:
+    labels = {item_id: f"CADSS item {item_id}" for item_id in item_ids}
+    return items(labels, AnswerKind.SCALE, numbered_scale(0, 4), _ITEMS)
 
 
-def _labels(item_ids: tuple[str, ...]) -> dict[str, str]:
-    return {item_id: f"CADSS item {item_id}" for item_id in item_ids}
+def _cadss(
+    *,
+    name: str,
+    title: str,
+    item_ids: tuple[str, ...],
+    scoring: ScoringRule,
+    source: Source,
+    scorer: Scorer,
+) -> InstrumentDefinition:
+    """The full scale and its short form differ only in their items, scoring and source."""
+    return InstrumentDefinition(
+        name=name,
+        title=title,
+        version="1.0",
+        items=_items(item_ids),
+        recall=_RECALL,
+        scoring=scoring,
+        bands=(),
+        flag_rules=(),
+        loinc=unverified_loinc("§4.10"),
+        licence=unverified_licence("CADSS (Bremner et al. 1998)", "§4.10"),
+        source=source,
+        scorer=scorer,
+    )
 
 
-CADSS = InstrumentDefinition(
+CADSS = _cadss(
     name="cadss",
     title="Clinician-Administered Dissociative States Scale (CADSS), 23 subjective items",
-    version="1.0",
-    items=items(_labels(CADSS_ITEMS), AnswerKind.SCALE, numbered_scale(0, 4), _ITEMS),
-    recall=_RECALL,
+    item_ids=CADSS_ITEMS,
     scoring=ScoringRule(
         "Sum of items 1-23 (0-92); subscale cadss6 = items 1, 2, 6, 7, 15, 22 (0-24).",
         _SHORT_FORM,
         (0, 92),
     ),
-    bands=(),
-    flag_rules=(),
-    loinc=LoincCodes(source=src("§4.10", UNVERIFIED)),
-    licence=_LICENCE,
     source=src("§4.10", VERIFIED),
     scorer=score_cadss,
 )
-
-CADSS6 = InstrumentDefinition(
+CADSS6 = _cadss(
     name="cadss6",
     title="CADSS-6 short form (CADSS items 1, 2, 6, 7, 15, 22)",
-    version="1.0",
-    items=items(_labels(CADSS6_ITEMS), AnswerKind.SCALE, numbered_scale(0, 4), _ITEMS),
-    recall=_RECALL,
+    item_ids=CADSS6_ITEMS,
     scoring=ScoringRule("Sum of the six items (0-24).", _SHORT_FORM, (0, 24)),
-    bands=(),
-    flag_rules=(),
-    loinc=LoincCodes(source=src("§4.10", UNVERIFIED)),
-    licence=_LICENCE,
     source=_SHORT_FORM,
-    scorer=score_cadss6,
+    scorer=sum_of_items,
 )

@@ -9,25 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kapstone.clinical.instruments._build import (
-    UNVERIFIED,
     VERIFIED,
+    answered_yes,
     items,
+    skipped_unless,
     src,
+    unconfirmed_licence,
+    unverified_loinc,
     yes_no,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
-    AskedWhen,
     Flag,
     FlagRule,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
-    WhenNotAsked,
+    flagged,
 )
 from kapstone.clinical.instruments.policy import CssrsRisk, ScoringPolicy
 
@@ -43,29 +43,11 @@ CSSRS_LABELS = {
 
 _FLOW = src("§4.4", VERIFIED, "Screener question flow; wording from the official Columbia form")
 
-
-def _thoughts_of_killing_self(answers: Answers) -> bool:
-    return answers.get("2") is True
-
-
-def _behaviour_ever(answers: Answers) -> bool:
-    return answers.get("6") is True
-
-
-_AFTER_Q2 = AskedWhen(
-    description="item 2 is yes (if no, the screener goes to item 6)",
-    depends_on=("2",),
-    applies=_thoughts_of_killing_self,
-    otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-    source=_FLOW,
+# Thoughts of killing oneself (2) lead to questions 3-5; suicidal behaviour ever (6) to 6b.
+_AFTER_Q2 = skipped_unless(
+    "item 2 is yes (if no, the screener goes to item 6)", ("2",), answered_yes("2"), _FLOW
 )
-_AFTER_Q6 = AskedWhen(
-    description="item 6 is yes",
-    depends_on=("6",),
-    applies=_behaviour_ever,
-    otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-    source=_FLOW,
-)
+_AFTER_Q6 = skipped_unless("item 6 is yes", ("6",), answered_yes("6"), _FLOW)
 
 
 def cssrs_risk(points: Mapping[str, int], policy: ScoringPolicy) -> CssrsRisk:
@@ -83,15 +65,9 @@ def cssrs_risk(points: Mapping[str, int], policy: ScoringPolicy) -> CssrsRisk:
     return max(tiers, key=lambda tier: tier.rank)
 
 
-def score_cssrs(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    risk = cssrs_risk(points, policy)
-    flags = (Flag.SUICIDE_RISK,) if risk is not CssrsRisk.NONE else ()
-    return Outcome(None, str(risk), {}, flags)
+def score_cssrs(scoring: Scoring) -> Outcome:
+    risk = cssrs_risk(scoring.points, scoring.policy)
+    return Outcome(None, str(risk), {}, flagged(Flag.SUICIDE_RISK, risk is not CssrsRisk.NONE))
 
 
 CSSRS_SCREEN = InstrumentDefinition(
@@ -126,16 +102,13 @@ CSSRS_SCREEN = InstrumentDefinition(
             src("§4.4", VERIFIED, "Issue 3 rule over the CSSRS-TRIAGE tiers"),
         ),
     ),
-    loinc=LoincCodes(
-        source=src("§4.4", UNVERIFIED, "No code verified; 89204-2 is PHQ-9 teens, not C-SSRS")
-    ),
-    licence=Licence(
+    loinc=unverified_loinc("§4.4", "No code verified; 89204-2 is PHQ-9 teens, not C-SSRS"),
+    licence=unconfirmed_licence(
         "C-SSRS: Columbia Lighthouse Project. Free for clinical and non-profit use; terms for "
         "electronic and commercial use are UNVERIFIED (clinical-reference §4.4) - contact the "
         "Columbia Lighthouse Project before distributing an electronic version. Official wording "
         "must be copied from the Columbia form; load it with a licensed-wording file.",
-        False,
-        src("§4.4", UNVERIFIED),
+        "§4.4",
     ),
     source=src("§4.4", VERIFIED),
     scorer=score_cssrs,

@@ -7,7 +7,6 @@ answer as given; AWELL's tests expect it already inverted, which must not be cop
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 from kapstone.clinical.instruments._build import (
     SECONDARY,
@@ -15,20 +14,17 @@ from kapstone.clinical.instruments._build import (
     bands,
     items,
     src,
-    total,
     yes_no,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     InstrumentDefinition,
     Licence,
     LoincCodes,
-    Outcome,
     RecallPeriod,
     ScoringRule,
+    sum_of_items,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 DAST_LABELS = {
     "1": "Used drugs other than those required for medical reasons",
@@ -51,16 +47,6 @@ DAST_LICENCE_NOTICE = (
     "research, training purposes) as long as you credit the author… Commercial use needs "
     "permission. Item wording is not shipped; load it with a licensed-wording file."
 )
-
-
-def score_dast10(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    dast_total = total(points, definition.item_ids)
-    return Outcome(dast_total, definition.band_for(dast_total), {}, ())
 
 
 DAST10 = InstrumentDefinition(
@@ -101,5 +87,5 @@ DAST10 = InstrumentDefinition(
         src("§4.9", VERIFIED, "CamCOPS docs quoting CAMH"),
     ),
     source=src("§4.9", VERIFIED),
-    scorer=score_dast10,
+    scorer=sum_of_items,
 )

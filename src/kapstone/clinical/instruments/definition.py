@@ -7,7 +7,7 @@ scoring, AUDIT's 0/2/4 items) is the definition's job, through each option's ``p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -163,8 +163,43 @@ class Outcome:
     flags: tuple[Flag, ...]
 
 
-# (definition, points per answered scored item, answers as given, policy) -> outcome
-Scorer = Callable[["InstrumentDefinition", Mapping[str, int], Answers, ScoringPolicy], Outcome]
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """What a scoring function reads: the definition, the points of every scored item (validated;
+    an item the flow skipped holds its lowest answer), the answers as given, and the clinic's
+    scoring policy."""
+
+    definition: InstrumentDefinition
+    points: Mapping[str, int]
+    answers: Answers
+    policy: ScoringPolicy
+
+    def total(self, item_ids: Iterable[str] | None = None) -> int:
+        """The sum of ``item_ids``' points; by default of every scored item."""
+        if item_ids is None:
+            item_ids = (item.id for item in self.definition.items if item.scored)
+        return sum(self.points[item_id] for item_id in item_ids)
+
+    def banded(
+        self,
+        total: int,
+        subscales: Mapping[str, int] | None = None,
+        flags: Iterable[Flag] = (),
+    ) -> Outcome:
+        """The outcome for ``total``, with the definition's severity word for it (if it has bands)."""
+        return Outcome(total, self.definition.band_for(total), dict(subscales or {}), tuple(flags))
+
+
+Scorer = Callable[[Scoring], Outcome]
+
+
+def sum_of_items(scoring: Scoring) -> Outcome:
+    """The plain total most instruments are scored by: every scored item summed, with its band."""
+    return scoring.banded(scoring.total())
+
+
+def flagged(flag: Flag, when: bool) -> tuple[Flag, ...]:
+    return (flag,) if when else ()
 
 
 @dataclass(frozen=True, slots=True)

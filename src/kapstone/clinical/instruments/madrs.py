@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     SECONDARY,
     UNVERIFIED,
@@ -12,21 +10,21 @@ from kapstone.clinical.instruments._build import (
     items,
     numbered_scale,
     src,
-    total,
+    unverified_licence,
+    unverified_loinc,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     Flag,
     FlagRule,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
+    flagged,
 )
-from kapstone.clinical.instruments.policy import MADRS_ALERT_SOURCE, ScoringPolicy
+from kapstone.clinical.instruments.policy import MADRS_ALERT_SOURCE
 
 MADRS_LABELS = {
     "1": "Apparent sadness",
@@ -43,16 +41,10 @@ MADRS_LABELS = {
 SUICIDAL_THOUGHTS = "10"
 
 
-def score_madrs(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    madrs_total = total(points, definition.item_ids)
-    at = policy.madrs_suicidal_thoughts_alert_at
-    flags = (Flag.SUICIDE_RISK,) if at is not None and points[SUICIDAL_THOUGHTS] >= at else ()
-    return Outcome(madrs_total, definition.band_for(madrs_total), {}, flags)
+def score_madrs(scoring: Scoring) -> Outcome:
+    at = scoring.policy.madrs_suicidal_thoughts_alert_at
+    alert = at is not None and scoring.points[SUICIDAL_THOUGHTS] >= at
+    return scoring.banded(scoring.total(), flags=flagged(Flag.SUICIDE_RISK, alert))
 
 
 MADRS = InstrumentDefinition(
@@ -90,13 +82,8 @@ MADRS = InstrumentDefinition(
             MADRS_ALERT_SOURCE,
         ),
     ),
-    loinc=LoincCodes(source=src("§4.7", UNVERIFIED)),
-    licence=Licence(
-        "MADRS: licence UNVERIFIED (clinical-reference §4.7, §10 item 6). Anchor wording is not "
-        "shipped; load it with a licensed-wording file.",
-        False,
-        src("§4.7", UNVERIFIED),
-    ),
+    loinc=unverified_loinc("§4.7"),
+    licence=unverified_licence("MADRS", "§4.7", wording="Anchor"),
     source=src("§4.7", VERIFIED),
     scorer=score_madrs,
 )

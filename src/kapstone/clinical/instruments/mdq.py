@@ -6,34 +6,30 @@ question 2 (symptoms together) and question 3 (how much of a problem).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     SECONDARY,
-    UNVERIFIED,
     VERIFIED,
     items,
     scale,
+    skipped_unless,
     src,
-    total,
+    unverified_licence,
+    unverified_loinc,
     yes_no,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
     Answers,
-    AskedWhen,
     Flag,
     FlagRule,
     InstrumentDefinition,
     Item,
-    Licence,
-    LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
-    WhenNotAsked,
+    flagged,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 Q1_LABELS = {
     "1a": "So good or so hyper that others thought you were not your normal self",
@@ -77,13 +73,7 @@ Q2 = Item(
     kind=AnswerKind.YES_NO,
     options=yes_no(),
     source=_Q2_WORDING,
-    asked_when=AskedWhen(
-        description="two or more of 1a-1m are yes",
-        depends_on=Q1,
-        applies=_several_yes,
-        otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-        source=_Q2_WORDING,
-    ),
+    asked_when=skipped_unless("two or more of 1a-1m are yes", Q1, _several_yes, _Q2_WORDING),
 )
 Q3 = Item(
     id="3",
@@ -91,25 +81,19 @@ Q3 = Item(
     kind=AnswerKind.SCALE,
     options=scale(["No problem", "Minor problem", "Moderate problem", "Serious problem"]),
     source=src("§4.5", VERIFIED),
-    asked_when=AskedWhen(
-        description="at least one of 1a-1m is yes (it asks about 'any of these')",
-        depends_on=Q1,
-        applies=_any_yes,
-        otherwise=WhenNotAsked.ABSENT_OR_LOWEST,
-        source=src("§4.5", VERIFIED, "Wording of question 3; the skip is our reading of it"),
+    asked_when=skipped_unless(
+        "at least one of 1a-1m is yes (it asks about 'any of these')",
+        Q1,
+        _any_yes,
+        src("§4.5", VERIFIED, "Wording of question 3; the skip is our reading of it"),
     ),
 )
 
 
-def score_mdq(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    yes = total(points, Q1)
+def score_mdq(scoring: Scoring) -> Outcome:
+    points, yes = scoring.points, scoring.total(Q1)
     positive = yes >= POSITIVE_Q1_YES and points["2"] == 1 and points["3"] >= POSITIVE_Q3_AT
-    return Outcome(yes, None, {}, (Flag.POSITIVE_SCREEN,) if positive else ())
+    return scoring.banded(yes, flags=flagged(Flag.POSITIVE_SCREEN, positive))
 
 
 MDQ = InstrumentDefinition(
@@ -142,13 +126,8 @@ MDQ = InstrumentDefinition(
             _SCREEN,
         ),
     ),
-    loinc=LoincCodes(source=src("§4.5", UNVERIFIED)),
-    licence=Licence(
-        "MDQ (Hirschfeld et al. 2000): licence UNVERIFIED (clinical-reference §4.5, §10 item 6). "
-        "Item wording is not shipped; load it with a licensed-wording file.",
-        False,
-        src("§4.5", UNVERIFIED),
-    ),
+    loinc=unverified_loinc("§4.5"),
+    licence=unverified_licence("MDQ (Hirschfeld et al. 2000)", "§4.5"),
     source=src("§4.5", SECONDARY),
     scorer=score_mdq,
 )

@@ -11,21 +11,19 @@ from kapstone.clinical.instruments._build import (
     items,
     scale,
     src,
-    total,
+    unconfirmed_licence,
+    unverified_loinc,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     Flag,
     FlagRule,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 # Short labels naming the DSM-5 criterion each item asks about; the official wording is not shipped
 # until the licence is confirmed.
@@ -65,23 +63,18 @@ NEEDED = {"cluster_b": 1, "cluster_c": 1, "cluster_d": 2, "cluster_e": 2}
 _CLUSTERS = src("§4.3", VERIFIED, "AWELL README and CamCOPS pcl5.py")
 
 
-def score_pcl5(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    pcl_total = total(points, definition.item_ids)
-    subscales = {name: total(points, ids) for name, ids in CLUSTERS.items()}
+def score_pcl5(scoring: Scoring) -> Outcome:
+    points, pcl_total = scoring.points, scoring.total()
+    subscales = {name: scoring.total(ids) for name, ids in CLUSTERS.items()}
     flags: list[Flag] = []
     if all(
         sum(1 for i in ids if points[i] >= ENDORSED_AT) >= NEEDED[name]
         for name, ids in CLUSTERS.items()
     ):
         flags.append(Flag.PROVISIONAL_PTSD)
-    if pcl_total >= policy.pcl5_probable_ptsd_cutoff:
+    if pcl_total >= scoring.policy.pcl5_probable_ptsd_cutoff:
         flags.append(Flag.PROBABLE_PTSD)
-    return Outcome(pcl_total, None, subscales, tuple(flags))
+    return scoring.banded(pcl_total, subscales, flags)
 
 
 PCL5 = InstrumentDefinition(
@@ -120,13 +113,12 @@ PCL5 = InstrumentDefinition(
             src("§4.3", VERIFIED, "31-33 per AWELL README; CamCOPS 'preliminary cutoff' 33"),
         ),
     ),
-    loinc=LoincCodes(source=src("§4.3", UNVERIFIED, "No code verified; 97006-2 unconfirmed")),
-    licence=Licence(
+    loinc=unverified_loinc("§4.3", "No code verified; 97006-2 unconfirmed"),
+    licence=unconfirmed_licence(
         "PCL-5: US National Center for PTSD. Reported as public domain, not confirmed "
         "(UNVERIFIED, clinical-reference §4.3 and §10 item 6). Item wording is not shipped until "
         "the licence is confirmed; load it with a licensed-wording file.",
-        False,
-        src("§4.3", UNVERIFIED),
+        "§4.3",
     ),
     source=src("§4.3", VERIFIED),
     scorer=score_pcl5,

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     UNVERIFIED,
     VERIFIED,
     items,
     numbered_scale,
     src,
-    total,
+    unverified_licence,
+    unverified_loinc,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
-    Outcome,
     RecallPeriod,
     ScoringRule,
+    sum_of_items,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 PDSS_LABELS = {
     "1": "Panic frequency",
@@ -34,16 +29,6 @@ PDSS_LABELS = {
     "7": "Interference with social life",
 }
 _PDSS = src("§4.11", VERIFIED, "CamCOPS pdss.py")
-
-
-def score_pdss(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    # Severity bands (e.g. Furukawa 2009) are unverified, so no severity word.
-    return Outcome(total(points, definition.item_ids), None, {}, ())
 
 
 PDSS_SR = InstrumentDefinition(
@@ -61,15 +46,11 @@ PDSS_SR = InstrumentDefinition(
         _PDSS,
         (0, 28),
     ),
+    # Severity bands (e.g. Furukawa 2009) are unverified, so no severity word.
     bands=(),
     flag_rules=(),
-    loinc=LoincCodes(source=src("§4.11", UNVERIFIED)),
-    licence=Licence(
-        "PDSS / PDSS-SR: licence UNVERIFIED (clinical-reference §4.11, §10 item 6). Item wording "
-        "is not shipped; load it with a licensed-wording file.",
-        False,
-        src("§4.11", UNVERIFIED),
-    ),
+    loinc=unverified_loinc("§4.11"),
+    licence=unverified_licence("PDSS / PDSS-SR", "§4.11"),
     source=_PDSS,
-    scorer=score_pdss,
+    scorer=sum_of_items,
 )

@@ -6,8 +6,6 @@ distribute"), so full item texts ship with them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kapstone.clinical.instruments._build import (
     SECONDARY,
     VERIFIED,
@@ -16,7 +14,6 @@ from kapstone.clinical.instruments._build import (
     items,
     scale,
     src,
-    total,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
@@ -30,10 +27,12 @@ from kapstone.clinical.instruments.definition import (
     LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
     WhenNotAsked,
+    flagged,
+    sum_of_items,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 PFIZER_NOTICE = (
     "Copyright © Pfizer Inc. All rights reserved. Developed by Drs. Robert L. Spitzer, "
@@ -115,13 +114,8 @@ PHQ9_ITEM_10 = Item(
 )
 
 
-def score_phq9(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    phq_total = total(points, PHQ9_SYMPTOMS)
+def score_phq9(scoring: Scoring) -> Outcome:
+    points = scoring.points
     flags: list[Flag] = []
     if points["9"] >= 1:
         flags.append(Flag.SUICIDE_RISK)
@@ -132,7 +126,7 @@ def score_phq9(
         flags.append(Flag.MAJOR_DEPRESSIVE_SYNDROME)
     elif core >= 1 and 2 <= core + other <= 4:
         flags.append(Flag.OTHER_DEPRESSIVE_SYNDROME)
-    return Outcome(phq_total, definition.band_for(phq_total), {}, tuple(flags))
+    return scoring.banded(scoring.total(PHQ9_SYMPTOMS), flags=flags)
 
 
 PHQ9 = InstrumentDefinition(
@@ -223,16 +217,6 @@ GAD7_LOINC = {
 _GAD7 = src("§4.2", VERIFIED, "HL7 personal-health-record-format-ig GAD-7 Questionnaire (FSH)")
 
 
-def score_gad7(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    gad_total = total(points, definition.item_ids)
-    return Outcome(gad_total, definition.band_for(gad_total), {}, ())
-
-
 GAD7 = InstrumentDefinition(
     name="gad7",
     title="Generalized Anxiety Disorder-7 (GAD-7)",
@@ -256,7 +240,7 @@ GAD7 = InstrumentDefinition(
     ),
     licence=Licence(PFIZER_NOTICE, True, src("§4.2", VERIFIED)),
     source=_GAD7,
-    scorer=score_gad7,
+    scorer=sum_of_items,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -292,15 +276,10 @@ def _never_required(answers: Answers) -> bool:
     return False
 
 
-def score_phq15(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
-    phq_total = total(points, definition.item_ids)
-    flags = (Flag.SOMATOFORM_LIKELY,) if sum(1 for p in points.values() if p >= 2) >= 3 else ()
-    return Outcome(phq_total, definition.band_for(phq_total), {}, flags)
+def score_phq15(scoring: Scoring) -> Outcome:
+    bothered_a_lot = sum(1 for p in scoring.points.values() if p >= 2)
+    flags = flagged(Flag.SOMATOFORM_LIKELY, bothered_a_lot >= 3)
+    return scoring.banded(scoring.total(), flags=flags)
 
 
 PHQ15 = InstrumentDefinition(

@@ -14,6 +14,8 @@ from kapstone.clinical.provenance import Evidence, Source, Verification
 
 
 class CssrsRisk(StrEnum):
+    """C-SSRS screener triage level (§4.4), least severe first; the intake facts' ``cssrs_risk``."""
+
     NONE = "none"
     LOW = "low"
     MODERATE = "moderate"

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from kapstone.clinical.instruments._build import (
     SECONDARY,
-    UNVERIFIED,
     VERIFIED,
     bands,
     id_range,
@@ -18,20 +17,20 @@ from kapstone.clinical.instruments._build import (
     items,
     numbered_scale,
     src,
+    unconfirmed_licence,
+    unverified_loinc,
 )
 from kapstone.clinical.instruments.definition import (
     AnswerKind,
-    Answers,
     Flag,
     FlagRule,
     InstrumentDefinition,
-    Licence,
-    LoincCodes,
     Outcome,
     RecallPeriod,
+    Scoring,
     ScoringRule,
+    flagged,
 )
-from kapstone.clinical.instruments.policy import ScoringPolicy
 
 QIDS_LABELS = {
     "1": "Falling asleep",
@@ -70,16 +69,11 @@ SUICIDE_RISK_AT = 2
 _SCORING = src("§4.6", VERIFIED, "Calculator source citing Rush 2003")
 
 
-def score_qids(
-    definition: InstrumentDefinition,
-    points: Mapping[str, int],
-    answers: Answers,
-    policy: ScoringPolicy,
-) -> Outcome:
+def score_qids(scoring: Scoring) -> Outcome:
+    points = scoring.points
     domains = {name: max(points[i] for i in item_ids) for name, item_ids in DOMAINS.items()}
-    qids_total = sum(domains.values())
-    flags = (Flag.SUICIDE_RISK,) if points[SUICIDE_ITEM] >= SUICIDE_RISK_AT else ()
-    return Outcome(qids_total, definition.band_for(qids_total), domains, flags)
+    alert = points[SUICIDE_ITEM] >= SUICIDE_RISK_AT
+    return scoring.banded(sum(domains.values()), domains, flagged(Flag.SUICIDE_RISK, alert))
 
 
 QIDS_SR16 = InstrumentDefinition(
@@ -114,13 +108,12 @@ QIDS_SR16 = InstrumentDefinition(
             src("§4.6", SECONDARY, "Calculator text; the alert is a design choice"),
         ),
     ),
-    loinc=LoincCodes(source=src("§4.6", UNVERIFIED)),
-    licence=Licence(
+    loinc=unverified_loinc("§4.6"),
+    licence=unconfirmed_licence(
         "IDS/QIDS: reported freely available for clinical and research use via ids-qids.org - "
         "UNVERIFIED (clinical-reference §4.6). Item and anchor wording not shipped; load it with "
         "a licensed-wording file.",
-        False,
-        src("§4.6", UNVERIFIED),
+        "§4.6",
     ),
     source=src("§4.6", VERIFIED),
     scorer=score_qids,

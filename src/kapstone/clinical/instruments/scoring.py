@@ -14,6 +14,7 @@ from kapstone.clinical.instruments.definition import (
     InstrumentDefinition,
     Item,
     ScoreResult,
+    Scoring,
     WhenNotAsked,
 )
 from kapstone.clinical.instruments.policy import ScoringPolicy
@@ -117,7 +118,7 @@ def score_definition(
     policy: ScoringPolicy,
 ) -> ScoreResult:
     points = validate(definition, answers)
-    outcome = definition.scorer(definition, MappingProxyType(points), answers, policy)
+    outcome = definition.scorer(Scoring(definition, MappingProxyType(points), answers, policy))
     echoed = {item.id: answers[item.id] for item in definition.items if item.id in answers}
     return ScoreResult(
         instrument=definition.name,

@@ -7,7 +7,11 @@ built when it was written, whatever the application code (kapstone.audit.trigger
 generated these statements) becomes later.
 """
 
+from collections.abc import Callable
+
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 FORWARDS = {
     "sqlite": [
@@ -94,8 +98,10 @@ BACKWARDS = {
 }
 
 
-def _run(statements):
-    def apply(apps, schema_editor):
+def _run(
+    statements: dict[str, list[str]],
+) -> Callable[[Apps, BaseDatabaseSchemaEditor], None]:
+    def apply(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         vendor = schema_editor.connection.vendor
         if vendor not in statements:
             raise NotImplementedError(f"no append-only triggers written for {vendor}")

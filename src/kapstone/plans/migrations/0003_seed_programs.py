@@ -7,7 +7,9 @@ the medical director's edits, or a later migration). A key already present is le
 audit row is written here (the audit trail is written by the running application).
 """
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.utils import timezone
 
 SEED_REASON = "Seeded from the clinic's default templates (kapstone.clinical.programs)."
@@ -522,7 +524,7 @@ TEMPLATES = [{'key': 'intensive_retreat',
   'measurement_plan': ''}]
 
 
-def seed(apps, schema_editor):
+def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     model = apps.get_model("plans", "ProgramTemplateVersion")
     now = timezone.now()
     for fields in TEMPLATES:
