@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from kapstone.audit import triggers
 from kapstone.audit.models import AuditEntry, AuditHead
@@ -117,6 +118,23 @@ def test_audit_browser_filters_by_patient_and_action(clinic, as_role):
     rows = list(response.context["page"])
     assert rows and all(e.patient_id == clinic.elsewhere.pk for e in rows)
     assert all(e.action.startswith("patient.") for e in rows)
+
+
+def test_audit_browser_filters_by_actor_and_days(clinic, as_role):
+    coordinator = clinic.staff["intake_coordinator"]
+    client = as_role("administrator")
+    # The days are the clinic's local days, as the browser's date fields are.
+    today = timezone.localdate(AuditEntry.objects.latest("seq").at)
+    by_actor = client.get(reverse("audit:browse"), {"actor": coordinator.pk})
+    rows = list(by_actor.context["page"])
+    assert rows and all(e.actor_id == coordinator.pk for e in rows)
+    # The registrations are today's: the days up to 1 January 2000 hold none of them.
+    none_before = client.get(
+        reverse("audit:browse"), {"actor": coordinator.pk, "until": "2000-01-01"}
+    )
+    assert list(none_before.context["page"]) == []
+    since_today = client.get(reverse("audit:browse"), {"actor": coordinator.pk, "since": today})
+    assert len(since_today.context["page"]) == len(rows)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -28,6 +28,12 @@ def test_liveness_answers_without_sign_in(client):
     assert "no-store" in response["Cache-Control"]
 
 
+def test_the_health_check_answers_from_the_database_without_sign_in(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"status": "ok"}
+
+
 def test_readiness_needs_a_recent_worker_heartbeat(client, settings):
     settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS = 60
     status, body = _ready(client)

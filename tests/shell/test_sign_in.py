@@ -82,6 +82,23 @@ def test_later_sign_ins_ask_for_a_code(enrolled, client):
     assert client.get(reverse("patients:find")).status_code == 200
 
 
+def test_every_second_factor_attempt_is_in_the_audit_trail(enrolled, client):
+    device, _ = enrolled
+    nurse = device.user
+    sign_in(client, "nurse")
+    client.post(reverse("accounts:mfa"), {"token": "123456"})
+    device.refresh_from_db()
+    device.throttle_reset()
+    client.post(reverse("accounts:mfa"), {"token": code_for(device, offset_steps=1)})
+    attempts = AuditEntry.objects.filter(actor=nurse, action__startswith="auth.mfa_").order_by(
+        "seq"
+    )
+    assert [(e.action, e.summary) for e in attempts] == [
+        ("auth.mfa_failed", ""),
+        ("auth.mfa_verified", "TOTPDevice"),
+    ]
+
+
 def test_a_backup_code_works_once(enrolled, client):
     _, codes = enrolled
     sign_in(client, "nurse")

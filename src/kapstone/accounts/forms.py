@@ -45,18 +45,19 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
+def _time_zones() -> list[tuple[str, str]]:
+    """The IANA zones a site may be in (regions only: no bare abbreviations, no Etc/ offsets)."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return [(z, z) for z in zones]
+
+
 class SiteForm(forms.Form):
     name = forms.CharField(max_length=120)
     address = forms.CharField(max_length=250, required=False)
     phone = forms.CharField(max_length=40, required=False)
-    time_zone = forms.ChoiceField(choices=[], initial="America/New_York")
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        from zoneinfo import available_timezones
-
-        zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-        self.fields["time_zone"].choices = [(z, z) for z in zones]  # type: ignore[attr-defined]
+    time_zone = forms.ChoiceField(choices=_time_zones, initial="America/New_York")
 
 
 class StaffForm(forms.Form):

@@ -7,6 +7,8 @@ import base64
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp import match_token
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -183,4 +185,16 @@ def _replace_backup_codes(user: StaffUser) -> list[str]:
 
 
 def has_confirmed_totp(user: StaffUser) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def check_second_factor(*, user: StaffUser, token: str) -> Device | None:
+    """The user's authenticator or backup code that accepts the token (a backup code is used up),
+    or None; either way the attempt is in the audit trail."""
+    with transaction.atomic():
+        device: Device | None = match_token(user, token.strip().replace(" ", ""))
+        if device is None:
+            record(actor=user, action="auth.mfa_failed", obj=user)
+        else:
+            record(actor=user, action="auth.mfa_verified", obj=user, summary=type(device).__name__)
+    return device

@@ -4,19 +4,16 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.views import LoginView
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
 
-from kapstone.accounts import services
+from kapstone.accounts import selectors, services
 from kapstone.accounts.forms import PasswordChangeForm, SiteForm, StaffForm, TokenForm
-from kapstone.accounts.models import Site, StaffUser
-from kapstone.audit.trail import record
+from kapstone.accounts.models import StaffUser
 from kapstone.clinical.access import Modality, Permission, Role
 from kapstone.errors import InputError
 from kapstone.web.authz import public, requires, signed_in_only
@@ -54,13 +51,10 @@ def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token = form.cleaned_data["token"].strip().replace(" ", "")
-        device = match_token(user, token)
+        device = services.check_second_factor(user=user, token=form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
-            record(actor=user, action="auth.mfa_verified", obj=user, summary=type(device).__name__)
             return redirect(_next_url(request))
-        record(actor=user, action="auth.mfa_failed", obj=user)
         form.add_error(
             "token",
             "That code is not right or has expired. Wait a moment, then try the newest code.",
@@ -83,7 +77,6 @@ def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = services.confirm_totp(user=user, device=device, token=form.cleaned_data["token"])
         if codes is not None:
-            device.refresh_from_db()
             otp_login(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
         form.add_error(
@@ -144,10 +137,7 @@ def new_backup_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.MANAGE_STAFF)
 def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    staff = StaffUser.objects.prefetch_related("sites", "modality_credentials").order_by(
-        "role", "last_name"
-    )
-    return render(request, "accounts/staff_list.html", {"staff": staff})
+    return render(request, "accounts/staff_list.html", {"staff": selectors.staff_register()})
 
 
 @requires(Permission.MANAGE_STAFF)
@@ -193,5 +183,8 @@ def sites(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added {site.name}.")
             return redirect("accounts:sites")
-    listing = Site.objects.annotate(staff_count=Count("staff")).order_by("name")
-    return render(request, "accounts/site_list.html", {"sites": listing, "form": form})
+    return render(
+        request,
+        "accounts/site_list.html",
+        {"sites": selectors.sites_with_staff_counts(), "form": form},
+    )

@@ -7,6 +7,7 @@ from django import forms
 from kapstone.assessments import flow
 from kapstone.clinical.instruments import INSTRUMENTS, InstrumentDefinition, Item
 from kapstone.web.fields import StrictIntegerField
+from kapstone.web.forms import choose_from
 
 MISSING_ANSWER = "Please choose an answer to this question to go on."
 
@@ -18,8 +19,10 @@ class QuestionForm(forms.Form):
 
     def __init__(self, *args: Any, item: Item, required: bool, label: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        choose_from(
+            self, "answer", [(flow.encode(option.value), option.label) for option in item.options]
+        )
         field = self.fields["answer"]
-        field.choices = [(flow.encode(option.value), option.label) for option in item.options]  # type: ignore[attr-defined]
         field.required = required
         field.label = label
         field.error_messages["required"] = MISSING_ANSWER

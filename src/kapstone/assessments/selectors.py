@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
 from kapstone.accounts.models import StaffUser
 from kapstone.assessments import flow
-from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
+from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet, ResponseStatus
 from kapstone.audit.trail import record
-from kapstone.clinical.instruments import Answer, InstrumentDefinition, Item
+from kapstone.clinical.instruments import Answer, Flag, InstrumentDefinition, Item
 from kapstone.patients.models import Patient
 
 
@@ -39,6 +40,41 @@ def link_progress(questionnaire_set: QuestionnaireSet) -> list[Progress]:
             )
         )
     return rows
+
+
+def response_in_set(
+    questionnaire_set: QuestionnaireSet, instrument: str
+) -> QuestionnaireResponse | None:
+    """The set's questionnaire of this instrument; None when the set has none."""
+    return questionnaire_set.responses.filter(instrument=instrument).first()
+
+
+def raised_suicide_risk(questionnaire_set: QuestionnaireSet) -> bool:
+    """Whether a questionnaire the patient submitted in this set carries the suicide-risk flag."""
+    return any(
+        str(Flag.SUICIDE_RISK) in (response.flags or [])
+        for response in questionnaire_set.responses.filter(status=ResponseStatus.SUBMITTED)
+    )
+
+
+def is_finished(questionnaire_set: QuestionnaireSet) -> bool:
+    """Whether every questionnaire of the set is submitted (read afresh: a submission just now
+    closed it in another copy of the row)."""
+    return QuestionnaireSet.objects.filter(
+        pk=questionnaire_set.pk, submitted_at__isnull=False
+    ).exists()
+
+
+def patient_response_or_404(patient: Patient, response_id: int) -> QuestionnaireResponse:
+    """One of the patient's questionnaires (``Http404`` for another patient's or none), with its
+    set, the patient and who sent it."""
+    return get_object_or_404(
+        QuestionnaireResponse.objects.select_related(
+            "questionnaire_set__patient", "questionnaire_set__sent_by"
+        ),
+        pk=response_id,
+        questionnaire_set__patient=patient,
+    )
 
 
 def sets_for_patient(patient: Patient) -> QuerySet[QuestionnaireSet]:

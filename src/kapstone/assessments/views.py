@@ -4,11 +4,12 @@ credential), the staff's questionnaire tab, sending and hand-over, and clinician
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_http_methods
 
 from kapstone.assessments import flow, selectors, services
 from kapstone.assessments.forms import QuestionForm, RatingForm, SendForm
-from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet, ResponseStatus
+from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
 from kapstone.clinical.access import Permission, may
-from kapstone.clinical.instruments import Flag, InstrumentDefinition, Item
+from kapstone.clinical.instruments import Answer, InstrumentDefinition, Item
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.web.authz import public, requires
@@ -91,10 +92,7 @@ def _crisis(request: HttpRequest, questionnaire_set: QuestionnaireSet | None = N
         return True
     if questionnaire_set is None:
         return False
-    return any(
-        str(Flag.SUICIDE_RISK) in (response.flags or [])
-        for response in questionnaire_set.responses.filter(status=ResponseStatus.SUBMITTED)
-    )
+    return selectors.raised_suicide_risk(questionnaire_set)
 
 
 def start_kiosk(request: HttpRequest, token: str) -> None:
@@ -130,7 +128,7 @@ def _open(entry: Entry) -> QuestionnaireSet:
 
 
 def _response(questionnaire_set: QuestionnaireSet, instrument: str) -> QuestionnaireResponse:
-    response = questionnaire_set.responses.filter(instrument=instrument).first()
+    response = selectors.response_in_set(questionnaire_set, instrument)
     if response is None:
         raise Http404("No such questionnaire in this link")
     return response
@@ -170,7 +168,7 @@ def _resume(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse
 
 
 def _neighbours(
-    definition: InstrumentDefinition, answers: dict, item: Item
+    definition: InstrumentDefinition, answers: Mapping[str, Answer], item: Item
 ) -> tuple[list[Item], int]:
     shown = flow.shown_items(definition, answers)
     return shown, [i.id for i in shown].index(item.id)
@@ -271,8 +269,7 @@ def _review(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse
                 )
                 problems.append((number, text, entry.question(instrument, target)))
         else:
-            questionnaire_set.refresh_from_db()
-            if questionnaire_set.submitted_at is not None:
+            if selectors.is_finished(questionnaire_set):
                 return entry.finished(request, crisis=_crisis(request, questionnaire_set))
             messages.success(request, f"Thank you: {definition.title} is sent to your care team.")
             return redirect(entry.home())
@@ -404,13 +401,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 def response_detail(
     request: AuthenticatedHttpRequest, patient: Patient, response_id: int
 ) -> HttpResponse:
-    response = get_object_or_404(
-        QuestionnaireResponse.objects.select_related(
-            "questionnaire_set__patient", "questionnaire_set__sent_by"
-        ),
-        pk=response_id,
-        questionnaire_set__patient=patient,
-    )
+    response = selectors.patient_response_or_404(patient, response_id)
     detail = selectors.open_response(user=request.user, response=response)
     return render(
         request,

@@ -557,11 +557,11 @@ def restore_backup(*, backup_dir: Path, key_file: Path | None = None) -> Restore
         report.checks.append(Check("database loaded", True, f"{database_name} into {db['NAME']}"))
         for name in exports:
             relative = PurePosixPath(name).relative_to(EXPORTS)
-            target = export_dir / relative.as_posix().removesuffix(suffix)
-            _make_dirs(target.parent)
+            restored = export_dir / relative.as_posix().removesuffix(suffix)
+            _make_dirs(restored.parent)
             plain = _plain_copy(backup_dir / name, work, key)
-            shutil.copyfile(plain, target)
-            target.chmod(FILE_MODE)
+            shutil.copyfile(plain, restored)
+            restored.chmod(FILE_MODE)
         report.checks.append(
             Check("research exports restored", True, f"{len(exports)} files into {export_dir}")
         )

@@ -10,7 +10,7 @@ kind of change, and by ``bench/outcomes.py --records`` on the 100 000-patient ne
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Cast
@@ -29,6 +29,20 @@ from kapstone.cohorts.models import (
     before_column,
     point_column,
 )
+
+
+class CohortQuery(TypedDict):
+    """Which courses the dashboard counts: :func:`cohort_dashboard`'s filters, as the dashboard's
+    form reads them."""
+
+    start: dt.date
+    end: dt.date
+    site_id: int | None
+    program: str | None
+    modality: str | None
+    route: str | None
+    instrument: str
+
 
 _RESPONDED_CODES = (MEASURED + RESPONDED, MEASURED + RESPONDED + REMITTED)
 _REMITTED_CODES = (MEASURED + REMITTED, MEASURED + RESPONDED + REMITTED)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
-from kapstone.accounts.models import Site
 from kapstone.assessments.flow import short_name
 from kapstone.clinical.access import Modality
 from kapstone.clinical.cohort import Dimension
 from kapstone.clinical.routes import Route
 from kapstone.cohorts import selectors
+from kapstone.cohorts.dashboard import CohortQuery
 from kapstone.cohorts.presenters import DURABILITY_DIMENSIONS
+from kapstone.web.forms import choose_from
 
 
 def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -31,7 +34,9 @@ class CohortFilterForm(forms.Form):
     instrument = forms.ChoiceField(label="Instrument", required=False)
     by = forms.ChoiceField(label="Durability curves by", required=False)
 
-    def __init__(self, data=None, *, today: dt.date | None = None):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, data: Mapping[str, str] | None = None, *, today: dt.date | None = None
+    ) -> None:
         today = today or timezone.localdate()
         start, end = default_period(today)
         merged = {"start": start.isoformat(), "end": end.isoformat()}
@@ -39,23 +44,25 @@ class CohortFilterForm(forms.Form):
             merged |= {k: v for k, v in data.items() if v not in (None, "")}
         super().__init__(merged)
         everyone = [("", "All")]
-        self.fields["site"].choices = everyone + [
-            (str(s.pk), s.name) for s in Site.objects.order_by("name")
-        ]
-        self.fields["program"].choices = everyone + sorted(
+        sites = [(str(pk), name) for pk, name in selectors.sites_by_name()]
+        choose_from(self, "site", everyone + sites)
+        programs = sorted(
             ((k, p.name) for k, p in selectors.programs().items()), key=lambda c: c[1]
         )
-        self.fields["modality"].choices = everyone + [(m.value, m.label) for m in Modality]
-        self.fields["route"].choices = everyone + [(r.value, r.label) for r in Route]
-        self.fields["instrument"].choices = [
-            (name, short_name(name)) for name in selectors.DASHBOARD_INSTRUMENTS
-        ]
-        self.fields["by"].choices = [("", "No grouping")] + [
-            (d.value, d.label) for d in DURABILITY_DIMENSIONS
-        ]
+        choose_from(self, "program", everyone + programs)
+        choose_from(self, "modality", everyone + [(m.value, m.label) for m in Modality])
+        choose_from(self, "route", everyone + [(r.value, r.label) for r in Route])
+        choose_from(
+            self,
+            "instrument",
+            [(name, short_name(name)) for name in selectors.DASHBOARD_INSTRUMENTS],
+        )
+        choose_from(
+            self, "by", [("", "No grouping")] + [(d.value, d.label) for d in DURABILITY_DIMENSIONS]
+        )
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period must not be before its start.")
@@ -63,18 +70,18 @@ class CohortFilterForm(forms.Form):
             self.add_error("start", "Choose a period of at most five years.")
         return data
 
-    def query(self) -> dict[str, object]:
+    def query(self) -> CohortQuery:
         """The selector's arguments from a valid form."""
         c = self.cleaned_data
-        return {
-            "start": c["start"],
-            "end": c["end"],
-            "site_id": int(c["site"]) if c.get("site") else None,
-            "program": c.get("program") or None,
-            "modality": c.get("modality") or None,
-            "route": c.get("route") or None,
-            "instrument": c.get("instrument") or "phq9",
-        }
+        return CohortQuery(
+            start=c["start"],
+            end=c["end"],
+            site_id=int(c["site"]) if c.get("site") else None,
+            program=c.get("program") or None,
+            modality=c.get("modality") or None,
+            route=c.get("route") or None,
+            instrument=c.get("instrument") or "phq9",
+        )
 
     def durability_by(self) -> Dimension | None:
         value = self.cleaned_data.get("by") if self.is_valid() else None
@@ -94,8 +101,8 @@ class LetterForm(forms.Form):
     )
     reference = forms.CharField(label="Member or claim reference", max_length=60, required=False)
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("to") == "payer" and not (data.get("payer_name") or "").strip():
             self.add_error("payer_name", "Name the payer the letter goes to.")
         return data

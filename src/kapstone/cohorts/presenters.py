@@ -22,6 +22,7 @@ from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.clinical.provenance import Source
 from kapstone.clinical.routes import Route
 from kapstone.clinical.statistics.proportions import ProportionDifference, ProportionEstimate
+from kapstone.cohorts.dashboard import CohortQuery
 from kapstone.intake import labels
 from kapstone.spreadsheet import write_csv
 
@@ -387,19 +388,18 @@ def csv_context(d: Dashboard, filters: str) -> list[tuple[str, str]]:
     ]
 
 
-def filters_text(
-    query: Mapping[str, object], label: Labeller, site_names: Mapping[int, str]
-) -> str:
+def filters_text(query: CohortQuery, label: Labeller, site_names: Mapping[int, str]) -> str:
     parts = []
-    if query.get("site_id"):
-        parts.append(f"site {site_names.get(query['site_id'], query['site_id'])}")  # type: ignore[call-overload]
-    for key, dimension in (
-        ("program", Dimension.PROGRAM),
-        ("modality", Dimension.MODALITY),
-        ("route", Dimension.ROUTE),
+    site_id = query["site_id"]
+    if site_id:
+        parts.append(f"site {site_names.get(site_id, site_id)}")
+    for value, dimension in (
+        (query["program"], Dimension.PROGRAM),
+        (query["modality"], Dimension.MODALITY),
+        (query["route"], Dimension.ROUTE),
     ):
-        if query.get(key):
-            parts.append(f"{dimension.label.lower()} {label(dimension, str(query[key]))}")
+        if value:
+            parts.append(f"{dimension.label.lower()} {label(dimension, value)}")
     return ", ".join(parts) or "all sites, programs, routes and modalities"
 
 

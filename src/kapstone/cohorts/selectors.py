@@ -152,10 +152,11 @@ def gather_patients(
     )
     if scores_from is not None:
         score_rows = score_rows.filter(submitted_at__gte=scores_from)
-    for patient_id, at, total in score_rows.order_by().values_list(
+    for patient_id, submitted_at, total in score_rows.order_by().values_list(
         "questionnaire_set__patient_id", "submitted_at", "total"
     ):
-        scores.setdefault(patient_id, []).append((at, total))
+        if submitted_at is not None and total is not None:  # always, by the filter above
+            scores.setdefault(patient_id, []).append((submitted_at, total))
 
     # 3. Signed treatment plans.
     signed: dict[int, list[tuple[dt.datetime, int, str, str, list[str]]]] = {}
@@ -177,12 +178,12 @@ def gather_patients(
 
     # 4. Measurement care plans: the latest row is the plan in force.
     care_plans: dict[int, str] = {}
-    for patient_id, plan in (
+    for patient_id, care_plan in (
         MeasurementCarePlan.objects.filter(patient_id__in=patients)
         .order_by("pk")
         .values_list("patient_id", "plan")
     ):
-        care_plans[patient_id] = plan
+        care_plans[patient_id] = care_plan
 
     # 5. Presenting conditions of the latest intake version.
     latest_intake = (
@@ -387,3 +388,10 @@ def site_names() -> dict[int, str]:
     from kapstone.accounts.models import Site
 
     return dict(Site.objects.values_list("pk", "name"))
+
+
+def sites_by_name() -> list[tuple[int, str]]:
+    """(id, name) of every site, by name: the dashboard's site filter."""
+    from kapstone.accounts.models import Site
+
+    return list(Site.objects.order_by("name").values_list("pk", "name"))

@@ -32,7 +32,7 @@ from kapstone.chairside.models import (
     VitalReading,
 )
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
-from kapstone.clinical.alerts import AlertGrade, Symptom, evaluate
+from kapstone.clinical.alerts import AlertAssessment, AlertGrade, Symptom, evaluate
 from kapstone.clinical.discharge import DischargeChecklist, assess_discharge
 from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG
 from kapstone.clinical.ledger_entries import EntryKind
@@ -58,7 +58,9 @@ ACK_FOR = {
 }
 
 
-def _vitals(rng: random.Random, base: VitalSign, when: dt.datetime, lift: int, sedation: str):  # type: ignore[no-untyped-def]
+def _vitals(
+    rng: random.Random, base: VitalSign, when: dt.datetime, lift: int, sedation: str
+) -> VitalSign:
     return VitalSign(
         taken_at=when,
         systolic_mmhg=base.systolic_mmhg + lift + rng.randint(-4, 4),
@@ -261,22 +263,22 @@ def build_chairside(*, now: dt.datetime, seed: int = 2026) -> int:
 
     # What the core says about each reading and event, acknowledged as a nurse would.
     alerts: list[SessionAlert] = []
-    for row, v, base, infusing in readings:
-        if base is None:
+    for row, v, baseline, infusing in readings:
+        if baseline is None:
             continue
         graded = evaluate(
-            v, base, policy=policy, route=row.record.route_value, infusion_running=infusing
+            v, baseline, policy=policy, route=row.record.route_value, infusion_running=infusing
         )
         if graded.fired:
             alerts.append(_alert(row.record, graded, row.recorded_at, reading=row))
-    for event, symptom, _, base in events:
+    for event, felt, _, event_baseline in events:
         graded = evaluate(
             None,
-            base,
+            event_baseline,
             policy=policy,
             route=event.record.route_value,
             infusion_running=False,
-            symptoms=[symptom] if symptom else [],
+            symptoms=[felt] if felt else [],
         )
         if graded.fired:
             alerts.append(_alert(event.record, graded, event.recorded_at, event=event))
@@ -376,7 +378,14 @@ def _rating(
     )
 
 
-def _alert(record, graded, at, *, reading=None, event=None) -> SessionAlert:  # type: ignore[no-untyped-def]
+def _alert(
+    record: ChairsideRecord,
+    graded: AlertAssessment,
+    at: dt.datetime,
+    *,
+    reading: VitalReading | None = None,
+    event: AdverseEvent | None = None,
+) -> SessionAlert:
     return SessionAlert(
         record=record,
         grade=graded.grade.value,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.assessments import flow
 from kapstone.assessments.services import rate_instrument, save_answers, send_questionnaires, submit
-from kapstone.clinical.instruments import INSTRUMENTS, Item
+from kapstone.clinical.instruments import INSTRUMENTS, Answer, Item
 from kapstone.clinical.measurement_schedule import MeasureOccurrence
 from kapstone.clinical.routes import Route
 from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
@@ -99,11 +99,11 @@ WITH_PROGRAM = 0.7  # the others are still at referral or intake
 
 def _answers(
     instrument: str, level: float, rng: random.Random, *, endorse: bool = False
-) -> dict[str, object]:
+) -> dict[str, Answer]:
     """Item answers near ``level`` (0 none .. 1 the worst) in the flow's order, as a patient gives
     them; the safety item stays at its lowest answer unless ``endorse``."""
     definition = INSTRUMENTS[instrument]
-    answers: dict[str, object] = {}
+    answers: dict[str, Answer] = {}
     while True:
         pending = [i for i in flow.shown_items(definition, answers) if i.id not in answers]
         if not pending:
@@ -114,7 +114,7 @@ def _answers(
             answers[item.id] = sorted(item.options, key=lambda o: o.points)[1].value
 
 
-def _choose(item: Item, level: float, rng: random.Random, *, safety: bool) -> object:
+def _choose(item: Item, level: float, rng: random.Random, *, safety: bool) -> Answer:
     options = sorted(item.options, key=lambda o: o.points)
     if safety:
         return options[0].value
@@ -182,7 +182,7 @@ def _one_patient(
     assert prescriber is not None and therapist is not None and nurse is not None
     start = today - dt.timedelta(days=profile.started_days_ago)
     intake_at = _at(start - dt.timedelta(days=7), 10)
-    days = RETREAT_DAYS if profile.plan == "intensive-retreat" else INDUCTION_DAYS
+    days: tuple[int, ...] = RETREAT_DAYS if profile.plan == "intensive-retreat" else INDUCTION_DAYS
     if profile.route is Route.INTRANASAL_ESKETAMINE:
         days = ESKETAMINE_DAYS
     doses = [_at(start + dt.timedelta(days=d), 9) for d in days]

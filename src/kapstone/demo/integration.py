@@ -64,10 +64,10 @@ def _improvement(patient: Patient, now: dt.datetime) -> float:
         .order_by("submitted_at", "pk")
         .values_list("total", flat=True)
     )
-    totals = [t for t in totals if t is not None]
-    if len(totals) < 2 or totals[0] <= 0:
+    scored = [t for t in totals if t is not None]
+    if len(scored) < 2 or scored[0] <= 0:
         return 0.0
-    return min(max(1 - totals[-1] / totals[0], 0.0), 1.0)
+    return min(max(1 - scored[-1] / scored[0], 0.0), 1.0)
 
 
 def _modality(patient: Patient, therapist: StaffUser, rng: random.Random) -> Modality:

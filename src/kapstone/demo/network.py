@@ -243,7 +243,7 @@ class _Table:
         self.attnames = [f.attname for f in self.concrete]
         self.json = [isinstance(f, models.JSONField) for f in self.concrete]
         self.rows: list[tuple[Any, ...]] = []
-        self.next_id = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        self.next_id = (model._default_manager.aggregate(m=Max("id"))["m"] or 0) + 1
         self.written = 0
 
     def add(self, *values: Any) -> int:
@@ -277,7 +277,7 @@ class _Table:
                         else:
                             copy.write_row(row)
         else:
-            self.model.objects.bulk_create(
+            self.model._default_manager.bulk_create(
                 [
                     self.model(
                         **{
@@ -314,7 +314,10 @@ class _Table:
             for target in self.concrete:
                 if not (target.many_to_one or target.one_to_one):
                     continue
-                parent = target.related_model._meta  # type: ignore[union-attr]
+                related = target.related_model
+                if not isinstance(related, type):  # resolved to a model class once apps load
+                    continue
+                parent = related._meta
                 key, column = q(str(parent.pk.column)), q(str(target.column))
                 cursor.execute(
                     f"SELECT count(*) FROM {table} c LEFT JOIN {q(parent.db_table)} p "  # noqa: S608

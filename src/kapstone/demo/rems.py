@@ -38,9 +38,12 @@ def build_rems_forms(*, now: dt.datetime, seed: int = 2026) -> list[RemsForm]:
             continue
         zone = selectors.site_zone(form.site)
         filed_at = min(dt.datetime.combine(filed_on, dt.time(16, 30), tzinfo=zone), now)
+        filer = form.session.nurse or form.created_by
+        if filer is None:  # every form the demo prepares has its session's nurse or a preparer
+            continue
         mark_filed(
             form=form,
-            by=form.session.nurse or form.created_by,  # type: ignore[arg-type]
+            by=filer,
             filed_on=filed_on,
             confirmation_number=f"PMF-{rng.randint(100000, 999999)}",
             now=filed_at,

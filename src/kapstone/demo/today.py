@@ -89,7 +89,9 @@ def _reached(who: DayPatient, phase: str) -> bool:
     return PHASES.index(who.phase) >= PHASES.index(phase)
 
 
-def _register(n: int, who: DayPatient, site: Site, staff: dict[str, StaffUser], now: dt.datetime):  # type: ignore[no-untyped-def]
+def _register(
+    n: int, who: DayPatient, site: Site, staff: dict[str, StaffUser], now: dt.datetime
+) -> Patient:
     prescriber = staff["prescriber" if who.site == 0 else "prescriber2"]
     # Not "therapist": the scheduling demo gives her a sick day, counted from her first session.
     therapist = staff["therapist3" if who.site == 0 else "therapist2"]

@@ -38,6 +38,14 @@ def _as_choice(value: object) -> str:
     return {True: "yes", False: "no"}.get(value, "") if isinstance(value, bool) else ""
 
 
+class HideableChoiceField(forms.ChoiceField):
+    """A question the page hides while another answer makes it moot (intake/section.js reads
+    ``data-hide-when``, "<field name>=<value>"); ``hidden_now`` hides it from the first render."""
+
+    hide_when: str = ""
+    hidden_now: bool = False
+
+
 def _tri_state(label: str, *, choices_: list[tuple[str, str]] | None = None) -> forms.Field:
     return forms.TypedChoiceField(
         label=label, choices=choices_ or YES_NO, coerce=_yes_no, empty_value=None, required=False
@@ -148,7 +156,7 @@ class HistoryForm(forms.Form):
 
     @property
     def is_hepatic(self) -> bool:
-        return self["condition"].value() == MedicalCondition.HEPATIC_IMPAIRMENT.value
+        return bool(self["condition"].value() == MedicalCondition.HEPATIC_IMPAIRMENT.value)
 
 
 class SubstanceForm(forms.Form):
@@ -203,7 +211,7 @@ class EpisodeForm(forms.Form):
 
 class ReproductiveForm(forms.Form):
     reproductive_potential = _tri_state("Reproductive potential?")
-    pregnancy = forms.ChoiceField(
+    pregnancy = HideableChoiceField(
         label="Pregnancy",
         choices=[("", "Not recorded"), *choices(labels.PREGNANCY)],
         required=False,
@@ -215,13 +223,15 @@ class ReproductiveForm(forms.Form):
         # No pregnancy question for a patient without reproductive potential (the script in
         # intake/section.js hides it as soon as "No" is chosen; the value then says not pregnant).
         pregnancy = self.fields["pregnancy"]
-        pregnancy.hide_when = f"{self.add_prefix('reproductive_potential')}=no"  # type: ignore[attr-defined]
+        if not isinstance(pregnancy, HideableChoiceField):
+            raise TypeError("the pregnancy question must be a HideableChoiceField")
+        pregnancy.hide_when = f"{self.add_prefix('reproductive_potential')}=no"
         potential = (
             self.data.get(self.add_prefix("reproductive_potential"))
             if self.is_bound
             else self.initial.get("reproductive_potential")
         )
-        pregnancy.hidden_now = potential == "no"  # type: ignore[attr-defined]
+        pregnancy.hidden_now = potential == "no"
 
 
 class VitalsForm(forms.Form):
@@ -304,7 +314,7 @@ class Editor:
         raise NotImplementedError
 
     def form(self, cls: type[forms.Form], prefix: str, initial: Mapping[str, Any]) -> forms.Form:
-        return cls(self.data, prefix=prefix, initial=initial)
+        return cls(self.data, prefix=prefix, initial=dict(initial))
 
     def formset(
         self, cls: type[forms.Form], prefix: str, initial: list[dict[str, Any]], extra: int = 2
@@ -322,8 +332,10 @@ class Editor:
     def is_valid(self) -> bool:
         valid = True
         for part in self.parts:
-            target = part.form if part.form is not None else part.formset
-            valid = target.is_valid() and valid
+            if part.form is not None:
+                valid = part.form.is_valid() and valid
+            else:
+                valid = part.formset.is_valid() and valid
         return valid
 
     @staticmethod
@@ -360,9 +372,9 @@ class Editor:
                     form.add_error(None, f"{_spoken(field) if field else 'This row'}: {message}")
                 return
         owner, _, field = path.rpartition(".")
-        form = self.singles.get(owner)
-        if form is not None and field in form.fields:
-            form.add_error(field, message)
+        single = self.singles.get(owner)
+        if single is not None and field in single.fields:
+            single.add_error(field, message)
             return
         self.errors.append(f"{_spoken(path)}: {message}" if path else message)
 
@@ -515,7 +527,7 @@ class HistoryEditor(Editor):
 
     def value(self) -> dict[str, Any]:
         known = {c.value for c in MedicalCondition}
-        rows = [
+        rows: list[forms.Form] = [
             f
             for f in self.history.forms
             if f.cleaned_data.get("status") and f.cleaned_data.get("condition") in known

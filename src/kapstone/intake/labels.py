@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from kapstone.clinical.eligibility.facts import (
     ChildPugh,
     ConditionStatus,
@@ -138,13 +141,13 @@ VERIFICATION = {
 }
 
 
-def choices(labels: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+def choices(labels: Mapping[Any, str]) -> list[tuple[str, str]]:
     return [
         (str(code.value if hasattr(code, "value") else code), text) for code, text in labels.items()
     ]
 
 
-def label(labels: dict, code: object) -> str:  # type: ignore[type-arg]
+def label(labels: Mapping[Any, str], code: object) -> str:
     for key, text in labels.items():
         if str(getattr(key, "value", key)) == str(code):
             return text

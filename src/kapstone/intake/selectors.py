@@ -10,10 +10,17 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record
 from kapstone.clinical.eligibility import EligibilityPolicy
 from kapstone.clinical.modality_matching import PresentationProfile
 from kapstone.intake.document import profile_from_json
-from kapstone.intake.models import EligibilityReview, IntakeVersion
+from kapstone.intake.models import (
+    EligibilityReview,
+    EligibilitySignature,
+    FindingOverride,
+    IntakeVersion,
+)
 from kapstone.intake.sections import SECTIONS, Section
 from kapstone.patients.models import Patient
 
@@ -27,6 +34,19 @@ def current_policy() -> EligibilityPolicy:
 def current_intake(patient: Patient) -> IntakeVersion | None:
     """The intake in force (its latest version), complete or not; ``.facts`` is the facts JSON."""
     return patient.intake_versions.order_by("-pk").first()
+
+
+def open_intake(*, user: StaffUser, patient: Patient) -> IntakeVersion | None:
+    """The intake in force, as the chart's Intake tab shows it; records that the user saw it."""
+    intake = current_intake(patient)
+    record(
+        actor=user,
+        action="intake.viewed",
+        patient=patient,
+        obj=intake,
+        summary="Intake and eligibility viewed",
+    )
+    return intake
 
 
 def intake_history(patient: Patient) -> QuerySet[IntakeVersion]:
@@ -67,6 +87,26 @@ def review_history(patient: Patient) -> QuerySet[EligibilityReview]:
 
 def get_review(patient: Patient, review_id: int) -> EligibilityReview | None:
     return _reviews(patient).filter(pk=review_id).first()
+
+
+def open_review(*, user: StaffUser, patient: Patient, review_id: int) -> EligibilityReview | None:
+    """One of the patient's eligibility reviews (None: no such review for this patient); records
+    that the user saw it."""
+    review = get_review(patient, review_id)
+    if review is not None:
+        record(
+            actor=user,
+            action="eligibility.viewed",
+            patient=patient,
+            obj=review,
+            summary=f"Eligibility review {review.pk} viewed",
+        )
+    return review
+
+
+def overrides_of(signature: EligibilitySignature | None) -> list[FindingOverride]:
+    """The absolute or relative findings the signature overrode, with their reasons."""
+    return list(signature.overrides.all()) if signature is not None else []
 
 
 def signed_eligibility(patient: Patient) -> EligibilityReview | None:

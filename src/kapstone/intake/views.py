@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
 from kapstone.errors import InputError
 from kapstone.intake import selectors, services, signoff
@@ -25,14 +24,15 @@ from kapstone.intake.questionnaire_facts import latest_results
 from kapstone.intake.sections import SECTIONS, SECTIONS_BY_KEY
 from kapstone.intake.signoff_forms import CosignForm, SignForm
 from kapstone.patients.models import Patient
+from kapstone.patients.selectors import current_weight
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _may(request: HttpRequest, patient: Patient, permission: Permission) -> bool:
+def _may(request: AuthenticatedHttpRequest, patient: Patient, permission: Permission) -> bool:
     on_team = request.user.pk in patient.care_team_ids()
-    return may(request.user.staff_role, permission, on_care_team=on_team)  # type: ignore[union-attr]
+    return may(request.user.staff_role, permission, on_care_team=on_team)
 
 
 def _section_value(intake: IntakeVersion | None, key: str) -> dict[str, Any]:
@@ -45,15 +45,8 @@ def _section_value(intake: IntakeVersion | None, key: str) -> dict[str, Any]:
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
 def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    intake = selectors.current_intake(patient)
+    intake = selectors.open_intake(user=request.user, patient=patient)
     review = selectors.current_review(patient)
-    record(
-        actor=request.user,
-        action="intake.viewed",
-        patient=patient,
-        obj=intake,
-        summary="Intake and eligibility viewed",
-    )
     done = set(intake.sections_done) if intake else set()
     return render(
         request,
@@ -126,7 +119,7 @@ def section(
             )
             if found.key == "questionnaires"
             else None,
-            "latest_measurement": patient.measurements.first() if found.key == "vitals" else None,
+            "latest_measurement": current_weight(patient) if found.key == "vitals" else None,
             "next_section": SECTIONS[position + 1] if position + 1 < len(SECTIONS) else None,
             "tab": "intake",
         },
@@ -158,7 +151,7 @@ def _review_or_404(patient: Patient, review_id: int) -> EligibilityReview:
 
 
 def _review_context(
-    request: HttpRequest, patient: Patient, review: EligibilityReview
+    request: AuthenticatedHttpRequest, patient: Patient, review: EligibilityReview
 ) -> dict[str, Any]:
     current = selectors.current_review(patient)
     signature = review.signature
@@ -173,7 +166,7 @@ def _review_context(
         "trd": trd_view(review.derived),
         "questionnaires": questionnaire_view(review.questionnaire_sources),
         "signature": signature,
-        "overrides": list(signature.overrides.all()) if signature else [],
+        "overrides": selectors.overrides_of(signature),
         "cosignature": review.cosignature,
         "may_sign": _may(request, patient, Permission.SIGN_ELIGIBILITY),
         "may_cosign": _may(request, patient, Permission.COSIGN_ELIGIBILITY),
@@ -183,14 +176,9 @@ def _review_context(
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
 def review(request: AuthenticatedHttpRequest, patient: Patient, review_id: int) -> HttpResponse:
-    found = _review_or_404(patient, review_id)
-    record(
-        actor=request.user,
-        action="eligibility.viewed",
-        patient=patient,
-        obj=found,
-        summary=f"Eligibility review {found.pk} viewed",
-    )
+    found = selectors.open_review(user=request.user, patient=patient, review_id=review_id)
+    if found is None:
+        raise Http404("No such eligibility review for this patient.")
     return render(request, "intake/review.html", _review_context(request, patient, found))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from kapstone.assessments.flow import short_name
-from kapstone.assessments.models import QuestionnaireResponse
+from kapstone.assessments.selectors import patient_response_or_404
 from kapstone.clinical.access import Permission
 from kapstone.interop import FhirExportErrors
 from kapstone.outcomes import exports, selectors
@@ -35,11 +35,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 def fhir_export(
     request: AuthenticatedHttpRequest, patient: Patient, response_id: int
 ) -> HttpResponse:
-    response = get_object_or_404(
-        QuestionnaireResponse.objects.select_related("questionnaire_set__patient"),
-        pk=response_id,
-        questionnaire_set__patient=patient,
-    )
+    response = patient_response_or_404(patient, response_id)
     if not response.is_submitted:
         return render(
             request,

@@ -26,7 +26,7 @@ REQUIRED = {
 }
 
 
-class PatientDetailsForm(forms.ModelForm):
+class PatientDetailsForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
         fields = list(DETAIL_FIELDS)
@@ -55,7 +55,7 @@ class PatientDetailsForm(forms.ModelForm):
         """The service checks MRN clashes (with a clearer message); the database has the last word."""
 
 
-def _staff(*roles: Role) -> forms.ModelChoiceField:
+def _staff(*roles: Role) -> forms.ModelChoiceField[StaffUser]:
     return forms.ModelChoiceField(
         queryset=StaffUser.objects.filter(is_active=True, role__in=[r.value for r in roles]),
         required=False,
@@ -106,7 +106,7 @@ class PossibleDuplicateForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("register_anyway") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Say why this is a different person before registering.")
         return data

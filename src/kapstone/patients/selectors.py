@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.models import AuditEntry
@@ -13,6 +14,17 @@ from kapstone.audit.trail import record
 from kapstone.clinical.access import SEES_EVERY_CHART
 from kapstone.patients.identifiers import normalise_mrn
 from kapstone.patients.models import BodyMeasurement, Patient
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    """The patient a URL names (``Http404`` when there is none); whether the user may see the
+    chart is :func:`kapstone.web.authz.requires`'s decision, not this one's."""
+    return get_object_or_404(Patient, pk=patient_id)
+
+
+def as_stored(patient: Patient) -> Patient:
+    """The patient as the database holds them now, apart from a copy a form has changed."""
+    return Patient.objects.get(pk=patient.pk)
 
 
 def patients_visible_to(user: StaffUser) -> QuerySet[Patient]:

@@ -105,7 +105,9 @@ def _clean_phones(
     return clean, errors
 
 
-def _check_details(details: dict[str, Any], *, today: dt.date, patient: Patient | None) -> dict:
+def _check_details(
+    details: dict[str, Any], *, today: dt.date, patient: Patient | None
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     mrn = normalise_mrn(details.get("mrn") or "")
     problem = mrn_problem(mrn)
@@ -256,6 +258,8 @@ def register_patient(
     )
     if errors:
         raise InputError(errors)
+    # _check_measurement refused a missing date or weight above.
+    assert measured_on is not None and weight_kg is not None
     phones, _ = _clean_phones(details, patient=None)
     typed_mrn = normalise_mrn(details.get("mrn") or "")
     for _attempt in range(MRN_ATTEMPTS):
@@ -379,6 +383,7 @@ def record_body_measurement(
     )
     if errors:
         raise InputError(errors)
+    assert measured_on is not None and weight_kg is not None  # refused above when missing
     with transaction.atomic():
         measurement = BodyMeasurement.objects.create(
             patient=patient,

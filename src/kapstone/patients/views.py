@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -41,17 +41,17 @@ def find(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     elif not request.GET:
         patients = selectors.find_patients(user=request.user)
-    template = "patients/_results.html" if request.htmx else "patients/find.html"  # type: ignore[attr-defined]
+    template = "patients/_results.html" if request.htmx else "patients/find.html"
     return render(request, template, {"form": form, "patients": patients, "searched": searched})
 
 
-def _partial(form: Form) -> dict[str, Any]:
+def _partial(form: BaseForm) -> dict[str, Any]:
     """What a form could read, even when other fields were refused (to check the rest at once)."""
     form.is_valid()
     return dict(getattr(form, "cleaned_data", {}))
 
 
-def _add_new_errors(errors: dict[str, list[str]], *forms: Form) -> None:
+def _add_new_errors(errors: dict[str, list[str]], *forms: BaseForm) -> None:
     """The service's problems the forms did not already show, so each field says one thing."""
     for field, texts in errors.items():
         owner = next((f for f in forms if field in f.fields), None)
@@ -67,7 +67,7 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     team = CareTeamForm(request.POST or None, prefix="t")
     measurement = MeasurementForm(request.POST or None, prefix="m")
     duplicate = PossibleDuplicateForm(request.POST or None, prefix="d")
-    forms: list[Form] = [details, team, measurement, duplicate]
+    forms: list[BaseForm] = [details, team, measurement, duplicate]
     duplicates: list[PossibleDuplicate] = []
     duplicate_problem: list[str] = []
     if request.method == "POST":
@@ -151,17 +151,17 @@ def edit(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     )
     if request.method == "POST" and details.is_valid() and team.is_valid():
         # The form's instance already holds the new values: hand the service a fresh copy.
-        fresh = Patient.objects.get(pk=patient.pk)
+        fresh = selectors.as_stored(patient)
         try:
             services.update_patient_details(
                 by=request.user,
                 patient=fresh,
-                details=details.cleaned_data,  # type: ignore[arg-type]
+                details=details.cleaned_data,
             )
             services.change_care_team(
                 by=request.user,
                 patient=fresh,
-                care_team=team.cleaned_data,  # type: ignore[arg-type]
+                care_team=team.cleaned_data,
             )
         except InputError as exc:
             show_service_errors(exc, details, team)

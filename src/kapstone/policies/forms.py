@@ -11,11 +11,29 @@ from kapstone.clinical.monitoring_overrides import (
     PRE_DOSE_FIELDS,
     THRESHOLD_RANGE,
 )
-from kapstone.clinical.monitoring_policy import AlertGrade, MonitoringPolicy
+from kapstone.clinical.monitoring_policy import (
+    AlertGrade,
+    HypertensiveEmergencyRule,
+    MonitoringPolicy,
+    SedationRule,
+    SymptomRule,
+)
 from kapstone.web.fields import ClinicalTextField, StrictIntegerField
 from kapstone.web.labels import label, rule_label
 
 GRADES = [(g.value, g.label) for g in AlertGrade if g is not AlertGrade.NONE]
+
+
+GradedRule = SedationRule | SymptomRule | HypertensiveEmergencyRule
+
+
+def _graded(policy: MonitoringPolicy) -> tuple[GradedRule, ...]:
+    """The rules whose recommendation alone the director sets (no threshold), in page order."""
+    return (
+        *policy.sedation_rules,
+        *policy.symptom_rules,
+        *policy.hypertensive_emergency_rules,
+    )
 
 
 def _label(name: str) -> str:
@@ -52,24 +70,14 @@ class MonitoringPolicyForm(forms.Form):
                     "t",
                 )
             )
-        graded = (*default.sedation_rules, *default.symptom_rules)
-        graded_now = (*current.sedation_rules, *current.symptom_rules)
-        for rule, now in zip(graded, graded_now, strict=True):
-            self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
+        # Sedation, symptom and hypertensive-emergency rules: a recommendation only.
+        for graded, graded_now in zip(_graded(default), _graded(current), strict=True):
+            self.fields[f"g:{graded.rule_id}"] = forms.ChoiceField(
                 choices=GRADES,
-                initial=now.grade.value,
-                label=f"{rule_label(rule.rule_id)}: recommendation",
+                initial=graded_now.grade.value,
+                label=f"{rule_label(graded.rule_id)}: recommendation",
             )
-            self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
-        for rule, now in zip(
-            default.hypertensive_emergency_rules, current.hypertensive_emergency_rules, strict=True
-        ):
-            self.fields[f"g:{rule.rule_id}"] = forms.ChoiceField(
-                choices=GRADES,
-                initial=now.grade.value,
-                label=f"{rule_label(rule.rule_id)}: recommendation",
-            )
-            self.rule_rows.append((rule.rule_id, "", rule.source.cite(), "g"))
+            self.rule_rows.append((graded.rule_id, "", graded.source.cite(), "g"))
         for prefix, fields, limits in (
             ("pre_dose", PRE_DOSE_FIELDS, current.pre_dose),
             ("discharge", DISCHARGE_FIELDS, current.discharge),
@@ -109,11 +117,7 @@ class MonitoringPolicyForm(forms.Form):
                 change["grade"] = data[f"g:{rule.rule_id}"]
             if change:
                 rules[rule.rule_id] = change
-        for other in (
-            *self.default.sedation_rules,
-            *self.default.symptom_rules,
-            *self.default.hypertensive_emergency_rules,
-        ):
+        for other in _graded(self.default):
             if data[f"g:{other.rule_id}"] != other.grade.value:
                 rules[other.rule_id] = {"grade": data[f"g:{other.rule_id}"]}
         out: dict[str, Any] = {"rules": rules} if rules else {}

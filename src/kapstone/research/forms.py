@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 
+from kapstone.web.forms import choose_from
+
 
 class ExportForm(forms.Form):
     period_start = forms.DateField(
@@ -36,5 +38,5 @@ class ExportForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site_ids"].choices = sites  # type: ignore[attr-defined]
-        self.fields["programs"].choices = programs  # type: ignore[attr-defined]
+        choose_from(self, "site_ids", sites)
+        choose_from(self, "programs", programs)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from django.db.models import Min, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
@@ -69,6 +70,16 @@ def exports_for(user: StaffUser) -> QuerySet[ResearchExport]:
     if user.role == "medical_director":
         return found
     return found.filter(requested_by=user)
+
+
+def recent_exports_for(user: StaffUser, *, limit: int = 50) -> list[ResearchExport]:
+    """The newest exports the user sees (:func:`exports_for`), as the export page lists them."""
+    return list(exports_for(user)[:limit])
+
+
+def export_for_or_404(user: StaffUser, export_id: int) -> ResearchExport:
+    """One export the user sees (``Http404`` for another's, so its existence is not given away)."""
+    return get_object_or_404(exports_for(user), pk=export_id)
 
 
 def _signed_plans(keys: Iterable[int]) -> dict[int, tuple[str, str]]:

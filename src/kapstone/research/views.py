@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,9 +18,9 @@ from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
-def _form(data: object = None) -> ExportForm:
+def _form(data: QueryDict | None = None) -> ExportForm:
     return ExportForm(
-        data,  # type: ignore[arg-type]
+        data,
         sites=selectors.site_choices(),
         programs=selectors.program_choices(),
     )
@@ -35,7 +35,7 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and request.POST.get("action") == "preview":
         try:
             preview = services.preview_export(
-                by=user,  # type: ignore[arg-type]
+                by=user,
                 period_start=form.cleaned_data["period_start"],
                 period_end=form.cleaned_data["period_end"],
                 site_ids=form.cleaned_data["site_ids"],
@@ -48,7 +48,7 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         try:
             services.request_export(
-                by=user,  # type: ignore[arg-type]
+                by=user,
                 period_start=form.cleaned_data["period_start"],
                 period_end=form.cleaned_data["period_end"],
                 site_ids=form.cleaned_data["site_ids"],
@@ -67,7 +67,7 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "preview": preview,
-            "exports": selectors.exports_for(user)[:50],  # type: ignore[arg-type]
+            "exports": selectors.recent_exports_for(user),
             "policy": DEFAULT_POLICY,
             "now": timezone.now(),
         },
@@ -77,14 +77,14 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.RUN_RESEARCH_EXPORT)
 def export_status(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
     """One export's row: the page polls it (htmx) until the export is finished."""
-    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)
+    export = selectors.export_for_or_404(request.user, export_id)
     return render(request, "research/_export_row.html", {"e": export, "now": timezone.now()})
 
 
 @requires(Permission.RUN_RESEARCH_EXPORT)
 @require_POST
-def download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
-    export = get_object_or_404(selectors.exports_for(request.user), pk=export_id)
+def download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
+    export = selectors.export_for_or_404(request.user, export_id)
     try:
         path = services.take_download(by=request.user, export=export, now=timezone.now())
     except InputError as exc:

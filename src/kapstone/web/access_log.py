@@ -9,13 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
-from typing import Any
-
-from gunicorn.glogging import Logger
+from typing import TYPE_CHECKING, Any
 
 from kapstone.web.logging import JsonFormatter
+
+if TYPE_CHECKING:
+    # gunicorn ships no type information: what this module uses of its logger, as gunicorn has it.
+    class Logger:
+        error_log: logging.Logger
+        access_log: logging.Logger
+
+        @property
+        def access_log_enabled(self) -> bool: ...
+
+        def setup(self, cfg: Any) -> None: ...
+
+        def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+else:
+    from gunicorn.glogging import Logger
 
 # Questionnaire links (/q/<token>/) and calendar feeds (/calendar/<token>.ics) carry their secret in
 # the path: a log reader must not be able to open them.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from django.forms import Form
+from django.forms import BaseForm, ChoiceField
 
 from kapstone.errors import InputError
 
@@ -12,7 +13,7 @@ from kapstone.errors import InputError
 Aliases = Mapping[str, str] | Callable[[str], str | None]
 
 
-def show_service_errors(exc: InputError, *forms: Form, aliases: Aliases | None = None) -> None:
+def show_service_errors(exc: InputError, *forms: BaseForm, aliases: Aliases | None = None) -> None:
     """Puts each service error on the form that has the field (or its alias), else as a non-field
     error on the first form, so no message the service gave is dropped."""
     for field, errors in exc.errors.items():
@@ -22,9 +23,18 @@ def show_service_errors(exc: InputError, *forms: Form, aliases: Aliases | None =
             target.add_error(name if name is not None and name in target.fields else None, error)
 
 
-def _form_field(field: str, forms: tuple[Form, ...], aliases: Aliases | None) -> str | None:
+def _form_field(field: str, forms: tuple[BaseForm, ...], aliases: Aliases | None) -> str | None:
     if aliases is None or any(field in f.fields for f in forms):
         return field
     if callable(aliases):
         return aliases(field)
     return aliases.get(field, field)
+
+
+def choose_from(form: BaseForm, name: str, choices: Sequence[tuple[Any, str]]) -> None:
+    """Gives a choice field of this form instance the choices read when the form is made (sites,
+    programs, ...): a form's fields are copies, so the class's field keeps its own."""
+    field = form.fields[name]
+    if not isinstance(field, ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
+    field.choices = choices

@@ -164,15 +164,16 @@ def clinic_zone(site: Any = None) -> dt.tzinfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
-def clinic_time(moment: Any, site: Any = None, fmt: str = TIME_FORMAT) -> str:
+def clinic_time(moment: object, site: Any = None, fmt: str = TIME_FORMAT) -> str:
     """A moment as the clinic reads it: local time, day first ('5 Dec 2026 18:30')."""
     if moment is None or moment == "":
         return ""
     if isinstance(moment, str):
         try:
-            moment = dt.datetime.fromisoformat(moment)
+            parsed = dt.datetime.fromisoformat(moment)
         except ValueError:
-            return moment
+            return moment  # not a moment: shown as it was stored
+        moment = parsed
     if isinstance(moment, dt.datetime):
         if timezone.is_naive(moment):
             return moment.strftime(fmt)

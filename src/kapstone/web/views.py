@@ -1,31 +1,32 @@
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from kapstone.clinical.access import Permission, Role
-from kapstone.patients.selectors import patients_visible_to
+from kapstone.ops.readiness import database
+from kapstone.patients.selectors import find_patients
 from kapstone.web.authz import public, requires
 from kapstone.web.http import AuthenticatedHttpRequest
 
 # Those who work the clinic floor start their day on the day board (issue 15).
 DAY_BOARD_HOME = frozenset({Role.NURSE, Role.PRESCRIBER, Role.INTAKE_COORDINATOR})
+# The roles whose home page lists their own patients (those on whose care teams they sit).
+CARE_TEAM_ROLES = frozenset({Role.PRESCRIBER, Role.THERAPIST, Role.NURSE})
 
 
 @requires(Permission.SEE_DASHBOARD)
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if user.staff_role in DAY_BOARD_HOME:  # type: ignore[union-attr]
+    if user.staff_role in DAY_BOARD_HOME:
         return redirect("today:board")
-    my_patients = []
-    if user.staff_role.value in {"prescriber", "therapist", "nurse"}:  # type: ignore[union-attr]
-        my_patients = list(patients_visible_to(user)[:25])  # type: ignore[arg-type]
+    my_patients = find_patients(user=user, limit=25) if user.staff_role in CARE_TEAM_ROLES else []
     return render(request, "web/home.html", {"my_patients": my_patients})
 
 
 @public
 def health(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    check = database()
+    return JsonResponse(
+        {"status": "ok" if check.ok else check.detail}, status=200 if check.ok else 503
+    )
