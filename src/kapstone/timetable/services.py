@@ -33,6 +33,7 @@ from kapstone.scheduling.instance import Instance, StaffMember
 from kapstone.scheduling.model import solve
 from kapstone.scheduling.schedule import Schedule
 from kapstone.timetable import selectors
+from kapstone.timetable.instance import Built, build_instance
 from kapstone.timetable.models import (
     Absence,
     Closure,
@@ -158,7 +159,7 @@ def _pk(member: str) -> int:
     return int(member[1:].split("@")[0])
 
 
-def _proposal(built: selectors.Built, schedule: Schedule) -> list[dict[str, Any]]:
+def _proposal(built: Built, schedule: Schedule) -> list[dict[str, Any]]:
     integration = {(i.patient_id, i.session_index): i for i in schedule.integration}
     out = []
     for b in sorted(schedule.dosing, key=lambda b: (b.patient_id, b.session_index)):
@@ -188,7 +189,7 @@ def _proposal(built: selectors.Built, schedule: Schedule) -> list[dict[str, Any]
     return out
 
 
-def _changes(built: selectors.Built, proposal: list[dict[str, Any]]) -> dict[str, Any]:
+def _changes(built: Built, proposal: list[dict[str, Any]]) -> dict[str, Any]:
     """What a re-plan moves: per booked session, whether its dose or its integration changes."""
     new = {(f"p{e['patient']}", e["k"]): e for e in proposal}
     moved, kept, dropped = [], 0, set()
@@ -237,7 +238,7 @@ def run_solve(*, run_id: int, now: dt.datetime | None = None) -> SolveRun:
         progress="Reading the calendar, rooms, staff and plans",
     )
     try:
-        built = selectors.build_instance(
+        built = build_instance(
             kind=run.kind,
             starts_on=run.starts_on,
             weeks=run.weeks,
@@ -330,7 +331,7 @@ def accept_run(
         locked = SolveRun.objects.select_for_update().get(pk=run.pk)
         if locked.accepted_at is not None:
             raise InputError.single("", "This schedule was already accepted.")
-        built = selectors.build_instance(
+        built = build_instance(
             kind=run.kind,
             starts_on=run.starts_on,
             weeks=run.weeks,
