@@ -15,6 +15,7 @@ from kapstone.chairside.services._common import _locked, _raise
 from kapstone.chairside.services.doses import unreconciled
 from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.services import complete_session
 from kapstone.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,9 @@ def sign_record(
             signed_at=now, signed_by=by
         )
         session = locked.session
-        DosingSession.objects.filter(pk=session.pk, status=SessionStatus.BOOKED).update(
-            status=SessionStatus.COMPLETED
-        )
+        # The dosing app owns its session: it completes it (with its own audit row) in this
+        # transaction.
+        complete_session(by=by, session=session)
         audit(
             actor=by,
             action="chairside.signed",
