@@ -11,12 +11,12 @@ from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
+    SEDATION_CHOICES,
     AdverseEvent,
     AdverseEventKind,
     ChairsideRecord,
     SessionAlert,
     Severity,
-    VitalReading,
 )
 from kapstone.chairside.policy import monitoring_policy
 from kapstone.chairside.services._common import (
@@ -64,9 +64,7 @@ def record_adverse_event(
         errors["description"] = [
             f"Keep the description to {ADVERSE_EVENT_DESCRIPTION_CHARS} characters."
         ]
-    if sedation and sedation not in {
-        s for s, _ in VitalReading._meta.get_field("sedation").choices
-    }:
+    if sedation and sedation not in {s for s, _ in SEDATION_CHOICES}:
         errors["sedation"] = ["Choose a sedation level from the list."]
     errors |= _time_problems("onset_at", onset_at, record, now)
     _raise(errors)

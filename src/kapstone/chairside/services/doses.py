@@ -55,13 +55,13 @@ def session_draws(record: ChairsideRecord) -> list[LedgerEntry]:
 
 def open_draws(record: ChairsideRecord) -> list[LedgerEntry]:
     """The session's draws with drug not yet given, wasted or returned."""
-    return [d for d in session_draws(record) if not d.account.closed]  # type: ignore[attr-defined]
+    return [d for d in session_draws(record) if not d.account.closed]
 
 
 def unreconciled(record: ChairsideRecord) -> list[str]:
     """What each open draw of the session still needs, in the words a nurse reads a syringe in."""
     return [
-        f"Draw #{d.seq}: {volume_text(d.account.remaining, d.lot.product)} drawn is not yet "  # type: ignore[attr-defined]
+        f"Draw #{d.seq}: {volume_text(d.account.remaining, d.lot.product)} drawn is not yet "
         "given, wasted or returned: record waste or return with a witness."
         for d in open_draws(record)
     ]
@@ -256,7 +256,7 @@ def give_dose(
             patient=locked.session.patient,
             obj=dose,
             summary=f"{dose_mg} mg {route.label} at {timezone.localtime(started_at):%H:%M}"
-            + (f" (plan {planned.dose_mg} mg: {dose.change_reason})" if dose.changed else ""),
+            + (f" (plan {dose.planned_dose_mg} mg: {dose.change_reason})" if dose.changed else ""),
             after={
                 "dose_mg": dose_mg,
                 "planned_dose_mg": dose.planned_dose_mg,
