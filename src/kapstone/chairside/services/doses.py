@@ -28,6 +28,7 @@ from kapstone.errors import InputError
 from kapstone.ledger.models import LedgerEntry, Lot
 from kapstone.ledger.services import give_from_draw
 from kapstone.ledger.units import dose_in_stock_units, volume_text
+from kapstone.plans.selectors import SessionDose
 
 ESKETAMINE_DEVICE_MG = Decimal(28)
 
@@ -127,26 +128,8 @@ def _draw_for_dose(
     return chosen, quantity, {}
 
 
-def give_dose(
-    *,
-    by: StaffUser,
-    record: ChairsideRecord,
-    dose_mg: Decimal | None,
-    started_at: dt.datetime | None,
-    stopped_at: dt.datetime | None = None,
-    change_reason: str = "",
-    lot: Lot | None = None,
-    ledger_entry: LedgerEntry | None = None,
-    concentration_mg_per_ml: Decimal | None = None,
-    rate_ml_per_hour: Decimal | None = None,
-    witnessed_by: StaffUser | None = None,
-    devices: int | None = None,
-    now: dt.datetime | None = None,
-) -> DoseAdministration:
-    """One MAR line, and in the same transaction its 'given' entry on the session's open ledger
-    draw (``ledger_entry``: which draw, when the session has several). Refused while the pre-dose
-    checklist blocks dosing, and when no draw holds the dose."""
-    now = now or timezone.now()
+def _dosing_blocked(record: ChairsideRecord, now: dt.datetime) -> dict[str, list[str]]:
+    """Refused on a signed record, and while the pre-dose checklist blocks dosing."""
     errors = _unsigned(record)
     if not errors:
         assessment = facts.pre_dose_assessment(record, now)
@@ -154,8 +137,14 @@ def give_dose(
             errors[""] = [
                 f"Dosing is blocked: {r.item.label}: {r.message}" for r in assessment.blocking
             ]
-    route = record.route_value
-    planned = facts.planned_dose(record)
+    return errors
+
+
+def _dose_from_devices(
+    route: Route, dose_mg: Decimal | None, devices: int | None, errors: dict[str, list[str]]
+) -> Decimal | None:
+    """Esketamine is counted in 28 mg devices: the dose follows from them (or must match them).
+    Adds what is wrong to ``errors``."""
     if route is Route.INTRANASAL_ESKETAMINE:
         if devices is None or not 1 <= devices <= 3:
             errors["devices"] = ["Give the number of 28 mg devices used (1 to 3)."]
@@ -165,6 +154,19 @@ def give_dose(
             errors["dose_mg"] = [f"{devices} device(s) give {ESKETAMINE_DEVICE_MG * devices} mg."]
     elif devices is not None:
         errors["devices"] = ["Devices are counted for esketamine only."]
+    return dose_mg
+
+
+def _dose_problems(
+    record: ChairsideRecord,
+    route: Route,
+    planned: SessionDose | None,
+    dose_mg: Decimal | None,
+    change_reason: str,
+    errors: dict[str, list[str]],
+) -> DoseChangeDecision | None:
+    """The dose against the route's range and the signed plan's dose; adds what is wrong to
+    ``errors``. A dose far from the plan's needs the prescriber's decision: it is returned."""
     decision: DoseChangeDecision | None = None
     if dose_mg is None or dose_mg <= 0:
         errors["dose_mg"] = ["Give the dose in mg."]
@@ -185,7 +187,24 @@ def give_dose(
                     f"the plan's {planned.dose_mg} mg: a prescriber must first document the "
                     "decision to give it (Dose change decision)."
                 )
-    errors |= _text_problems(change_reason=change_reason)
+    return decision
+
+
+def _charting_problems(
+    record: ChairsideRecord,
+    by: StaffUser,
+    now: dt.datetime,
+    *,
+    started_at: dt.datetime | None,
+    stopped_at: dt.datetime | None,
+    change_reason: str,
+    concentration_mg_per_ml: Decimal | None,
+    rate_ml_per_hour: Decimal | None,
+    witnessed_by: StaffUser | None,
+) -> dict[str, list[str]]:
+    """What is wrong with the rest of the MAR line: the reason's length, concentration and rate,
+    the times, the witness."""
+    errors = _text_problems(change_reason=change_reason)
     for field, value, limit in (
         ("concentration_mg_per_ml", concentration_mg_per_ml, limits.CONCENTRATION_MG_PER_ML),
         ("rate_ml_per_hour", rate_ml_per_hour, limits.INFUSION_RATE_ML_PER_HOUR),
@@ -203,9 +222,23 @@ def give_dose(
         or witnessed_by.staff_role not in CLINICAL_ROLES
     ):
         errors["witnessed_by"] = ["The witness is another active clinical staff member."]
-    draw, quantity, draw_errors = _draw_for_dose(
-        record, ledger_entry, route, dose_mg if not errors.get("dose_mg") else None, devices
-    )
+    return errors
+
+
+def _draw_and_lot(
+    record: ChairsideRecord,
+    ledger_entry: LedgerEntry | None,
+    route: Route,
+    dose_mg: Decimal | None,
+    devices: int | None,
+    lot: Lot | None,
+    started_at: dt.datetime | None,
+    errors: dict[str, list[str]],
+) -> tuple[LedgerEntry | None, int, Lot | None]:
+    """The open draw the dose is given from, the dose in its stock units and the draw's lot (a
+    lot named as well must be the draw's, and not expired on the day); adds what is wrong to
+    ``errors``."""
+    draw, quantity, draw_errors = _draw_for_dose(record, ledger_entry, route, dose_mg, devices)
     for field, problems in draw_errors.items():
         errors.setdefault(field, []).extend(problems)
     if draw is not None:
@@ -220,6 +253,55 @@ def give_dose(
         and lot.expires_on < timezone.localdate(started_at)
     ):
         errors["lot"] = [f"Lot {lot.lot_number} expired on {lot.expires_on:%d %b %Y}."]
+    return draw, quantity, lot
+
+
+def give_dose(
+    *,
+    by: StaffUser,
+    record: ChairsideRecord,
+    dose_mg: Decimal | None,
+    started_at: dt.datetime | None,
+    stopped_at: dt.datetime | None = None,
+    change_reason: str = "",
+    lot: Lot | None = None,
+    ledger_entry: LedgerEntry | None = None,
+    concentration_mg_per_ml: Decimal | None = None,
+    rate_ml_per_hour: Decimal | None = None,
+    witnessed_by: StaffUser | None = None,
+    devices: int | None = None,
+    now: dt.datetime | None = None,
+) -> DoseAdministration:
+    """One MAR line, and in the same transaction its 'given' entry on the session's open ledger
+    draw (``ledger_entry``: which draw, when the session has several). Refused while the pre-dose
+    checklist blocks dosing, and when no draw holds the dose."""
+    now = now or timezone.now()
+    errors = _dosing_blocked(record, now)
+    route = record.route_value
+    planned = facts.planned_dose(record)
+    dose_mg = _dose_from_devices(route, dose_mg, devices, errors)
+    decision = _dose_problems(record, route, planned, dose_mg, change_reason, errors)
+    errors |= _charting_problems(
+        record,
+        by,
+        now,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        change_reason=change_reason,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        rate_ml_per_hour=rate_ml_per_hour,
+        witnessed_by=witnessed_by,
+    )
+    draw, quantity, lot = _draw_and_lot(
+        record,
+        ledger_entry,
+        route,
+        dose_mg if not errors.get("dose_mg") else None,
+        devices,
+        lot,
+        started_at,
+        errors,
+    )
     _raise(errors)
     assert dose_mg is not None and started_at is not None
     product = lot.product if lot is not None else None
