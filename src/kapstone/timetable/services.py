@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
+from kapstone.accounts.services import add_room as add_room
+from kapstone.accounts.services import set_room_active as set_room_active
 from kapstone.assessments.tokens import new_token, token_hash
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Role
@@ -545,51 +547,8 @@ def remove_closure(*, by: StaffUser, closure: Closure) -> None:
         closure.delete()
 
 
-def add_room(
-    *, by: StaffUser, site: Site, name: str, routes: Iterable[str], turnover_minutes: int
-) -> Room:
-    routes = sorted(set(routes))
-    errors: dict[str, list[str]] = {}
-    if not name.strip():
-        errors["name"] = ["Name the room or chair."]
-    elif Room.objects.filter(site=site, name=name.strip()).exists():
-        errors["name"] = [f"{site} already has a room called {name.strip()}."]
-    known = {r.value for r in ClinicalRoute}
-    if not routes or any(r not in known for r in routes):
-        errors["routes"] = ["Choose the routes this room is equipped for."]
-    if not 0 <= turnover_minutes <= 120:
-        errors["turnover_minutes"] = ["Turnover is 0 to 120 minutes."]
-    if errors:
-        raise InputError(errors)
-    with transaction.atomic():
-        room = Room.objects.create(
-            site=site, name=name.strip(), routes=routes, turnover_minutes=turnover_minutes
-        )
-        record(
-            actor=by,
-            action="timetable.room_added",
-            obj=room,
-            summary=f"Room {room.name} at {site} for "
-            + ", ".join(ClinicalRoute(r).label for r in routes),
-            after={"routes": routes, "turnover_minutes": turnover_minutes},
-        )
-    return room
-
-
-def set_room_active(*, by: StaffUser, room: Room, active: bool) -> Room:
-    with transaction.atomic():
-        before = room.is_active
-        room.is_active = active
-        room.save(update_fields=["is_active"])
-        record(
-            actor=by,
-            action="timetable.room_changed",
-            obj=room,
-            summary=f"Room {room.name} at {room.site} {'in use' if active else 'out of use'}",
-            before={"is_active": before},
-            after={"is_active": active},
-        )
-    return room
+# Rooms are a site's, so the accounts app writes them (add_room, set_room_active, imported above
+# for the timetable's pages).
 
 
 def set_staff_hours(
