@@ -11,7 +11,7 @@ from django.utils import timezone
 from kapstone.audit.models import AuditEntry
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.dosing.selectors import dosing_times
-from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
+from kapstone.dosing.services import book_dosing_session, cancel_dosing_session, complete_session
 from kapstone.errors import InputError
 
 
@@ -116,3 +116,88 @@ def test_a_placed_session_keeps_its_room_staff_and_route_and_refuses_a_room_not_
     )
     after = AuditEntry.objects.get(action="dosing.session_booked").after
     assert after["room"] == infusion.pk and after["route"] == "iv"
+
+
+# --- completing a session: the dosing app's own service, called as a chair-side record is signed --
+
+
+def _signed_at_the_chair(clinic):  # type: ignore[no-untyped-def]
+    """A dose charted, the patient discharged and the draw reconciled; then the record signed."""
+    from decimal import Decimal
+
+    from kapstone.chairside import services as chairside
+    from kapstone.clinical.discharge import DischargeChecklist
+    from tests.shell.chairside_support import at, ready_to_dose, reconcile
+
+    record = ready_to_dose(clinic)
+    nurse = clinic.staff["nurse"]
+    session = record.session
+    chairside.give_dose(
+        by=nurse,
+        record=record,
+        dose_mg=Decimal(35),
+        started_at=at(session, 10),
+        stopped_at=at(session, 50),
+    )
+    chairside.discharge(
+        by=nurse,
+        record=record,
+        checklist=DischargeChecklist(True, True, True, True, True),
+        override_reason="Observation ends in minutes; partner present",
+    )
+    reconcile(record)
+    assert DosingSession.objects.get(pk=session.pk).status == SessionStatus.BOOKED
+    chairside.sign_record(by=nurse, record=record)
+    return record
+
+
+def test_signing_the_chair_side_record_completes_the_session_through_the_dosing_service(clinic):
+    record = _signed_at_the_chair(clinic)
+    session = DosingSession.objects.get(pk=record.session_id)
+    assert session.status == SessionStatus.COMPLETED
+    # The dosing app's own audit row (only complete_session writes it), in the signature's
+    # transaction: right before the chair-side entry, by the same nurse, for the same patient.
+    completed = AuditEntry.objects.get(action="dosing.session_completed")
+    signed = AuditEntry.objects.get(action="chairside.signed")
+    assert (
+        completed.object_id == str(session.pk) and completed.object_type == "dosing.dosingsession"
+    )
+    assert completed.actor == signed.actor == clinic.staff["nurse"]
+    assert completed.patient == signed.patient == clinic.on_team
+    assert (completed.before, completed.after) == ({"status": "booked"}, {"status": "completed"})
+    assert signed.seq == completed.seq + 1
+    assert signed.after["session_status"] == SessionStatus.COMPLETED
+
+
+def test_completing_changes_only_a_booked_session_and_records_only_a_change(clinic):
+    nurse = clinic.staff["nurse"]
+    session = book_dosing_session(
+        by=nurse, patient=clinic.on_team, starts_at=timezone.now() + dt.timedelta(days=2)
+    )
+    assert complete_session(by=nurse, session=session).status == SessionStatus.COMPLETED
+    # Completing again (a second signature racing the first) changes nothing and adds no row.
+    assert complete_session(by=nurse, session=session).status == SessionStatus.COMPLETED
+    assert AuditEntry.objects.filter(action="dosing.session_completed").count() == 1
+
+    cancelled = book_dosing_session(
+        by=nurse, patient=clinic.on_team, starts_at=timezone.now() + dt.timedelta(days=4)
+    )
+    cancel_dosing_session(by=nurse, session=cancelled, reason="Patient unwell")
+    assert complete_session(by=nurse, session=cancelled).status == SessionStatus.CANCELLED
+    assert AuditEntry.objects.filter(action="dosing.session_completed").count() == 1
+
+
+def test_a_completion_rolled_back_with_its_caller_leaves_the_session_booked_and_unaudited(clinic):
+    from django.db import transaction
+
+    nurse = clinic.staff["nurse"]
+    session = book_dosing_session(
+        by=nurse, patient=clinic.on_team, starts_at=timezone.now() + dt.timedelta(days=2)
+    )
+    audit_rows = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        complete_session(by=nurse, session=session)
+        raise RuntimeError("the caller's transaction fails after the completion")
+    session.refresh_from_db()
+    assert session.status == SessionStatus.BOOKED
+    assert AuditEntry.objects.count() == audit_rows

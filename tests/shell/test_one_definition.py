@@ -193,6 +193,13 @@ def _limit_sites(tree: ast.AST) -> Iterator[_Site]:
 def redefinitions(source: str, module: str) -> list[Redefinition]:
     """Every place in ``source`` (the text of ``module``) that writes a core fact again."""
     tree = ast.parse(source)
+    found = _enum_copies(tree, module)
+    if module not in LIMIT_HOMES:
+        found += _limit_copies(tree, module)
+    return found
+
+
+def _enum_copies(tree: ast.Module, module: str) -> list[Redefinition]:
     found: list[Redefinition] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
@@ -215,8 +222,11 @@ def redefinitions(source: str, module: str) -> list[Redefinition]:
                     found.append(
                         Redefinition(module, node.lineno, f"choices spell {enum.__name__} out")
                     )
-    if module in LIMIT_HOMES:
-        return found
+    return found
+
+
+def _limit_copies(tree: ast.Module, module: str) -> list[Redefinition]:
+    found: list[Redefinition] = []
     seen: set[tuple[int, float]] = set()
     for site in _limit_sites(tree):
         for fact, words in FACT_WORDS.items():

@@ -1,8 +1,10 @@
-"""Staff accounts and their second factor: each write in one transaction with its audit row."""
+"""Sites and their rooms, staff accounts and their second factor: each write in one transaction
+with its audit row."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -12,9 +14,10 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kapstone.accounts.models import ModalityCredential, Site, StaffUser
+from kapstone.accounts.models import ModalityCredential, Room, Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Modality, Role
+from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
 from kapstone.names import name_errors
 
@@ -198,3 +201,52 @@ def check_second_factor(*, user: StaffUser, token: str) -> Device | None:
         else:
             record(actor=user, action="auth.mfa_verified", obj=user, summary=type(device).__name__)
     return device
+
+
+def add_room(
+    *, by: StaffUser, site: Site, name: str, routes: Iterable[str], turnover_minutes: int
+) -> Room:
+    """A room or chair at a site, equipped for some routes, with its turnover between sessions."""
+    routes = sorted(set(routes))
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Name the room or chair."]
+    elif Room.objects.filter(site=site, name=name.strip()).exists():
+        errors["name"] = [f"{site} already has a room called {name.strip()}."]
+    known = {r.value for r in Route}
+    if not routes or any(r not in known for r in routes):
+        errors["routes"] = ["Choose the routes this room is equipped for."]
+    if not 0 <= turnover_minutes <= 120:
+        errors["turnover_minutes"] = ["Turnover is 0 to 120 minutes."]
+    if errors:
+        raise InputError(errors)
+    with transaction.atomic():
+        # The action keeps its timetable name: a room's history reads on under the same code.
+        room = Room.objects.create(
+            site=site, name=name.strip(), routes=routes, turnover_minutes=turnover_minutes
+        )
+        record(
+            actor=by,
+            action="timetable.room_added",
+            obj=room,
+            summary=f"Room {room.name} at {site} for " + ", ".join(Route(r).label for r in routes),
+            after={"routes": routes, "turnover_minutes": turnover_minutes},
+        )
+    return room
+
+
+def set_room_active(*, by: StaffUser, room: Room, active: bool) -> Room:
+    """Takes a room out of use (or back): the scheduler and booking by hand skip it meanwhile."""
+    with transaction.atomic():
+        before = room.is_active
+        room.is_active = active
+        room.save(update_fields=["is_active"])
+        record(
+            actor=by,
+            action="timetable.room_changed",
+            obj=room,
+            summary=f"Room {room.name} at {room.site} {'in use' if active else 'out of use'}",
+            before={"is_active": before},
+            after={"is_active": active},
+        )
+    return room

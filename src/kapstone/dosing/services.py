@@ -145,3 +145,29 @@ def cancel_dosing_session(
             after={"status": locked.status, "reason": locked.cancel_reason},
         )
     return locked
+
+
+def complete_session(*, by: StaffUser, session: DosingSession) -> DosingSession:
+    """Marks a booked session completed. The chair-side signature calls this inside its own
+    transaction, so the record is locked and its session completed together or not at all.
+
+    A session that is no longer booked (cancelled meanwhile, or already completed) is left as it
+    is, without an audit row: only a change is recorded."""
+    with transaction.atomic():
+        # One conditional UPDATE: two signatures racing cannot both complete the session.
+        changed = DosingSession.objects.filter(pk=session.pk, status=SessionStatus.BOOKED).update(
+            status=SessionStatus.COMPLETED
+        )
+        completed = DosingSession.objects.select_related("patient").get(pk=session.pk)
+        if changed:
+            record(
+                actor=by,
+                action="dosing.session_completed",
+                patient=completed.patient,
+                obj=completed,
+                summary="Dosing session of "
+                f"{timezone.localtime(completed.starts_at):%d %b %Y %H:%M} completed",
+                before={"status": SessionStatus.BOOKED},
+                after={"status": completed.status},
+            )
+    return completed

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
+from kapstone.accounts.services import add_room as add_room
+from kapstone.accounts.services import set_room_active as set_room_active
 from kapstone.assessments.tokens import new_token, token_hash
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Role
@@ -33,6 +35,7 @@ from kapstone.scheduling.instance import Instance, StaffMember
 from kapstone.scheduling.model import solve
 from kapstone.scheduling.schedule import Schedule
 from kapstone.timetable import selectors
+from kapstone.timetable.instance import Built, build_instance
 from kapstone.timetable.models import (
     Absence,
     Closure,
@@ -158,7 +161,7 @@ def _pk(member: str) -> int:
     return int(member[1:].split("@")[0])
 
 
-def _proposal(built: selectors.Built, schedule: Schedule) -> list[dict[str, Any]]:
+def _proposal(built: Built, schedule: Schedule) -> list[dict[str, Any]]:
     integration = {(i.patient_id, i.session_index): i for i in schedule.integration}
     out = []
     for b in sorted(schedule.dosing, key=lambda b: (b.patient_id, b.session_index)):
@@ -188,7 +191,7 @@ def _proposal(built: selectors.Built, schedule: Schedule) -> list[dict[str, Any]
     return out
 
 
-def _changes(built: selectors.Built, proposal: list[dict[str, Any]]) -> dict[str, Any]:
+def _changes(built: Built, proposal: list[dict[str, Any]]) -> dict[str, Any]:
     """What a re-plan moves: per booked session, whether its dose or its integration changes."""
     new = {(f"p{e['patient']}", e["k"]): e for e in proposal}
     moved, kept, dropped = [], 0, set()
@@ -237,7 +240,7 @@ def run_solve(*, run_id: int, now: dt.datetime | None = None) -> SolveRun:
         progress="Reading the calendar, rooms, staff and plans",
     )
     try:
-        built = selectors.build_instance(
+        built = build_instance(
             kind=run.kind,
             starts_on=run.starts_on,
             weeks=run.weeks,
@@ -330,7 +333,7 @@ def accept_run(
         locked = SolveRun.objects.select_for_update().get(pk=run.pk)
         if locked.accepted_at is not None:
             raise InputError.single("", "This schedule was already accepted.")
-        built = selectors.build_instance(
+        built = build_instance(
             kind=run.kind,
             starts_on=run.starts_on,
             weeks=run.weeks,
@@ -544,51 +547,8 @@ def remove_closure(*, by: StaffUser, closure: Closure) -> None:
         closure.delete()
 
 
-def add_room(
-    *, by: StaffUser, site: Site, name: str, routes: Iterable[str], turnover_minutes: int
-) -> Room:
-    routes = sorted(set(routes))
-    errors: dict[str, list[str]] = {}
-    if not name.strip():
-        errors["name"] = ["Name the room or chair."]
-    elif Room.objects.filter(site=site, name=name.strip()).exists():
-        errors["name"] = [f"{site} already has a room called {name.strip()}."]
-    known = {r.value for r in ClinicalRoute}
-    if not routes or any(r not in known for r in routes):
-        errors["routes"] = ["Choose the routes this room is equipped for."]
-    if not 0 <= turnover_minutes <= 120:
-        errors["turnover_minutes"] = ["Turnover is 0 to 120 minutes."]
-    if errors:
-        raise InputError(errors)
-    with transaction.atomic():
-        room = Room.objects.create(
-            site=site, name=name.strip(), routes=routes, turnover_minutes=turnover_minutes
-        )
-        record(
-            actor=by,
-            action="timetable.room_added",
-            obj=room,
-            summary=f"Room {room.name} at {site} for "
-            + ", ".join(ClinicalRoute(r).label for r in routes),
-            after={"routes": routes, "turnover_minutes": turnover_minutes},
-        )
-    return room
-
-
-def set_room_active(*, by: StaffUser, room: Room, active: bool) -> Room:
-    with transaction.atomic():
-        before = room.is_active
-        room.is_active = active
-        room.save(update_fields=["is_active"])
-        record(
-            actor=by,
-            action="timetable.room_changed",
-            obj=room,
-            summary=f"Room {room.name} at {room.site} {'in use' if active else 'out of use'}",
-            before={"is_active": before},
-            after={"is_active": active},
-        )
-    return room
+# Rooms are a site's, so the accounts app writes them (add_room, set_room_active, imported above
+# for the timetable's pages).
 
 
 def set_staff_hours(

@@ -1,0 +1,80 @@
+"""Signing and locking the record; the dosing session is then completed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record as audit
+from kapstone.chairside.models import ChairsideRecord
+from kapstone.chairside.services._common import _locked, _raise
+from kapstone.chairside.services.doses import unreconciled
+from kapstone.clinical.routes import Route
+from kapstone.dosing.models import DosingSession, SessionStatus
+from kapstone.dosing.services import complete_session
+from kapstone.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def sign_record(
+    *, by: StaffUser, record: ChairsideRecord, now: dt.datetime | None = None
+) -> ChairsideRecord:
+    """Signs and locks the record; the dosing session is then completed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(record)
+        errors: dict[str, list[str]] = {}
+        if locked.discharged_at is None:
+            errors[""] = ["Discharge the patient before signing."]
+        open_alerts = locked.alerts.filter(acknowledgement__isnull=True).count()
+        if open_alerts:
+            errors.setdefault("", []).append(
+                f"{open_alerts} alert(s) still need acknowledging with the action taken."
+            )
+        if not locked.doses.exists():
+            errors.setdefault("", []).append(
+                "No dose is charted: if none was given, add the reason as an adverse event or "
+                "cancel the session."
+            )
+        # The controlled-substance book closes with the record: drawn = given + wasted + returned.
+        for missing in unreconciled(locked):
+            errors.setdefault("", []).append(missing)
+        _raise(errors)
+        ChairsideRecord.objects.filter(pk=locked.pk, signed_at__isnull=True).update(
+            signed_at=now, signed_by=by
+        )
+        session = locked.session
+        # The dosing app owns its session: it completes it (with its own audit row) in this
+        # transaction.
+        complete_session(by=by, session=session)
+        audit(
+            actor=by,
+            action="chairside.signed",
+            patient=session.patient,
+            obj=locked,
+            summary="Chair-side record signed and locked; dosing session completed",
+            before={"session_status": session.status},
+            after={"signed_at": now, "session_status": SessionStatus.COMPLETED},
+        )
+        if locked.route == Route.INTRANASAL_ESKETAMINE:
+            _prepare_rems_form(session=session, by=by, now=now)
+    record.refresh_from_db()
+    return record
+
+
+def _prepare_rems_form(*, session: DosingSession, by: StaffUser, now: dt.datetime) -> None:
+    """The REMS Patient Monitoring Form is due within 7 days of an esketamine session: prepare it
+    as the record is signed. A form the record cannot fill yet must not stop the signature: the
+    REMS queue's "prepare missing forms" (and its task) picks the session up again."""
+    from kapstone.rems.services import prepare_form
+
+    try:
+        with transaction.atomic():
+            prepare_form(session=session, by=by, now=now)
+    except InputError:
+        logger.warning("REMS form not prepared at signing for session %s", session.pk)

@@ -1,0 +1,168 @@
+"""Vital signs: a reading graded against the baseline, and a wrong reading struck through."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import record as audit
+from kapstone.chairside import facts
+from kapstone.chairside.models import (
+    AdverseEventKind,
+    ChairsideRecord,
+    SessionAlert,
+    VitalReading,
+    VitalStrike,
+)
+from kapstone.chairside.policy import monitoring_policy
+from kapstone.chairside.services._common import (
+    SYMPTOM_OF_KIND,
+    SYMPTOMS_PRESENT_FOR,
+    _core_problems,
+    _locked,
+    _raise,
+    _text_problems,
+    _time_problems,
+    _unsigned,
+    _write_alert,
+)
+from kapstone.clinical.alerts import AlertAssessment, Symptom, evaluate
+from kapstone.clinical.dose_moment import is_pre_dose
+from kapstone.clinical.vital_signs import InvalidVitalSign, validate_reading
+from kapstone.errors import InputError
+
+
+def _recent_symptoms(record: ChairsideRecord, at: dt.datetime) -> set[Symptom]:
+    kinds = record.adverse_events.filter(
+        onset_at__gte=at - SYMPTOMS_PRESENT_FOR, onset_at__lte=at
+    ).values_list("kind", flat=True)
+    return {SYMPTOM_OF_KIND[AdverseEventKind(k)] for k in kinds if k in SYMPTOM_OF_KIND}
+
+
+def record_vitals(
+    *,
+    by: StaffUser,
+    record: ChairsideRecord,
+    taken_at: object,
+    systolic: object,
+    diastolic: object,
+    heart_rate: object,
+    spo2: object,
+    respiratory_rate: object,
+    sedation: object = None,
+    now: dt.datetime | None = None,
+) -> tuple[VitalReading, SessionAlert | None]:
+    """A reading, graded by the core against the baseline; any alert is written with it."""
+    now = now or timezone.now()
+    errors = _unsigned(record)
+    try:
+        reading = validate_reading(
+            taken_at=taken_at,
+            systolic_mmhg=systolic,
+            diastolic_mmhg=diastolic,
+            heart_rate_bpm=heart_rate,
+            spo2_percent=spo2,
+            respiratory_rate_per_min=respiratory_rate,
+            sedation=sedation or None,
+            limits=monitoring_policy().plausibility,
+        )
+    except InvalidVitalSign as exc:
+        errors |= _core_problems(exc)
+        reading = None
+    if reading is not None:
+        errors |= _time_problems("taken_at", reading.taken_at, record, now)
+    _raise(errors)
+    assert reading is not None
+    with transaction.atomic():
+        locked = _locked(record)
+        first = facts.first_dose_at(locked)
+        is_baseline = is_pre_dose(reading.taken_at, first)
+        baseline_row = None if is_baseline else facts.baseline_reading(locked)
+        row = VitalReading.objects.create(
+            record=locked,
+            taken_at=reading.taken_at,
+            systolic=reading.systolic_mmhg,
+            diastolic=reading.diastolic_mmhg,
+            heart_rate=reading.heart_rate_bpm,
+            spo2=reading.spo2_percent,
+            respiratory_rate=reading.respiratory_rate_per_min,
+            sedation=reading.sedation.value if reading.sedation else "",
+            is_baseline=is_baseline,
+            recorded_by=by,
+            recorded_at=now,
+        )
+        policy = monitoring_policy()
+        running = facts.infusion_running(locked, reading.taken_at)
+        baseline = facts.core_reading(baseline_row) if baseline_row is not None else None
+        graded = evaluate(
+            reading, baseline, policy=policy, route=locked.route_value, infusion_running=running
+        )
+        symptoms = _recent_symptoms(locked, reading.taken_at)
+        emergency_ids = {r.rule_id for r in policy.hypertensive_emergency_rules}
+        if symptoms:
+            with_symptoms = evaluate(
+                reading,
+                baseline,
+                policy=policy,
+                route=locked.route_value,
+                infusion_running=running,
+                symptoms=symptoms,
+            )
+            extra = [f for f in with_symptoms.fired if f.rule_id in emergency_ids]
+            graded = AlertAssessment(
+                grade=max([graded.grade, *(f.grade for f in extra)], key=lambda g: g.rank),
+                fired=tuple(sorted([*extra, *graded.fired], key=lambda f: -f.grade.rank)),
+                notes=graded.notes,
+                policy_version=graded.policy_version,
+                reading_taken_at=graded.reading_taken_at,
+            )
+        alert = _write_alert(
+            record=locked, assessment=graded, rule_ids=None, reading=row, event=None, now=now
+        )
+        audit(
+            actor=by,
+            action="chairside.vitals_recorded",
+            patient=locked.session.patient,
+            obj=row,
+            summary=f"Vitals at {timezone.localtime(row.taken_at):%H:%M}"
+            + (" (pre-dose baseline)" if is_baseline else "")
+            + (f": alert, {graded.grade.label}" if alert else ""),
+            after={
+                "taken_at": row.taken_at,
+                "bp": f"{row.systolic}/{row.diastolic}",
+                "hr": row.heart_rate,
+                "spo2": row.spo2,
+                "rr": row.respiratory_rate,
+                "sedation": row.sedation,
+                "alert": alert.pk if alert else None,
+            },
+        )
+    return row, alert
+
+
+def strike_vital(
+    *, by: StaffUser, reading: VitalReading, reason: str, now: dt.datetime | None = None
+) -> VitalStrike:
+    """A wrong reading struck through with a reason; allowed after signing too (it only adds)."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise InputError.single("reason", "Say why this reading is wrong.")
+    _raise(_text_problems(reason=reason))
+    with transaction.atomic():
+        locked = VitalReading.objects.select_for_update().get(pk=reading.pk)
+        if VitalStrike.objects.filter(reading=locked).exists():
+            raise InputError.single("", "That reading is already struck through.")
+        strike = VitalStrike.objects.create(reading=locked, reason=reason.strip(), by=by, at=now)
+        audit(
+            actor=by,
+            action="chairside.vitals_struck",
+            patient=locked.record.session.patient,
+            obj=strike,
+            summary=f"Vitals of {timezone.localtime(locked.taken_at):%H:%M} struck through: "
+            f"{strike.reason}",
+            after={"reading": locked.pk, "reason": strike.reason},
+        )
+    return strike
