@@ -210,7 +210,8 @@ SESSION_COOKIE_AGE = env_int("IDLE_MINUTES", 15) * 60
 # Off: kapstone.web.middleware.IdleTimeoutMiddleware renews the session on user actions only.
 SESSION_SAVE_EVERY_REQUEST = False
 # An open chair-side console of a session in progress locks instead of signing out; its polls keep
-# the session alive at most until the dosing session's booked end plus this margin (README).
+# the session alive at most until the dosing session's booked end plus this margin
+# (docs/features/chair-side.md).
 CONSOLE_KEEPALIVE_MARGIN_MINUTES = env_int("CONSOLE_KEEPALIVE_MARGIN_MINUTES", 90)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
