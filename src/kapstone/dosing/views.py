@@ -6,8 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -78,7 +77,7 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         form,
         book_sessions,
         done=_booked,
-        then=reverse("dosing:chart_tab", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("dosing:chart_tab", patient_id=patient.pk),
     )
     if acted is not None:
         return acted
@@ -110,7 +109,7 @@ def cancel(request: AuthenticatedHttpRequest, patient: Patient, session_id: int)
             by=request.user, session=session, reason=data["reason"]
         ),
         done="Dosing session cancelled.",
-        then=reverse("dosing:chart_tab", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("dosing:chart_tab", patient_id=patient.pk),
     )
     return acted or render(
         request,

@@ -7,8 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -42,9 +41,8 @@ def _session(patient: Patient, session_id: int) -> IntegrationSession:
 
 
 def _session_url(patient: Patient, session: IntegrationSession) -> str:
-    return reverse(
-        "integration:session",
-        kwargs={"patient_id": patient.pk, "integration_session_id": session.pk},
+    return resolve_url(
+        "integration:session", patient_id=patient.pk, integration_session_id=session.pk
     )
 
 
@@ -316,7 +314,7 @@ def new_process_note(request: AuthenticatedHttpRequest, patient: Patient) -> Htt
             by=request.user, patient=patient, text=data["text"]
         ),
         done="Process note saved.",
-        then=reverse("integration:process_notes", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("integration:process_notes", patient_id=patient.pk),
     )
     return acted or render(
         request,
@@ -354,7 +352,7 @@ def process_note_access(request: AuthenticatedHttpRequest, patient: Patient) -> 
             by=me, patient=patient, grantee=data["grantee"], granted=data["granted"]
         ),
         done="Access to your process notes updated.",
-        then=reverse("integration:process_note_access", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("integration:process_note_access", patient_id=patient.pk),
     )
     return acted or render(
         request,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -67,7 +66,7 @@ def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: i
             by=request.user, alert=alert, actions=data["actions"], note=data["note"]
         ),
         done="Alert acknowledged; the action taken is on the record.",
-        then=reverse("safety:chart_tab", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("safety:chart_tab", patient_id=patient.pk),
     )
     return acted or render(
         request,
@@ -90,7 +89,7 @@ def review_hold(request: AuthenticatedHttpRequest, patient: Patient, hold_id: in
             by=request.user, hold=hold, assessment=data["assessment"]
         ),
         done="Review documented: dosing may be booked again.",
-        then=reverse("safety:chart_tab", kwargs={"patient_id": patient.pk}),
+        then=resolve_url("safety:chart_tab", patient_id=patient.pk),
     )
     return acted or render(
         request,

@@ -29,7 +29,7 @@ def act_on_form[T](
     aliases: Aliases | None = None,
 ) -> HttpResponse | None:
     """Runs ``act`` with the form's cleaned data when the request is a POST and the form is valid.
-    Returns the redirect to ``then`` (a URL) after a success message ``done``; None when the form
+    Returns the redirect to ``then`` (a URL, or a view name that takes no arguments) after a success message ``done``; None when the form
     is to be shown (again): a GET, an invalid form, or the service's InputError now on the form."""
     if request.method != "POST" or not form.is_valid():
         return None
