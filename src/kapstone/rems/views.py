@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,9 +21,9 @@ from kapstone.patients.selectors import patients_visible_to
 from kapstone.rems import selectors, services
 from kapstone.rems.forms import FilingForm
 from kapstone.rems.models import RemsForm
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
-from kapstone.web.forms import show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -91,9 +91,7 @@ def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int
     try:
         form = services.prepare_form(session=session, by=request.user)
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
         return redirect("rems:chart_tab", patient_id=patient.pk)
     messages.success(request, "REMS monitoring form prepared.")
     return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
@@ -150,21 +148,20 @@ def file(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> H
         return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
     today = selectors.local_today(form.site, timezone.now())
     filing_form = FilingForm(request.POST or None, initial={"filed_on": today})
-    if request.method == "POST" and filing_form.is_valid():
-        try:
-            services.mark_filed(
-                form=form,
-                by=request.user,
-                filed_on=filing_form.cleaned_data["filed_on"],
-                confirmation_number=filing_form.cleaned_data["confirmation_number"],
-                note=filing_form.cleaned_data["note"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, filing_form)
-        else:
-            messages.success(request, "Recorded as filed.")
-            return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        filing_form,
+        lambda data: services.mark_filed(
+            form=form,
+            by=request.user,
+            filed_on=data["filed_on"],
+            confirmation_number=data["confirmation_number"],
+            note=data["note"],
+        ),
+        done="Recorded as filed.",
+        then=resolve_url("rems:detail", patient_id=patient.pk, form_id=form.pk),
+    )
+    return acted or render(
         request,
         "rems/file.html",
         {

@@ -15,6 +15,7 @@ from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.today import selectors, services
+from kapstone.web.actions import show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.http import AuthenticatedHttpRequest
 
@@ -63,9 +64,7 @@ def check_in(request: AuthenticatedHttpRequest, patient: Patient, session_id: in
     try:
         services.check_in(by=request.user, session=session)
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
     else:
         messages.success(request, f"{patient.display_name} is checked in.")
     return redirect("today:board")

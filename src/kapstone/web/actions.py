@@ -24,12 +24,13 @@ def act_on_form[T](
     form: Form,
     act: Callable[[dict[str, Any]], T],
     *,
-    done: Said[T],
+    done: Said[T] | None,
     then: Said[T],
     aliases: Aliases | None = None,
 ) -> HttpResponse | None:
     """Runs ``act`` with the form's cleaned data when the request is a POST and the form is valid.
-    Returns the redirect to ``then`` (a URL, or a view name that takes no arguments) after a success message ``done``; None when the form
+    Returns the redirect to ``then`` (a URL, or a view name that takes no arguments) after the
+    success message ``done`` (None: the page redirected to says it); None when the form
     is to be shown (again): a GET, an invalid form, or the service's InputError now on the form."""
     if request.method != "POST" or not form.is_valid():
         return None
@@ -38,7 +39,8 @@ def act_on_form[T](
     except InputError as exc:
         show_service_errors(exc, form, aliases=aliases)
         return None
-    messages.success(request, done(result) if callable(done) else done)
+    if done is not None:
+        messages.success(request, done(result) if callable(done) else done)
     return redirect(then(result) if callable(then) else then)
 
 
