@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,6 +21,7 @@ from kapstone.timetable.selectors import sessions_left
 from kapstone.timetable.services import IntegrationRequest, book_by_hand
 from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -98,9 +99,9 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @requires(Permission.BOOK_DOSING, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
-    session = selectors.session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient.")
+    session = or_404(
+        selectors.session_of(patient, session_id), "No such dosing session for this patient."
+    )
     form = CancelSessionForm(request.POST or None)
     acted = act_on_form(
         request,

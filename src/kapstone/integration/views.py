@@ -30,14 +30,14 @@ from kapstone.patients.models import Patient
 from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _session(patient: Patient, session_id: int) -> IntegrationSession:
-    session = selectors.get_session(patient, session_id)
-    if session is None:
-        raise Http404("No such integration session for this patient.")
-    return session
+    return or_404(
+        selectors.get_session(patient, session_id), "No such integration session for this patient."
+    )
 
 
 def _session_url(patient: Patient, session: IntegrationSession) -> str:

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -41,6 +41,7 @@ from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 # Service field names that a form shows under another name.
@@ -190,9 +191,7 @@ def _drawn(entry: LedgerEntry) -> str:
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
 def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse:
-    the_draw = selectors.draw_of(draw_id)
-    if the_draw is None:
-        raise Http404("No such draw on the ledger.")
+    the_draw = or_404(selectors.draw_of(draw_id), "No such draw on the ledger.")
     product = the_draw.lot.product
     form = DoseForm(request.POST or None, product=product)
 
@@ -314,9 +313,10 @@ def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST if "send" in request.POST else None, stock=selectors.usable_stock()
     )
     if request.method == "POST" and "receive" in request.POST:
-        dispatch = selectors.dispatch_of(strict_pk(request.POST["receive"]))
-        if dispatch is None:
-            raise Http404("No such transfer on the ledger.")
+        dispatch = or_404(
+            selectors.dispatch_of(strict_pk(request.POST["receive"])),
+            "No such transfer on the ledger.",
+        )
         try:
             services.receive_transfer(by=request.user, transfer_out=dispatch)
         except InputError as exc:
@@ -381,9 +381,7 @@ def count(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.SEE_LEDGER_REPORTS)
 def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpResponse:
-    done = selectors.stock_count_of(count_id)
-    if done is None:
-        raise Http404("No such stock count.")
+    done = or_404(selectors.stock_count_of(count_id), "No such stock count.")
     lines = selectors.count_lines(done)
     return render(request, "ledger/count_detail.html", {"count": done, "lines": lines})
 
@@ -391,9 +389,7 @@ def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpRespon
 @requires(Permission.RESOLVE_DISCREPANCY)
 @require_http_methods(["GET", "POST"])
 def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpResponse:
-    item = selectors.discrepancy_of(discrepancy_id)
-    if item is None:
-        raise Http404("No such discrepancy.")
+    item = or_404(selectors.discrepancy_of(discrepancy_id), "No such discrepancy.")
     form = ResolveForm(request.POST or None)
     acted = act_on_form(
         request,
@@ -448,9 +444,7 @@ def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResponse:
-    entry = selectors.entry_of(ledger_entry_id)
-    if entry is None:
-        raise Http404("No such ledger entry.")
+    entry = or_404(selectors.entry_of(ledger_entry_id), "No such ledger entry.")
     form = ReverseForm(
         request.POST or None,
         witnessed=entry.witness_id is not None and entry.kind != EntryKind.REVERSAL,

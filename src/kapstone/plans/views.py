@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -30,6 +30,7 @@ from kapstone.plans.signing import signing_refusal
 from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -44,10 +45,7 @@ def _may(request: AuthenticatedHttpRequest, patient: Patient, permission: Permis
 
 
 def _template_or_404(template_id: int) -> ProgramTemplateVersion:
-    version = selectors.template_version(template_id)
-    if version is None:
-        raise Http404("No such program template version.")
-    return version
+    return or_404(selectors.template_version(template_id), "No such program template version.")
 
 
 def _program_url(version: ProgramTemplateVersion) -> str:
@@ -55,10 +53,7 @@ def _program_url(version: ProgramTemplateVersion) -> str:
 
 
 def _plan_or_404(patient: Patient, plan_id: int) -> TreatmentPlan:
-    plan = selectors.get_plan(patient, plan_id)
-    if plan is None:
-        raise Http404("No such plan version for this patient.")
-    return plan
+    return or_404(selectors.get_plan(patient, plan_id), "No such plan version for this patient.")
 
 
 # --- program templates ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,6 +24,7 @@ from kapstone.rems.models import RemsForm
 from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -33,10 +34,7 @@ def _may_file(request: AuthenticatedHttpRequest, patient: Patient) -> bool:
 
 
 def _form_or_404(patient: Patient, form_id: int) -> RemsForm:
-    form = selectors.get_form(patient, form_id)
-    if form is None:
-        raise Http404("No such REMS form for this patient")
-    return form
+    return or_404(selectors.get_form(patient, form_id), "No such REMS form for this patient")
 
 
 @requires(Permission.SEE_REMS_QUEUE)
@@ -85,9 +83,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("rems:chart_tab", patient_id=patient.pk)
-    session = session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient")
+    session = or_404(session_of(patient, session_id), "No such dosing session for this patient")
     try:
         form = services.prepare_form(session=session, by=request.user)
     except InputError as exc:

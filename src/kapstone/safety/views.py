@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -13,6 +13,7 @@ from kapstone.safety import selectors, services
 from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
 from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -55,9 +56,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 @requires(Permission.ACKNOWLEDGE_ALERT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: int) -> HttpResponse:
-    alert = selectors.alert_of(patient, alert_id)
-    if alert is None:
-        raise Http404("No such alert for this patient.")
+    alert = or_404(selectors.alert_of(patient, alert_id), "No such alert for this patient.")
     form = AcknowledgeForm(request.POST or None)
     acted = act_on_form(
         request,
@@ -78,9 +77,7 @@ def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: i
 @requires(Permission.REVIEW_DOSING_HOLD, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def review_hold(request: AuthenticatedHttpRequest, patient: Patient, hold_id: int) -> HttpResponse:
-    hold = selectors.hold_of(patient, hold_id)
-    if hold is None:
-        raise Http404("No such dosing hold for this patient.")
+    hold = or_404(selectors.hold_of(patient, hold_id), "No such dosing hold for this patient.")
     form = HoldReviewForm(request.POST or None)
     acted = act_on_form(
         request,

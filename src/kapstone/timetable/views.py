@@ -35,14 +35,12 @@ from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import public, requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _run_or_404(run_id: int) -> SolveRun:
-    run = selectors.run_of(run_id)
-    if run is None:
-        raise Http404("No such scheduling run.")
-    return run
+    return or_404(selectors.run_of(run_id), "No such scheduling run.")
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
@@ -236,15 +234,13 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _calendar_post(request: HttpRequest, user: StaffUser, which: str, forms: dict[str, Any]) -> str:
     form = forms.get(which)
     if which == "remove_closure":
-        closure = selectors.closure_of(strict_pk(request.POST.get("closure")))
-        if closure is None:
-            raise Http404("No such closure.")
+        closure = or_404(
+            selectors.closure_of(strict_pk(request.POST.get("closure"))), "No such closure."
+        )
         services.remove_closure(by=user, closure=closure)
         return "Closure removed."
     if which == "room_active":
-        room = selectors.room_of(strict_pk(request.POST.get("room")))
-        if room is None:
-            raise Http404("No such room.")
+        room = or_404(selectors.room_of(strict_pk(request.POST.get("room"))), "No such room.")
         services.set_room_active(by=user, room=room, active=request.POST.get("active") == "1")
         return "Room updated."
     if form is None or not form.is_valid():
