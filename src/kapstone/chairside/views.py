@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,8 +33,10 @@ from kapstone.dosing import selectors as dosing_selectors
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 from kapstone.web.middleware import (
     CONSOLE_KEEPALIVE,
@@ -107,17 +109,17 @@ def _alert_view(alert: SessionAlert) -> dict[str, Any]:
 
 
 def _session(patient: Patient, session_id: int) -> DosingSession:
-    session = dosing_selectors.session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient.")
-    return session
+    return or_404(
+        dosing_selectors.session_of(patient, session_id),
+        "No such dosing session for this patient.",
+    )
 
 
 def _record(patient: Patient, session_id: int) -> ChairsideRecord:
-    record = selectors.record_for_session(session_id, patient.pk)
-    if record is None:
-        raise Http404("No chair-side record is open for this session.")
-    return record
+    return or_404(
+        selectors.record_for_session(session_id, patient.pk),
+        "No chair-side record is open for this session.",
+    )
 
 
 def _console_url(record: ChairsideRecord, anchor: str = "") -> str:
@@ -242,9 +244,7 @@ def open_record(
     try:
         record = services.open_record(by=request.user, session=session)
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
         return redirect("chairside:console", patient_id=patient.pk, session_id=session.pk)
     return redirect(_console_url(record, "checklist"))
 
@@ -312,15 +312,14 @@ def _post(
 ) -> HttpResponse:
     """Validate ``form``, run ``act(record, cleaned_data)``; on refusal render the console again."""
     record = _record(patient, session_id)
-    if form.is_valid():
-        try:
-            result = act(record, form.cleaned_data)
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, result if isinstance(result, str) else done)
-            return redirect(_console_url(record, anchor))
-    return _render(request, patient, record.session, record, {key: form})
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: act(record, data),
+        done=lambda result: result if isinstance(result, str) else done,
+        then=_console_url(record, anchor),
+    )
+    return acted or _render(request, patient, record.session, record, {key: form})
 
 
 @requires(CHART, patient_kwarg="patient_id")
@@ -386,18 +385,18 @@ def proceed(request: AuthenticatedHttpRequest, patient: Patient, session_id: int
     session = _session(patient, session_id)
     record = selectors.record_for_session(session.pk, patient.pk)
     form = f.ProceedForm(request.POST or None)
-    if record is not None and request.method == "POST" and form.is_valid():
-        try:
-            services.decide_to_proceed(
-                by=request.user,
-                record=record,
-                rationale=form.cleaned_data["rationale"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Decision to proceed documented.")
-            return redirect(_console_url(record, "checklist"))
+    if record is not None and (
+        acted := act_on_form(
+            request,
+            form,
+            lambda data: services.decide_to_proceed(
+                by=request.user, record=record, rationale=data["rationale"]
+            ),
+            done="Decision to proceed documented.",
+            then=_console_url(record, "checklist"),
+        )
+    ):
+        return acted
     baseline = facts.baseline_reading(record) if record is not None else None
     check, decision = (
         facts.blood_pressure_check(record, baseline) if record is not None else (None, None)
@@ -427,19 +426,18 @@ def dose_change(
     session = _session(patient, session_id)
     record = selectors.record_for_session(session.pk, patient.pk)
     form = f.DoseChangeForm(request.POST or None)
-    if record is not None and request.method == "POST" and form.is_valid():
-        try:
-            services.decide_dose_change(
-                by=request.user,
-                record=record,
-                dose_mg=form.cleaned_data["dose_mg"],
-                rationale=form.cleaned_data["rationale"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Dose change decision documented.")
-            return redirect(_console_url(record, "mar"))
+    if record is not None and (
+        acted := act_on_form(
+            request,
+            form,
+            lambda data: services.decide_dose_change(
+                by=request.user, record=record, dose_mg=data["dose_mg"], rationale=data["rationale"]
+            ),
+            done="Dose change decision documented.",
+            then=_console_url(record, "mar"),
+        )
+    ):
+        return acted
     return render(
         request,
         "chairside/dose_change.html",
@@ -486,9 +484,7 @@ def dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -
 @require_POST
 def stop_dose(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        given = selectors.dose_of(record, d["dose"])
-        if given is None:
-            raise Http404("No such dose on this record.")
+        given = or_404(selectors.dose_of(record, d["dose"]), "No such dose on this record.")
         return services.stop_dose(by=request.user, dose=given, stopped_at=d["stopped_at"])
 
     form = f.StopDoseForm(request.POST)
@@ -547,9 +543,7 @@ def acknowledge(
     request: AuthenticatedHttpRequest, patient: Patient, session_id: int
 ) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        alert = selectors.alert_of(record, d["alert"])
-        if alert is None:
-            raise Http404("No such alert on this record.")
+        alert = or_404(selectors.alert_of(record, d["alert"]), "No such alert on this record.")
         return services.acknowledge_alert(
             by=request.user,
             alert=alert,
@@ -565,9 +559,9 @@ def acknowledge(
 @require_POST
 def strike(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     def act(record: ChairsideRecord, d: dict[str, Any]) -> Any:
-        reading = selectors.reading_of(record, d["reading"])
-        if reading is None:
-            raise Http404("No such reading on this record.")
+        reading = or_404(
+            selectors.reading_of(record, d["reading"]), "No such reading on this record."
+        )
         return services.strike_vital(by=request.user, reading=reading, reason=d["reason"])
 
     form = f.StrikeForm(request.POST)

@@ -255,6 +255,29 @@ def _point_rows(series: ScoreSeries) -> list[dict[str, Any]]:
     ]
 
 
+def _rule(
+    name: str,
+    values: list[dict[str, Any]],
+    colour: str,
+    dash: list[int],
+    encoding: dict[str, Any],
+) -> dict[str, Any]:
+    """A dashed reference line (a dosing session, the response threshold). Hidden from screen
+    readers: the chart's summary already says what it marks."""
+    return {
+        "name": name,
+        "data": {"values": values},
+        "mark": {
+            "type": "rule",
+            "stroke": colour,
+            "strokeDash": dash,
+            "strokeWidth": 1.5,
+            "aria": False,
+        },
+        "encoding": encoding,
+    }
+
+
 def score_trajectory_spec(series: ScoreSeries) -> dict[str, Any]:
     """A layered Vega-Lite v5 spec: labelled severity bands, the score line with points, a dashed
     rule per dosing session and an optional response-threshold rule. Same series, same spec."""
@@ -304,18 +327,7 @@ def score_trajectory_spec(series: ScoreSeries) -> dict[str, Any]:
     if series.dosing_sessions:
         sessions = [{"at": _utc_iso(moment)} for moment in sorted(series.dosing_sessions)]
         layers.append(
-            {
-                "name": "dosing_sessions",
-                "data": {"values": sessions},
-                "mark": {
-                    "type": "rule",
-                    "stroke": DOSING_COLOUR,
-                    "strokeDash": [4, 3],
-                    "strokeWidth": 1.5,
-                    "aria": False,
-                },
-                "encoding": {"x": {"field": "at", **x}},
-            }
+            _rule("dosing_sessions", sessions, DOSING_COLOUR, [4, 3], {"x": {"field": "at", **x}})
         )
     if series.response_threshold is not None:
         threshold = [
@@ -325,18 +337,13 @@ def score_trajectory_spec(series: ScoreSeries) -> dict[str, Any]:
             }
         ]
         layers.append(
-            {
-                "name": "response_threshold",
-                "data": {"values": threshold},
-                "mark": {
-                    "type": "rule",
-                    "stroke": THRESHOLD_COLOUR,
-                    "strokeDash": [8, 4],
-                    "strokeWidth": 1.5,
-                    "aria": False,
-                },
-                "encoding": {"y": {"field": "value", **y}},
-            }
+            _rule(
+                "response_threshold",
+                threshold,
+                THRESHOLD_COLOUR,
+                [8, 4],
+                {"y": {"field": "value", **y}},
+            )
         )
         layers.append(
             {

@@ -9,14 +9,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kapstone.kernel.bookings import BookedSession, BookingStatus, booking_constraints
 
-class SessionStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+SessionStatus = BookingStatus  # one life cycle for every booked session
 
 
-class DosingSession(models.Model):
+class DosingSession(BookedSession):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="dosing_sessions"
     )
@@ -39,38 +37,11 @@ class DosingSession(models.Model):
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    status = models.CharField(
-        max_length=12, choices=SessionStatus.choices, default=SessionStatus.BOOKED
-    )
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    booked_at = models.DateTimeField()
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
         indexes = [models.Index(fields=["patient", "starts_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")),
-                name="dosing_session_ends_after_start",
-            ),
-            models.CheckConstraint(
-                condition=(
-                    models.Q(status=SessionStatus.CANCELLED, cancelled_at__isnull=False)
-                    & ~models.Q(cancel_reason="")
-                )
-                | (~models.Q(status=SessionStatus.CANCELLED) & models.Q(cancelled_at__isnull=True)),
-                name="dosing_session_cancellation_has_reason",
-            ),
-        ]
+        constraints = booking_constraints("dosing_session")
 
     def __str__(self) -> str:
         return f"Dosing session for patient {self.patient_id} at {self.starts_at:%Y-%m-%d %H:%M}"

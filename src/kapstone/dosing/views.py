@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Permission, may
 from kapstone.dosing import selectors, services
 from kapstone.dosing.forms import BookSessionForm, CancelSessionForm
-from kapstone.errors import InputError
+from kapstone.dosing.models import DosingSession
+from kapstone.integration.models import IntegrationSession
 from kapstone.patients.models import Patient
 from kapstone.plans.selectors import signed_plan
 from kapstone.timetable.selectors import sessions_left
 from kapstone.timetable.services import IntegrationRequest, book_by_hand
+from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
-from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -50,8 +52,8 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         initial={"therapist": patient.therapist_id, "book_integration": True},
     )
     held = services.hold_message(patient)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def book_sessions(data: dict[str, Any]) -> tuple[DosingSession, IntegrationSession | None]:
         integration = (
             IntegrationRequest(
                 starts_at=data["integration_starts_at"],
@@ -62,29 +64,24 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
             if data["book_integration"]
             else None
         )
-        try:
-            dosing, talk = book_by_hand(
-                by=request.user,
-                patient=patient,
-                starts_at=data["starts_at"],
-                duration=form.duration,
-                room=data["room"],
-                integration=integration,
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            when = f"{timezone.localtime(dosing.starts_at):%a %-d %b %H:%M}"
-            messages.success(
-                request,
-                f"Dosing session booked for {when}"
-                + (
-                    f", integration session {timezone.localtime(talk.starts_at):%a %-d %b %H:%M}."
-                    if talk is not None
-                    else "."
-                ),
-            )
-            return redirect("dosing:chart_tab", patient_id=patient.pk)
+        return book_by_hand(
+            by=request.user,
+            patient=patient,
+            starts_at=data["starts_at"],
+            duration=form.duration,
+            room=data["room"],
+            integration=integration,
+        )
+
+    acted = act_on_form(
+        request,
+        form,
+        book_sessions,
+        done=_booked,
+        then=resolve_url("dosing:chart_tab", patient_id=patient.pk),
+    )
+    if acted is not None:
+        return acted
     return render(
         request,
         "dosing/book.html",
@@ -102,24 +99,31 @@ def book(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @requires(Permission.BOOK_DOSING, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
-    session = selectors.session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient.")
+    session = or_404(
+        selectors.session_of(patient, session_id), "No such dosing session for this patient."
+    )
     form = CancelSessionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cancel_dosing_session(
-                by=request.user,
-                session=session,
-                reason=form.cleaned_data["reason"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Dosing session cancelled.")
-            return redirect("dosing:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.cancel_dosing_session(
+            by=request.user, session=session, reason=data["reason"]
+        ),
+        done="Dosing session cancelled.",
+        then=resolve_url("dosing:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "dosing/cancel.html",
         {"patient": patient, "session": session, "form": form, "tab": "dosing"},
+    )
+
+
+def _booked(sessions: tuple[DosingSession, IntegrationSession | None]) -> str:
+    dosing, talk = sessions
+    when = f"{timezone.localtime(dosing.starts_at):%a %-d %b %H:%M}"
+    return f"Dosing session booked for {when}" + (
+        f", integration session {timezone.localtime(talk.starts_at):%a %-d %b %H:%M}."
+        if talk is not None
+        else "."
     )

@@ -16,15 +16,12 @@ from django.db import models
 from kapstone.clinical.access import Modality
 from kapstone.kernel.append_only import AppendOnly
 from kapstone.kernel.append_only import AppendOnlyError as AppendOnlyError  # what save() raises
+from kapstone.kernel.bookings import BookedSession, BookingStatus, booking_constraints
+
+IntegrationStatus = BookingStatus  # one life cycle for every booked session
 
 
-class IntegrationStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class IntegrationSession(models.Model):
+class IntegrationSession(BookedSession):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="integration_sessions"
     )
@@ -45,20 +42,6 @@ class IntegrationSession(models.Model):
     room = models.ForeignKey(
         "accounts.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    status = models.CharField(
-        max_length=12, choices=IntegrationStatus.choices, default=IntegrationStatus.BOOKED
-    )
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    booked_at = models.DateTimeField()
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -66,23 +49,7 @@ class IntegrationSession(models.Model):
             models.Index(fields=["patient", "starts_at"]),
             models.Index(fields=["therapist", "starts_at"]),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")),
-                name="integration_session_ends_after_start",
-            ),
-            models.CheckConstraint(
-                condition=(
-                    models.Q(status=IntegrationStatus.CANCELLED, cancelled_at__isnull=False)
-                    & ~models.Q(cancel_reason="")
-                )
-                | (
-                    ~models.Q(status=IntegrationStatus.CANCELLED)
-                    & models.Q(cancelled_at__isnull=True)
-                ),
-                name="integration_session_cancellation_has_reason",
-            ),
-        ]
+        constraints = booking_constraints("integration_session")
 
     def __str__(self) -> str:
         return (

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -27,20 +27,23 @@ from kapstone.integration.forms import (
 )
 from kapstone.integration.models import IntegrationSession
 from kapstone.patients.models import Patient
+from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _session(patient: Patient, session_id: int) -> IntegrationSession:
-    session = selectors.get_session(patient, session_id)
-    if session is None:
-        raise Http404("No such integration session for this patient.")
-    return session
+    return or_404(
+        selectors.get_session(patient, session_id), "No such integration session for this patient."
+    )
 
 
-def _show(exc: InputError, form: NoteForm | AddendumForm) -> None:
-    show_service_errors(InputError({problem_field(k): v for k, v in exc.errors.items()}), form)
+def _session_url(patient: Patient, session: IntegrationSession) -> str:
+    return resolve_url(
+        "integration:session", patient_id=patient.pk, integration_session_id=session.pk
+    )
 
 
 @requires(Permission.SEE_INTEGRATION_NOTES, patient_kwarg="patient_id")
@@ -90,27 +93,23 @@ def after_dose(
             "starts_at": timezone.localtime(dose.ends_at),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            session = services.book_integration_session(
-                by=request.user,
-                patient=patient,
-                starts_at=data["starts_at"],
-                duration=dt.timedelta(minutes=data["minutes"]),
-                therapist=data["therapist"],
-                modality=data["modality"],
-                dosing_session=dose,
-                site=dose.site,
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Integration session booked: its note can be written now.")
-            return redirect(
-                "integration:session", patient_id=patient.pk, integration_session_id=session.pk
-            )
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.book_integration_session(
+            by=request.user,
+            patient=patient,
+            starts_at=data["starts_at"],
+            duration=dt.timedelta(minutes=data["minutes"]),
+            therapist=data["therapist"],
+            modality=data["modality"],
+            dosing_session=dose,
+            site=dose.site,
+        ),
+        done="Integration session booked: its note can be written now.",
+        then=lambda session: _session_url(patient, session),
+    )
+    return acted or render(
         request,
         "integration/after_dose.html",
         {"patient": patient, "dose": dose, "form": form, "tab": "integration"},
@@ -204,9 +203,7 @@ def write_note(
                 sign_errors = [m for msgs in exc.errors.values() for m in msgs]
             else:
                 messages.success(request, "Note signed; the session is completed.")
-                return redirect(
-                    "integration:session", patient_id=patient.pk, integration_session_id=session.pk
-                )
+                return redirect(_session_url(patient, session))
     elif posted and form.is_valid():
         try:
             saved = services.save_note(
@@ -218,7 +215,7 @@ def write_note(
                 narrative=form.cleaned_data["narrative"],
             )
         except InputError as exc:
-            _show(exc, form)
+            show_service_errors(exc, form, aliases=problem_field)
         else:
             messages.success(request, f"Draft version {saved.revision} saved. Check it and sign.")
             return redirect(
@@ -255,23 +252,21 @@ def addendum(
         )
     structure, _ = selectors.structure_in_force(signed)
     form = AddendumForm(request.POST or None, initial=selectors.form_initial(structure))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_addendum(
-                by=me,
-                note=signed,
-                text=form.cleaned_data["text"],
-                reason=form.cleaned_data["reason"],
-                structured=form.structured() if form.cleaned_data["correct"] else None,
-            )
-        except InputError as exc:
-            _show(exc, form)
-        else:
-            messages.success(request, "Addendum added to the signed note.")
-            return redirect(
-                "integration:session", patient_id=patient.pk, integration_session_id=session.pk
-            )
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.add_addendum(
+            by=me,
+            note=signed,
+            text=data["text"],
+            reason=data["reason"],
+            structured=form.structured() if data["correct"] else None,
+        ),
+        done="Addendum added to the signed note.",
+        then=_session_url(patient, session),
+        aliases=problem_field,
+    )
+    return acted or render(
         request,
         "integration/addendum.html",
         {
@@ -312,17 +307,16 @@ def process_notes(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def new_process_note(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = ProcessNoteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.write_process_note(
-                by=request.user, patient=patient, text=form.cleaned_data["text"]
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Process note saved.")
-            return redirect("integration:process_notes", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.write_process_note(
+            by=request.user, patient=patient, text=data["text"]
+        ),
+        done="Process note saved.",
+        then=resolve_url("integration:process_notes", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "integration/process_note_new.html",
         {"patient": patient, "form": form, "tab": "integration"},
@@ -351,20 +345,16 @@ def process_note(
 def process_note_access(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     me = request.user
     form = AccessForm(request.POST or None, grantable=selectors.grantable_staff(me, patient))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_process_note_access(
-                by=me,
-                patient=patient,
-                grantee=form.cleaned_data["grantee"],
-                granted=form.cleaned_data["granted"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Access to your process notes updated.")
-            return redirect("integration:process_note_access", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.set_process_note_access(
+            by=me, patient=patient, grantee=data["grantee"], granted=data["granted"]
+        ),
+        done="Access to your process notes updated.",
+        then=resolve_url("integration:process_note_access", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "integration/process_access.html",
         {

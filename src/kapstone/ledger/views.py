@@ -9,8 +9,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -37,9 +37,11 @@ from kapstone.ledger.forms import (
 from kapstone.ledger.models import LedgerEntry
 from kapstone.ledger.units import show
 from kapstone.ledger.witness import confirm_witness
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 # Service field names that a form shows under another name.
@@ -78,30 +80,32 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def products(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AddProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = services.add_product(by=request.user, **form.cleaned_data)
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, f"{product.name} added.")
-            return redirect("ledger:products")
-    return render(request, "ledger/products.html", {"form": form, "products": selectors.products()})
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.add_product(by=request.user, **data),
+        done=lambda product: f"{product.name} added.",
+        then="ledger:products",
+        aliases=_ALIASES,
+    )
+    return acted or render(
+        request, "ledger/products.html", {"form": form, "products": selectors.products()}
+    )
 
 
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def locations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AddLocationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            location = services.add_location(by=request.user, **form.cleaned_data)
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, f"{location} added.")
-            return redirect("ledger:locations")
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.add_location(by=request.user, **data),
+        done=lambda location: f"{location} added.",
+        then="ledger:locations",
+        aliases=_ALIASES,
+    )
+    return acted or render(
         request,
         "ledger/locations.html",
         {"form": form, "locations": selectors.locations()},
@@ -112,38 +116,40 @@ def locations(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReceiveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def receive_stock(data: dict[str, Any]) -> LedgerEntry:
         product = data["product"]
         quantity = data["containers"] * product.per_container
-        try:
-            witness = _witness(
-                request,
-                form,
-                f"receipt of {show(quantity, product)} of {product.name}, lot {data['lot_number']}",
-            )
-            entry = services.receive_stock(
-                by=request.user,
-                witness=witness,
-                location=data["location"],
-                product=product,
-                lot_number=data["lot_number"],
-                expires_on=data["expires_on"],
-                quantity=quantity,
-                supplier=data["supplier"],
-                reference=data["reference"],
-                patient=data["patient_mrn"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(
-                request,
-                f"Received {show(entry.quantity, product)} of lot {entry.lot.lot_number} into "
-                f"{entry.location} (entry #{entry.seq}).",
-            )
-            return redirect("ledger:dashboard")
-    return render(request, "ledger/receive.html", {"form": form})
+        witness = _witness(
+            request,
+            form,
+            f"receipt of {show(quantity, product)} of {product.name}, lot {data['lot_number']}",
+        )
+        return services.receive_stock(
+            by=request.user,
+            witness=witness,
+            location=data["location"],
+            product=product,
+            lot_number=data["lot_number"],
+            expires_on=data["expires_on"],
+            quantity=quantity,
+            supplier=data["supplier"],
+            reference=data["reference"],
+            patient=data["patient_mrn"],
+        )
+
+    acted = act_on_form(
+        request,
+        form,
+        receive_stock,
+        done=lambda entry: (
+            f"Received {show(entry.quantity, entry.lot.product)} of lot {entry.lot.lot_number} "
+            f"into {entry.location} (entry #{entry.seq})."
+        ),
+        then="ledger:dashboard",
+        aliases=_ALIASES,
+    )
+    return acted or render(request, "ledger/receive.html", {"form": form})
 
 
 @requires(Permission.RECORD_DOSE_STOCK)
@@ -156,62 +162,66 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
         stock=selectors.unexpired_stock(now),
         initial={"session": request.GET.get("session")},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        balance = data["stock"]
-        try:
-            entry = services.draw_for_session(
-                by=request.user,
-                session=data["session"],
-                location=balance.location,
-                lot=balance.lot,
-                quantity=data["quantity"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            assert entry.patient is not None  # a draw is always for a patient's session
-            messages.success(
-                request,
-                f"Drew {show(entry.quantity, entry.lot.product)} for "
-                f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "
-                "posts what was given here. Record what is wasted or returned below.",
-            )
-            return redirect("ledger:draw_detail", draw_id=entry.seq)
-    return render(request, "ledger/draw.html", {"form": form})
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.draw_for_session(
+            by=request.user,
+            session=data["session"],
+            location=data["stock"].location,
+            lot=data["stock"].lot,
+            quantity=data["quantity"],
+        ),
+        done=_drawn,
+        then=lambda entry: resolve_url("ledger:draw_detail", draw_id=entry.seq),
+        aliases=_ALIASES,
+    )
+    return acted or render(request, "ledger/draw.html", {"form": form})
+
+
+def _drawn(entry: LedgerEntry) -> str:
+    assert entry.patient is not None  # a draw is always for a patient's session
+    return (
+        f"Drew {show(entry.quantity, entry.lot.product)} for "
+        f"{entry.patient.display_name}. Chart the dose on the chair-side record; it "
+        "posts what was given here. Record what is wasted or returned below."
+    )
 
 
 @requires(Permission.RECORD_DOSE_STOCK)
 @require_http_methods(["GET", "POST"])
 def draw_detail(request: AuthenticatedHttpRequest, draw_id: int) -> HttpResponse:
-    the_draw = selectors.draw_of(draw_id)
-    if the_draw is None:
-        raise Http404("No such draw on the ledger.")
+    the_draw = or_404(selectors.draw_of(draw_id), "No such draw on the ledger.")
     product = the_draw.lot.product
     form = DoseForm(request.POST or None, product=product)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            witness = None
-            if data["witness"] or data["witness_secret"]:
-                witness = _witness(
-                    request,
-                    form,
-                    f"waste of {show(data['wasted_quantity'], product)}, return of "
-                    f"{show(data['returned_quantity'], product)} from draw #{the_draw.seq}",
-                )
-            services.record_dose(
-                by=request.user,
-                draw=the_draw,
-                wasted=data["wasted_quantity"],
-                returned=data["returned_quantity"],
-                witness=witness,
+
+    def record_dose(data: dict[str, Any]) -> None:
+        witness = None
+        if data["witness"] or data["witness_secret"]:
+            witness = _witness(
+                request,
+                form,
+                f"waste of {show(data['wasted_quantity'], product)}, return of "
+                f"{show(data['returned_quantity'], product)} from draw #{the_draw.seq}",
             )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, "Recorded on the ledger.")
-            return redirect("ledger:draw_detail", draw_id=the_draw.seq)
+        services.record_dose(
+            by=request.user,
+            draw=the_draw,
+            wasted=data["wasted_quantity"],
+            returned=data["returned_quantity"],
+            witness=witness,
+        )
+
+    acted = act_on_form(
+        request,
+        form,
+        record_dose,
+        done="Recorded on the ledger.",
+        then=resolve_url("ledger:draw_detail", draw_id=the_draw.seq),
+        aliases=_ALIASES,
+    )
+    if acted is not None:
+        return acted
     if request.method == "GET":
         record(
             actor=request.user,
@@ -244,30 +254,28 @@ def _witnessed_from_stock(
     template: str,
 ) -> HttpResponse:
     """Stock leaving the safe other than for a dose (waste, destruction), witnessed on the form."""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def take_from_stock(data: dict[str, Any]) -> LedgerEntry:
         balance = data["stock"]
-        try:
-            witness = _witness(
-                request,
-                form,
-                f"{what} of {show(data['quantity'], balance.lot.product)} of lot "
-                f"{balance.lot.lot_number}",
-            )
-            act(
-                by=request.user,
-                witness=witness,
-                location=balance.location,
-                lot=balance.lot,
-                quantity=data["quantity"],
-                **{name: data[name] for name in extra},
-            )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, done)
-            return redirect("ledger:dashboard")
-    return render(request, template, {"form": form})
+        witness = _witness(
+            request,
+            form,
+            f"{what} of {show(data['quantity'], balance.lot.product)} of lot "
+            f"{balance.lot.lot_number}",
+        )
+        return act(
+            by=request.user,
+            witness=witness,
+            location=balance.location,
+            lot=balance.lot,
+            quantity=data["quantity"],
+            **{name: data[name] for name in extra},
+        )
+
+    acted = act_on_form(
+        request, form, take_from_stock, done=done, then="ledger:dashboard", aliases=_ALIASES
+    )
+    return acted or render(request, template, {"form": form})
 
 
 @requires(Permission.RECORD_DOSE_STOCK)
@@ -305,37 +313,34 @@ def transfer(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST if "send" in request.POST else None, stock=selectors.usable_stock()
     )
     if request.method == "POST" and "receive" in request.POST:
-        dispatch = selectors.dispatch_of(strict_pk(request.POST["receive"]))
-        if dispatch is None:
-            raise Http404("No such transfer on the ledger.")
+        dispatch = or_404(
+            selectors.dispatch_of(strict_pk(request.POST["receive"])),
+            "No such transfer on the ledger.",
+        )
         try:
             services.receive_transfer(by=request.user, transfer_out=dispatch)
         except InputError as exc:
-            for errors in exc.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+            show_errors_as_messages(request, exc)
         else:
             messages.success(
                 request, f"Transfer #{dispatch.seq} received at {dispatch.to_location}."
             )
         return redirect("ledger:transfer")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        balance = data["stock"]
-        try:
-            services.transfer_stock(
-                by=request.user,
-                location=balance.location,
-                lot=balance.lot,
-                quantity=data["quantity"],
-                to_location=data["to_location"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, "Transfer sent; receive it at the destination.")
-            return redirect("ledger:transfer")
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.transfer_stock(
+            by=request.user,
+            location=data["stock"].location,
+            lot=data["stock"].lot,
+            quantity=data["quantity"],
+            to_location=data["to_location"],
+        ),
+        done="Transfer sent; receive it at the destination.",
+        then="ledger:transfer",
+        aliases=_ALIASES,
+    )
+    return acted or render(
         request, "ledger/transfer.html", {"form": form, "in_transit": selectors.in_transit()}
     )
 
@@ -376,9 +381,7 @@ def count(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires(Permission.SEE_LEDGER_REPORTS)
 def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpResponse:
-    done = selectors.stock_count_of(count_id)
-    if done is None:
-        raise Http404("No such stock count.")
+    done = or_404(selectors.stock_count_of(count_id), "No such stock count.")
     lines = selectors.count_lines(done)
     return render(request, "ledger/count_detail.html", {"count": done, "lines": lines})
 
@@ -386,24 +389,22 @@ def count_detail(request: AuthenticatedHttpRequest, count_id: int) -> HttpRespon
 @requires(Permission.RESOLVE_DISCREPANCY)
 @require_http_methods(["GET", "POST"])
 def resolve(request: AuthenticatedHttpRequest, discrepancy_id: int) -> HttpResponse:
-    item = selectors.discrepancy_of(discrepancy_id)
-    if item is None:
-        raise Http404("No such discrepancy.")
+    item = or_404(selectors.discrepancy_of(discrepancy_id), "No such discrepancy.")
     form = ResolveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resolve_discrepancy(
-                by=request.user,
-                discrepancy=item,
-                explanation=form.cleaned_data["explanation"],
-                adjust_book=form.cleaned_data["adjust_book"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, "Discrepancy resolved.")
-            return redirect("ledger:dashboard")
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.resolve_discrepancy(
+            by=request.user,
+            discrepancy=item,
+            explanation=data["explanation"],
+            adjust_book=data["adjust_book"],
+        ),
+        done="Discrepancy resolved.",
+        then="ledger:dashboard",
+        aliases=_ALIASES,
+    )
+    return acted or render(
         request,
         "ledger/resolve.html",
         {"item": item, "line": item.line, "product": item.line.lot.product, "form": form},
@@ -443,33 +444,32 @@ def entries(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_STOCK)
 @require_http_methods(["GET", "POST"])
 def reverse(request: AuthenticatedHttpRequest, ledger_entry_id: int) -> HttpResponse:
-    entry = selectors.entry_of(ledger_entry_id)
-    if entry is None:
-        raise Http404("No such ledger entry.")
+    entry = or_404(selectors.entry_of(ledger_entry_id), "No such ledger entry.")
     form = ReverseForm(
         request.POST or None,
         witnessed=entry.witness_id is not None and entry.kind != EntryKind.REVERSAL,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            witness = None
-            if form.witnessed or form.cleaned_data["witness"]:
-                witness = _witness(
-                    request,
-                    form,
-                    f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})",
-                )
-            reversal = services.reverse_entry(
-                by=request.user,
-                entry=entry,
-                reason=form.cleaned_data["reason"],
-                witness=witness,
+
+    def reverse_entry(data: dict[str, Any]) -> LedgerEntry:
+        witness = None
+        if form.witnessed or data["witness"]:
+            witness = _witness(
+                request, form, f"reversal of entry #{entry.seq} ({entry.kind_label.lower()})"
             )
-        except InputError as exc:
-            show_service_errors(exc, form, aliases=_ALIASES)
-        else:
-            messages.success(request, f"Entry #{entry.seq} reversed by #{reversal.seq}.")
-            return redirect("ledger:entries")
+        return services.reverse_entry(
+            by=request.user, entry=entry, reason=data["reason"], witness=witness
+        )
+
+    acted = act_on_form(
+        request,
+        form,
+        reverse_entry,
+        done=lambda reversal: f"Entry #{entry.seq} reversed by #{reversal.seq}.",
+        then="ledger:entries",
+        aliases=_ALIASES,
+    )
+    if acted is not None:
+        return acted
     reversed_by = selectors.reversal_of(entry)
     return render(
         request,

@@ -3,9 +3,8 @@ plan, sending what is due, and the clinic's work queue of overdue and expired me
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -17,6 +16,7 @@ from kapstone.measures import selectors, services
 from kapstone.measures.forms import CarePlanForm
 from kapstone.measures.selectors import EXPIRED_LISTED_FOR
 from kapstone.patients.models import Patient
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.http import AuthenticatedHttpRequest
 
@@ -54,23 +54,20 @@ def set_plan(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespons
             "end_of_course": current.end_of_course and timezone.localtime(current.end_of_course),
         }
     form = CarePlanForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_care_plan(
-                by=request.user,
-                patient=patient,
-                plan=form.cleaned_data["plan"],
-                intake_at=form.cleaned_data["intake_at"],
-                end_of_course=form.cleaned_data["end_of_course"],
-            )
-        except InputError as exc:
-            for field, errors in exc.errors.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            messages.success(request, "Measurement plan saved.")
-            return redirect("measures:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.set_care_plan(
+            by=request.user,
+            patient=patient,
+            plan=data["plan"],
+            intake_at=data["intake_at"],
+            end_of_course=data["end_of_course"],
+        ),
+        done="Measurement plan saved.",
+        then=resolve_url("measures:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "measures/plan.html",
         {
@@ -93,9 +90,7 @@ def send_due(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespons
             patient=patient,
         )
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
         return redirect("measures:chart_tab", patient_id=patient.pk)
     # Shown once: only the token's hash is kept, so this page is the only copy.
     link = request.build_absolute_uri(reverse("assessments:link", kwargs={"token": token}))

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Modality, Permission, may
 from kapstone.clinical.routes import Route
-from kapstone.errors import InputError
 from kapstone.intake.selectors import signed_eligibility
 from kapstone.patients.models import Patient
 from kapstone.patients.selectors import current_weight
@@ -29,9 +27,10 @@ from kapstone.plans.forms import (
 )
 from kapstone.plans.models import ProgramTemplateVersion, TreatmentPlan
 from kapstone.plans.signing import signing_refusal
+from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
-from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -46,17 +45,15 @@ def _may(request: AuthenticatedHttpRequest, patient: Patient, permission: Permis
 
 
 def _template_or_404(template_id: int) -> ProgramTemplateVersion:
-    version = selectors.template_version(template_id)
-    if version is None:
-        raise Http404("No such program template version.")
-    return version
+    return or_404(selectors.template_version(template_id), "No such program template version.")
+
+
+def _program_url(version: ProgramTemplateVersion) -> str:
+    return resolve_url("plans:program", template_id=version.pk)
 
 
 def _plan_or_404(patient: Patient, plan_id: int) -> TreatmentPlan:
-    plan = selectors.get_plan(patient, plan_id)
-    if plan is None:
-        raise Http404("No such plan version for this patient.")
-    return plan
+    return or_404(selectors.get_plan(patient, plan_id), "No such plan version for this patient.")
 
 
 # --- program templates ------------------------------------------------------------------------
@@ -92,20 +89,16 @@ def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProgramTemplateForm(
         _posted(request), new=True, initial=ProgramTemplateForm.initial_from(None)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = services.add_program_template(
-                by=request.user,
-                key=form.cleaned_data["key"],
-                changes=form.changes(),
-                reason=form.cleaned_data["reason"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, f"Program {version.name} added (version {version.version}).")
-            return redirect("plans:program", template_id=version.pk)
-    return render(request, "plans/program_form.html", {"form": form, "version": None})
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.add_program_template(
+            by=request.user, key=data["key"], changes=form.changes(), reason=data["reason"]
+        ),
+        done=lambda version: f"Program {version.name} added (version {version.version}).",
+        then=_program_url,
+    )
+    return acted or render(request, "plans/program_form.html", {"form": form, "version": None})
 
 
 @requires(Permission.MANAGE_PROGRAMS)
@@ -116,24 +109,19 @@ def program_edit(request: AuthenticatedHttpRequest, template_id: int) -> HttpRes
     form = ProgramTemplateForm(
         _posted(request), new=False, initial=ProgramTemplateForm.initial_from(version)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = services.edit_program_template(
-                by=request.user,
-                previous=version,
-                changes=form.changes(),
-                reason=form.cleaned_data["reason"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(
-                request,
-                f"{new.name}: version {new.version} is in force; plans made from version "
-                f"{version.version} keep it.",
-            )
-            return redirect("plans:program", template_id=new.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.edit_program_template(
+            by=request.user, previous=version, changes=form.changes(), reason=data["reason"]
+        ),
+        done=lambda new: (
+            f"{new.name}: version {new.version} is in force; plans made from version "
+            f"{version.version} keep it."
+        ),
+        then=_program_url,
+    )
+    return acted or render(
         request,
         "plans/program_form.html",
         {"form": form, "version": version, "current": current},
@@ -202,31 +190,29 @@ def draft(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         programs_offered=offered,
         initial=initial_from_plan(latest, patient),
     )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            plan = services.save_draft(
-                by=request.user,
-                patient=patient,
-                program=d["program"],
-                route=Route(d["route"]),
-                dose_basis=d["dose_basis"],
-                dose_steps=d["dose"],
-                concentration_mg_per_ml=d["concentration_mg_per_ml"],
-                infusion_minutes=d["infusion_minutes"],
-                dose_change_reason=d["dose_change_reason"],
-                preparation=form.preparation(),
-                consent=form.consent(),
-                relapse_prevention=form.relapse_prevention(),
-                change_reason=d["change_reason"],
-                expected_revision=d["expected_revision"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, f"Plan version {plan.revision} saved as a draft.")
-            return redirect("plans:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda d: services.save_draft(
+            by=request.user,
+            patient=patient,
+            program=d["program"],
+            route=Route(d["route"]),
+            dose_basis=d["dose_basis"],
+            dose_steps=d["dose"],
+            concentration_mg_per_ml=d["concentration_mg_per_ml"],
+            infusion_minutes=d["infusion_minutes"],
+            dose_change_reason=d["dose_change_reason"],
+            preparation=form.preparation(),
+            consent=form.consent(),
+            relapse_prevention=form.relapse_prevention(),
+            change_reason=d["change_reason"],
+            expected_revision=d["expected_revision"],
+        ),
+        done=lambda plan: f"Plan version {plan.revision} saved as a draft.",
+        then=resolve_url("plans:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "plans/draft.html",
         {
@@ -250,22 +236,19 @@ def modalities(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int
         offered=list(template.modalities),
         initial={"modalities": plan.modalities, "reason": plan.modalities_reason},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = services.confirm_modalities(
-                by=request.user,
-                plan=plan,
-                modalities=[Modality(m) for m in form.cleaned_data["modalities"]],
-                reason=form.cleaned_data["reason"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(
-                request, f"Integration modalities saved (plan version {new.revision})."
-            )
-            return redirect("plans:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.confirm_modalities(
+            by=request.user,
+            plan=plan,
+            modalities=[Modality(m) for m in data["modalities"]],
+            reason=data["reason"],
+        ),
+        done=lambda new: f"Integration modalities saved (plan version {new.revision}).",
+        then=resolve_url("plans:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "plans/modalities.html",
         {
@@ -284,14 +267,15 @@ def modalities(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int
 def sign(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(patient, plan_id)
     form = SignPlanForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sign_plan(by=request.user, plan=plan)
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, f"Plan version {plan.revision} signed.")
-            return redirect("plans:chart_tab", patient_id=patient.pk)
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.sign_plan(by=request.user, plan=plan),
+        done=lambda _: f"Plan version {plan.revision} signed.",
+        then=resolve_url("plans:chart_tab", patient_id=patient.pk),
+    )
+    if acted is not None:
+        return acted
     view = selectors.plan_view(plan)
     review = signed_eligibility(patient)
     refusal = signing_refusal(

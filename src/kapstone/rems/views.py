@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,9 +21,10 @@ from kapstone.patients.selectors import patients_visible_to
 from kapstone.rems import selectors, services
 from kapstone.rems.forms import FilingForm
 from kapstone.rems.models import RemsForm
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
-from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -33,10 +34,7 @@ def _may_file(request: AuthenticatedHttpRequest, patient: Patient) -> bool:
 
 
 def _form_or_404(patient: Patient, form_id: int) -> RemsForm:
-    form = selectors.get_form(patient, form_id)
-    if form is None:
-        raise Http404("No such REMS form for this patient")
-    return form
+    return or_404(selectors.get_form(patient, form_id), "No such REMS form for this patient")
 
 
 @requires(Permission.SEE_REMS_QUEUE)
@@ -85,15 +83,11 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 def prepare(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("rems:chart_tab", patient_id=patient.pk)
-    session = session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient")
+    session = or_404(session_of(patient, session_id), "No such dosing session for this patient")
     try:
         form = services.prepare_form(session=session, by=request.user)
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
         return redirect("rems:chart_tab", patient_id=patient.pk)
     messages.success(request, "REMS monitoring form prepared.")
     return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
@@ -150,21 +144,20 @@ def file(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> H
         return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
     today = selectors.local_today(form.site, timezone.now())
     filing_form = FilingForm(request.POST or None, initial={"filed_on": today})
-    if request.method == "POST" and filing_form.is_valid():
-        try:
-            services.mark_filed(
-                form=form,
-                by=request.user,
-                filed_on=filing_form.cleaned_data["filed_on"],
-                confirmation_number=filing_form.cleaned_data["confirmation_number"],
-                note=filing_form.cleaned_data["note"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, filing_form)
-        else:
-            messages.success(request, "Recorded as filed.")
-            return redirect("rems:detail", patient_id=patient.pk, form_id=form.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        filing_form,
+        lambda data: services.mark_filed(
+            form=form,
+            by=request.user,
+            filed_on=data["filed_on"],
+            confirmation_number=data["confirmation_number"],
+            note=data["note"],
+        ),
+        done="Recorded as filed.",
+        then=resolve_url("rems:detail", patient_id=patient.pk, form_id=form.pk),
+    )
+    return acted or render(
         request,
         "rems/file.html",
         {

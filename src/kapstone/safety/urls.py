@@ -3,18 +3,11 @@ from django.urls import path
 from kapstone.safety import views
 
 app_name = "safety"
+_PATIENT = "patients/<int:patient_id>/"
 urlpatterns = [
     path("alerts/", views.board, name="board"),
     path("alerts/banner/", views.banner, name="banner"),
-    path("patients/<int:patient_id>/alerts/", views.chart_tab, name="chart_tab"),
-    path(
-        "patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge/",
-        views.acknowledge,
-        name="acknowledge",
-    ),
-    path(
-        "patients/<int:patient_id>/dosing-holds/<int:hold_id>/review/",
-        views.review_hold,
-        name="review_hold",
-    ),
+    path(f"{_PATIENT}alerts/", views.chart_tab, name="chart_tab"),
+    path(f"{_PATIENT}alerts/<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path(f"{_PATIENT}dosing-holds/<int:hold_id>/review/", views.review_hold, name="review_hold"),
 ]

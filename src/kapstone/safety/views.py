@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kapstone.clinical.access import Permission, may
-from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.safety import selectors, services
 from kapstone.safety.forms import AcknowledgeForm, HoldReviewForm
+from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
-from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -27,7 +26,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     # The board refreshes itself (htmx) so an alert raised while it is open appears within a minute.
-    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"
+    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
@@ -57,24 +56,18 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 @requires(Permission.ACKNOWLEDGE_ALERT, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: int) -> HttpResponse:
-    alert = selectors.alert_of(patient, alert_id)
-    if alert is None:
-        raise Http404("No such alert for this patient.")
+    alert = or_404(selectors.alert_of(patient, alert_id), "No such alert for this patient.")
     form = AcknowledgeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.acknowledge_alert(
-                by=request.user,
-                alert=alert,
-                actions=form.cleaned_data["actions"],
-                note=form.cleaned_data["note"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Alert acknowledged; the action taken is on the record.")
-            return redirect("safety:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.acknowledge_alert(
+            by=request.user, alert=alert, actions=data["actions"], note=data["note"]
+        ),
+        done="Alert acknowledged; the action taken is on the record.",
+        then=resolve_url("safety:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "safety/acknowledge.html",
         {"patient": patient, "alert": alert, "form": form, "tab": "alerts"},
@@ -84,23 +77,18 @@ def acknowledge(request: AuthenticatedHttpRequest, patient: Patient, alert_id: i
 @requires(Permission.REVIEW_DOSING_HOLD, patient_kwarg="patient_id")
 @require_http_methods(["GET", "POST"])
 def review_hold(request: AuthenticatedHttpRequest, patient: Patient, hold_id: int) -> HttpResponse:
-    hold = selectors.hold_of(patient, hold_id)
-    if hold is None:
-        raise Http404("No such dosing hold for this patient.")
+    hold = or_404(selectors.hold_of(patient, hold_id), "No such dosing hold for this patient.")
     form = HoldReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.review_hold(
-                by=request.user,
-                hold=hold,
-                assessment=form.cleaned_data["assessment"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Review documented: dosing may be booked again.")
-            return redirect("safety:chart_tab", patient_id=patient.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.review_hold(
+            by=request.user, hold=hold, assessment=data["assessment"]
+        ),
+        done="Review documented: dosing may be booked again.",
+        then=resolve_url("safety:chart_tab", patient_id=patient.pk),
+    )
+    return acted or render(
         request,
         "safety/review_hold.html",
         {"patient": patient, "hold": hold, "form": form, "tab": "alerts"},

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,17 +31,16 @@ from kapstone.timetable.forms import (
     next_monday,
 )
 from kapstone.timetable.models import FeedToken, RunKind, RunStatus, SolveRun, Weekday
+from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import public, requires
 from kapstone.web.fields import strict_pk
 from kapstone.web.forms import show_service_errors
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
 def _run_or_404(run_id: int) -> SolveRun:
-    run = selectors.run_of(run_id)
-    if run is None:
-        raise Http404("No such scheduling run.")
-    return run
+    return or_404(selectors.run_of(run_id), "No such scheduling run.")
 
 
 @requires(Permission.SCHEDULE_SESSIONS)
@@ -69,19 +68,19 @@ def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
             "patients": [c[0] for c in choices],
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            run = services.start_run(
-                by=user,
-                starts_on=form.cleaned_data["starts_on"],
-                weeks=form.cleaned_data["weeks"],
-                patient_ids=[int(p) for p in form.cleaned_data["patients"]],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            return redirect("timetable:run", run_id=run.pk)
-    return render(
+    acted = act_on_form(
+        request,
+        form,
+        lambda data: services.start_run(
+            by=user,
+            starts_on=data["starts_on"],
+            weeks=data["weeks"],
+            patient_ids=[int(p) for p in data["patients"]],
+        ),
+        done=None,
+        then=_run_url,
+    )
+    return acted or render(
         request,
         "timetable/schedule.html",
         {
@@ -95,6 +94,10 @@ def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
             "may_manage_calendar": may(user.staff_role, Permission.MANAGE_CLINIC_CALENDAR),
         },
     )
+
+
+def _run_url(run: SolveRun) -> str:
+    return resolve_url("timetable:run", run_id=run.pk)
 
 
 def _progress_context(run: SolveRun) -> dict[str, Any]:
@@ -140,9 +143,7 @@ def run_accept(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     try:
         services.accept_run(by=request.user, run=run, reason=form.cleaned_data.get("reason", ""))
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
     else:
         messages.success(
             request,
@@ -163,35 +164,33 @@ def changes(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST if request.POST.get("form") == "replan" else None,
         initial={"starts_on": timezone.localdate() + dt.timedelta(days=1), "weeks": 2},
     )
-    if request.method == "POST":
-        if request.POST.get("form") == "absence" and absence.is_valid():
-            try:
-                services.record_absence(
-                    by=user,
-                    day=absence.cleaned_data["day"],
-                    reason=absence.cleaned_data["reason"],
-                    staff=absence.cleaned_data["staff"],
-                    patient=absence.cleaned_data["patient"],
-                )
-            except InputError as exc:
-                show_service_errors(exc, absence)
-            else:
-                messages.success(request, "Absence recorded. Re-plan the weeks it touches below.")
-                return redirect("timetable:changes")
-        if request.POST.get("form") == "replan" and replan.is_valid():
-            try:
-                run = services.start_run(
-                    by=user,
-                    kind=RunKind.REPLAN,
-                    starts_on=replan.cleaned_data["starts_on"],
-                    weeks=replan.cleaned_data["weeks"],
-                    reason=replan.cleaned_data["reason"],
-                )
-            except InputError as exc:
-                show_service_errors(exc, replan)
-            else:
-                return redirect("timetable:run", run_id=run.pk)
-    return render(
+    # Only the form that was posted is bound; the other one is not valid, so it does not act.
+    acted = act_on_form(
+        request,
+        absence,
+        lambda data: services.record_absence(
+            by=user,
+            day=data["day"],
+            reason=data["reason"],
+            staff=data["staff"],
+            patient=data["patient"],
+        ),
+        done="Absence recorded. Re-plan the weeks it touches below.",
+        then="timetable:changes",
+    ) or act_on_form(
+        request,
+        replan,
+        lambda data: services.start_run(
+            by=user,
+            kind=RunKind.REPLAN,
+            starts_on=data["starts_on"],
+            weeks=data["weeks"],
+            reason=data["reason"],
+        ),
+        done=None,
+        then=_run_url,
+    )
+    return acted or render(
         request,
         "timetable/changes.html",
         {
@@ -235,15 +234,13 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _calendar_post(request: HttpRequest, user: StaffUser, which: str, forms: dict[str, Any]) -> str:
     form = forms.get(which)
     if which == "remove_closure":
-        closure = selectors.closure_of(strict_pk(request.POST.get("closure")))
-        if closure is None:
-            raise Http404("No such closure.")
+        closure = or_404(
+            selectors.closure_of(strict_pk(request.POST.get("closure"))), "No such closure."
+        )
         services.remove_closure(by=user, closure=closure)
         return "Closure removed."
     if which == "room_active":
-        room = selectors.room_of(strict_pk(request.POST.get("room")))
-        if room is None:
-            raise Http404("No such room.")
+        room = or_404(selectors.room_of(strict_pk(request.POST.get("room"))), "No such room.")
         services.set_room_active(by=user, room=room, active=request.POST.get("active") == "1")
         return "Room updated."
     if form is None or not form.is_valid():

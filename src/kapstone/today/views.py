@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +15,9 @@ from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.today import selectors, services
+from kapstone.web.actions import show_errors_as_messages
 from kapstone.web.authz import requires
+from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -57,15 +59,11 @@ def board_fragment(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Permission.CHECK_IN_PATIENT, patient_kwarg="patient_id")
 @require_POST
 def check_in(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
-    session = session_of(patient, session_id)
-    if session is None:
-        raise Http404("No such dosing session for this patient.")
+    session = or_404(session_of(patient, session_id), "No such dosing session for this patient.")
     try:
         services.check_in(by=request.user, session=session)
     except InputError as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_errors_as_messages(request, exc)
     else:
         messages.success(request, f"{patient.display_name} is checked in.")
     return redirect("today:board")
