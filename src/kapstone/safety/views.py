@@ -26,7 +26,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     # The board refreshes itself (htmx) so an alert raised while it is open appears within a minute.
-    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"  # type: ignore[attr-defined]
+    template = "safety/_board_alerts.html" if request.htmx else "safety/board.html"
     return render(request, template, context)
 
 
