@@ -13,6 +13,7 @@ from django.utils import timezone
 from kapstone.accounts.models import Room, Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.routes import Route
+from kapstone.dosing.bookings import cancel_booking
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
@@ -120,31 +121,15 @@ def book_dosing_session(
 def cancel_dosing_session(
     *, by: StaffUser, session: DosingSession, reason: str, now: dt.datetime | None = None
 ) -> DosingSession:
-    now = now or timezone.now()
-    if not reason.strip():
-        raise InputError.single("reason", "Say why the session is cancelled.")
-    with transaction.atomic():
-        locked = DosingSession.objects.select_for_update().get(pk=session.pk)
-        if locked.status != SessionStatus.BOOKED:
-            raise InputError.single(
-                "", f"Only a booked session can be cancelled; this one is {locked.status}."
-            )
-        locked.status = SessionStatus.CANCELLED
-        locked.cancelled_by = by
-        locked.cancelled_at = now
-        locked.cancel_reason = reason.strip()[:300]
-        locked.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason"])
-        record(
-            actor=by,
-            action="dosing.session_cancelled",
-            patient=locked.patient,
-            obj=locked,
-            summary=f"Dosing session of {timezone.localtime(locked.starts_at):%d %b %Y %H:%M} "
-            f"cancelled: {locked.cancel_reason}",
-            before={"status": SessionStatus.BOOKED},
-            after={"status": locked.status, "reason": locked.cancel_reason},
-        )
-    return locked
+    return cancel_booking(
+        by=by,
+        session=session,
+        patient=session.patient,
+        reason=reason,
+        now=now,
+        action="dosing.session_cancelled",
+        kind="Dosing",
+    )
 
 
 def complete_session(*, by: StaffUser, session: DosingSession) -> DosingSession:

@@ -24,6 +24,7 @@ from kapstone.clinical.integration_notes import (
 )
 from kapstone.clinical.plausibility import MAX_NOTE_CHARS, text_problem
 from kapstone.clinical.problems import Problem
+from kapstone.dosing.bookings import cancel_booking
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.selectors import dose_time_of, with_dose_time
 from kapstone.errors import InputError, problem_errors
@@ -133,33 +134,15 @@ def book_integration_session(
 def cancel_integration_session(
     *, by: StaffUser, session: IntegrationSession, reason: str, now: dt.datetime | None = None
 ) -> IntegrationSession:
-    now = now or timezone.now()
-    if not reason.strip():
-        raise InputError.single("reason", "Say why the session is cancelled.")
-    if (problem := text_problem(reason, "The reason")) is not None:
-        raise InputError.single("reason", problem)
-    with transaction.atomic():
-        locked = IntegrationSession.objects.select_for_update().get(pk=session.pk)
-        if locked.status != IntegrationStatus.BOOKED:
-            raise InputError.single(
-                "", f"Only a booked session can be cancelled; this one is {locked.status}."
-            )
-        locked.status = IntegrationStatus.CANCELLED
-        locked.cancelled_by = by
-        locked.cancelled_at = now
-        locked.cancel_reason = reason.strip()[:300]
-        locked.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason"])
-        record(
-            actor=by,
-            action="integration.session_cancelled",
-            patient=locked.patient,
-            obj=locked,
-            summary=f"Integration session of {timezone.localtime(locked.starts_at):%d %b %Y %H:%M} "
-            f"cancelled: {locked.cancel_reason}",
-            before={"status": IntegrationStatus.BOOKED},
-            after={"status": locked.status, "reason": locked.cancel_reason},
-        )
-    return locked
+    return cancel_booking(
+        by=by,
+        session=session,
+        patient=session.patient,
+        reason=reason,
+        now=now,
+        action="integration.session_cancelled",
+        kind="Integration",
+    )
 
 
 # --- integration notes ---------------------------------------------------------------------------
