@@ -80,7 +80,7 @@ from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import DissociationScale
 from kapstone.demo.generator import DEMO_PASSWORD, FAMILY, GIVEN_FEMALE, GIVEN_MALE, STREETS
 from kapstone.dosing.models import DosingSession, SessionStatus
-from kapstone.intake.document import screenable
+from kapstone.intake.document import PRESENTATION_FLAGS, screenable
 from kapstone.intake.models import EligibilityReview, EligibilitySignature, IntakeVersion
 from kapstone.intake.selectors import current_policy as eligibility_policy
 from kapstone.measures.models import MeasurementCarePlan
@@ -199,15 +199,6 @@ PRESENTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {"anxiety_mainly": AnxietyPresentation.BEHAVIOURAL.value, "panic_and_avoidance": True},
     ),
     ("worry", {"anxiety_mainly": AnxietyPresentation.COGNITIVE.value, "rumination": True}),
-)
-PRESENTATION_FLAGS = (
-    "trauma_rooted_memories",
-    "intrusive_imagery",
-    "harsh_self_criticism",
-    "rumination",
-    "body_symptoms",
-    "panic_and_avoidance",
-    "withdrawal",
 )
 FAILED_DRUGS = ("sertraline", "escitalopram", "venlafaxine", "bupropion", "mirtazapine")
 
