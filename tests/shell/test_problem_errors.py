@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django import forms
 
-from kapstone.chairside.services import _CORE_FIELDS
+from kapstone.chairside.services._common import _CORE_FIELDS
 from kapstone.clinical.problems import Problem
 from kapstone.clinical.vital_signs import InvalidVitalSign, validate_reading
 from kapstone.errors import InputError, bare_field, problem_errors

@@ -25,6 +25,15 @@ BACKUP_CODE_COUNT = 10
 NAME_FIELDS = ("first_name", "last_name")
 
 
+def _password_problems(field: str, password: str, user: StaffUser) -> dict[str, list[str]]:
+    """Django's password validators' objections to ``password`` for ``user``, under ``field``."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        return {field: list(exc.messages)}
+    return {}
+
+
 def create_staff(
     *,
     by: StaffUser | None,
@@ -48,10 +57,7 @@ def create_staff(
     candidate = StaffUser(
         username=username, first_name=first_name, last_name=last_name, email=email
     )
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    errors |= _password_problems("password", password, candidate)
     if errors:
         raise InputError(errors)
     with transaction.atomic():
@@ -92,10 +98,7 @@ def change_password(*, user: StaffUser, old_password: str, new_password: str) ->
     elif new_password == old_password:
         errors["new_password"] = ["Choose a password different from the current one."]
     else:
-        try:
-            validate_password(new_password, user)
-        except ValidationError as exc:
-            errors["new_password"] = list(exc.messages)
+        errors |= _password_problems("new_password", new_password, user)
     if errors:
         raise InputError(errors)
     with transaction.atomic():

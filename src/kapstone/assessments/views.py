@@ -127,11 +127,22 @@ def _open(entry: Entry) -> QuestionnaireSet:
     return services.open_link(token=entry.token, now=timezone.now(), kiosk=entry.kiosk)
 
 
-def _response(questionnaire_set: QuestionnaireSet, instrument: str) -> QuestionnaireResponse:
+def _unsubmitted(
+    request: HttpRequest, entry: Entry, instrument: str
+) -> tuple[QuestionnaireSet, QuestionnaireResponse, InstrumentDefinition] | HttpResponse:
+    """The link's set, the instrument's response still being answered and its definition, or
+    where the patient goes instead: the refusal page for a link that no longer opens, the link's
+    home once the response is submitted."""
+    try:
+        questionnaire_set = _open(entry)
+    except InputError as exc:
+        return _refused(request, exc)
     response = selectors.response_in_set(questionnaire_set, instrument)
     if response is None:
         raise Http404("No such questionnaire in this link")
-    return response
+    if response.is_submitted:
+        return redirect(entry.home())
+    return questionnaire_set, response, flow.definition(instrument)
 
 
 def _home(request: HttpRequest, entry: Entry) -> HttpResponse:
@@ -156,14 +167,10 @@ def _home(request: HttpRequest, entry: Entry) -> HttpResponse:
 
 
 def _resume(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse:
-    try:
-        questionnaire_set = _open(entry)
-    except InputError as exc:
-        return _refused(request, exc)
-    response = _response(questionnaire_set, instrument)
-    if response.is_submitted:
-        return redirect(entry.home())
-    definition = flow.definition(instrument)
+    opened = _unsubmitted(request, entry, instrument)
+    if isinstance(opened, HttpResponse):
+        return opened
+    _, response, definition = opened
     return redirect(entry.question(instrument, flow.resume_item(definition, response.answers)))
 
 
@@ -175,14 +182,10 @@ def _neighbours(
 
 
 def _question(request: HttpRequest, entry: Entry, instrument: str, item: str) -> HttpResponse:
-    try:
-        questionnaire_set = _open(entry)
-    except InputError as exc:
-        return _refused(request, exc)
-    response = _response(questionnaire_set, instrument)
-    if response.is_submitted:
-        return redirect(entry.home())
-    definition = flow.definition(instrument)
+    opened = _unsubmitted(request, entry, instrument)
+    if isinstance(opened, HttpResponse):
+        return opened
+    questionnaire_set, response, definition = opened
     try:
         asked = definition.item(item)
     except KeyError as exc:
@@ -239,14 +242,10 @@ def _question(request: HttpRequest, entry: Entry, instrument: str, item: str) ->
 
 
 def _review(request: HttpRequest, entry: Entry, instrument: str) -> HttpResponse:
-    try:
-        questionnaire_set = _open(entry)
-    except InputError as exc:
-        return _refused(request, exc)
-    response = _response(questionnaire_set, instrument)
-    if response.is_submitted:
-        return redirect(entry.home())
-    definition = flow.definition(instrument)
+    opened = _unsubmitted(request, entry, instrument)
+    if isinstance(opened, HttpResponse):
+        return opened
+    questionnaire_set, response, definition = opened
     answers = response.answers
     shown = flow.shown_items(definition, answers)
     numbers = {item.id: n for n, item in enumerate(shown, start=1)}

@@ -44,6 +44,18 @@ class CohortQuery(TypedDict):
     instrument: str
 
 
+class _Counted(TypedDict):
+    """Which courses are counted and by which policy: what :func:`figures.assemble` takes besides
+    the tallies, and what the summaries are counted by."""
+
+    instrument: str
+    period_start: dt.datetime
+    period_end: dt.datetime
+    now: dt.datetime
+    filters: core.CohortFilters
+    policy: core.CohortPolicy
+
+
 _RESPONDED_CODES = (MEASURED + RESPONDED, MEASURED + RESPONDED + REMITTED)
 _REMITTED_CODES = (MEASURED + REMITTED, MEASURED + RESPONDED + REMITTED)
 
@@ -76,46 +88,31 @@ def cohort_dashboard(
             now=now,
             instrument=instrument,
         )
-    period_start = selectors.local_midnight(start)
-    period_end = selectors.local_midnight(end + dt.timedelta(days=1))
-    filters = core.CohortFilters(
-        site_id=site_id, program=program or None, modality=modality or None, route=route or None
-    )
-    policy = selectors.COHORT_POLICY
-    figures.validate(period_start, period_end, now, instrument)
-    tallies = tallies_from_summaries(
+    counted = _Counted(
         instrument=instrument,
-        period_start=period_start,
-        period_end=period_end,
+        period_start=selectors.local_midnight(start),
+        period_end=selectors.local_midnight(end + dt.timedelta(days=1)),
         now=now,
-        filters=filters,
-        policy=policy,
+        filters=core.CohortFilters(
+            site_id=site_id,
+            program=program or None,
+            modality=modality or None,
+            route=route or None,
+        ),
+        policy=selectors.COHORT_POLICY,
     )
-    return figures.assemble(
-        tallies,
-        instrument=instrument,
-        period_start=period_start,
-        period_end=period_end,
-        now=now,
-        filters=filters,
-        policy=policy,
-    )
+    figures.validate(counted["period_start"], counted["period_end"], now, instrument)
+    return figures.assemble(tallies_from_summaries(counted), **counted)
 
 
-def _cohort(
-    *,
-    instrument: str,
-    period_start: dt.datetime,
-    period_end: dt.datetime,
-    now: dt.datetime,
-    filters: core.CohortFilters,
-) -> QuerySet[CourseSummary]:
+def _cohort(counted: _Counted) -> QuerySet[CourseSummary]:
     rows = CourseSummary.objects.filter(
-        instrument=instrument,
-        first_dose_at__gte=period_start,
-        first_dose_at__lt=period_end,
-        first_dose_at__lte=now,
+        instrument=counted["instrument"],
+        first_dose_at__gte=counted["period_start"],
+        first_dose_at__lt=counted["period_end"],
+        first_dose_at__lte=counted["now"],
     )
+    filters = counted["filters"]
     if filters.site_id is not None:
         rows = rows.filter(site_id=filters.site_id)
     if filters.program is not None:
@@ -131,23 +128,10 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(value.strip("|").split("|")) if value else ()
 
 
-def tallies_from_summaries(
-    *,
-    instrument: str,
-    period_start: dt.datetime,
-    period_end: dt.datetime,
-    now: dt.datetime,
-    filters: core.CohortFilters,
-    policy: core.CohortPolicy,
-) -> CohortTallies:
+def tallies_from_summaries(counted: _Counted) -> CohortTallies:
     """Five grouped queries over the cohort's summaries (and their safety cells)."""
-    rows = _cohort(
-        instrument=instrument,
-        period_start=period_start,
-        period_end=period_end,
-        now=now,
-        filters=filters,
-    )
+    rows = _cohort(counted)
+    now, policy = counted["now"], counted["policy"]
     out = CohortTallies.empty(policy)
 
     # 1. Counts per time point and the trajectory's sums: one pass.

@@ -119,6 +119,15 @@ def gather_courses(
     return courses
 
 
+def _of_latest[M: (IntakeVersion, EligibilityReview)](
+    model: type[M], patients: Any, field: str
+) -> Iterable[tuple[int, Any]]:
+    """(patient id, ``field``) of each patient's latest row of ``model`` (the highest pk)."""
+    rows = model.objects.filter(patient_id__in=patients).order_by()
+    latest = rows.values("patient_id").annotate(latest=Max("pk")).values("latest")
+    return model.objects.filter(pk__in=latest).order_by().values_list("patient_id", field)
+
+
 def gather_patients(
     patients: Any,
     *,
@@ -186,33 +195,17 @@ def gather_patients(
         care_plans[patient_id] = care_plan
 
     # 5. Presenting conditions of the latest intake version.
-    latest_intake = (
-        IntakeVersion.objects.filter(patient_id__in=patients)
-        .order_by()
-        .values("patient_id")
-        .annotate(latest=Max("pk"))
-        .values("latest")
-    )
     conditions: dict[int, tuple[str, ...]] = {
         patient_id: tuple(str(c) for c in (value or []) if c)
-        for patient_id, value in IntakeVersion.objects.filter(pk__in=latest_intake)
-        .order_by()
-        .values_list("patient_id", "facts__presenting_conditions")
+        for patient_id, value in _of_latest(IntakeVersion, patients, "facts__presenting_conditions")
     }
 
     # 6. Treatment resistance from the latest eligibility screen.
-    latest_review = (
-        EligibilityReview.objects.filter(patient_id__in=patients)
-        .order_by()
-        .values("patient_id")
-        .annotate(latest=Max("pk"))
-        .values("latest")
-    )
     resistant: dict[int, bool | None] = {
         patient_id: value if isinstance(value, bool) else None
-        for patient_id, value in EligibilityReview.objects.filter(pk__in=latest_review)
-        .order_by()
-        .values_list("patient_id", "derived__treatment_resistant_depression")
+        for patient_id, value in _of_latest(
+            EligibilityReview, patients, "derived__treatment_resistant_depression"
+        )
     }
 
     safety, given_route = _session_safety(patients, now)

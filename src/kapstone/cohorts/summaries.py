@@ -247,28 +247,22 @@ def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> 
     # The first len(facts_of) rows are the courses, in order; the waiting rows come after them.
     for row, facts in zip(rows, facts_of, strict=False):
         for cell in facts.safety:
+            # A safety cell and its dissociation rows share the course and the route's dose band.
+            of_cell = {"summary": row, "route": cell.route, "dose_band": cell.dose_band}
             safety.append(
                 CourseSafety(
-                    summary=row,
-                    route=cell.route,
-                    dose_band=cell.dose_band,
+                    **of_cell,
                     sessions=cell.sessions,
                     with_adverse_event=cell.with_adverse_event,
                     with_moderate_or_severe=cell.with_moderate_or_severe,
                 )
             )
-            for d in cell.dissociation:
-                dissociation.append(
-                    CourseDissociation(
-                        summary=row,
-                        route=cell.route,
-                        dose_band=cell.dose_band,
-                        scale=d.scale,
-                        ratings=d.ratings,
-                        total=d.total,
-                        squares=d.squares,
-                    )
+            dissociation += [
+                CourseDissociation(
+                    **of_cell, scale=d.scale, ratings=d.ratings, total=d.total, squares=d.squares
                 )
+                for d in cell.dissociation
+            ]
     CourseSafety.objects.bulk_create(safety, batch_size=2_000)
     CourseDissociation.objects.bulk_create(dissociation, batch_size=2_000)
 

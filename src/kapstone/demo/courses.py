@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
-from kapstone.accounts.models import StaffUser
+from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.eligibility import Decision
 from kapstone.clinical.routes import Route
@@ -23,8 +24,9 @@ from kapstone.errors import InputError
 from kapstone.intake import selectors as intake_selectors
 from kapstone.intake import services as intake
 from kapstone.intake.signoff import overridden
-from kapstone.patients.models import Patient
+from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.selectors import current_weight
+from kapstone.patients.services import register_patient
 from kapstone.plans import selectors as plan_selectors
 from kapstone.plans import services as plans
 from kapstone.plans.models import TreatmentPlan
@@ -96,6 +98,77 @@ ELIGIBLE_ADULT: dict[str, dict[str, Any]] = {
 PROGRAM_FOR_ROUTE = {Route.INTRANASAL_ESKETAMINE: "esketamine_induction"}
 
 
+@dataclass(frozen=True)
+class SyntheticPatient:
+    """Who a demo patient is, and the site (an index into the clinic's sites) and route of their
+    course."""
+
+    given: str
+    family: str
+    sex: str
+    born: dt.date
+    site: int
+    route: Route
+
+
+@dataclass(frozen=True)
+class FrontDesk:
+    """How one group of demo patients is registered. The n-th of the group gets MRN
+    ``KAP-<mrn + n>``, phone ``(207) 555-<phone + n>`` (their emergency contact 100 numbers on)
+    and house ``number + n`` on ``street``; the contact is (given name, relationship), with the
+    patient's family name; the referral is (source, referrer)."""
+
+    mrn: int
+    phone: int
+    number: int
+    street: str
+    contact: tuple[str, str]
+    referral: tuple[ReferralSource, str]
+    weight_kg: Decimal
+    height_cm: Decimal
+
+
+def register_synthetic(
+    who: SyntheticPatient,
+    n: int,
+    *,
+    desk: FrontDesk,
+    by: StaffUser,
+    site: Site,
+    care_team: dict[str, StaffUser | None],
+    measured_on: dt.date,
+) -> Patient:
+    """Registers the n-th patient of a demo group: no preferred name or gender identity, pronouns
+    by sex, an address at a reserved mail domain."""
+    phone = desk.phone + n
+    return register_patient(
+        by=by,
+        details={
+            "mrn": f"KAP-{desk.mrn + n}",
+            "given_name": who.given,
+            "family_name": who.family,
+            "preferred_name": "",
+            "date_of_birth": who.born,
+            "sex_at_birth": who.sex,
+            "gender_identity": "",
+            "pronouns": "she/her" if who.sex == SexAtBirth.FEMALE else "he/him",
+            "phone": f"(207) 555-{phone:04d}",
+            "email": f"{who.given.lower()}.{who.family.lower()}@example.invalid",
+            "address": f"{desk.number + n} {desk.street}",
+            "emergency_contact_name": f"{desk.contact[0]} {who.family}",
+            "emergency_contact_relationship": desk.contact[1],
+            "emergency_contact_phone": f"(207) 555-{phone + 100:04d}",
+            "referral_source": desk.referral[0],
+            "referrer_name": desk.referral[1],
+            "home_site": site,
+        },
+        care_team=care_team,
+        weight_kg=desk.weight_kg,
+        height_cm=desk.height_cm,
+        measured_on=measured_on,
+    )
+
+
 def intake_sections(patient: Patient, on: dt.date, *, trauma: bool = False) -> dict[str, Any]:
     sections = copy.deepcopy(ELIGIBLE_ADULT)
     vitals = sections["vitals"]["baseline_vitals"]
@@ -131,6 +204,34 @@ def sign_eligibility(
         now=now,
     )
     assert intake_selectors.signed_eligibility(patient) is not None
+
+
+def ready_to_dose(
+    patient: Patient,
+    *,
+    route: Route,
+    screened_at: dt.datetime,
+    planned_at: dt.datetime,
+    trauma: bool = False,
+    program_key: str = "intensive_retreat",
+    modality: Modality | None = None,
+) -> TreatmentPlan:
+    """The intake saved and the eligibility signed at ``screened_at``, then the plan signed at
+    ``planned_at``, by the patient's care team: the patient may be booked."""
+    prescriber, therapist, nurse = patient.prescriber, patient.therapist, patient.nurse
+    assert prescriber is not None and therapist is not None and nurse is not None
+    sections = intake_sections(patient, timezone.localdate(screened_at), trauma=trauma)
+    sign_eligibility(patient, prescriber, sections, screened_at)
+    return sign_plan(
+        patient,
+        prescriber=prescriber,
+        therapist=therapist,
+        nurse=nurse,
+        route=route,
+        now=planned_at,
+        program_key=program_key,
+        modality=modality,
+    )
 
 
 def sign_plan(

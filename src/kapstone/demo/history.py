@@ -23,7 +23,7 @@ from kapstone.assessments.services import rate_instrument, save_answers, send_qu
 from kapstone.clinical.instruments import INSTRUMENTS, Answer, Item
 from kapstone.clinical.measurement_schedule import MeasureOccurrence
 from kapstone.clinical.routes import Route
-from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
+from kapstone.demo.courses import ready_to_dose
 from kapstone.dosing.services import book_dosing_session
 from kapstone.measures.selectors import schedule_for
 from kapstone.measures.services import set_care_plan
@@ -230,17 +230,12 @@ def _one_patient(
             rater=nurse,
         )
     screened_at = booked_at + dt.timedelta(minutes=30)
-    sign_eligibility(
-        patient, prescriber, intake_sections(patient, timezone.localdate(screened_at)), screened_at
-    )
-    plan = sign_plan(
+    plan = ready_to_dose(
         patient,
-        prescriber=prescriber,
-        therapist=therapist,
-        nurse=nurse,
         route=profile.route,
+        screened_at=screened_at,
+        planned_at=screened_at + dt.timedelta(hours=1),
         program_key=PROGRAM[profile.plan],
-        now=screened_at + dt.timedelta(hours=1),
     )
     for at in doses:
         book_dosing_session(

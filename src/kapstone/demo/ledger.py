@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 
 from django.utils import timezone
 
@@ -133,28 +134,22 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
     for n, site in enumerate(sites):
         safes[site.pk] = add_location(by=director, site=site, name="Medication safe")
         vials = math.ceil(need[site.pk] / per_vial) + 10  # stock left over after the last session
-        lots[site.pk] = _receive(
-            by=nurses[0],
-            witness=nurses[1],
-            safe=safes[site.pk],
+        # Ketamine vials and esketamine devices come into the same safe on the same day.
+        receive = partial(
+            _receive, by=nurses[0], witness=nurses[1], safe=safes[site.pk], now=now, at=received_at
+        )
+        lots[site.pk] = receive(
             product=product,
             lot_number=f"KT{24117 + n}",
             quantity=vials * per_vial,
             reference=f"DEA 222 form {430117 + n}",
-            now=now,
-            at=received_at,
         )
         if spravato is not None and devices[site.pk]:
-            device_lots[site.pk] = _receive(
-                by=nurses[0],
-                witness=nurses[1],
-                safe=safes[site.pk],
+            device_lots[site.pk] = receive(
                 product=spravato,
                 lot_number=f"SP{3301 + n}",
                 quantity=devices[site.pk] + 6,
                 reference=f"CSOS {550117 + n}",
-                now=now,
-                at=received_at,
             )
     for k, session in enumerate(held):
         nurse, witness = nurses[k % len(nurses)], nurses[(k + 1) % len(nurses)]

@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
@@ -80,7 +80,7 @@ from kapstone.clinical.routes import Route
 from kapstone.clinical.vital_signs import DissociationScale
 from kapstone.demo.generator import DEMO_PASSWORD, FAMILY, GIVEN_FEMALE, GIVEN_MALE, STREETS
 from kapstone.dosing.models import DosingSession, SessionStatus
-from kapstone.intake.document import screenable
+from kapstone.intake.document import PRESENTATION_FLAGS, screenable
 from kapstone.intake.models import EligibilityReview, EligibilitySignature, IntakeVersion
 from kapstone.intake.selectors import current_policy as eligibility_policy
 from kapstone.measures.models import MeasurementCarePlan
@@ -199,15 +199,6 @@ PRESENTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {"anxiety_mainly": AnxietyPresentation.BEHAVIOURAL.value, "panic_and_avoidance": True},
     ),
     ("worry", {"anxiety_mainly": AnxietyPresentation.COGNITIVE.value, "rumination": True}),
-)
-PRESENTATION_FLAGS = (
-    "trauma_rooted_memories",
-    "intrusive_imagery",
-    "harsh_self_criticism",
-    "rumination",
-    "body_symptoms",
-    "panic_and_avoidance",
-    "withdrawal",
 )
 FAILED_DRUGS = ("sertraline", "escitalopram", "venlafaxine", "bupropion", "mirtazapine")
 
@@ -1252,11 +1243,13 @@ def _patient(
     if rng.random() < EARLY_STOP:
         days = days[: rng.randint(4, len(days) - 1)]
     plan_at = signed_at + dt.timedelta(days=1)
-    plan, care_plan = _plan(
+    # The course's plan and any maintenance version after it are written for the same patient,
+    # route and team, on the same eligibility review.
+    plan_version = partial(
+        _plan,
         t,
         rng,
         patient=patient,
-        program=program,
         route=route,
         programs=programs,
         weight=weight,
@@ -1265,15 +1258,18 @@ def _patient(
         therapists=tuple(team.therapists[s]),
         prescriber=prescriber,
         therapist=therapist,
-        revision=1,
-        supersedes=None,
-        care_plan_supersedes=None,
         intake_at=intake_at,
-        end_of_course=_at(first_dose_day + dt.timedelta(days=days[-1]), 9),
-        at=plan_at,
         review=review,
         decision=decision,
         eligibility_signed_at=signed_at,
+    )
+    plan, care_plan = plan_version(
+        program=program,
+        revision=1,
+        supersedes=None,
+        care_plan_supersedes=None,
+        end_of_course=_at(first_dose_day + dt.timedelta(days=days[-1]), 9),
+        at=plan_at,
     )
 
     # Outcome course: latent class, its final and 24-hour shares of the baseline.
@@ -1304,22 +1300,26 @@ def _patient(
     dose_plan = _dose_schedule(
         route, weight_tenths if route.facts.weight_based else None, len(COURSE_DAYS[program])
     )
-    held, course_over = _sessions(
+    # The course's sessions and any maintenance visits: same patient, site, room and staff.
+    sessions = partial(
+        _sessions,
         t,
         rng,
         patient=patient,
         site=site,
-        plan=plan,
         route=route,
-        days=days,
-        first_day=first_dose_day,
         room=team.rooms[s][route],
         nurse=nurse,
         prescriber=prescriber,
         now=now,
+        rate=dose_plan[2],
+    )
+    held, course_over = sessions(
+        plan=plan,
+        days=days,
+        first_day=first_dose_day,
         booked_at=plan_at + dt.timedelta(hours=2),
         doses_mg=dose_plan[1],
-        rate=dose_plan[2],
     )
     first_dose = held[0] if held else _at(first_dose_day, 9)
 
@@ -1367,50 +1367,25 @@ def _patient(
     if maintenance and _at(start_day, 8) <= now:
         m_days = COURSE_DAYS["maintenance_monthly"]
         m_plan_at = _at(start_day - dt.timedelta(days=7), 11)
-        m_plan, _ = _plan(
-            t,
-            rng,
-            patient=patient,
+        m_plan, _ = plan_version(
             program="maintenance_monthly",
-            route=route,
-            programs=programs,
-            weight=weight,
-            weight_tenths=weight_tenths,
-            presentation_key=presentation_key,
-            therapists=tuple(team.therapists[s]),
-            prescriber=prescriber,
-            therapist=therapist,
             revision=2,
             supersedes=plan,
             care_plan_supersedes=care_plan,
-            intake_at=intake_at,
             end_of_course=_at(start_day + dt.timedelta(days=m_days[-1]), 9),
             at=m_plan_at,
-            review=review,
-            decision=decision,
-            eligibility_signed_at=signed_at,
             change_reason="Responded to the induction course: continuing on monthly maintenance.",
         )
-        visits, _ = _sessions(
-            t,
-            rng,
-            patient=patient,
-            site=site,
+        visits, _ = sessions(
             plan=m_plan,
-            route=route,
             days=m_days,
             first_day=start_day,
-            room=team.rooms[s][route],
-            nurse=nurse,
-            prescriber=prescriber,
-            now=now,
             booked_at=m_plan_at + dt.timedelta(hours=1),
             doses_mg=_dose_schedule(
                 route,
                 weight_tenths if route.facts.weight_based else None,
                 len(COURSE_DAYS["maintenance_monthly"]),
             )[1][-1:],
-            rate=dose_plan[2],
         )
         for starts in visits:
             if rng.random() > MISSED_PRE_DOSE:

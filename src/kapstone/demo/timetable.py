@@ -18,9 +18,13 @@ from django.utils import timezone
 from kapstone.accounts.models import Site, StaffUser
 from kapstone.clinical.access import Modality
 from kapstone.clinical.routes import Route
-from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
+from kapstone.demo.courses import (
+    FrontDesk,
+    SyntheticPatient,
+    ready_to_dose,
+    register_synthetic,
+)
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
-from kapstone.patients.services import register_patient
 from kapstone.plans import services as plans
 from kapstone.timetable import services as timetable
 
@@ -70,13 +74,7 @@ HOURS: dict[str, list[tuple[tuple[int, ...], int, str, str, tuple[str, str] | No
 
 
 @dataclass(frozen=True)
-class Retreater:
-    given: str
-    family: str
-    sex: str
-    born: dt.date
-    site: int
-    route: Route
+class Retreater(SyntheticPatient):
     modality: Modality
     prescriber: str
     therapist: str
@@ -84,6 +82,16 @@ class Retreater:
     trauma: bool = False
 
 
+RETREAT_DESK = FrontDesk(
+    mrn=9001,
+    phone=7100,
+    number=12,
+    street="Commercial St, Portland, ME",
+    contact=("Sam", "partner"),
+    referral=(ReferralSource.PSYCHIATRIST, "Dr. Ruth Sato"),
+    weight_kg=Decimal("72.0"),
+    height_cm=Decimal("172.0"),
+)
 RETREATERS = (
     Retreater(
         "Iris",
@@ -223,50 +231,26 @@ def build_pending_retreats(
     created = []
     for n, who in enumerate(RETREATERS):
         site = sites[who.site % len(sites)]
-        patient = register_patient(
+        patient = register_synthetic(
+            who,
+            n,
+            desk=RETREAT_DESK,
             by=staff["intake"],
-            details={
-                "mrn": f"KAP-{9001 + n}",
-                "given_name": who.given,
-                "family_name": who.family,
-                "preferred_name": "",
-                "date_of_birth": who.born,
-                "sex_at_birth": who.sex,
-                "gender_identity": "",
-                "pronouns": "she/her" if who.sex == SexAtBirth.FEMALE else "he/him",
-                "phone": f"(207) 555-{7100 + n:04d}",
-                "email": f"{who.given.lower()}.{who.family.lower()}@example.invalid",
-                "address": f"{12 + n} Commercial St, Portland, ME",
-                "emergency_contact_name": f"Sam {who.family}",
-                "emergency_contact_relationship": "partner",
-                "emergency_contact_phone": f"(207) 555-{7200 + n:04d}",
-                "referral_source": ReferralSource.PSYCHIATRIST,
-                "referrer_name": "Dr. Ruth Sato",
-                "home_site": site,
-            },
+            site=site,
             care_team={
                 "prescriber": staff[who.prescriber],
                 "therapist": staff[who.therapist],
                 "nurse": staff[who.nurse],
             },
-            weight_kg=Decimal("72.0"),
-            height_cm=Decimal("172.0"),
             measured_on=today - dt.timedelta(days=3),
         )
-        sign_eligibility(
+        ready_to_dose(
             patient,
-            staff[who.prescriber],
-            intake_sections(patient, today, trauma=who.trauma),
-            now,
-        )
-        sign_plan(
-            patient,
-            prescriber=staff[who.prescriber],
-            therapist=staff[who.therapist],
-            nurse=staff[who.nurse],
             route=who.route,
+            screened_at=now,
+            planned_at=now,
+            trauma=who.trauma,
             modality=who.modality,
-            now=now,
         )
         created.append(patient)
     return created

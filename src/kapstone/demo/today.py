@@ -25,27 +25,25 @@ from kapstone.chairside import services as chairside
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.clinical.routes import Route
-from kapstone.demo.courses import intake_sections, sign_eligibility, sign_plan
+from kapstone.demo.courses import (
+    FrontDesk,
+    SyntheticPatient,
+    ready_to_dose,
+    register_synthetic,
+)
 from kapstone.dosing.models import DosingSession
 from kapstone.dosing.services import book_dosing_session
 from kapstone.integration.services import book_integration_session
 from kapstone.ledger.models import StockBalance
 from kapstone.ledger.services import draw_for_session
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
-from kapstone.patients.services import register_patient
 from kapstone.today.services import check_in
 
 M = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class DayPatient:
-    given: str
-    family: str
-    sex: str
-    born: dt.date
-    site: int
-    route: Route
+class DayPatient(SyntheticPatient):
     room: str
     starts: int  # minutes from the load time
     minutes: int  # booked length
@@ -55,6 +53,16 @@ class DayPatient:
     tomorrow: int | None = None  # the hour of tomorrow's session, if any
 
 
+DAY_DESK = FrontDesk(
+    mrn=9101,
+    phone=7300,
+    number=30,
+    street="Fore St, Portland, ME",
+    contact=("Alex", "spouse"),
+    referral=(ReferralSource.PRIMARY_CARE, "Dr. Nina Holt"),
+    weight_kg=Decimal("70.0"),
+    height_cm=Decimal("170.0"),
+)
 DAY = (
     DayPatient("Ruth", "Okonkwo", SexAtBirth.FEMALE, dt.date(1968, 2, 11), 0, Route.IV,
                "IV chair 1", -150, 240, "discharged", "nurse"),
@@ -95,30 +103,13 @@ def _register(
     prescriber = staff["prescriber" if who.site == 0 else "prescriber2"]
     # Not "therapist": the scheduling demo gives her a sick day, counted from her first session.
     therapist = staff["therapist3" if who.site == 0 else "therapist2"]
-    return register_patient(
+    return register_synthetic(
+        who,
+        n,
+        desk=DAY_DESK,
         by=staff["intake"],
-        details={
-            "mrn": f"KAP-{9101 + n}",
-            "given_name": who.given,
-            "family_name": who.family,
-            "preferred_name": "",
-            "date_of_birth": who.born,
-            "sex_at_birth": who.sex,
-            "gender_identity": "",
-            "pronouns": "she/her" if who.sex == SexAtBirth.FEMALE else "he/him",
-            "phone": f"(207) 555-{7300 + n:04d}",
-            "email": f"{who.given.lower()}.{who.family.lower()}@example.invalid",
-            "address": f"{30 + n} Fore St, Portland, ME",
-            "emergency_contact_name": f"Alex {who.family}",
-            "emergency_contact_relationship": "spouse",
-            "emergency_contact_phone": f"(207) 555-{7400 + n:04d}",
-            "referral_source": ReferralSource.PRIMARY_CARE,
-            "referrer_name": "Dr. Nina Holt",
-            "home_site": site,
-        },
+        site=site,
         care_team={"prescriber": prescriber, "therapist": therapist, "nurse": staff[who.nurse]},
-        weight_kg=Decimal("70.0"),
-        height_cm=Decimal("170.0"),
         measured_on=timezone.localdate(now) - dt.timedelta(days=10),
     )
 
@@ -220,16 +211,11 @@ def build_day(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetim
         nurse = staff[who.nurse]
         assert prescriber is not None and therapist is not None
         signed_at = now - dt.timedelta(days=6)
-        sign_eligibility(
-            patient, prescriber, intake_sections(patient, timezone.localdate(signed_at)), signed_at
-        )
-        plan = sign_plan(
+        plan = ready_to_dose(
             patient,
-            prescriber=prescriber,
-            therapist=therapist,
-            nurse=nurse,
             route=who.route,
-            now=signed_at + dt.timedelta(hours=1),
+            screened_at=signed_at,
+            planned_at=signed_at + dt.timedelta(hours=1),
         )
         room = Room.objects.filter(site=site, name=who.room).first()
         booked_at = now - dt.timedelta(days=3)

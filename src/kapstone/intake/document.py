@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kapstone.clinical.eligibility import (
@@ -21,14 +21,9 @@ from kapstone.clinical.eligibility import (
 from kapstone.clinical.modality_matching import AnxietyPresentation, PresentationProfile
 from kapstone.intake.sections import REQUIRED_SECTIONS, SECTIONS_BY_KEY, section_of_path
 
-PRESENTATION_FLAGS = (
-    "trauma_rooted_memories",
-    "intrusive_imagery",
-    "harsh_self_criticism",
-    "rumination",
-    "body_symptoms",
-    "panic_and_avoidance",
-    "withdrawal",
+# The core profile's yes/no features, in its order: every field but the kind of anxiety.
+PRESENTATION_FLAGS = tuple(
+    f.name for f in fields(PresentationProfile) if f.name != "anxiety_mainly"
 )
 _PRESENTATION_KEYS = frozenset({"anxiety_mainly", *PRESENTATION_FLAGS})
 _DATE_KEYS = frozenset({"started_on", "since", "last_use_on", "measured_on"})

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.forms import formset_factory
@@ -52,6 +52,18 @@ def _tri_state(label: str, *, choices_: list[tuple[str, str]] | None = None) -> 
     )
 
 
+def _optional_choice(label: str, options: Mapping[Any, str]) -> forms.ChoiceField:
+    """A choice from one of the intake's lists that may be left at "—"."""
+    return forms.ChoiceField(label=label, choices=[("", "—"), *choices(options)], required=False)
+
+
+def _ticked(label: str, options: Mapping[Any, str]) -> forms.MultipleChoiceField:
+    """Any number of boxes ticked from one of the intake's lists."""
+    return forms.MultipleChoiceField(
+        label=label, choices=choices(options), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
 def _iso(value: object) -> str | None:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
 
@@ -76,7 +88,13 @@ def _blank(value: object) -> bool:
 # Row forms
 
 
-class TrialForm(forms.Form):
+class RowForm(forms.Form):
+    """One row of a list; ``content`` names the fields that make a row more than blank."""
+
+    content: ClassVar[tuple[str, ...]]
+
+
+class TrialForm(RowForm):
     episode = forms.ChoiceField(
         label="Episode",
         choices=[("current", "Current episode"), ("earlier", "An earlier episode")],
@@ -89,37 +107,33 @@ class TrialForm(forms.Form):
         "Dose adequate for this drug?",
         choices_=[("", "Not yet judged"), ("yes", "Adequate"), ("no", "Not adequate")],
     )
-    outcome = forms.ChoiceField(
-        label="Outcome", choices=[("", "—"), *choices(labels.TRIAL_OUTCOMES)], required=False
-    )
+    outcome = _optional_choice("Outcome", labels.TRIAL_OUTCOMES)
     content = ("drug", "daily_dose_mg", "weeks", "adequate_dose", "outcome")
 
 
-class PsychotherapyForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="Psychotherapy", choices=[("", "—"), *choices(labels.PSYCHOTHERAPY)], required=False
-    )
+class _CourseForm(RowForm):
+    """A course of a treatment other than a drug: which kind (the subclass's list), how many
+    sessions, whether it helped."""
+
     sessions = StrictNumberField(label="Sessions", required=False, fmt=limits.WHOLE, whole=True)
     helped = _tri_state("Did it help?")
     content = ("kind", "sessions", "helped")
+    field_order = content  # the kind first, though the subclass declares it
 
 
-class NeuromodulationForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="ECT or TMS", choices=[("", "—"), *choices(labels.NEUROMODULATION)], required=False
-    )
-    sessions = StrictNumberField(label="Sessions", required=False, fmt=limits.WHOLE, whole=True)
-    helped = _tri_state("Did it help?")
-    content = ("kind", "sessions", "helped")
+class PsychotherapyForm(_CourseForm):
+    kind = _optional_choice("Psychotherapy", labels.PSYCHOTHERAPY)
 
 
-class PriorKetamineForm(forms.Form):
+class NeuromodulationForm(_CourseForm):
+    kind = _optional_choice("ECT or TMS", labels.NEUROMODULATION)
+
+
+class PriorKetamineForm(RowForm):
     route = forms.CharField(
         label="Route (IV, IM, oral, intranasal…)", required=False, max_length=40
     )
-    outcome = forms.ChoiceField(
-        label="How it went", choices=[("", "—"), *choices(labels.PRIOR_KETAMINE)], required=False
-    )
+    outcome = _optional_choice("How it went", labels.PRIOR_KETAMINE)
     note = forms.CharField(label="Note", required=False, max_length=300)
     content = ("route", "outcome", "note")
 
@@ -159,25 +173,18 @@ class HistoryForm(forms.Form):
         return bool(self["condition"].value() == MedicalCondition.HEPATIC_IMPAIRMENT.value)
 
 
-class SubstanceForm(forms.Form):
+class SubstanceForm(RowForm):
     substance = forms.CharField(
         label="Substance (alcohol, cannabis…)", required=False, max_length=80
     )
-    status = forms.ChoiceField(
-        label="Status", choices=[("", "—"), *choices(labels.SUBSTANCE_STATUS)], required=False
-    )
+    status = _optional_choice("Status", labels.SUBSTANCE_STATUS)
     last_use_on = forms.DateField(label="Last use", required=False, widget=DATE)
     content = ("substance", "status", "last_use_on")
 
 
-class MedicationForm(forms.Form):
+class MedicationForm(RowForm):
     name = forms.CharField(label="Medication", required=False, max_length=80)
-    interaction_classes = forms.MultipleChoiceField(
-        label="Interaction classes",
-        choices=choices(labels.INTERACTION_CLASSES),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    interaction_classes = _ticked("Interaction classes", labels.INTERACTION_CLASSES)
     daily_dose_mg = StrictNumberField(label="Daily dose (mg)", required=False, fmt=DAILY_MG)
     diazepam_equivalent_mg_per_day = StrictNumberField(
         label="Diazepam-equivalent (mg a day, benzodiazepines only)",
@@ -192,12 +199,7 @@ class MedicationForm(forms.Form):
 
 
 class ConditionsForm(forms.Form):
-    presenting_conditions = forms.MultipleChoiceField(
-        label="Presenting conditions",
-        choices=choices(labels.PRESENTING),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    presenting_conditions = _ticked("Presenting conditions", labels.PRESENTING)
 
 
 class EpisodeForm(forms.Form):
@@ -255,12 +257,7 @@ class QuestionnairesForm(forms.Form):
         choices=[("", "Not recorded here"), *choices(labels.CSSRS)],
         required=False,
     )
-    questionnaire_flags = forms.MultipleChoiceField(
-        label="Positive screens (recorded elsewhere)",
-        choices=choices(labels.FLAGS),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    questionnaire_flags = _ticked("Positive screens (recorded elsewhere)", labels.FLAGS)
 
 
 class PresentationForm(forms.Form):
@@ -313,8 +310,21 @@ class Editor:
     def value(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def form(self, cls: type[forms.Form], prefix: str, initial: Mapping[str, Any]) -> forms.Form:
-        return cls(self.data, prefix=prefix, initial=dict(initial))
+    def form(
+        self,
+        cls: type[forms.Form],
+        prefix: str,
+        initial: Mapping[str, Any],
+        *,
+        title: str,
+        owner: str,
+    ) -> forms.Form:
+        """A part of the page that is one form; the core's problems under the facts object
+        ``owner`` ("" for the top level) are placed on its fields."""
+        form = cls(self.data, prefix=prefix, initial=dict(initial))
+        self.singles[owner] = form
+        self.parts.append(Part(title, form=form))
+        return form
 
     def formset(
         self, cls: type[forms.Form], prefix: str, initial: list[dict[str, Any]], extra: int = 2
@@ -381,13 +391,13 @@ class Editor:
 
 class ConditionsEditor(Editor):
     def build(self, value: Mapping[str, Any]) -> None:
-        form = self.form(
+        self.form(
             ConditionsForm,
             "conditions",
             {"presenting_conditions": value.get("presenting_conditions")},
+            title="Presenting conditions",
+            owner="",
         )
-        self.singles[""] = form
-        self.parts.append(Part("Presenting conditions", form=form))
 
     def value(self) -> dict[str, Any]:
         return {"presenting_conditions": self.singles[""].cleaned_data["presenting_conditions"]}
@@ -410,17 +420,19 @@ def _trial_json(data: Mapping[str, Any]) -> dict[str, Any]:
 class EpisodeEditor(Editor):
     def build(self, value: Mapping[str, Any]) -> None:
         episode = value.get("current_episode") or {}
-        self.episode = self.form(EpisodeForm, "episode", {"started_on": episode.get("started_on")})
-        self.singles["current_episode"] = self.episode
+        self.episode = self.form(
+            EpisodeForm,
+            "episode",
+            {"started_on": episode.get("started_on")},
+            title="Current episode",
+            owner="current_episode",
+        )
         initial = [_trial_initial(t, "current") for t in episode.get("antidepressant_trials", [])]
         initial += [
             _trial_initial(t, "earlier") for t in value.get("earlier_antidepressant_trials") or []
         ]
         self.trials = self.formset(TrialForm, "trials", initial)
-        self.parts += [
-            Part("Current episode", form=self.episode),
-            Part("Antidepressant trials", formset=self.trials, row_label="Trial"),
-        ]
+        self.parts.append(Part("Antidepressant trials", formset=self.trials, row_label="Trial"))
 
     def value(self) -> dict[str, Any]:
         rows = self.filled(self.trials, TrialForm.content)
@@ -547,27 +559,40 @@ class HistoryEditor(Editor):
         }
 
 
-class SubstancesEditor(Editor):
+class _ListEditor(Editor):
+    """A section that is one list of rows under one key of the facts."""
+
+    key: str
+    prefix: str
+    title: str
+    row_label: str
+    row_form: type[RowForm]
+    extra = 2
+
     def build(self, value: Mapping[str, Any]) -> None:
-        self.substances = self.formset(
-            SubstanceForm, "substances", list(value.get("substance_use") or [])
+        self.list = self.formset(
+            self.row_form, self.prefix, list(value.get(self.key) or []), extra=self.extra
         )
-        self.parts.append(
-            Part("Substance use disorders", formset=self.substances, row_label="Substance")
-        )
+        self.parts.append(Part(self.title, formset=self.list, row_label=self.row_label))
 
     def value(self) -> dict[str, Any]:
-        rows = self.filled(self.substances, SubstanceForm.content)
-        self.rows["substance_use"] = rows
+        rows = self.filled(self.list, self.row_form.content)
+        self.rows[self.key] = rows
+        return {self.key: [self.row_value(f.cleaned_data) for f in rows]}
+
+    def row_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class SubstancesEditor(_ListEditor):
+    key, prefix, row_form = "substance_use", "substances", SubstanceForm
+    title, row_label = "Substance use disorders", "Substance"
+
+    def row_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "substance_use": [
-                {
-                    "substance": f.cleaned_data.get("substance") or None,
-                    "status": f.cleaned_data.get("status") or None,
-                    "last_use_on": _iso(f.cleaned_data.get("last_use_on")),
-                }
-                for f in rows
-            ]
+            "substance": data.get("substance") or None,
+            "status": data.get("status") or None,
+            "last_use_on": _iso(data.get("last_use_on")),
         }
 
 
@@ -582,9 +607,9 @@ class ReproductiveEditor(Editor):
                 "pregnancy": current.get("pregnancy", ""),
                 "breastfeeding": _as_choice(current.get("breastfeeding")),
             },
+            title="Pregnancy and breastfeeding",
+            owner="reproductive",
         )
-        self.singles["reproductive"] = self.reproductive
-        self.parts.append(Part("Pregnancy and breastfeeding", form=self.reproductive))
 
     def value(self) -> dict[str, Any]:
         data = self.reproductive.cleaned_data
@@ -601,38 +626,30 @@ class ReproductiveEditor(Editor):
         }
 
 
-class MedicationsEditor(Editor):
-    def build(self, value: Mapping[str, Any]) -> None:
-        self.medications = self.formset(
-            MedicationForm, "medications", list(value.get("medications") or []), extra=3
-        )
-        self.parts.append(
-            Part("Current medications", formset=self.medications, row_label="Medication")
-        )
+class MedicationsEditor(_ListEditor):
+    key, prefix, row_form = "medications", "medications", MedicationForm
+    title, row_label, extra = "Current medications", "Medication", 3
 
-    def value(self) -> dict[str, Any]:
-        rows = self.filled(self.medications, MedicationForm.content)
-        self.rows["medications"] = rows
+    def row_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "medications": [
-                {
-                    "name": f.cleaned_data.get("name") or None,
-                    "interaction_classes": f.cleaned_data.get("interaction_classes") or [],
-                    "daily_dose_mg": _json_number(f.cleaned_data.get("daily_dose_mg")),
-                    "diazepam_equivalent_mg_per_day": _json_number(
-                        f.cleaned_data.get("diazepam_equivalent_mg_per_day")
-                    ),
-                }
-                for f in rows
-            ]
+            "name": data.get("name") or None,
+            "interaction_classes": data.get("interaction_classes") or [],
+            "daily_dose_mg": _json_number(data.get("daily_dose_mg")),
+            "diazepam_equivalent_mg_per_day": _json_number(
+                data.get("diazepam_equivalent_mg_per_day")
+            ),
         }
 
 
 class VitalsEditor(Editor):
     def build(self, value: Mapping[str, Any]) -> None:
-        self.vitals = self.form(VitalsForm, "vitals", dict(value.get("baseline_vitals") or {}))
-        self.singles["baseline_vitals"] = self.vitals
-        self.parts.append(Part("Baseline vital signs", form=self.vitals))
+        self.vitals = self.form(
+            VitalsForm,
+            "vitals",
+            dict(value.get("baseline_vitals") or {}),
+            title="Baseline vital signs",
+            owner="baseline_vitals",
+        )
 
     def value(self) -> dict[str, Any]:
         data = self.vitals.cleaned_data
@@ -655,9 +672,9 @@ class QuestionnairesEditor(Editor):
                 "cssrs_risk": value.get("cssrs_risk") or "",
                 "questionnaire_flags": value.get("questionnaire_flags") or [],
             },
+            title="Results recorded elsewhere",
+            owner="",
         )
-        self.singles[""] = self.manual
-        self.parts.append(Part("Results recorded elsewhere", form=self.manual))
 
     def value(self) -> dict[str, Any]:
         data = self.manual.cleaned_data
@@ -673,9 +690,9 @@ class PresentationEditor(Editor):
             PresentationForm,
             "presentation",
             {**value, "anxiety_mainly": value.get("anxiety_mainly") or ""},
+            title="Presentation",
+            owner="presentation",
         )
-        self.singles["presentation"] = self.presentation
-        self.parts.append(Part("Presentation", form=self.presentation))
 
     def value(self) -> dict[str, Any]:
         data = self.presentation.cleaned_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -315,27 +316,20 @@ def update_patient_details(*, by: StaffUser, patient: Patient, details: dict[str
     errors = _check_details(merged, today=timezone.localdate(), patient=patient)
     if errors:
         raise InputError(errors)
-    with transaction.atomic():
-        locked = Patient.objects.select_for_update().get(pk=patient.pk)
-        before = snapshot(locked, DETAIL_FIELDS)
+
+    def apply(locked: Patient) -> None:
         phones, _ = _clean_phones(details, patient=locked)
         for name, value in (details | phones).items():
             setattr(locked, name, normalise_mrn(value) if name == "mrn" else value)
-        after = snapshot(locked, DETAIL_FIELDS)
-        old, new = changed_fields(before, after)
-        if not new:
-            return locked
-        locked.save(update_fields=list(new))
-        record(
-            actor=by,
-            action="patient.details_changed",
-            patient=locked,
-            obj=locked,
-            summary="Changed " + ", ".join(sorted(new)),
-            before=old,
-            after=new,
-        )
-    return locked
+
+    return _change_patient(
+        by=by,
+        patient=patient,
+        fields=DETAIL_FIELDS,
+        change=apply,
+        action="patient.details_changed",
+        summary="Changed {fields}",
+    )
 
 
 def change_care_team(
@@ -344,22 +338,46 @@ def change_care_team(
     errors = _check_care_team(care_team)
     if errors:
         raise InputError(errors)
-    with transaction.atomic():
-        locked = Patient.objects.select_for_update().get(pk=patient.pk)
-        fields = tuple(care_team)
-        before = snapshot(locked, fields)
+
+    def apply(locked: Patient) -> None:
         for slot, member in care_team.items():
             setattr(locked, slot, member)
+
+    return _change_patient(
+        by=by,
+        patient=patient,
+        fields=tuple(care_team),
+        change=apply,
+        action="patient.care_team_changed",
+        summary="Care team changed",
+    )
+
+
+def _change_patient(
+    *,
+    by: StaffUser,
+    patient: Patient,
+    fields: Sequence[str],
+    change: Callable[[Patient], None],
+    action: str,
+    summary: str,
+) -> Patient:
+    """Locks the patient, applies ``change`` and saves the fields it changed, with their audit
+    row (``{fields}`` in the summary names them); when nothing changed, nothing is written."""
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = snapshot(locked, fields)
+        change(locked)
         old, new = changed_fields(before, snapshot(locked, fields))
         if not new:
             return locked
         locked.save(update_fields=list(new))
         record(
             actor=by,
-            action="patient.care_team_changed",
+            action=action,
             patient=locked,
             obj=locked,
-            summary="Care team changed",
+            summary=summary.format(fields=", ".join(sorted(new))),
             before=old,
             after=new,
         )

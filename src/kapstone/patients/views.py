@@ -23,7 +23,7 @@ from kapstone.patients.forms import (
 )
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
-from kapstone.web.forms import show_service_errors
+from kapstone.web.forms import saved, show_service_errors
 from kapstone.web.http import AuthenticatedHttpRequest
 
 
@@ -177,18 +177,12 @@ def edit(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def record_measurement(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = MeasurementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_body_measurement(
-                by=request.user,
-                patient=patient,
-                measured_on=form.cleaned_data["measured_on"],
-                weight_kg=form.cleaned_data["weight_kg"],
-                height_cm=form.cleaned_data["height_cm"],
-            )
-        except InputError as exc:
-            show_service_errors(exc, form)
-        else:
-            messages.success(request, "Weight recorded.")
-            return redirect("patients:chart", patient_id=patient.pk)
+    if saved(
+        request,
+        form,
+        # The form's fields are the measurement's: the date, the weight and the height.
+        lambda data: services.record_body_measurement(by=request.user, patient=patient, **data),
+        success="Weight recorded.",
+    ):
+        return redirect("patients:chart", patient_id=patient.pk)
     return render(request, "patients/measurement.html", {"patient": patient, "form": form})

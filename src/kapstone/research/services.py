@@ -13,6 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,18 @@ from kapstone.research.models import ExportStatus, ResearchExport
 log = logging.getLogger(__name__)
 
 _PARAMETERS = ["period_start", "period_end", "site_ids", "programs", "suppress"]
+
+
+class ExportRequest(TypedDict):
+    """What an export asks for, as :func:`preview_export` and :func:`request_export` take it:
+    the period of first contact, the sites and programs (none: all), and whether classes smaller
+    than k are left out."""
+
+    period_start: dt.date
+    period_end: dt.date
+    site_ids: list[int]
+    programs: list[str]
+    suppress: bool
 
 
 def export_dir() -> Path:

@@ -26,6 +26,17 @@ def _form(data: QueryDict | None = None) -> ExportForm:
     )
 
 
+def _asked(form: ExportForm) -> services.ExportRequest:
+    data = form.cleaned_data
+    return services.ExportRequest(
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        site_ids=data["site_ids"],
+        programs=data["programs"],
+        suppress=data["suppress"],
+    )
+
+
 @requires(Permission.RUN_RESEARCH_EXPORT)
 @require_http_methods(["GET", "POST"])
 def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -34,28 +45,12 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     preview = None
     if request.method == "POST" and form.is_valid() and request.POST.get("action") == "preview":
         try:
-            preview = services.preview_export(
-                by=user,
-                period_start=form.cleaned_data["period_start"],
-                period_end=form.cleaned_data["period_end"],
-                site_ids=form.cleaned_data["site_ids"],
-                programs=form.cleaned_data["programs"],
-                suppress=form.cleaned_data["suppress"],
-                now=timezone.now(),
-            )
+            preview = services.preview_export(by=user, now=timezone.now(), **_asked(form))
         except InputError as exc:
             show_service_errors(exc, form)
     elif request.method == "POST" and form.is_valid():
         try:
-            services.request_export(
-                by=user,
-                period_start=form.cleaned_data["period_start"],
-                period_end=form.cleaned_data["period_end"],
-                site_ids=form.cleaned_data["site_ids"],
-                programs=form.cleaned_data["programs"],
-                suppress=form.cleaned_data["suppress"],
-                now=timezone.now(),
-            )
+            services.request_export(by=user, now=timezone.now(), **_asked(form))
         except InputError as exc:
             show_service_errors(exc, form)
         else:

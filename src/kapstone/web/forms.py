@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from django.contrib import messages
 from django.forms import BaseForm, ChoiceField
+from django.http import HttpRequest
 
 from kapstone.errors import InputError
 
@@ -21,6 +23,27 @@ def show_service_errors(exc: InputError, *forms: BaseForm, aliases: Aliases | No
         target = next((f for f in forms if name is not None and name in f.fields), forms[0])
         for error in errors:
             target.add_error(name if name is not None and name in target.fields else None, error)
+
+
+def saved(
+    request: HttpRequest,
+    form: BaseForm,
+    save: Callable[[dict[str, Any]], object],
+    *,
+    success: str,
+) -> bool:
+    """Whether a posted form was valid and ``save`` (the service call, given the cleaned data)
+    accepted it; then ``success`` is shown on the next page. A service's refusal goes on the
+    form, like its own errors."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except InputError as exc:
+        show_service_errors(exc, form)
+        return False
+    messages.success(request, success)
+    return True
 
 
 def _form_field(field: str, forms: tuple[BaseForm, ...], aliases: Aliases | None) -> str | None:

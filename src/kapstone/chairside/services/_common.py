@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django.db import models, transaction
+
+from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record as audit
 from kapstone.chairside.models import (
     AdverseEvent,
@@ -69,6 +74,16 @@ def _core_problems(exc: InvalidVitalSign) -> dict[str, list[str]]:
     return problem_errors(exc.problems, fields=_CORE_FIELDS)
 
 
+def _validated[T](validate: Callable[[], T], errors: dict[str, list[str]]) -> T | None:
+    """What the core's validator returns, or None with its refusals added to ``errors`` under
+    the form's field names."""
+    try:
+        return validate()
+    except InvalidVitalSign as exc:
+        errors |= _core_problems(exc)
+        return None
+
+
 def _time_problems(
     field: str, value: dt.datetime | None, record: ChairsideRecord, now: dt.datetime
 ) -> dict[str, list[str]]:
@@ -98,6 +113,38 @@ def _locked(record: ChairsideRecord) -> ChairsideRecord:
     )
     _raise(_unsigned(locked))
     return locked
+
+
+@contextmanager
+def _charting(record: ChairsideRecord, errors: dict[str, list[str]]) -> Iterator[ChairsideRecord]:
+    """The step every write to the chart shares: what is wrong is refused before anything is
+    written, then one transaction holds the record locked (refused if it was signed meanwhile)
+    for the rows and their audit row."""
+    _raise(errors)
+    with transaction.atomic():
+        yield _locked(record)
+
+
+def _audit_chart(
+    *,
+    by: StaffUser | None,
+    record: ChairsideRecord,
+    action: str,
+    obj: models.Model,
+    summary: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+) -> None:
+    """The audit row of a write to the chart, filed under the record's patient."""
+    audit(
+        actor=by,
+        action=action,
+        patient=record.session.patient,
+        obj=obj,
+        summary=summary,
+        before=before,
+        after=after,
+    )
 
 
 def _source(source: Source) -> dict[str, str]:
@@ -143,10 +190,10 @@ def _write_alert(
         adverse_event=event,
         policy_version=assessment.policy_version,
     )
-    audit(
-        actor=None,
+    _audit_chart(
+        by=None,
+        record=record,
         action="chairside.alert_raised",
-        patient=record.session.patient,
         obj=alert,
         summary=f"Chair-side alert: {grade.label} ({labels(f.rule_id for f in fired)})",
         after={"grade": grade.value, "rules": [f.rule_id for f in fired]},

@@ -8,9 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside.models import ChairsideRecord, SessionAddendum
-from kapstone.chairside.services._common import _raise, _text_problems
+from kapstone.chairside.services._common import _audit_chart, _raise, _text_problems
 
 
 def add_addendum(
@@ -35,10 +34,10 @@ def add_addendum(
         addendum = SessionAddendum.objects.create(
             record=record, reason=reason.strip()[:300], text=text.strip(), by=by, at=now
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=record,
             action="chairside.addendum",
-            patient=record.session.patient,
             obj=addendum,
             summary=f"Addendum: {addendum.reason}",
             after={"reason": addendum.reason, "text": addendum.text},

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
     SEDATION_CHOICES,
@@ -22,8 +20,8 @@ from kapstone.chairside.policy import monitoring_policy
 from kapstone.chairside.services._common import (
     SYMPTOM_OF_KIND,
     SYMPTOMS_PRESENT_FOR,
-    _locked,
-    _raise,
+    _audit_chart,
+    _charting,
     _text_problems,
     _time_problems,
     _unsigned,
@@ -67,10 +65,8 @@ def record_adverse_event(
     if sedation and sedation not in {s for s, _ in SEDATION_CHOICES}:
         errors["sedation"] = ["Choose a sedation level from the list."]
     errors |= _time_problems("onset_at", onset_at, record, now)
-    _raise(errors)
-    assert onset_at is not None
-    with transaction.atomic():
-        locked = _locked(record)
+    with _charting(record, errors) as locked:
+        assert onset_at is not None
         event = AdverseEvent.objects.create(
             record=locked,
             kind=kind,
@@ -113,10 +109,10 @@ def record_adverse_event(
                 event=event,
                 now=now,
             )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.adverse_event",
-            patient=locked.session.patient,
             obj=event,
             summary=f"{event.get_kind_display()} ({severity}): {event.action}"[:300],
             after={"kind": kind, "severity": severity, "alert": alert.pk if alert else None},

@@ -8,9 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside.models import AlertAction, SessionAlert, SessionAlertAcknowledgement
-from kapstone.chairside.services._common import _raise, _text_problems
+from kapstone.chairside.services._common import _audit_chart, _raise, _text_problems
 from kapstone.clinical.alerts import AlertGrade
 from kapstone.errors import InputError
 
@@ -39,10 +38,10 @@ def acknowledge_alert(
         ack = SessionAlertAcknowledgement.objects.create(
             alert=locked, action=action, note=note.strip(), by=by, at=now
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked.record,
             action="chairside.alert_acknowledged",
-            patient=locked.record.session.patient,
             obj=ack,
             summary=f"Alert {locked.pk} ({AlertGrade(locked.grade).label}) acknowledged: "
             f"{ack.get_action_display()}" + (f"; {ack.note}" if ack.note else ""),

@@ -6,14 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, ChecklistAnswer
-from kapstone.chairside.services._common import _locked, _raise, _text_problems, _unsigned
+from kapstone.chairside.services._common import (
+    _audit_chart,
+    _charting,
+    _text_problems,
+    _unsigned,
+)
 from kapstone.clinical import plausibility as limits
 from kapstone.clinical.pre_dose_checklist import ChecklistItem
 from kapstone.clinical.pregnancy import PregnancyStatus
@@ -40,7 +43,6 @@ def answer_checklist(
         errors["pregnancy_status"] = ["Choose a pregnancy status from the list."]
     if weight_kg is not None and (problem := limits.WEIGHT_RANGE_KG.problem(weight_kg)):
         errors["weight_kg"] = [problem]
-    _raise(errors)
     patient = record.session.patient
     values: dict[ChecklistItem, Any] = {
         ChecklistItem.IDENTITY: bool(identity_confirmed),
@@ -50,8 +52,7 @@ def answer_checklist(
         ChecklistItem.PREGNANCY: pregnancy_status or "",
         ChecklistItem.WEIGHT: str(weight_kg) if weight_kg is not None else "",
     }
-    with transaction.atomic():
-        locked = _locked(record)
+    with _charting(record, errors) as locked:
         today = timezone.localdate(now)
         if (
             weight_kg is not None
@@ -77,10 +78,10 @@ def answer_checklist(
             )
             for r in assessment.items
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.checklist_answered",
-            patient=patient,
             obj=locked,
             summary="Pre-dose checklist: "
             + (

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, DischargeSignoff
 from kapstone.chairside.policy import monitoring_policy
-from kapstone.chairside.services._common import _locked, _raise, _source, _text_problems, _unsigned
+from kapstone.chairside.services._common import (
+    _audit_chart,
+    _charting,
+    _source,
+    _text_problems,
+    _unsigned,
+)
 from kapstone.clinical.discharge import DischargeChecklist, DischargeReadiness, assess_discharge
 from kapstone.errors import InputError
 from kapstone.safety.models import SafetyAlert
@@ -63,9 +67,8 @@ def discharge(
     """The nurse's discharge. While the core still lists blockers, a reason is required (the
     clinician decides; the record shows what was outstanding and why they went ahead)."""
     now = now or timezone.now()
-    _raise(_unsigned(record) | _text_problems(override_reason=override_reason))
-    with transaction.atomic():
-        locked = _locked(record)
+    errors = _unsigned(record) | _text_problems(override_reason=override_reason)
+    with _charting(record, errors) as locked:
         if locked.discharged_at is not None:
             raise InputError.single("", "The patient is already discharged.")
         readiness = discharge_readiness(locked, checklist, now)
@@ -110,10 +113,10 @@ def discharge(
         ChairsideRecord.objects.filter(pk=locked.pk, discharged_at__isnull=True).update(
             discharged_at=now
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.discharged",
-            patient=locked.session.patient,
             obj=signoff,
             summary="Discharged"
             + ("" if readiness.ready else f" despite blockers: {signoff.override_reason}"),

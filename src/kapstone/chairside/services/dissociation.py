@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, DissociationRating
 from kapstone.chairside.services._common import (
-    _core_problems,
-    _locked,
-    _raise,
+    _audit_chart,
+    _charting,
     _time_problems,
     _unsigned,
+    _validated,
 )
 from kapstone.clinical.dose_moment import is_pre_dose
-from kapstone.clinical.vital_signs import InvalidVitalSign, validate_dissociation_rating
+from kapstone.clinical.vital_signs import validate_dissociation_rating
 
 
 def rate_dissociation(
@@ -33,31 +31,26 @@ def rate_dissociation(
 ) -> DissociationRating:
     now = now or timezone.now()
     errors = _unsigned(record)
-    try:
-        rating = validate_dissociation_rating(scale=scale, total=score, rated_at=taken_at)
-    except InvalidVitalSign as exc:
-        errors |= _core_problems(exc)
-        rating = None
+    rating = _validated(
+        lambda: validate_dissociation_rating(scale=scale, total=score, rated_at=taken_at), errors
+    )
     if rating is not None:
         errors |= _time_problems("taken_at", rating.rated_at, record, now)
-    _raise(errors)
-    assert rating is not None
-    with transaction.atomic():
-        locked = _locked(record)
-        first = facts.first_dose_at(locked)
+    with _charting(record, errors) as locked:
+        assert rating is not None
         row = DissociationRating.objects.create(
             record=locked,
             scale=rating.scale.value,
             score=rating.total,
             taken_at=rating.rated_at,
-            is_baseline=is_pre_dose(rating.rated_at, first),
+            is_baseline=is_pre_dose(rating.rated_at, facts.first_dose_at(locked)),
             rated_by=by,
             recorded_at=now,
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.dissociation_rated",
-            patient=locked.session.patient,
             obj=row,
             summary=f"{row.get_scale_display()} {row.score} at "
             f"{timezone.localtime(row.taken_at):%H:%M}",

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, DoseChangeDecision
-from kapstone.chairside.services._common import _locked, _raise, _text_problems, _unsigned
+from kapstone.chairside.services._common import (
+    _audit_chart,
+    _charting,
+    _text_problems,
+    _unsigned,
+)
 from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import Permission, role_may
 
@@ -60,10 +63,8 @@ def decide_dose_change(
     if not rationale.strip():
         errors["rationale"] = ["Document why this dose is to be given instead of the plan's."]
     errors |= _text_problems(rationale=rationale)
-    _raise(errors)
-    assert planned is not None and dose_mg is not None
-    with transaction.atomic():
-        locked = _locked(record)
+    with _charting(record, errors) as locked:
+        assert planned is not None and dose_mg is not None
         decision = DoseChangeDecision.objects.create(
             record=locked,
             prescriber=by,
@@ -72,10 +73,10 @@ def decide_dose_change(
             rationale=rationale.strip(),
             decided_at=now,
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.dose_change_decided",
-            patient=locked.session.patient,
             obj=decision,
             summary=f"Decision to give {dose_mg} mg instead of the plan's {planned.dose_mg} mg: "
             f"{decision.rationale}"[:300],

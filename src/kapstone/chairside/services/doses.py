@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, DoseAdministration, DoseChangeDecision
 from kapstone.chairside.services._common import (
-    _locked,
-    _raise,
+    _audit_chart,
+    _charting,
     _text_problems,
     _time_problems,
     _unsigned,
@@ -305,14 +303,11 @@ def give_dose(
         started_at,
         errors,
     )
-    _raise(errors)
-    assert dose_mg is not None and started_at is not None
-    product = lot.product if lot is not None else None
-    if concentration_mg_per_ml is None and product is not None:
-        concentration_mg_per_ml = product.concentration_mg_per_ml
-    assert draw is not None
-    with transaction.atomic():
-        locked = _locked(record)
+    with _charting(record, errors) as locked:
+        assert dose_mg is not None and started_at is not None and draw is not None
+        product = lot.product if lot is not None else None
+        if concentration_mg_per_ml is None and product is not None:
+            concentration_mg_per_ml = product.concentration_mg_per_ml
         given = give_from_draw(by=by, draw=draw, quantity=quantity, now=now)
         dose = DoseAdministration.objects.create(
             record=locked,
@@ -335,10 +330,10 @@ def give_dose(
             recorded_at=now,
         )
         # Readings taken before this dose started are its baseline, whenever they were charted.
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.dose_given",
-            patient=locked.session.patient,
             obj=dose,
             summary=f"{dose_mg} mg {route.label} at {timezone.localtime(started_at):%H:%M}"
             + (f" (plan {dose.planned_dose_mg} mg: {dose.change_reason})" if dose.changed else ""),
@@ -372,19 +367,17 @@ def stop_dose(
     errors = _unsigned(record) | _time_problems("stopped_at", stopped_at, record, now)
     if stopped_at is not None and stopped_at < dose.started_at:
         errors["stopped_at"] = ["The dose cannot stop before it starts."]
-    _raise(errors)
-    with transaction.atomic():
-        _locked(record)
+    with _charting(record, errors):
         changed = DoseAdministration.objects.filter(pk=dose.pk, stopped_at__isnull=True).update(
             stopped_at=stopped_at
         )
         if not changed:
             raise InputError.single("", "That dose's stop time is already recorded.")
         dose.refresh_from_db()
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=record,
             action="chairside.dose_stopped",
-            patient=record.session.patient,
             obj=dose,
             summary=f"Dose stopped at {timezone.localtime(dose.stopped_at):%H:%M}",
             before={"stopped_at": None},

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
+from kapstone.chairside.services._common import _audit_chart
 from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
@@ -48,10 +48,10 @@ def open_record(
                 policy_version=policy.version,
                 checklist_policy_version=checklist_policy().version,
             )
-            audit(
-                actor=by,
+            _audit_chart(
+                by=by,
+                record=record,
                 action="chairside.record_opened",
-                patient=session.patient,
                 obj=record,
                 summary=f"Chair-side record opened ({Route(route).label}, {protocol.protocol_id})",
                 after={"route": route, "protocol": protocol.protocol_id},

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, ProceedDecision
-from kapstone.chairside.services._common import _locked, _raise, _text_problems, _unsigned
+from kapstone.chairside.services._common import (
+    _audit_chart,
+    _charting,
+    _text_problems,
+    _unsigned,
+)
 from kapstone.clinical.access import Permission, role_may
 from kapstone.clinical.alerts import PreDoseOutcome
 
@@ -36,10 +39,8 @@ def decide_to_proceed(
             errors.setdefault("", []).append(
                 "The pre-dose blood pressure is within the guide: no decision is needed."
             )
-    _raise(errors)
-    assert baseline is not None
-    with transaction.atomic():
-        locked = _locked(record)
+    with _charting(record, errors) as locked:
+        assert baseline is not None
         decision = ProceedDecision.objects.create(
             record=locked,
             reading=baseline,
@@ -49,10 +50,10 @@ def decide_to_proceed(
         )
         check, _ = facts.blood_pressure_check(locked, baseline)
         assert check is not None and check.outcome is PreDoseOutcome.PROCEED
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.proceed_decided",
-            patient=locked.session.patient,
             obj=decision,
             summary=f"Decision to proceed despite pre-dose BP {baseline.systolic}/"
             f"{baseline.diastolic}: {decision.rationale}"[:300],

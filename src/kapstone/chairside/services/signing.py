@@ -9,9 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside.models import ChairsideRecord
-from kapstone.chairside.services._common import _locked, _raise
+from kapstone.chairside.services._common import _audit_chart, _locked, _raise
 from kapstone.chairside.services.doses import unreconciled
 from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
@@ -52,10 +51,10 @@ def sign_record(
         # The dosing app owns its session: it completes it (with its own audit row) in this
         # transaction.
         complete_session(by=by, session=session)
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.signed",
-            patient=session.patient,
             obj=locked,
             summary="Chair-side record signed and locked; dosing session completed",
             before={"session_status": session.status},

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.audit.trail import record as audit
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
     AdverseEventKind,
@@ -21,17 +20,18 @@ from kapstone.chairside.policy import monitoring_policy
 from kapstone.chairside.services._common import (
     SYMPTOM_OF_KIND,
     SYMPTOMS_PRESENT_FOR,
-    _core_problems,
-    _locked,
+    _audit_chart,
+    _charting,
     _raise,
     _text_problems,
     _time_problems,
     _unsigned,
+    _validated,
     _write_alert,
 )
 from kapstone.clinical.alerts import AlertAssessment, Symptom, evaluate
 from kapstone.clinical.dose_moment import is_pre_dose
-from kapstone.clinical.vital_signs import InvalidVitalSign, validate_reading
+from kapstone.clinical.vital_signs import validate_reading
 from kapstone.errors import InputError
 
 
@@ -58,8 +58,8 @@ def record_vitals(
     """A reading, graded by the core against the baseline; any alert is written with it."""
     now = now or timezone.now()
     errors = _unsigned(record)
-    try:
-        reading = validate_reading(
+    reading = _validated(
+        lambda: validate_reading(
             taken_at=taken_at,
             systolic_mmhg=systolic,
             diastolic_mmhg=diastolic,
@@ -68,18 +68,14 @@ def record_vitals(
             respiratory_rate_per_min=respiratory_rate,
             sedation=sedation or None,
             limits=monitoring_policy().plausibility,
-        )
-    except InvalidVitalSign as exc:
-        errors |= _core_problems(exc)
-        reading = None
+        ),
+        errors,
+    )
     if reading is not None:
         errors |= _time_problems("taken_at", reading.taken_at, record, now)
-    _raise(errors)
-    assert reading is not None
-    with transaction.atomic():
-        locked = _locked(record)
-        first = facts.first_dose_at(locked)
-        is_baseline = is_pre_dose(reading.taken_at, first)
+    with _charting(record, errors) as locked:
+        assert reading is not None
+        is_baseline = is_pre_dose(reading.taken_at, facts.first_dose_at(locked))
         baseline_row = None if is_baseline else facts.baseline_reading(locked)
         row = VitalReading.objects.create(
             record=locked,
@@ -122,10 +118,10 @@ def record_vitals(
         alert = _write_alert(
             record=locked, assessment=graded, rule_ids=None, reading=row, event=None, now=now
         )
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked,
             action="chairside.vitals_recorded",
-            patient=locked.session.patient,
             obj=row,
             summary=f"Vitals at {timezone.localtime(row.taken_at):%H:%M}"
             + (" (pre-dose baseline)" if is_baseline else "")
@@ -156,10 +152,10 @@ def strike_vital(
         if VitalStrike.objects.filter(reading=locked).exists():
             raise InputError.single("", "That reading is already struck through.")
         strike = VitalStrike.objects.create(reading=locked, reason=reason.strip(), by=by, at=now)
-        audit(
-            actor=by,
+        _audit_chart(
+            by=by,
+            record=locked.record,
             action="chairside.vitals_struck",
-            patient=locked.record.session.patient,
             obj=strike,
             summary=f"Vitals of {timezone.localtime(locked.taken_at):%H:%M} struck through: "
             f"{strike.reason}",
