@@ -255,7 +255,7 @@ def _lot_agrees(s: _Scratch, lot: LotInfo) -> None:
             return
 
 
-def _forward(s: _Scratch, entry: LedgerEntry) -> None:
+def _forward(s: _Scratch, entry: LedgerEntry) -> None:  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
     """Check an entry's own fields and apply its effect to the scratch state."""
     match entry:
         case Receipt():
@@ -372,7 +372,7 @@ def _forward_transfer_in(s: _Scratch, entry: TransferIn) -> None:
     s.received[out_entry.entry_id] = entry.entry_id
 
 
-def _reverse(s: _Scratch, entry: Reversal) -> None:
+def _reverse(s: _Scratch, entry: Reversal) -> None:  # noqa: C901 (over the ceiling before it came in; to be split)
     _require(s, entry.reason, "reason", "a reason for the reversal")
     target = s.book.by_id.get(entry.reverses)
     if target is None:

@@ -1095,7 +1095,7 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC)
 
 
-def _patient(
+def _patient(  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
     n: int,
     seed: int,
     now: dt.datetime,

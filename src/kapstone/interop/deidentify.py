@@ -883,7 +883,7 @@ def _with(table: Table, rows: Iterable[tuple[Cell, ...]]) -> Table:
     return Table(table.name, table.description, table.columns, tuple(rows))
 
 
-def build_dataset(
+def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
     *,
     patients: Sequence[SourcePatient],
     scores: Sequence[SourceScore],

@@ -141,7 +141,7 @@ class InstanceError(Refused):
 _SLOT_CHOICES = (5, 10, 15, 20, 30, 60)
 
 
-def validate(instance: Instance) -> None:
+def validate(instance: Instance) -> None:  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
     """Raise InstanceError listing every fault; return quietly when the instance is usable."""
     problems: list[Problem] = []
 
