@@ -42,6 +42,12 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_report_header(config):
+    if config.getoption("database_tests_only"):
+        return "database tests only: the pure core's tests that use no database ran on SQLite"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("database_tests_only"):
         return
