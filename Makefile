@@ -41,14 +41,24 @@ contracts:
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-# The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one).
+# The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one), each leg
+# spread over PYTEST_WORKERS processes (pytest-xdist; one per core by default), each with its own
+# database: pytest-django suffixes the test database's name with the worker (test.sqlite3_gw0, ...;
+# test_postgres_gw0, ...). Tests of the pure core that use no database run once, in the SQLite leg
+# (--database-tests-only, tests/conftest.py).
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
+
+# Compile each module once for the run, not in every worker and every `kapstone` subprocess: an
+# environment that sets PYTHONDONTWRITEBYTECODE made every Python start compile Django from source.
+pytest: export PYTHONDONTWRITEBYTECODE =
 pytest:
 	@echo "== SQLite leg"
-	@# A file in WAL mode, as in production, not Django's shared in-memory test database: there the
-	@# live server's threads (polling tablets) get "table is locked" at once instead of waiting.
+	@# A file per worker in WAL mode, as in production, not Django's shared in-memory test database:
+	@# there the live server's threads (polling tablets) get "table is locked" at once instead of waiting.
 	dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
-	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
-	scripts/test-postgres $(PYTEST_ARGS)
+	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_XDIST) $(PYTEST_ARGS)
+	scripts/test-postgres $(PYTEST_XDIST) --database-tests-only $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

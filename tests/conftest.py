@@ -21,6 +21,47 @@ hypothesis_settings.load_profile("kapstone")
 # Playwright's sync API runs an event loop in the test thread; Django must still let it use the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Tests of the pure core (no Django, no database: the import contracts keep the core so) behave the
+# same whichever database the shell uses. The PostgreSQL leg of `make test` passes --database-tests-only
+# and runs only the tests that touch a database (or that ask for one by its URL), so the pure tests run
+# once, in the SQLite leg. A pure-core test that asks for a database is still run on both legs.
+PURE_CORE_TESTS = (
+    "tests/clinical/",
+    "tests/scheduling/",
+    "tests/charts/",
+    "tests/interop/",
+    "tests/test_cli_",
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="deselect the pure core's tests that use no database (they already ran on SQLite)",
+    )
+
+
+def pytest_report_header(config):
+    if config.getoption("database_tests_only"):
+        return "database tests only: the pure core's tests that use no database ran on SQLite"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("database_tests_only"):
+        return
+    pure = [
+        item
+        for item in items
+        if item.nodeid.startswith(PURE_CORE_TESTS) and not _uses_database(item)
+    ]
+    if pure:
+        config.hook.pytest_deselected(items=pure)
+        kept = set(map(id, pure))
+        items[:] = [item for item in items if id(item) not in kept]
+
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PASSWORD = "correct-horse-battery-staple"
 
@@ -32,35 +73,73 @@ def _fast_passwords(request):
         request.getfixturevalue("settings").PASSWORD_HASHERS = FAST_HASHERS
 
 
-@pytest.fixture(autouse=True)
-def _audit_triggers(request):
-    """Keeps the audit table append-only in every database test.
+# The append-only guards (kapstone.audit.triggers) are part of the schema: the migrations install them
+# and they stay for the whole session. Database tests run inside a transaction that is rolled back, so
+# they cannot lose them. Only a transactional test (live server, transaction=True) commits: it ends with
+# a flush, which on SQLite deletes rows one by one and on PostgreSQL truncates, and the guards refuse
+# both. Such a test lifts the guards just before its flush and they are put back right after it (see
+# pytest_runtest_teardown), once, instead of every database test re-creating ~50 tables' triggers.
+_GUARDS_LIFTED = pytest.StashKey[bool]()
 
-    Transactional tests end with a flush, which on SQLite deletes rows one by one and would be refused
-    by the append-only triggers; those tests drop the triggers at teardown, and every test puts them
-    back at setup.
-    """
-    names = request.fixturenames
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (
+
+def _is_transactional(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    return (
         "transactional_db" in names
         or "live_server" in names
         or bool(marker and marker.kwargs.get("transaction"))
     )
-    if not request.config.pluginmanager.hasplugin("django") or not (
-        transactional or "db" in names or marker
-    ):
-        yield
-        return
-    request.getfixturevalue("transactional_db" if transactional else "db")
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return (
+        _is_transactional(item) or "db" in names or item.get_closest_marker("django_db") is not None
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, with every guard in place (the migrations install them)."""
     from django.db import connection
 
     from kapstone.audit import triggers
 
-    triggers.install_all(connection)
+    with django_db_blocker.unblock():
+        triggers.install_all(connection)
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers(request):
+    """Lifts the append-only guards at the end of a transactional test, before its flush."""
+    if not request.config.pluginmanager.hasplugin("django") or not _is_transactional(request.node):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
     yield
-    if transactional:
-        triggers.remove_all(connection)
+    from django.db import connection
+
+    from kapstone.audit import triggers
+
+    triggers.remove_all(connection)
+    request.node.stash[_GUARDS_LIFTED] = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Puts the guards back once a transactional test's flush has run (its fixtures are gone)."""
+    result = yield
+    # With no next test the session's fixtures are gone too, the test database with them.
+    if nextitem is not None and item.stash.get(_GUARDS_LIFTED, False):
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        from kapstone.audit import triggers
+
+        with item.config.stash[blocking_manager_key].unblock():
+            triggers.install_all(connection)
+    return result
 
 
 @dataclass

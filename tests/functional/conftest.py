@@ -34,7 +34,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request, tmp_path):
     context = browser.new_context(viewport={"width": 1024, "height": 1366})  # a tablet, portrait
     page = context.new_page()
     page.csp_violations = []
@@ -47,7 +47,34 @@ def page(browser):
         ),
     )
     yield page
+    _keep_what_the_browser_showed(request, browser, tmp_path)
     context.close()
+
+
+_REPORTS = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+def _keep_what_the_browser_showed(request, browser, folder) -> None:
+    """A failed browser test leaves each tab's address, text and a screenshot behind (the warnings
+    summary names the folder): a failure on a loaded machine is seldom reproduced at will."""
+    report = request.node.stash.get(_REPORTS, {}).get("call")
+    if report is None or not report.failed:
+        return
+    tabs = [tab for context in browser.contexts for tab in context.pages]
+    for n, tab in enumerate(tabs):
+        try:
+            tab.screenshot(path=folder / f"tab{n}.png", full_page=True)
+            (folder / f"tab{n}.txt").write_text(f"{tab.url}\n\n{tab.inner_text('body')}")
+        except Exception as exc:  # a crashed tab: say so, and keep the test's own failure
+            (folder / f"tab{n}.txt").write_text(f"could not be read: {exc!r}")
+    request.node.warn(pytest.PytestWarning(f"what each browser tab showed: {folder}"))
 
 
 def assert_accessible(page) -> None:

@@ -42,6 +42,8 @@ STRONG = secrets.token_urlsafe(64)
         # Half of it one character: 26 different ones, no run, no repeat, about 166 bits.
         ("".join(f"x{c}" for c in "ACEGIKMOQSUWY02468bdfhjlnp"), "guessable"),
     ],
+    # Named by the reason: random keys in test names differ between pytest-xdist's workers.
+    ids=["unset", "short", "two-characters", "repeated", "counting", "stretch", "guessable"],
 )
 def test_weak_secret_keys_are_refused_with_the_reason(key, reason):
     problem = secret_key_problem(key)

@@ -321,9 +321,13 @@ def _number(spec: FieldSpec, value: object) -> tuple[int | None, str | None]:
         return None, accepts
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        # isdecimal, not isdigit: "²" and "①" are digits int() refuses; one minus sign at most.
+        if not text.removeprefix("-").isdecimal():
             return None, f"{value!r} is not a whole number; {accepts}"
-        number = int(text)
+        try:
+            number = int(text)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            return None, f"{len(text)} digits is out of range; {accepts}"
     elif isinstance(value, int):
         number = value
     else:
