@@ -85,3 +85,14 @@ def test_the_day_board_is_full_at_load_time(demo):
     integration = {row.phase.phase for site in board.sites for row in site.integration}
     assert {IntegrationPhase.WAITING, IntegrationPhase.IN_SESSION} <= integration
     assert len(tomorrow(user=nurse, now=now)) >= 2
+
+
+@pytest.mark.parametrize("clock", [dt.time(23, 50), dt.time(0, 30)], ids=["before", "after"])
+def test_the_demo_loads_at_any_hour_even_around_midnight(db, clock):
+    """`make run` (and CI) may load the demo at any time: a board laid out around the load time
+    crosses local midnight, and every session must still be checked in and charted on its own day."""
+    now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), clock))
+    clinic = build_demo_clinic(
+        patients=14, seed=2026, today=timezone.localdate(now), history_until=now
+    )
+    assert clinic.patients

@@ -248,7 +248,10 @@ def build_day(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.datetim
             check_in(
                 by=staff["intake"],
                 session=session,
-                now=max(session.starts_at - 15 * M, _midnight(today)),
+                # On the session's own day, even when the load time sits near midnight.
+                now=max(
+                    session.starts_at - 15 * M, _midnight(timezone.localdate(session.starts_at))
+                ),
             )
         if _reached(who, "checklist"):
             _chart(who, session, nurse, now)
