@@ -91,7 +91,10 @@ def test_the_day_board_is_full_at_load_time(demo):
 def test_the_demo_loads_at_any_hour_even_around_midnight(db, clock):
     """`make run` (and CI) may load the demo at any time: a board laid out around the load time
     crosses local midnight, and every session must still be checked in and charted on its own day."""
-    now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), clock))
+    # Yesterday's clock (always in the past: the services refuse times still to come).
+    now = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), clock)
+    )
     clinic = build_demo_clinic(
         patients=14, seed=2026, today=timezone.localdate(now), history_until=now
     )
