@@ -181,9 +181,14 @@ def _limit_sites(tree: ast.AST) -> Iterator[_Site]:
                 if k.arg and BOUND_KEYWORD.search(k.arg):
                     # The field's own label or the lookup's name says what it bounds.
                     yield _Site(f"{k.arg} {_words(node)}", (k.value,), bound=True)
-            args = (*node.args, *(k.value for k in node.keywords))
-            words = " ".join([*(k.arg or "" for k in node.keywords), *(_words(a) for a in args)])
-            yield _Site(words, args, bound=bool(NUMBER_READER.search(_callee(node))))
+            # Positional arguments stand beside each other (``optional_number(d, "weight", 20,
+            # 400)``); a keyword's value stands beside its own name only, so ``number=30`` in a
+            # call that also passes ``weight_kg=...`` is a house number, not a weight.
+            bound = bool(NUMBER_READER.search(_callee(node)))
+            if node.args:
+                yield _Site(" ".join(_words(a) for a in node.args), tuple(node.args), bound=bound)
+            for k in node.keywords:
+                yield _Site(f"{k.arg or ''} {_words(k.value)}", (k.value,), bound=bound)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = " ".join(_words(t) for t in targets if isinstance(t, ast.Name | ast.Tuple))
@@ -335,6 +340,12 @@ def test_each_core_enum_is_defined_once_in_the_core() -> None:
             "kapstone.chairside.services",
             "28 typed beside a device",
         ),
+        # A weight typed as a keyword, among other keywords.
+        (
+            'DESK = FrontDesk(number=30, weight_kg=Decimal("300"))\n',
+            "kapstone.demo.today",
+            "300 typed beside a weight",
+        ),
     ],
 )
 def test_the_checker_flags_a_reintroduced_duplicate(
@@ -360,6 +371,8 @@ def test_the_checker_flags_a_reintroduced_duplicate(
         # A count of devices is not a limit; a BMI divides by 100 without bounding anything.
         ("if devices is None or not 1 <= devices <= ESKETAMINE_MOST_DEVICES:\n    pass\n", "m"),
         ("metres = self.height_cm / 100\n", "kapstone.patients.models"),
+        # A house number passed beside a weight keyword is not about the weight.
+        ('DESK = FrontDesk(number=30, weight_kg=Decimal("70.0"))\n', "kapstone.demo.today"),
         # The home module defines its own enum.
         ('class Route(StrEnum):\n    IV = "iv"\n', "kapstone.clinical.routes"),
     ],

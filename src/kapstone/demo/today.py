@@ -56,7 +56,7 @@ class DayPatient(SyntheticPatient):
 DAY_DESK = FrontDesk(
     mrn=9101,
     phone=7300,
-    number=32,
+    number=30,
     street="Fore St, Portland, ME",
     contact=("Alex", "spouse"),
     referral=(ReferralSource.PRIMARY_CARE, "Dr. Nina Holt"),
