@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapstone.accounts.models import Site
@@ -103,7 +104,8 @@ def test_a_possible_duplicate_every_error_at_once_the_next_mrn_and_a_shorter_int
     page.get_by_role("heading", name=title, exact=True).wait_for()
     assert page.get_by_label("Pregnancy", exact=True).is_visible()
     page.get_by_label("Reproductive potential?").select_option(label="No")
-    assert not page.get_by_label("Pregnancy", exact=True).is_visible()
+    # The page's script may still be starting: wait for it to hide the question.
+    expect(page.get_by_label("Pregnancy", exact=True)).to_be_hidden()
     page.get_by_label("Breastfeeding?").select_option(label="No")
     assert_accessible(page)
     page.get_by_role("button", name=f"Save {title.lower()}").click()
