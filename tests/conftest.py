@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -60,6 +62,19 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=pure)
         kept = set(map(id, pure))
         items[:] = [item for item in items if id(item) not in kept]
+
+
+@contextmanager
+def kept_for_the_module(django_db_blocker) -> Iterator[None]:
+    """For a module-scoped fixture that builds something slow (a demo clinic) once for all its tests:
+    what it writes stays inside a transaction that is rolled back when the module ends, and each test's
+    own transaction (the `db` fixture) is a savepoint within it, so no test sees another's changes and
+    no other module sees any of it. Not for transactional tests: they commit."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

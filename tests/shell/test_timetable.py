@@ -26,15 +26,22 @@ from kapstone.safety.services import raise_alert
 from kapstone.timetable import selectors, services
 from kapstone.timetable.models import OpeningHours, RunKind, RunStatus, StaffHours
 from kapstone.timetable.tasks import solve_schedule
-from tests.conftest import verified_client
+from tests.conftest import kept_for_the_module, verified_client
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """The demo, built once for the module's tests (tests.conftest.kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        yield build_demo_clinic(
+            patients=2, seed=3, today=timezone.localdate(), history_until=timezone.now()
+        )
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(built, db, settings):
     settings.SCHEDULE_TIME_LIMIT_SECONDS = 4
-    return build_demo_clinic(
-        patients=2, seed=3, today=timezone.localdate(), history_until=timezone.now()
-    )
+    return built
 
 
 def ours(model=DosingSession):  # type: ignore[no-untyped-def]
