@@ -76,11 +76,18 @@ def _assigned_names(module: ModuleType) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _scalar(value: object) -> Json | type[NotImplemented]:  # type: ignore[valid-type]
+class _NotScalar:
+    """What :func:`_scalar` answers for a value with parts of its own (walked, not shown)."""
+
+
+NOT_SCALAR = _NotScalar()
+
+
+def _scalar(value: object) -> Json | _NotScalar:
     if isinstance(value, enum.Enum):
         return _scalar(value.value)
     if value is None or isinstance(value, bool | int | str):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, float):
@@ -91,18 +98,24 @@ def _scalar(value: object) -> Json | type[NotImplemented]:  # type: ignore[valid
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, tuple | list | frozenset | set):
-        items = [_scalar(v) for v in value]
-        if any(i is NotImplemented for i in items):
-            return NotImplemented
+        items: list[Json] = []
+        for item in value:
+            scalar = _scalar(item)
+            if isinstance(scalar, _NotScalar):
+                return NOT_SCALAR
+            items.append(scalar)
         if isinstance(value, frozenset | set):
             items.sort(key=lambda i: json.dumps(i, sort_keys=True))
-        return items  # type: ignore[return-value]
+        return items
     if isinstance(value, Mapping):
-        pairs = {_key(k): _scalar(v) for k, v in value.items()}
-        if any(v is NotImplemented for v in pairs.values()):
-            return NotImplemented
-        return dict(sorted(pairs.items()))  # type: ignore[arg-type]
-    return NotImplemented
+        pairs: dict[str, Json] = {}
+        for key, item in value.items():
+            scalar = _scalar(item)
+            if isinstance(scalar, _NotScalar):
+                return NOT_SCALAR
+            pairs[_key(key)] = scalar
+        return dict(sorted(pairs.items()))
+    return NOT_SCALAR
 
 
 def _source(source: Source) -> dict[str, Json]:
@@ -127,14 +140,14 @@ class _Walk:
     def __init__(self) -> None:
         self.found: dict[str, dict[str, Json]] = {}
         self._seen: set[int] = set()  # each object is reported once, under the first path to it
-        self._defaults: list[tuple[type, str]] = []
+        self._defaults: list[tuple[type[Any], str]] = []
         self._walked: list[object] = []  # the dataclass instances met, to spot a default again
 
     def emit(self, path: str, kind: str, values: dict[str, Json], source: Source) -> None:
         self.found[path] = {"kind": kind, "values": values, "source": _source(source)}
 
     def visit(self, value: object, path: str, depth: int = 0) -> None:
-        if depth > _MAX_DEPTH or isinstance(value, Source) or _scalar(value) is not NotImplemented:
+        if depth > _MAX_DEPTH or isinstance(value, Source) or _scalar(value) is not NOT_SCALAR:
             return
         if isinstance(value, type):
             if issubclass(value, enum.Enum):
@@ -182,7 +195,7 @@ class _Walk:
         """Policy classes no module instantiates: their defaults, unless an equal one was walked."""
         for cls, path in self._defaults:
             try:
-                instance = cls()  # type: ignore[operator]
+                instance = cls()
             except TypeError:
                 continue  # it has required fields: not a policy with defaults
             if not any(type(w) is cls and w == instance for w in self._walked):
@@ -194,21 +207,21 @@ def _sourced_leaf(value: object) -> bool:
         return False
     fields = [getattr(value, f.name) for f in dataclasses.fields(value)]
     return any(isinstance(f, Source) for f in fields) and all(
-        isinstance(f, Source) or _scalar(f) is not NotImplemented for f in fields
+        isinstance(f, Source) or _scalar(f) is not NOT_SCALAR for f in fields
     )
 
 
 def _key(key: object) -> str:
     scalar = _scalar(key)
-    return str(key) if scalar is NotImplemented else str(scalar)
+    return str(key) if isinstance(scalar, _NotScalar) else str(scalar)
 
 
 def _scalars(fields: Mapping[Any, object]) -> dict[str, Json]:
     found: dict[str, Json] = {}
     for name, value in fields.items():
         scalar = _scalar(value)
-        if scalar is not NotImplemented:
-            found[str(name)] = scalar  # type: ignore[assignment]
+        if not isinstance(scalar, _NotScalar):
+            found[str(name)] = scalar
     return found
 
 

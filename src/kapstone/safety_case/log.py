@@ -137,7 +137,7 @@ class _Reader:
 
     def __init__(self, problems: list[str], where: str, data: object) -> None:
         self.problems, self.where = problems, where
-        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        self.data: Mapping[Any, Any] = data if isinstance(data, Mapping) else {}
         if not isinstance(data, Mapping):
             problems.append(f"{where}: expected a mapping, found {type(data).__name__}")
 
@@ -249,7 +249,7 @@ def _rating(r: _Reader) -> Rating:
 def _control(r: _Reader) -> Control:
     raw = r.data.get("type")
     try:
-        kind = ControlType(raw)
+        kind = ControlType(str(raw))
     except ValueError:
         r.problems.append(f"{r.where}: 'type' must be one of {', '.join(ControlType)}, not {raw!r}")
         kind = ControlType.PROCESS
@@ -281,7 +281,7 @@ def _hazard(r: _Reader) -> Hazard:
         raw_controls = []
     status_raw = r.data.get("status")
     try:
-        status = Status(status_raw)
+        status = Status(str(status_raw))
     except ValueError:
         r.problems.append(
             f"{r.where}: 'status' must be one of {', '.join(Status)}, not {status_raw!r}"

@@ -28,7 +28,7 @@ GRID = colors.Color(0.55, 0.58, 0.62)
 HEADING_FILL = colors.Color(0.92, 0.93, 0.95)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def _styles() -> dict[str | int, ParagraphStyle]:
     sheet = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=sheet["BodyText"], fontSize=9, leading=11.5)
     return {
@@ -49,7 +49,7 @@ def _text(text: str) -> str:
     return escape(text).replace("\n", "<br/>").replace("::", "::\u200b").replace(".", ".\u200b")
 
 
-def _table(block: Table, width: float, styles: dict[str, ParagraphStyle]) -> LongTable:
+def _table(block: Table, width: float, styles: dict[str | int, ParagraphStyle]) -> LongTable:
     shares = block.widths or tuple(1 / len(block.headings) for _ in block.headings)
     rows = [[Paragraph(escape(h), styles["head"]) for h in block.headings]]
     for row in block.rows:
