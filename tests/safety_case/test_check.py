@@ -23,6 +23,11 @@ CODE = "kapstone.clinical.dosing.calculate_dose"
 
 
 def synthetic() -> dict[str, Any]:
+    """A fresh log each time: the tests change it."""
+    return copy.deepcopy(_synthetic())
+
+
+def _synthetic() -> dict[str, Any]:
     return {
         "format": 1,
         "case": {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,25 @@ def test_added_removed_and_a_new_source_are_listed():
 def test_a_section_touches_its_subsections_and_not_its_neighbours():
     assert changes._section_related("§2", "§2.2") and changes._section_related("§2.2", "§2")
     assert not changes._section_related("§2", "§11.1") and not changes._section_related("§1", "§11")
+
+
+def test_clinical_changes_reads_a_ref_from_git_and_says_what_changed(capsys):
+    if (
+        shutil.which("git") is None
+        or subprocess.run(
+            ["git", "cat-file", "-e", f"HEAD:{cli.VALUES}"], cwd=ROOT, check=False
+        ).returncode
+    ):
+        pytest.skip("not a git checkout whose HEAD holds the snapshot")
+    assert (
+        changes.values_at("HEAD", ROOT)
+        == json.loads(
+            subprocess.run(
+                ["git", "show", f"HEAD:{cli.VALUES}"], cwd=ROOT, capture_output=True, check=True
+            ).stdout
+        )["values"]
+    )
+    assert changes.run(["--root", str(ROOT), "--from", "HEAD", "--to", "HEAD", "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said == {"from": "HEAD", "to": "HEAD", "changes": []}
+    assert changes.run(["--root", str(ROOT), "--from", "no-such-ref"]) == 2

@@ -14,9 +14,11 @@ so the clinical changes between two releases are the git diff of that file (``cl
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import importlib
 import inspect
 import json
@@ -233,6 +235,11 @@ def _source_mapping(value: object) -> Mapping[str, Source] | None:
 
 def snapshot(packages: tuple[str, ...] = CITED_PACKAGES) -> dict[str, Json]:
     """``{"format": 1, "values": {path: {kind, values, source}}}``, every path sorted."""
+    return copy.deepcopy(_snapshot(packages))
+
+
+@functools.cache  # the modules are loaded once per process, so are their values
+def _snapshot(packages: tuple[str, ...]) -> dict[str, Json]:
     walk = _Walk()
     for module in core_modules(packages):
         for name in _assigned_names(module):

@@ -255,7 +255,7 @@ def blocks(inputs: Inputs) -> list[Block]:
         Table(
             ("Value", "Default", "Key", "Note"),
             tuple(core),
-            (0.36, 0.16, 0.08, 0.40),
+            (0.35, 0.16, 0.11, 0.38),
             frozenset({0}),
         )
     )

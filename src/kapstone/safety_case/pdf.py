@@ -45,21 +45,39 @@ def _styles() -> dict[str | int, ParagraphStyle]:
 
 
 def _text(text: str) -> str:
-    # Long node ids and dotted paths break after their separators rather than run off the cell.
-    return escape(text).replace("\n", "<br/>").replace("::", "::\u200b").replace(".", ".\u200b")
+    return escape(text).replace("\n", "<br/>")
+
+
+def _code(text: str, width: float, style: ParagraphStyle) -> str:
+    """Node ids and dotted paths broken to the column here, after a separator where one is near:
+    Courier's letters are all 0.6 em wide, so no measuring is needed (ReportLab measuring long
+    words letter by letter took seconds)."""
+    most = max(8, int((width - 5) / (0.6 * style.fontSize)))
+    lines: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > most:
+            cut = max(line.rfind(sep, most // 2, most) for sep in (".", "::", "/", "_", "[", " "))
+            cut = cut + 1 if cut > 0 else most
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "<br/>".join(escape(line) for line in lines)
 
 
 def _table(block: Table, width: float, styles: dict[str | int, ParagraphStyle]) -> LongTable:
     shares = block.widths or tuple(1 / len(block.headings) for _ in block.headings)
+    widths = [width * s for s in shares]
     rows = [[Paragraph(escape(h), styles["head"]) for h in block.headings]]
     for row in block.rows:
         rows.append(
             [
-                Paragraph(_text(c), styles["code" if i in block.code_columns else "cell"])
+                Paragraph(_code(c, widths[i], styles["code"]), styles["code"])
+                if i in block.code_columns
+                else Paragraph(_text(c), styles["cell"])
                 for i, c in enumerate(row)
             ]
         )
-    table = LongTable(rows, colWidths=[width * s for s in shares], repeatRows=1)
+    table = LongTable(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
