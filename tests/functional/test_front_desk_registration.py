@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapstone.accounts.models import Site
 from kapstone.accounts.services import create_staff
