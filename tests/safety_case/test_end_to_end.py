@@ -54,8 +54,9 @@ def project(root: Path, tests: list[str]) -> None:
 def test_a_failing_control_fails_the_check_end_to_end(tmp_path, capsys):
     project(tmp_path, ["tests/test_tiny.py::test_passes", "tests/test_tiny.py::test_fails"])
     results = tmp_path / "var" / "results.json"
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
+    # A pytest of its own: not this run's worker, options or plugins (none are autoloaded).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(
         [
             sys.executable,
