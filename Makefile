@@ -51,13 +51,19 @@ PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
 
 # Compile each module once for the run, not in every worker and every `kapstone` subprocess: an
 # environment that sets PYTHONDONTWRITEBYTECODE made every Python start compile Django from source.
+# A full run (no PYTEST_ARGS) records each test's outcome and then checks the safety case against it
+# (docs/safety/index.md): every control's tests passed in this very run. A targeted run does neither.
+SAFETY_RESULTS := var/safety-case/test-results.json
+SAFETY_PLUGIN = $(if $(PYTEST_ARGS),,-p kapstone.safety_case.pytest_plugin --safety-case-results=$(SAFETY_RESULTS))
+
 pytest: export PYTHONDONTWRITEBYTECODE =
 pytest:
 	@echo "== SQLite leg"
 	@# A file per worker in WAL mode, as in production, not Django's shared in-memory test database:
 	@# there the live server's threads (polling tablets) get "table is locked" at once instead of waiting.
 	dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
-	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_XDIST) $(PYTEST_ARGS)
+	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_XDIST) $(SAFETY_PLUGIN) $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(BIN)/kapstone safety_case check --results $(SAFETY_RESULTS))
 	scripts/test-postgres $(PYTEST_XDIST) --database-tests-only $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

@@ -16,6 +16,8 @@ PURE_COMMANDS = {
     "score": "kapstone.commands.score",
     "eligibility": "kapstone.commands.eligibility",
     "dose": "kapstone.commands.dose",
+    "safety_case": "kapstone.safety_case.cli",
+    "clinical_changes": "kapstone.safety_case.changes",
 }
 
 

@@ -1,0 +1,3 @@
+from kapstone.safety_case.cli import main
+
+main()
