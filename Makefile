@@ -44,7 +44,7 @@ docs: install
 # The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one), each leg
 # spread over PYTEST_WORKERS processes (pytest-xdist; one per core by default), each with its own
 # database: pytest-django suffixes the test database's name with the worker (test.sqlite3_gw0, ...;
-# test_postgres_gw0, ...). Tests of the pure core that use no database run once, in the SQLite leg
+# test_postgres_gw0, ...). Tests that use no database run once, in the SQLite leg
 # (--database-tests-only, tests/conftest.py).
 PYTEST_WORKERS ?= auto
 PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal

@@ -23,44 +23,39 @@ hypothesis_settings.load_profile("kapstone")
 # Playwright's sync API runs an event loop in the test thread; Django must still let it use the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# Tests of the pure core (no Django, no database: the import contracts keep the core so) behave the
-# same whichever database the shell uses. The PostgreSQL leg of `make test` passes --database-tests-only
-# and runs only the tests that touch a database (or that ask for one by its URL), so the pure tests run
-# once, in the SQLite leg. A pure-core test that asks for a database is still run on both legs.
-PURE_CORE_TESTS = (
-    "tests/clinical/",
-    "tests/scheduling/",
-    "tests/charts/",
-    "tests/interop/",
-    "tests/test_cli_",
-)
+# A test that uses no database behaves the same whichever database the leg runs on: the pure core's
+# tests, the page walkers' URL checks, the release and settings tests that start `kapstone` on a SQLite
+# file of their own. The PostgreSQL leg of `make test` passes --database-tests-only and runs only the
+# tests that use the test database (the `db` family of fixtures, the django_db marker) or that reach the
+# leg's database server by themselves (marked `each_database`: backups, the upgrade, the production
+# smoke test); the others run once, in the SQLite leg.
 
 
 def pytest_addoption(parser):
     parser.addoption(
         "--database-tests-only",
         action="store_true",
-        help="deselect the pure core's tests that use no database (they already ran on SQLite)",
+        help="deselect the tests that use no database (they already ran in the SQLite leg)",
     )
 
 
 def pytest_report_header(config):
     if config.getoption("database_tests_only"):
-        return "database tests only: the pure core's tests that use no database ran on SQLite"
+        return "database tests only: the tests that use no database ran in the SQLite leg"
     return None
 
 
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("database_tests_only"):
         return
-    pure = [
+    elsewhere = [
         item
         for item in items
-        if item.nodeid.startswith(PURE_CORE_TESTS) and not _uses_database(item)
+        if not _uses_database(item) and item.get_closest_marker("each_database") is None
     ]
-    if pure:
-        config.hook.pytest_deselected(items=pure)
-        kept = set(map(id, pure))
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        kept = set(map(id, elsewhere))
         items[:] = [item for item in items if id(item) not in kept]
 
 

@@ -26,6 +26,9 @@ from tests.backups.support import (
     server_for_this_leg,
 )
 
+# It finds the leg's own database server (SQLite files, or the PostgreSQL leg's server) itself.
+pytestmark = pytest.mark.each_database
+
 EXPORT_NAME = "research-export-7-cafe.zip"
 EXPORT_BYTES = b"PK\x03\x04 research export marker 5f1e9c2a\n" * 50
 

@@ -35,6 +35,9 @@ from pathlib import Path
 
 import pytest
 
+# It runs on the PostgreSQL leg's own server, found by itself (and skips, saying so, on SQLite).
+pytestmark = pytest.mark.each_database
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SITE_CONF = REPO / "deploy" / "nginx" / "kapstone.conf"

@@ -17,6 +17,9 @@ import pytest
 
 from tests.backups.support import ok, row_counts, run, server_for_this_leg
 
+# It finds the leg's own database server (SQLite files, or the PostgreSQL leg's server) itself.
+pytestmark = pytest.mark.each_database
+
 ROOT = Path(__file__).parents[2]
 RECORD = Path(__file__).with_name("previous_release.txt")
 OLD_CLI = [sys.executable, "-c", "from kapstone.cli import main; raise SystemExit(main())"]
