@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from kapstone.accounts.models import StaffUser
+from kapstone.accounts.models import Room, StaffUser
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
     AdverseEvent,
@@ -31,6 +31,7 @@ from kapstone.clinical.alerts import AlertGrade, PreDoseBloodPressureCheck
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
 from kapstone.clinical.pre_dose_checklist import PreDoseAssessment
+from kapstone.dosing.models import SessionStatus
 from kapstone.ledger.models import LedgerEntry
 from kapstone.plans.selectors import SessionDose
 
@@ -82,6 +83,28 @@ def dose_and_dissociation(session_ids: Iterable[int]) -> dict[int, SessionDoseFa
             dissociation_score=peak[1] if peak else None,
         )
     return facts
+
+
+# --- the monitor listener ---------------------------------------------------------------------
+
+
+def open_record_in_room(room: Room | int, at: dt.datetime) -> ChairsideRecord | None:
+    """The chair-side record of the dosing session in progress in ``room`` at ``at``: opened by
+    then, neither discharged nor signed, its session not cancelled. None when there is none, and
+    also when there are two (a previous patient not yet discharged): a monitor reading is never
+    charted on a guess; the listener keeps it as waiting."""
+    room_id = room.pk if isinstance(room, Room) else room
+    found = list(
+        ChairsideRecord.objects.select_related("session__patient")
+        .filter(
+            session__room_id=room_id,
+            opened_at__lte=at,
+            discharged_at__isnull=True,
+            signed_at__isnull=True,
+        )
+        .exclude(session__status=SessionStatus.CANCELLED)[:2]
+    )
+    return found[0] if len(found) == 1 else None
 
 
 # --- the console ----------------------------------------------------------------------------
