@@ -14,7 +14,12 @@ from kapstone.chairside.services.addenda import add_addendum
 from kapstone.chairside.services.adverse_events import record_adverse_event
 from kapstone.chairside.services.alerts import acknowledge_alert
 from kapstone.chairside.services.checklist import answer_checklist
-from kapstone.chairside.services.device_vitals import note_feed_heartbeat, record_device_reading
+from kapstone.chairside.services.device_vitals import (
+    note_feed_heartbeat,
+    record_device_reading,
+    unverified_device_readings,
+    verify_device_readings,
+)
 from kapstone.chairside.services.discharging import discharge, discharge_readiness
 from kapstone.chairside.services.dissociation import rate_dissociation
 from kapstone.chairside.services.dose_change import decide_dose_change, dose_change_decision
@@ -53,4 +58,6 @@ __all__ = [
     "stop_dose",
     "strike_vital",
     "unreconciled",
+    "unverified_device_readings",
+    "verify_device_readings",
 ]

@@ -14,20 +14,25 @@ an HL7 application error carrying the text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from kapstone.accounts.models import Room
+from kapstone.accounts.models import Room, StaffUser
 from kapstone.chairside import facts
 from kapstone.chairside.models import (
     ChairsideRecord,
     MonitorFeedHeartbeat,
     SessionAlert,
     VitalReading,
+    VitalSource,
+    VitalVerification,
 )
 from kapstone.chairside.policy import monitoring_policy
 from kapstone.chairside.services._common import (
+    _audit_chart,
     _charting,
     _time_problems,
     _unsigned,
@@ -143,7 +148,7 @@ def _already_stored(
     device_label: str, message_id: str
 ) -> tuple[VitalReading, SessionAlert | None] | None:
     row = VitalReading.objects.filter(
-        source="device", device_label=device_label, device_message_id=message_id
+        source=VitalSource.DEVICE, device_label=device_label, device_message_id=message_id
     ).first()
     if row is None:
         return None
@@ -164,3 +169,47 @@ def note_feed_heartbeat(*, room: Room, device_label: str, at: dt.datetime) -> Mo
             beat.last_message_at = max(at, beat.last_message_at)
             beat.save(update_fields=["device_label", "last_message_at"])
     return beat
+
+
+def verify_device_readings(
+    *,
+    by: StaffUser,
+    record: ChairsideRecord,
+    reading_ids: Iterable[int],
+    now: dt.datetime | None = None,
+) -> list[VitalVerification]:
+    """The nurse has checked the monitor readings she was shown (``reading_ids``) against the
+    patient: one tap verifies them all, one row each and one audit entry naming them. Only the
+    readings shown: one that arrived after the screen was drawn waits for the next tap.
+
+    Struck readings need no verifying (they count for nothing); allowed until the record is signed,
+    which needs it (services.signing)."""
+    now = now or timezone.now()
+    ids = sorted(set(reading_ids))
+    with _charting(record, _unsigned(record)) as locked:
+        # The record's lock serialises verifications, so two taps cannot verify a reading twice.
+        waiting = {r.pk: r for r in unverified_device_readings(locked).filter(pk__in=ids)}
+        if not waiting:
+            raise InputError.single(
+                "", "No monitor reading shown here is waiting for verification any more."
+            )
+        rows = [
+            VitalVerification.objects.create(reading=r, by=by, at=now) for r in waiting.values()
+        ]
+        times = ", ".join(f"{timezone.localtime(r.taken_at):%H:%M}" for r in waiting.values())
+        _audit_chart(
+            by=by,
+            record=locked,
+            action="chairside.device_vitals_verified",
+            obj=locked,
+            summary=f"{len(rows)} monitor reading(s) verified: {times}",
+            after={"readings": sorted(waiting), "at": now},
+        )
+    return rows
+
+
+def unverified_device_readings(record: ChairsideRecord) -> QuerySet[VitalReading]:
+    """Monitor readings of the record the nurse has not verified, struck ones aside."""
+    return record.vitals.filter(
+        source=VitalSource.DEVICE, verification__isnull=True, strike__isnull=True
+    ).order_by("taken_at", "pk")
