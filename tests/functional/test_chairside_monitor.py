@@ -130,6 +130,7 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
     )
     assert alert is not None
     shown = page.get_by_role("alert").filter(has_text="Pause or slow the infusion")
+    expect(shown).to_contain_text("Monitor MON-2 reading of", timeout=SHOWN_WITHIN_MS)
     expect(shown).to_be_visible(timeout=SHOWN_WITHIN_MS)
     expect(page.locator(f'tr[data-reading="{high.pk}"]')).to_be_visible(timeout=SHOWN_WITHIN_MS)
     expect(page.locator(f'tr[data-reading="{high.pk}"]')).to_have_class(
