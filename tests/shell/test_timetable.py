@@ -148,8 +148,11 @@ def test_a_refused_booking_half_way_books_nothing(demo):
     assert not AuditEntry.objects.filter(action="timetable.schedule_accepted").exists()
 
 
-def test_a_sick_therapist_moves_only_their_sessions(demo):
+def test_a_sick_therapist_moves_only_their_sessions(demo, settings):
     run = services.accept_run(by=demo.staff["intake"], run=solved(demo))
+    # "As few changes as possible" holds once the solver has proven its kept-bookings stage optimal;
+    # it stops as soon as it has, but on a loaded machine 4 s of wall time may not be enough.
+    settings.SCHEDULE_TIME_LIMIT_SECONDS = 30
     therapist = demo.staff["therapist"]
     theirs = IntegrationSession.objects.filter(therapist=therapist, status="booked")
     sick_day = timezone.localtime(theirs.order_by("starts_at").first().starts_at).date()
