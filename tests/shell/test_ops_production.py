@@ -83,7 +83,16 @@ def test_settings_refuse_a_weak_secret_at_start_and_say_how_to_make_one():
     assert "KAPSTONE_SECRET_KEY" in result.stderr and GENERATE_SECRET in result.stderr
 
 
-def test_release_stops_at_the_first_failing_step_and_says_which(tmp_path):
+@pytest.fixture(scope="module")
+def release_place(tmp_path_factory):
+    """One database file and static folder for both release tests: whichever runs second finds the
+    migrations applied and the files collected, and its steps run just as quickly as a real re-release
+    (each release is a fresh `kapstone` process; only the slow first migrate is not paid twice)."""
+    return tmp_path_factory.mktemp("release")
+
+
+def test_release_stops_at_the_first_failing_step_and_says_which(release_place):
+    tmp_path = release_place
     # The production profile without an SMTP host is fine; a console mail backend fails the
     # deploy checks, so collectstatic and migrate run and the third step stops the release.
     result = run_kapstone(
@@ -101,7 +110,8 @@ def test_release_stops_at_the_first_failing_step_and_says_which(tmp_path):
     assert (tmp_path / "static" / "staticfiles.json").exists()
 
 
-def test_release_runs_all_three_steps_in_order(tmp_path):
+def test_release_runs_all_three_steps_in_order(release_place):
+    tmp_path = release_place
     result = run_kapstone(
         "release",
         KAPSTONE_PROFILE="production",
