@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 36
 
-.PHONY: run test install check lint typecheck contracts docs pytest lock clean
+.PHONY: run test install check lint typecheck contracts docs pytest pytest-sqlite pytest-postgres lock clean
 
 # Installs, migrates a fresh SQLite database, loads the demo clinic and serves it with its worker.
 run: install
@@ -17,11 +17,15 @@ run: install
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone db_worker -v 0 & worker=$$!; trap 'kill $$worker' EXIT; \
 	  KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
 
-# Installs everything (with the browser) and runs every check and test.
+# Installs everything (with the browser) and runs every check and test. The two database legs and the
+# checks run at once: each alone leaves a core idle much of the time (mypy is one process; a leg's
+# last long tests run while its other worker has nothing left; PostgreSQL round trips and the browser
+# wait), together they keep both busy. Each prints its output whole when it ends (--output-sync).
 test: install
 	scripts/ensure-chromium
 	scripts/fetch-fhir-schema
-	$(MAKE) --no-print-directory check pytest
+	@echo "== The SQLite leg, the PostgreSQL leg and the checks, at once; each reports when it ends"
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target pytest-sqlite pytest-postgres check
 
 check: lint typecheck contracts docs
 
@@ -41,13 +45,15 @@ contracts:
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-# The whole suite on SQLite, then on PostgreSQL (scripts/test-postgres says how it finds one), each leg
+# The whole suite on SQLite and on PostgreSQL (scripts/test-postgres says how it finds one), each leg
 # spread over PYTEST_WORKERS processes (pytest-xdist; one per core by default), each with its own
 # database: pytest-django suffixes the test database's name with the worker (test.sqlite3_gw0, ...;
 # test_postgres_gw0, ...). Tests that use no database run once, in the SQLite leg
 # (--database-tests-only, tests/conftest.py).
 PYTEST_WORKERS ?= auto
 PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
+# Jobs `make test` runs at once: both legs, and the checks beside them.
+TEST_JOBS ?= 4
 
 # Compile each module once for the run, not in every worker and every `kapstone` subprocess: an
 # environment that sets PYTHONDONTWRITEBYTECODE made every Python start compile Django from source.
@@ -56,14 +62,19 @@ PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
 SAFETY_RESULTS := var/safety-case/test-results.json
 SAFETY_PLUGIN = $(if $(PYTEST_ARGS),,-p kapstone.safety_case.pytest_plugin --safety-case-results=$(SAFETY_RESULTS))
 
-pytest: export PYTHONDONTWRITEBYTECODE =
-pytest:
+# `make pytest` runs the two legs one after the other; `make test` runs them at once.
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite pytest-postgres: export PYTHONDONTWRITEBYTECODE =
+pytest-sqlite:
 	@echo "== SQLite leg"
 	@# A file per worker in WAL mode, as in production, not Django's shared in-memory test database:
 	@# there the live server's threads (polling tablets) get "table is locked" at once instead of waiting.
 	dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	  KAPSTONE_TEST_SQLITE_NAME="$$dir/test.sqlite3" $(BIN)/pytest -p no:cacheprovider $(PYTEST_XDIST) $(SAFETY_PLUGIN) $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/kapstone safety_case check --results $(SAFETY_RESULTS))
+
+pytest-postgres:
 	scripts/test-postgres $(PYTEST_XDIST) --database-tests-only $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

@@ -8,6 +8,7 @@ session ends. Under pytest-xdist the controller receives every worker's reports 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -61,7 +62,10 @@ class Recorder:
             exit_status=int(exitstatus),
         )
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.target.write_text(results.to_json(), encoding="utf-8")
+        # Written aside and renamed: the docs build, which may run meanwhile, reads it whole or not.
+        aside = self.target.with_name(f".{self.target.name}.{os.getpid()}")
+        aside.write_text(results.to_json(), encoding="utf-8")
+        aside.replace(self.target)
 
 
 def _git(root: Path, *args: str) -> str | None:
