@@ -14,10 +14,12 @@ from kapstone.assessments.models import QuestionnaireSet
 from kapstone.chairside.models import (
     ChairsideRecord,
     ChecklistAnswer,
+    DeviceVerdict,
     DissociationRating,
     DoseAdministration,
     ProceedDecision,
     VitalReading,
+    VitalSource,
 )
 from kapstone.chairside.policy import checklist_policy, monitoring_policy
 from kapstone.clinical.alerts import (
@@ -25,6 +27,7 @@ from kapstone.clinical.alerts import (
     PrescriberDecisionToProceed,
     pre_dose_blood_pressure_check,
 )
+from kapstone.clinical.device_artifacts import DeviceSample, Verdict
 from kapstone.clinical.monitoring_cadence import DoseTiming
 from kapstone.clinical.pre_dose_checklist import (
     ChecklistItem,
@@ -77,16 +80,37 @@ def core_rating(r: DissociationRating) -> CoreRating:
 
 
 def live_vitals(record: ChairsideRecord) -> list[VitalReading]:
-    """Readings not struck through, earliest first (a struck reading counts for nothing)."""
-    return list(record.vitals.filter(strike__isnull=True).order_by("taken_at", "pk"))
+    """Readings that count, earliest first: a struck reading counts for nothing, and neither does
+    a monitor reading held as a possible artifact (the next one confirms it, and counts)."""
+    return list(
+        record.vitals.filter(strike__isnull=True)
+        .exclude(device_verdict=DeviceVerdict.HELD)
+        .order_by("taken_at", "pk")
+    )
 
 
 def baseline_reading(record: ChairsideRecord) -> VitalReading | None:
     return (
         record.vitals.filter(strike__isnull=True, is_baseline=True)
+        .exclude(device_verdict=DeviceVerdict.HELD)
         .order_by("-taken_at", "-pk")
         .first()
     )
+
+
+def device_samples(record: ChairsideRecord, before: dt.datetime) -> list[DeviceSample]:
+    """The monitor's earlier readings of this session, for the artifact policy: the last few are
+    enough (it compares with the latest settled one and a held one after it)."""
+    rows = list(
+        record.vitals.filter(
+            source=VitalSource.DEVICE, strike__isnull=True, taken_at__lt=before
+        ).order_by("-taken_at", "-pk")[:_SAMPLES_NEEDED]
+    )
+    return [DeviceSample(core_reading(r), Verdict(r.device_verdict)) for r in reversed(rows)]
+
+
+# A held reading, the settled one before it, and room for a few held in a row.
+_SAMPLES_NEEDED = 10
 
 
 def doses(record: ChairsideRecord) -> list[DoseAdministration]:

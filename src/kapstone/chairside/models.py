@@ -113,7 +113,28 @@ class ChecklistAnswer(AppendOnly):
         return f"Checklist {self.item} on record {self.record_id}: {self.outcome}"
 
 
+class VitalSource(models.TextChoices):
+    TYPED = "typed", "Typed by the nurse"
+    DEVICE = "device", "From the bedside monitor"
+
+
+class DeviceVerdict(models.TextChoices):
+    """What the clinic's artifact policy (kapstone.clinical.device_artifacts) said of a monitor
+    reading before it was graded; blank for typed readings."""
+
+    ACCEPTED = "accepted", "Accepted"
+    HELD = "held", "Awaiting confirmation"
+    CONFIRMED = "confirmed", "Confirms the reading before"
+
+
 class VitalReading(AppendOnly):
+    """One set of vital signs, typed by the nurse or sent by the bedside monitor.
+
+    A monitor's reading has no recorder (nobody typed it): it names its device and the message it
+    came in, which makes a resent message harmless (one reading per device and message id). The
+    nurse verifies monitor readings (:class:`VitalVerification`) before the record is signed.
+    """
+
     record = models.ForeignKey(ChairsideRecord, on_delete=models.PROTECT, related_name="vitals")
     taken_at = models.DateTimeField()
     systolic = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -123,12 +144,42 @@ class VitalReading(AppendOnly):
     respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
     sedation = models.CharField(max_length=32, choices=SEDATION_CHOICES, blank=True)
     is_baseline = models.BooleanField(default=False)
-    recorded_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        STAFF, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=VitalSource.choices, default=VitalSource.TYPED)
+    device_label = models.CharField(max_length=80, blank=True)
+    device_message_id = models.CharField(max_length=80, blank=True)
+    # The artifact policy's verdict on a monitor reading, under which policy version, and why.
+    device_verdict = models.CharField(max_length=12, choices=DeviceVerdict.choices, blank=True)
+    device_policy_version = models.CharField(max_length=40, blank=True)
+    device_note = models.CharField(max_length=400, blank=True)
 
     class Meta:
         ordering = ["taken_at", "pk"]
         indexes = [models.Index(fields=["record", "taken_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    source=VitalSource.TYPED,
+                    recorded_by__isnull=False,
+                    device_label="",
+                    device_message_id="",
+                    device_verdict="",
+                )
+                | models.Q(source=VitalSource.DEVICE, recorded_by__isnull=True)
+                & ~models.Q(device_label="")
+                & ~models.Q(device_message_id="")
+                & ~models.Q(device_verdict=""),
+                name="vital_typed_has_recorder_device_has_message",
+            ),
+            models.UniqueConstraint(
+                fields=["device_label", "device_message_id"],
+                condition=models.Q(source=VitalSource.DEVICE),
+                name="vital_one_reading_per_device_message",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Vitals at {self.taken_at:%H:%M} on record {self.record_id}"
@@ -136,6 +187,44 @@ class VitalReading(AppendOnly):
     @property
     def is_struck(self) -> bool:
         return hasattr(self, "strike")
+
+    @property
+    def from_monitor(self) -> bool:
+        return self.source == VitalSource.DEVICE
+
+    @property
+    def is_verified(self) -> bool:
+        return not self.from_monitor or hasattr(self, "verification")
+
+    @property
+    def is_held(self) -> bool:
+        return self.device_verdict == DeviceVerdict.HELD
+
+
+class VitalVerification(AppendOnly):
+    """The nurse's check of one monitor reading; one tap verifies every unverified reading of the
+    record at once, so the rows of one tap share ``by`` and ``at`` (and one audit entry names them)."""
+
+    reading = models.OneToOneField(
+        VitalReading, on_delete=models.PROTECT, related_name="verification"
+    )
+    by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Verification of reading {self.reading_id}"
+
+
+class MonitorFeedHeartbeat(models.Model):
+    """When the bedside monitor in a room last sent anything: the listener notes every message,
+    so the console can say whether the feed is live. Overwritten in place (it is not a chart row)."""
+
+    room = models.OneToOneField("accounts.Room", on_delete=models.CASCADE, related_name="+")
+    device_label = models.CharField(max_length=80)
+    last_message_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Monitor {self.device_label} in room {self.room_id}"
 
 
 class VitalStrike(AppendOnly):

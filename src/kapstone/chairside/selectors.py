@@ -6,15 +6,18 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db.models import Sum
 
-from kapstone.accounts.models import StaffUser
+from kapstone.accounts.models import Room, StaffUser
 from kapstone.chairside import facts
+from kapstone.chairside.feed import FeedStatus, feed_status
 from kapstone.chairside.models import (
     AdverseEvent,
     ChairsideRecord,
     ChecklistAnswer,
+    DeviceVerdict,
     DischargeSignoff,
     DissociationRating,
     DoseAdministration,
@@ -31,6 +34,7 @@ from kapstone.clinical.alerts import AlertGrade, PreDoseBloodPressureCheck
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
 from kapstone.clinical.pre_dose_checklist import PreDoseAssessment
+from kapstone.dosing.models import SessionStatus
 from kapstone.ledger.models import LedgerEntry
 from kapstone.plans.selectors import SessionDose
 
@@ -82,6 +86,28 @@ def dose_and_dissociation(session_ids: Iterable[int]) -> dict[int, SessionDoseFa
             dissociation_score=peak[1] if peak else None,
         )
     return facts
+
+
+# --- the monitor listener ---------------------------------------------------------------------
+
+
+def open_record_in_room(room: Room | int, at: dt.datetime) -> ChairsideRecord | None:
+    """The chair-side record of the dosing session in progress in ``room`` at ``at``: opened by
+    then, neither discharged nor signed, its session not cancelled. None when there is none, and
+    also when there are two (a previous patient not yet discharged): a monitor reading is never
+    charted on a guess; the listener keeps it as waiting."""
+    room_id = room.pk if isinstance(room, Room) else room
+    found = list(
+        ChairsideRecord.objects.select_related("session__patient")
+        .filter(
+            session__room_id=room_id,
+            opened_at__lte=at,
+            discharged_at__isnull=True,
+            signed_at__isnull=True,
+        )
+        .exclude(session__status=SessionStatus.CANCELLED)[:2]
+    )
+    return found[0] if len(found) == 1 else None
 
 
 # --- the console ----------------------------------------------------------------------------
@@ -188,6 +214,48 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
             .select_related("lot__product")
             .order_by("seq")
         ),
+    )
+
+
+@dataclass(frozen=True)
+class ReadingsPanel:
+    """The console's vital-signs list, polled every second: every reading, the monitor's feed,
+    the monitor readings waiting for the nurse, and what became of the held ones."""
+
+    vitals: list[VitalReading]
+    unverified: list[VitalReading]
+    confirmed: set[int]  # held readings the next monitor reading confirmed
+    unconfirmed: set[int]  # held readings the next monitor reading did not confirm
+    feed: FeedStatus
+    version: str
+
+
+def readings_panel(record: ChairsideRecord, now: dt.datetime) -> ReadingsPanel:
+    rows = list(
+        record.vitals.select_related("strike__by", "recorded_by", "verification__by").order_by(
+            "taken_at", "pk"
+        )
+    )
+    confirmed: set[int] = set()
+    unconfirmed: set[int] = set()
+    monitor = [r for r in rows if r.from_monitor and not r.is_struck]
+    for held, after in pairwise(monitor):
+        if held.is_held:
+            (confirmed if after.device_verdict == DeviceVerdict.CONFIRMED else unconfirmed).add(
+                held.pk
+            )
+    feed = feed_status(record.session.room_id, now)
+    marks = [
+        (r.pk, r.is_struck, hasattr(r, "verification"), r.pk in confirmed or r.pk in unconfirmed)
+        for r in rows
+    ]
+    return ReadingsPanel(
+        vitals=rows,
+        unverified=[r for r in rows if not r.is_verified and not r.is_struck],
+        confirmed=confirmed,
+        unconfirmed=unconfirmed,
+        feed=feed,
+        version=f"{marks}-{feed.state}-{feed.device_label}",
     )
 
 

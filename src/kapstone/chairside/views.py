@@ -6,6 +6,7 @@ console again with the bound form, so nothing typed is lost; a good post redirec
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -209,6 +210,8 @@ def _render(
             "ack_actions": AlertAction.choices,
             "open_alerts": [_alert_view(a) for a in opened],
             "alerting_readings": {a.reading_id: a.grade for a in opened if a.reading_id},
+            **_readings_context(record, now, in_progress=_in_progress(session, record)),
+            "verify_errors": bound.get("verify"),
             "alerts_version": selectors.alerts_version(record),
             "in_progress": _in_progress(session, record),
             "idle_seconds": idle_seconds(),
@@ -277,6 +280,66 @@ def alerts_fragment(
             "ack_actions": AlertAction.choices,
         },
     )
+
+
+def _readings_context(
+    record: ChairsideRecord, now: dt.datetime, *, in_progress: bool
+) -> dict[str, Any]:
+    panel = selectors.readings_panel(record, now)
+    return {
+        "vitals": panel.vitals,
+        "unverified": panel.unverified,
+        "confirmed": panel.confirmed,
+        "unconfirmed": panel.unconfirmed,
+        "feed": panel.feed,
+        "readings_version": panel.version,
+        "poll_readings": in_progress,
+    }
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_GET
+def readings_fragment(
+    request: AuthenticatedHttpRequest, patient: Patient, session_id: int
+) -> HttpResponse:
+    """The vital-signs list, polled every second by every screen showing the session, so a monitor
+    reading shows without a reload; 204 while nothing changed (a strike reason being typed stays)."""
+    record = selectors.record_for_session(session_id, patient.pk)
+    if record is None:
+        return HttpResponse(status=204)
+    now = timezone.now()
+    context = _readings_context(record, now, in_progress=_in_progress(record.session, record))
+    if request.GET.get("seen") == context["readings_version"]:
+        return HttpResponse(status=204)
+    opened = selectors.open_alerts(record)
+    return render(
+        request,
+        "chairside/_vitals.html",
+        context
+        | {
+            "record": record,
+            "patient": patient,
+            "session": record.session,
+            "alerting_readings": {a.reading_id: a.grade for a in opened if a.reading_id},
+        },
+    )
+
+
+@requires(CHART, patient_kwarg="patient_id")
+@require_POST
+def verify(request: AuthenticatedHttpRequest, patient: Patient, session_id: int) -> HttpResponse:
+    """One tap: the monitor readings the nurse was shown are verified."""
+    record = _record(patient, session_id)
+    ids = [int(i) for i in request.POST.get("readings", "").split(",") if i.strip().isdigit()]
+    try:
+        rows = services.verify_device_readings(by=request.user, record=record, reading_ids=ids)
+    except InputError as exc:
+        errors = [m for messages_ in exc.errors.values() for m in messages_]
+        return _render(request, patient, record.session, record, {"verify": errors})  # type: ignore[dict-item]
+    messages.success(
+        request, f"{len(rows)} monitor reading{'s' if len(rows) != 1 else ''} verified."
+    )
+    return redirect(_console_url(record, "vitals"))
 
 
 @requires(CHART, patient_kwarg="patient_id")

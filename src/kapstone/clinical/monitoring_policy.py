@@ -560,6 +560,47 @@ class DischargePolicy:
     )
 
 
+# --- readings from the bedside monitor ---------------------------------------------------------
+
+_ARTIFACT = clinic_policy(
+    "§2.2",
+    "Monitor artifact rule (movement, a loose probe, a cuff cycled on a moving arm); no guideline "
+    "number; set by the medical director.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReadingPolicy:
+    """How the chair side treats readings the bedside monitor sends (kapstone.clinical.
+    device_artifacts): a change between two monitor readings larger than these, within the window
+    of its kind, is physiologically implausible and is held until the next reading confirms it.
+
+    Blood pressure comes from the cuff (NIBP), one measurement per cycle minutes apart; heart rate,
+    SpO2 and respiratory rate are continuous signals, sampled often, where a loose probe or a moving
+    hand makes brief false values. Each kind has its own window.
+    """
+
+    systolic_jump: Sourced[int] = Sourced(40, _ARTIFACT)
+    diastolic_jump: Sourced[int] = Sourced(30, _ARTIFACT)
+    heart_rate_jump: Sourced[int] = Sourced(40, _ARTIFACT)
+    spo2_jump: Sourced[int] = Sourced(8, _ARTIFACT)
+    respiratory_rate_jump: Sourced[int] = Sourced(12, _ARTIFACT)
+    cuff_window: Sourced[timedelta] = Sourced(
+        _minutes(20),
+        clinic_policy("§2.2", "Two cuff readings this close are compared (cycles are 5-15 min)."),
+    )
+    continuous_window: Sourced[timedelta] = Sourced(
+        _minutes(5),
+        clinic_policy("§2.2", "Two samples of a continuous signal this close are compared."),
+    )
+    # With no message for longer than this, the console says the monitor feed is silent (the
+    # monitors the clinic uses send a reading at least every 15 s while connected).
+    feed_silent_after: Sourced[timedelta] = Sourced(
+        timedelta(seconds=60),
+        clinic_policy("§2.2", "Monitor feed is called silent after this long without a message."),
+    )
+
+
 # --- the policy -------------------------------------------------------------------------------
 
 
@@ -593,6 +634,7 @@ class MonitoringPolicy:
     )
     pre_dose: PreDoseBloodPressurePolicy = field(default_factory=PreDoseBloodPressurePolicy)
     discharge: DischargePolicy = field(default_factory=DischargePolicy)
+    device: DeviceReadingPolicy = field(default_factory=DeviceReadingPolicy)
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []

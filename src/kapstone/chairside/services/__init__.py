@@ -14,6 +14,12 @@ from kapstone.chairside.services.addenda import add_addendum
 from kapstone.chairside.services.adverse_events import record_adverse_event
 from kapstone.chairside.services.alerts import acknowledge_alert
 from kapstone.chairside.services.checklist import answer_checklist
+from kapstone.chairside.services.device_vitals import (
+    note_feed_heartbeat,
+    record_device_reading,
+    unverified_device_readings,
+    verify_device_readings,
+)
 from kapstone.chairside.services.discharging import discharge, discharge_readiness
 from kapstone.chairside.services.dissociation import rate_dissociation
 from kapstone.chairside.services.dose_change import decide_dose_change, dose_change_decision
@@ -39,15 +45,19 @@ __all__ = [
     "discharge_readiness",
     "dose_change_decision",
     "give_dose",
+    "note_feed_heartbeat",
     "open_draws",
     "open_record",
     "parse_decimal",
     "rate_dissociation",
     "record_adverse_event",
+    "record_device_reading",
     "record_vitals",
     "session_draws",
     "sign_record",
     "stop_dose",
     "strike_vital",
     "unreconciled",
+    "unverified_device_readings",
+    "verify_device_readings",
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.chairside.services._common import _audit_chart, _locked, _raise
+from kapstone.chairside.services.device_vitals import unverified_device_readings
 from kapstone.chairside.services.doses import unreconciled
 from kapstone.clinical.routes import Route
 from kapstone.dosing.models import DosingSession, SessionStatus
@@ -34,6 +35,15 @@ def sign_record(
         if open_alerts:
             errors.setdefault("", []).append(
                 f"{open_alerts} alert(s) still need acknowledging with the action taken."
+            )
+        # Refused, not warned: a signed record is locked, so a monitor reading nobody looked at
+        # (a probe on the wrong patient, an artifact) would stay on the chart as charted fact,
+        # and feed the REMS form and research export. Verifying is one tap; striking takes a reason.
+        unverified = unverified_device_readings(locked).count()
+        if unverified:
+            errors.setdefault("", []).append(
+                f"{unverified} monitor reading(s) still need verifying: check them and tap "
+                "Verify (strike through any that are wrong)."
             )
         if not locked.doses.exists():
             errors.setdefault("", []).append(
