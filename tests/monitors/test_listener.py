@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from kapstone.accounts.models import Site
+from kapstone.chairside.models import SessionAlert, VitalReading
+from kapstone.chairside.services import give_dose
 from kapstone.clinical.access import Role
+from kapstone.dosing.models import DosingSession
 from kapstone.monitors import services
 from kapstone.monitors.listener import Listener
 from kapstone.monitors.models import InboundMessage, Placement, UnknownSender
+from kapstone.monitors.selectors import waiting_readings
+from kapstone.monitors.simulator import replay
 from tests.conftest import make_staff
 from tests.monitors.support import GATEWAY_CODES, Client, gateway_style, ge_style, room
+from tests.shell.chairside_support import ready_to_dose
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,21 +59,59 @@ def _register(admin, site, label, app, codes=None, chair="IV chair 1"):  # type:
     )
 
 
-def test_a_reading_for_a_chair_with_no_open_session_waits_and_is_never_guessed(admin, listener):
-    user, site = admin
-    device = _register(user, site, "Chair 1 monitor", "MON1")
+def test_a_reading_for_a_chair_with_no_open_session_waits_and_is_never_guessed(clinic, listener):
+    user, site = clinic.staff["administrator"], clinic.sites[0]
+    idle = _register(user, site, "Chair 1 monitor", "MON1", chair="IV chair 1")
+    busy = _register(user, site, "Chair 2 monitor", "MON2", chair="IV chair 2")
+    # The only session in progress in the building is in chair 2.
+    record = ready_to_dose(clinic)
+    DosingSession.objects.filter(pk=record.session_id).update(room=busy.room)
+    give_dose(
+        by=clinic.staff["nurse"],
+        record=record,
+        dose_mg=Decimal(35),
+        started_at=record.session.starts_at + dt.timedelta(minutes=15),
+    )
     client = Client(listener)
-    now = timezone.now() - dt.timedelta(seconds=5)
+    time.sleep(1.1)  # HL7 times are to the second: the reading comes after the record opened
+    now = timezone.now()
+
     ack = client.send(ge_style("MON1", "MSG-1", now))
     assert ack["MSA"][1:3] == ["AA", "MSG-1"]
-    stored = InboundMessage.objects.get(device=device, control_id="MSG-1")
-    assert stored.placement == Placement.WAITING
-    assert stored.record_id is None  # on no patient, not even the only one in the building
-    assert (stored.systolic, stored.diastolic, stored.heart_rate, stored.spo2) == (142, 91, 78, 97)
-    assert stored.observed_at == now.replace(microsecond=0)
-    from kapstone.monitors.selectors import waiting_readings
-
+    waiting = InboundMessage.objects.get(device=idle, control_id="MSG-1")
+    assert waiting.placement == Placement.WAITING
+    assert waiting.record_id is None  # not put on chair 2's patient, the only one in the building
+    assert (waiting.systolic, waiting.diastolic, waiting.heart_rate, waiting.spo2) == (
+        142,
+        91,
+        78,
+        97,
+    )
+    assert waiting.observed_at == now.replace(microsecond=0)
     assert [m.control_id for m in waiting_readings()] == ["MSG-1"]
+    assert not VitalReading.objects.filter(device_message_id="MSG-1").exists()
+
+    # Chair 2's monitor: into the session in progress there, graded, its alert stored.
+    placed = client.send(ge_style("MON2", "MSG-2", now, sys=182, dia=112))
+    assert placed["MSA"][1:3] == ["AA", "MSG-2"]
+    stored = InboundMessage.objects.get(device=busy, control_id="MSG-2")
+    assert stored.placement == Placement.SESSION and stored.record_id == record.pk
+    reading = VitalReading.objects.get(record=record, device_message_id="MSG-2")
+    assert (reading.systolic, reading.diastolic, reading.device_label) == (
+        182,
+        112,
+        "Chair 2 monitor",
+    )
+    assert stored.alert_id is not None
+    assert SessionAlert.objects.get(pk=stored.alert_id).reading == reading
+    # Resent: acknowledged again, charted once.
+    assert client.send(ge_style("MON2", "MSG-2", now, sys=182, dia=112))["MSA"][1] == "AA"
+    assert VitalReading.objects.filter(device_message_id="MSG-2").count() == 1
+    # A message missing the cuff pressure: the session refuses a partial reading, said in AE.
+    lines = ge_style("MON2", "MSG-3", now).split(b"\r")
+    partial = b"\r".join(line for line in lines if b"150021^" not in line)
+    refused = client.send(partial)
+    assert refused["MSA"][1] == "AE" and "systolic" in refused["MSA"][3]
     client.close()
 
 
@@ -119,6 +165,13 @@ def test_each_vendor_style_is_acknowledged_a_resend_is_stored_once_and_strangers
     adt = client.send(b"MSH|^~\\&|GE_B450||KAPSTONE||20261206||ADT^A01|Z-1|P|2.6\r")
     assert adt["MSA"][1:3] == ["AR", "Z-1"]
     client.close()
+
+    # The simulator (both styles) speaks to it too, waiting for each ACK.
+    for app, style in (("GE_B450", "mdc"), ("CENTRAL_GW", "local")):
+        run = replay(
+            host="127.0.0.1", port=listener, application=app, style=style, speed=0, minutes=30
+        )
+        assert run.sent == 7 and run.codes == {"AA": 7}
 
 
 def test_garbage_and_a_frame_cut_off_never_stop_the_listener(admin, listener):

@@ -10,25 +10,15 @@ from __future__ import annotations
 import datetime as dt
 
 from kapstone.accounts.models import Room
+from kapstone.chairside import selectors
 from kapstone.chairside.models import ChairsideRecord, SessionAlert, VitalReading
+from kapstone.chairside.services import device_vitals
 
 
 def open_record_in_room(room: Room, at: dt.datetime) -> ChairsideRecord | None:
-    """The dosing session being charted in ``room`` at ``at``, or None (then the reading waits)."""
-    return (
-        ChairsideRecord.objects.filter(
-            session__room=room,
-            opened_at__lte=at,
-            signed_at__isnull=True,
-            discharged_at__isnull=True,
-        )
-        .order_by("-opened_at")
-        .first()
-    )
-
-
-class PlacementUnavailable(RuntimeError):
-    """The chair side cannot take device readings yet: the reading waits, listed."""
+    """The one dosing session in progress in ``room`` at ``at``, or None (none, or two: then the
+    reading waits, never charted on a guess)."""
+    return selectors.open_record_in_room(room, at)
 
 
 def record_device_reading(
@@ -44,8 +34,21 @@ def record_device_reading(
     respiratory_rate: int | None,
     now: dt.datetime,
 ) -> tuple[VitalReading, SessionAlert | None]:
-    raise PlacementUnavailable("the chair side does not take device readings yet")
+    """Raises :class:`kapstone.errors.InputError` (answered AE with its text) when refused."""
+    return device_vitals.record_device_reading(
+        record=record,
+        device_label=device_label,
+        message_id=message_id,
+        observed_at=observed_at,
+        systolic=systolic,
+        diastolic=diastolic,
+        heart_rate=heart_rate,
+        spo2=spo2,
+        respiratory_rate=respiratory_rate,
+        now=now,
+    )
 
 
 def note_feed_heartbeat(*, room: Room, device_label: str, at: dt.datetime) -> None:
-    """The room's monitor was heard from."""
+    """The room's monitor was heard from (any message): the console's feed line reads it."""
+    device_vitals.note_feed_heartbeat(room=room, device_label=device_label, at=at)

@@ -278,8 +278,6 @@ def _take(device: MonitorDevice, parsed: Parsed, received_at: dt.datetime) -> Ou
                 )
         except InputError as exc:
             return _stored(message, ERROR, Placement.REFUSED, str(exc), header, error_code="207")
-        except placement.PlacementUnavailable:
-            return _waiting(message, header, warnings)
         message.record = record
         message.alert_id = alert.pk if alert is not None else None
         outcome = _stored(message, ACCEPTED, Placement.SESSION, "", header, warnings=warnings)

@@ -5,7 +5,8 @@ the device hierarchy (MDS, VMD, channel, without values) and one per numeric wit
 time. Two styles of sender: ``mdc`` (a monitor sending IEEE 11073 MDC codes and units directly)
 and ``local`` (a central-station gateway with its own codes and UCUM units, mapped per device).
 
-The session, in simulated minutes: a baseline, the dose at minute 15, blood pressure rising to a
+A message every 5 simulated minutes, each a full set. The session, in simulated minutes: a
+baseline, the dose at minute 15, blood pressure rising to a
 peak about 40 minutes after it (the label's "peak approximately 40 minutes"), an SpO2 dip near
 minute 55, then recovery. ``speed`` compresses it (60 = a simulated minute a second); each
 message is stamped with the wall clock at sending, so the listener sees live readings.
@@ -71,12 +72,14 @@ def vitals_at(minute: float, *, nibp_every: float = 5.0, step: float = 1.0) -> V
     )
 
 
-def scenario(minutes: float = 150, step: float = 1.0) -> Iterator[Vitals]:
+def scenario(minutes: float = 150, step: float = 5.0) -> Iterator[Vitals]:
+    """A full set (with a cuff cycle) every ``step`` simulated minutes: the chair side charts whole
+    readings only."""
     for k in itertools.count():
         minute = k * step
         if minute > minutes:
             return
-        yield vitals_at(minute, step=step)
+        yield vitals_at(minute, nibp_every=step, step=step)
 
 
 def _stamp(at: dt.datetime) -> str:
@@ -176,7 +179,7 @@ def replay(
     prefix: str | None = None,
     say: object = None,
 ) -> Run:
-    """Replays the scenario (a message per simulated minute), waiting for each ACK; reconnects
+    """Replays the scenario (a message per 5 simulated minutes), waiting for each ACK; reconnects
     when the listener goes away."""
     prefix = prefix or f"{application[:10]}-{int(time.time())}"
     codes: dict[str, int] = {}
@@ -207,7 +210,7 @@ def replay(
                 if callable(say):
                     say(f"minute {vitals.minute:5.0f}: {code}")
                 if speed > 0:
-                    time.sleep(60 / speed)
+                    time.sleep(5 * 60 / speed)
             if not loop:
                 break
     finally:
