@@ -64,6 +64,26 @@ def gateway_style(
     ).encode()
 
 
+def sample_device():  # type: ignore[no-untyped-def]
+    """One registered monitor with a local code map (for the page walkers)."""
+    from kapstone.accounts.models import Site, StaffUser
+    from kapstone.monitors import services
+    from kapstone.monitors.models import MonitorDevice
+
+    found = MonitorDevice.objects.first()
+    if found is not None:
+        return found
+    admin = StaffUser.objects.filter(role="administrator").order_by("pk").first()
+    return services.register_device(
+        by=admin,
+        label="Chair 1 monitor",
+        sending_application="CENTRAL_GW",
+        sending_facility="",
+        room=room(Site.objects.order_by("pk").first()),
+        local_codes=GATEWAY_CODES,
+    )
+
+
 class Client:
     """A raw MLLP client over TCP."""
 

@@ -62,7 +62,11 @@ def _device_problems(
     errors: dict[str, list[str]] = {}
     if not label.strip():
         errors["label"] = ["Give the device a name the nurses know it by."]
-    elif MonitorDevice.objects.filter(label=label.strip()).exclude(pk=exclude).exists():
+    elif (
+        MonitorDevice.objects.filter(label=label.strip())
+        .exclude(pk=exclude if exclude is not None else -1)
+        .exists()
+    ):
         errors["label"] = ["Another device already has this name."]
     if not sending_application.strip():
         errors["sending_application"] = ["Enter MSH-3 as the device sends it."]
