@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,9 +40,9 @@ class _TooLong(Exception):
     pass
 
 
-def handle_block(block: bytes, peer: str) -> services.Outcome:
-    """One block, in a worker thread, with the thread's database connection kept healthy."""
-    received_at = timezone.now()
+def handle_block(block: bytes, peer: str, received_at: dt.datetime) -> services.Outcome:
+    """One block, in a worker thread, with the thread's database connection kept healthy.
+    ``received_at`` is when the frame was read, before any wait for a free thread."""
     close_old_connections()
     try:
         return services.receive(block, received_at=received_at, peer=peer)
@@ -123,7 +124,10 @@ class Listener:
                     continue
                 if block is None:
                     break
-                outcome = await loop.run_in_executor(self.executor, handle_block, block, peer)
+                received_at = timezone.now()
+                outcome = await loop.run_in_executor(
+                    self.executor, handle_block, block, peer, received_at
+                )
                 logger.info(
                     "%s %s: %s %s %s",
                     peer,

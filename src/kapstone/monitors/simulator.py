@@ -160,6 +160,18 @@ def ack_code(ack: bytes) -> str:
     return ""
 
 
+def _connect(host: str, port: int, wait: float = 30.0) -> socket.socket:
+    """Connects, retrying while the listener starts (``make run`` starts both at once)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return socket.create_connection((host, port), timeout=10)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     sent: int
@@ -189,7 +201,7 @@ def replay(
         while True:
             for vitals in scenario(minutes):
                 if sock is None:
-                    sock = socket.create_connection((host, port), timeout=10)
+                    sock = _connect(host, port)
                 message = oru(
                     vitals,
                     application=application,
