@@ -21,9 +21,9 @@ from kapstone.demo.chairside import build_chairside
 from kapstone.demo.history import build_history
 from kapstone.demo.integration import build_integration
 from kapstone.demo.ledger import build_ledger
+from kapstone.demo.monitors import build_monitor
 from kapstone.demo.rems import build_rems_forms
 from kapstone.demo.timetable import build_timetable
-from kapstone.demo.monitors import build_monitor
 from kapstone.demo.today import build_day
 from kapstone.patients.models import Patient, ReferralSource, SexAtBirth
 from kapstone.patients.services import record_body_measurement, register_patient
