@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
@@ -90,7 +91,7 @@ def _clinic(chairs: int) -> list[str]:
         give_dose(
             by=staff["nurse"],
             record=record,
-            dose_mg=35,
+            dose_mg=Decimal(35),
             started_at=record.session.starts_at + dt.timedelta(minutes=15),
         )
         register_device(

@@ -23,8 +23,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["verbosity"] > 1:
-            logging.getLogger("kapstone.monitors").setLevel(logging.INFO)
+        # -v 0 (make run): only problems; otherwise a line per message with its answer.
+        level = logging.WARNING if options["verbosity"] == 0 else logging.INFO
+        logging.getLogger("kapstone.monitors").setLevel(level)
         listener = Listener(options["host"], options["port"], workers=options["workers"])
         self.stdout.write(f"Listening for monitors on {options['host']}:{options['port']} (MLLP)")
         try:
