@@ -196,3 +196,23 @@ def test_a_message_for_every_verdict(verdict: Verdict):
     decision = judge_device_reading(new, history, POLICY)
     assert decision.verdict is verdict
     assert bool(decision.message) == (verdict is not Verdict.ACCEPTED)
+
+
+def test_the_director_tunes_the_limits_as_a_new_policy_version():
+    from kapstone.clinical.monitoring_overrides import (
+        InvalidOverride,
+        apply_overrides,
+        describe_changes,
+    )
+
+    tuned = apply_overrides(
+        POLICY, {"device": {"spo2_jump": 12}}, version="v2", set_by="Dr Reyes", reason="Probes"
+    )
+    drop = reading(1, spo2=88)  # 10 points: held by default, accepted under v2
+    assert judge_device_reading(drop, [sample(reading(0))], POLICY).verdict is Verdict.HELD
+    decision = judge_device_reading(drop, [sample(reading(0))], tuned)
+    assert decision.verdict is Verdict.ACCEPTED and decision.policy_version == "v2"
+    assert tuned.device.spo2_jump.source.note.startswith("Set by Dr Reyes: Probes")
+    assert [c.where for c in describe_changes(POLICY, tuned)] == ["device.spo2_jump"]
+    with pytest.raises(InvalidOverride):
+        apply_overrides(POLICY, {"device": {"spo2_jump": 1}}, version="v3", set_by="x", reason="y")

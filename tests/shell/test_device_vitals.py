@@ -125,3 +125,20 @@ def test_typed_readings_still_need_their_recorder(clinic):
     record = ready_to_dose(clinic)
     reading, _ = vitals(record, clinic.staff["nurse"], at(record.session, 8))
     assert reading.source == "typed" and reading.is_verified and not reading.from_monitor
+
+
+def test_a_discharged_or_signed_record_takes_no_monitor_reading(clinic):
+    from kapstone.chairside.models import ChairsideRecord
+
+    record = ready_to_dose(clinic)
+    session = record.session
+    ChairsideRecord.objects.filter(pk=record.pk).update(discharged_at=at(session, 30))
+    record.refresh_from_db()
+    with pytest.raises(InputError, match="patient is discharged"):
+        monitor(record, at(session, 31), "late-1")
+    ChairsideRecord.objects.filter(pk=record.pk).update(
+        signed_at=at(session, 40), signed_by=clinic.staff["nurse"]
+    )
+    record.refresh_from_db()
+    with pytest.raises(InputError, match="signed and locked"):
+        monitor(record, at(session, 41), "late-2")

@@ -4,6 +4,7 @@ the console's polled list shows them marked as from the monitor, with the feed's
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from kapstone.accounts.models import Room
 from kapstone.audit.models import AuditEntry
 from kapstone.chairside import facts, services
-from kapstone.chairside.models import VitalVerification
+from kapstone.chairside.models import MonitorFeedHeartbeat, VitalVerification
 from kapstone.chairside.selectors import readings_panel, schedule
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.errors import InputError
@@ -125,3 +126,9 @@ def test_the_polled_list_shows_monitor_readings_and_the_feed(clinic, as_role):
     assert client.post(verify, {"readings": str(reading.pk)}).status_code == 302
     page = client.get(reverse("chairside:console", args=[session.patient_id, session.pk]))
     assert "verified by" in page.content.decode()
+    # The monitor falls quiet: the console says since when, and typing stays offered.
+    quiet = timezone.now() - dt.timedelta(minutes=3)
+    MonitorFeedHeartbeat.objects.filter(room=room).update(last_message_at=quiet)
+    page = client.get(url).content.decode()
+    assert f"silent since {timezone.localtime(quiet):%H:%M} (MON-7)" in page
+    assert "take and type readings by hand" in page

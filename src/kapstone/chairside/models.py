@@ -148,13 +148,22 @@ class VitalReading(AppendOnly):
         STAFF, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField()
-    source = models.CharField(max_length=8, choices=VitalSource.choices, default=VitalSource.TYPED)
-    device_label = models.CharField(max_length=80, blank=True)
-    device_message_id = models.CharField(max_length=80, blank=True)
+    # Defaults held by the database too: a bulk loader naming only the older columns (the demo
+    # network's COPY) still writes typed readings.
+    source = models.CharField(
+        max_length=8,
+        choices=VitalSource.choices,
+        default=VitalSource.TYPED,
+        db_default=VitalSource.TYPED,
+    )
+    device_label = models.CharField(max_length=80, blank=True, default="", db_default="")
+    device_message_id = models.CharField(max_length=80, blank=True, default="", db_default="")
     # The artifact policy's verdict on a monitor reading, under which policy version, and why.
-    device_verdict = models.CharField(max_length=12, choices=DeviceVerdict.choices, blank=True)
-    device_policy_version = models.CharField(max_length=40, blank=True)
-    device_note = models.CharField(max_length=400, blank=True)
+    device_verdict = models.CharField(
+        max_length=12, choices=DeviceVerdict.choices, blank=True, default="", db_default=""
+    )
+    device_policy_version = models.CharField(max_length=40, blank=True, default="", db_default="")
+    device_note = models.CharField(max_length=400, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["taken_at", "pk"]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from kapstone.clinical.checks import is_whole
 from kapstone.clinical.monitoring_policy import (
     AlertGrade,
+    DeviceReadingPolicy,
     DischargePolicy,
     MonitoringPolicy,
     PreDoseBloodPressurePolicy,
@@ -43,6 +44,15 @@ DISCHARGE_FIELDS: Mapping[str, tuple[int, int]] = {
     "respiratory_rate_below": (16, 40),
     "systolic_rise_below": (5, 60),
     "diastolic_rise_below": (5, 40),
+}
+# The monitor artifact limits (kapstone.clinical.device_artifacts): a jump larger than this between
+# two monitor readings is held until the next confirms it.
+DEVICE_FIELDS: Mapping[str, tuple[int, int]] = {
+    "systolic_jump": (15, 120),
+    "diastolic_jump": (10, 90),
+    "heart_rate_jump": (10, 120),
+    "spo2_jump": (3, 30),
+    "respiratory_rate_jump": (4, 40),
 }
 THRESHOLD_RANGE = (0, 300)
 
@@ -101,11 +111,12 @@ def apply_overrides(
 ) -> MonitoringPolicy:
     """The policy with ``overrides`` applied, named ``version``; raises InvalidOverride listing
     every problem. ``overrides``: {"rules": {rule_id: {"threshold": int, "grade": str}},
-    "pre_dose": {field: int}, "discharge": {field: int}} (each part optional)."""
+    "pre_dose": {field: int}, "discharge": {field: int}, "device": {field: int}} (each part
+    optional)."""
     problems: list[Problem] = []
-    unknown = set(overrides) - {"rules", "pre_dose", "discharge"}
+    unknown = set(overrides) - {"rules", "pre_dose", "discharge", "device"}
     for key in sorted(unknown):
-        problems.append(Problem(key, repr(None), "one of rules, pre_dose, discharge"))
+        problems.append(Problem(key, repr(None), "one of rules, pre_dose, discharge, device"))
     rules = dict(overrides.get("rules") or {})
     known_ids = {r.rule_id for r in policy.threshold_rules} | {
         r.rule_id
@@ -142,6 +153,7 @@ def apply_overrides(
     local = (problems, set_by, reason)
     pre_dose = _limits(policy.pre_dose, overrides, "pre_dose", PRE_DOSE_FIELDS, *local)
     discharge = _limits(policy.discharge, overrides, "discharge", DISCHARGE_FIELDS, *local)
+    device = _limits(policy.device, overrides, "device", DEVICE_FIELDS, *local)
     InvalidOverride.refuse_if_any(problems)
     return replace(
         policy,
@@ -152,6 +164,7 @@ def apply_overrides(
         hypertensive_emergency_rules=emergencies,
         pre_dose=pre_dose,
         discharge=discharge,
+        device=device,
     )
 
 
@@ -191,7 +204,7 @@ def _regraded[R: _Graded](
     return tuple(out)
 
 
-def _limits[P: (PreDoseBloodPressurePolicy, DischargePolicy)](
+def _limits[P: (PreDoseBloodPressurePolicy, DischargePolicy, DeviceReadingPolicy)](
     current: P,
     overrides: Mapping[str, Any],
     prefix: str,
@@ -242,6 +255,7 @@ def describe_changes(default: MonitoringPolicy, tuned: MonitoringPolicy) -> tupl
     for prefix, fields, old_limits, new_limits in (
         ("pre_dose", PRE_DOSE_FIELDS, default.pre_dose, tuned.pre_dose),
         ("discharge", DISCHARGE_FIELDS, default.discharge, tuned.discharge),
+        ("device", DEVICE_FIELDS, default.device, tuned.device),
     ):
         for name in fields:
             old_value = getattr(old_limits, name).value

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from kapstone.clinical.monitoring_overrides import (
+    DEVICE_FIELDS,
     DISCHARGE_FIELDS,
     PRE_DOSE_FIELDS,
     THRESHOLD_RANGE,
@@ -81,6 +82,7 @@ class MonitoringPolicyForm(forms.Form):
         for prefix, fields, limits in (
             ("pre_dose", PRE_DOSE_FIELDS, current.pre_dose),
             ("discharge", DISCHARGE_FIELDS, current.discharge),
+            ("device", DEVICE_FIELDS, current.device),
         ):
             for name, (lo, hi) in fields.items():
                 self.fields[f"{prefix}:{name}"] = StrictIntegerField(
@@ -124,6 +126,7 @@ class MonitoringPolicyForm(forms.Form):
         for prefix, fields, limits in (
             ("pre_dose", PRE_DOSE_FIELDS, self.default.pre_dose),
             ("discharge", DISCHARGE_FIELDS, self.default.discharge),
+            ("device", DEVICE_FIELDS, self.default.device),
         ):
             changed = {
                 name: data[f"{prefix}:{name}"]

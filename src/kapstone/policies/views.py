@@ -44,6 +44,7 @@ def monitoring(request: AuthenticatedHttpRequest) -> HttpResponse:
             "current": current,
             "pre_dose_fields": form.limit_fields("pre_dose"),
             "discharge_fields": form.limit_fields("discharge"),
+            "device_fields": form.limit_fields("device"),
             "history": selectors.policy_history(),
         },
     )

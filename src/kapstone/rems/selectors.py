@@ -135,7 +135,10 @@ def facts_for_session(session: DosingSession) -> PmfFacts:
             is_baseline=v.is_baseline,
         )
         for v in record.vitals.all()
-        if not v.is_struck  # a struck reading was wrong: it never reaches the form
+        # A struck reading was wrong: it never reaches the form. A monitor reading held as a
+        # possible artifact neither (the next reading confirms it, and that one counts); other
+        # monitor readings fill the form like typed ones (the nurse verified them before signing).
+        if not v.is_struck and not v.is_held
     )
     dissociation = tuple(
         PmfDissociation(local(r.taken_at), DissociationScale(r.scale), r.score)

@@ -22,6 +22,7 @@ from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet,
 from kapstone.chairside.models import (
     AdverseEvent,
     ChairsideRecord,
+    DeviceVerdict,
     DissociationRating,
     DoseAdministration,
     VitalReading,
@@ -213,8 +214,12 @@ def _chairside(session_ids: list[int]) -> dict[int, _Chart]:
                 devices=d.devices,
             )
         )
-    # A struck reading was wrong: it stays on the chart, not in the data.
-    readings = VitalReading.objects.filter(record_id__in=ids, strike__isnull=True)
+    # A struck reading was wrong: it stays on the chart, not in the data; so does a monitor
+    # reading held as a possible artifact (the confirming one after it is in). Monitor and typed
+    # readings are otherwise alike here: the export summarises per session, not per reading.
+    readings = VitalReading.objects.filter(record_id__in=ids, strike__isnull=True).exclude(
+        device_verdict=DeviceVerdict.HELD
+    )
     for v in readings.order_by("taken_at", "pk"):
         vitals[v.record_id].append(
             SourceVital(

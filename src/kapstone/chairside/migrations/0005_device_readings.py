@@ -92,32 +92,32 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='vitalreading',
             name='device_label',
-            field=models.CharField(blank=True, max_length=80),
+            field=models.CharField(blank=True, db_default='', default='', max_length=80),
         ),
         migrations.AddField(
             model_name='vitalreading',
             name='device_message_id',
-            field=models.CharField(blank=True, max_length=80),
+            field=models.CharField(blank=True, db_default='', default='', max_length=80),
         ),
         migrations.AddField(
             model_name='vitalreading',
             name='device_note',
-            field=models.CharField(blank=True, max_length=400),
+            field=models.CharField(blank=True, db_default='', default='', max_length=400),
         ),
         migrations.AddField(
             model_name='vitalreading',
             name='device_policy_version',
-            field=models.CharField(blank=True, max_length=40),
+            field=models.CharField(blank=True, db_default='', default='', max_length=40),
         ),
         migrations.AddField(
             model_name='vitalreading',
             name='device_verdict',
-            field=models.CharField(blank=True, choices=[('accepted', 'Accepted'), ('held', 'Awaiting confirmation'), ('confirmed', 'Confirms the reading before')], max_length=12),
+            field=models.CharField(blank=True, db_default='', default='', choices=[('accepted', 'Accepted'), ('held', 'Awaiting confirmation'), ('confirmed', 'Confirms the reading before')], max_length=12),
         ),
         migrations.AddField(
             model_name='vitalreading',
             name='source',
-            field=models.CharField(choices=[('typed', 'Typed by the nurse'), ('device', 'From the bedside monitor')], default='typed', max_length=8),
+            field=models.CharField(choices=[('typed', 'Typed by the nurse'), ('device', 'From the bedside monitor')], db_default='typed', default='typed', max_length=8),
         ),
         migrations.AlterField(
             model_name='vitalreading',
