@@ -31,7 +31,9 @@ import datetime as dt
 import os
 import platform
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -156,6 +158,40 @@ def _run(
     return time.perf_counter() - began, [r for rows in results.values() for r in rows]
 
 
+def _listener(args: argparse.Namespace) -> tuple[object, subprocess.Popen[bytes] | None, int]:
+    """One listener in this process (threads), or ``--processes`` of them as the command runs them."""
+    from kapstone.monitors.listener import Listener
+
+    if args.processes <= 1:
+        listener = Listener("127.0.0.1", 0, workers=args.workers)
+        return listener, None, listener.start_in_thread()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "kapstone"),
+            "monitor_listener",
+            "--port",
+            str(port),
+            "--processes",
+            str(args.processes),
+            "--workers",
+            str(args.workers),
+            "-v",
+            "0",
+        ],
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + 30
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        if time.monotonic() > deadline:
+            raise SystemExit("the listener processes did not start")
+        time.sleep(0.2)
+    time.sleep(1)  # every process bound
+    return None, process, port
+
+
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -179,6 +215,9 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
+        "--processes", type=int, default=1, help="listener processes (kapstone monitor_listener)"
+    )
+    parser.add_argument(
         "--database-url", default=os.environ.get("KAPSTONE_BENCH_FEED_DATABASE_URL")
     )
     args = parser.parse_args()
@@ -195,7 +234,6 @@ def main() -> int:
     from django.utils import timezone
 
     from kapstone.chairside.models import SessionAlert
-    from kapstone.monitors.listener import Listener
     from kapstone.monitors.models import InboundMessage, Placement
 
     print(f"date: {timezone.now():%Y-%m-%d %H:%M} UTC")
@@ -210,21 +248,24 @@ def main() -> int:
         f"built {args.chairs} chairs with a session in progress in {time.perf_counter() - built:.1f} s"
     )
 
-    listener = Listener("127.0.0.1", 0, workers=args.workers)
-    port = listener.start_in_thread()
+    listener, process, port = _listener(args)
     alerts_before = SessionAlert.objects.count()
     count = max(1, int(args.duration / args.interval))
     seconds, sustained = _run(port, apps, count, args.interval, aligned=False)
     alerts = SessionAlert.objects.count() - alerts_before
     aligned_seconds, aligned = _run(port, apps, 2, args.interval, aligned=True)
     burst_seconds, burst = _run(port, apps, args.burst, 0)
-    listener.stop()
+    if listener is not None:
+        listener.stop()
+    if process is not None:
+        process.terminate()
+        process.wait(30)
     placed = InboundMessage.objects.filter(placement=Placement.SESSION).count()
 
     print(
         f"\n{args.chairs} chairs; sustained: a message every {args.interval:g} s for "
         f"{args.duration:g} s; burst: {args.burst} back to back per chair; "
-        f"{args.workers} database threads"
+        f"{args.processes} listener process(es) of {args.workers} database threads"
     )
     print("| run        | messages | messages/s |  p50 ms |  p95 ms |  p99 ms |  max ms | ACKs |")
     print("|------------|----------|------------|---------|---------|---------|---------|------|")

@@ -88,9 +88,14 @@ async def _skip_to_end(reader: asyncio.StreamReader) -> None:
 class Listener:
     """``await serve_forever()`` in a process of its own; :meth:`start_in_thread` for tests."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 2575, workers: int = 4) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 2575, workers: int = 4, reuse_port: bool = False
+    ) -> None:
         self.host = host
         self.port = port
+        # Several listener processes may share the port (SO_REUSEPORT; the kernel spreads the
+        # connections): the ORM work is Python, one core per process.
+        self.reuse_port = reuse_port
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mllp-db")
         self.server: asyncio.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -99,7 +104,9 @@ class Listener:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.server = await start_server(self._connection, self.host, self.port, limit=MAX_BLOCK)
+        self.server = await start_server(
+            self._connection, self.host, self.port, limit=MAX_BLOCK, reuse_port=self.reuse_port
+        )
         self.port = self.server.sockets[0].getsockname()[1]
         logger.info("MLLP listener on %s:%s", self.host, self.port)
 
@@ -183,7 +190,10 @@ class Listener:
         async def close() -> None:
             if self.server is not None:
                 self.server.close()
-                self.server.close_clients()
+                # Python 3.13 closes open connections too; on 3.12 they end with the loop.
+                close_clients = getattr(self.server, "close_clients", None)
+                if close_clients is not None:
+                    close_clients()
             # Let the connection handlers see their sockets close.
             await asyncio.sleep(0.05)
 
@@ -195,10 +205,15 @@ class Listener:
 
 
 async def start_server(
-    callback: Any, host: str, port: int, *, limit: int = MAX_BLOCK
+    callback: Any, host: str, port: int, *, limit: int = MAX_BLOCK, reuse_port: bool = False
 ) -> asyncio.Server:
     """python-hl7's MLLP server (its stream writer frames the ACKs)."""
     server: asyncio.Server = await start_hl7_server(
-        callback, host=host, port=port, limit=limit, reuse_address=True
+        callback,
+        host=host,
+        port=port,
+        limit=limit,
+        reuse_address=True,
+        reuse_port=reuse_port or None,
     )
     return server
