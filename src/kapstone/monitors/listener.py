@@ -194,8 +194,11 @@ class Listener:
                 close_clients = getattr(self.server, "close_clients", None)
                 if close_clients is not None:
                     close_clients()
-            # Let the connection handlers see their sockets close.
-            await asyncio.sleep(0.05)
+            # Let the connection handlers see their sockets close and finish a message in hand.
+            for _ in range(100):
+                if self.connections == 0:
+                    break
+                await asyncio.sleep(0.05)
 
         if self._thread is not None:
             asyncio.run_coroutine_threadsafe(close(), loop).result(5)
