@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 36
+MONITOR_PORT ?= 2575
 
 .PHONY: run test install check lint typecheck contracts docs pytest pytest-sqlite pytest-postgres lock clean
 
@@ -13,8 +14,15 @@ run: install
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone migrate --no-input -v 0
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone demo_clinic --patients $(DEMO_PATIENTS)
 	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone collectstatic --no-input -v 0
-	@# The task worker runs alongside (alert escalations, reminders); it stops with the server.
-	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone db_worker -v 0 & worker=$$!; trap 'kill $$worker' EXIT; \
+	@# The task worker runs alongside (alert escalations, reminders), and the monitor listener with a
+	@# simulated bedside monitor feeding IV chair 2 (docs/monitors.md); they stop with the server.
+	KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone db_worker -v 0 & pids=$$!; \
+	  if $(BIN)/python -c 'import socket,sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", $(MONITOR_PORT))) == 0)'; then \
+	    KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone monitor_listener --port $(MONITOR_PORT) -v 0 & pids="$$pids $$!"; \
+	    KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone monitor_simulator --port $(MONITOR_PORT) --device DEMO_MONITOR \
+	      --speed 10 --loop -v 0 >/dev/null & pids="$$pids $$!"; \
+	  else echo "Port $(MONITOR_PORT) is busy, so no live monitor feed this time (MONITOR_PORT=2576 make run picks another)."; fi; \
+	  trap 'kill $$pids' EXIT; \
 	  KAPSTONE_DEMO_MODE=1 $(BIN)/kapstone runserver $(HOST):$(PORT)
 
 # Installs everything (with the browser) and runs every check and test. The two database legs and the

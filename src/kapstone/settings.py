@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "kapstone.timetable",
     "kapstone.rems",
     "kapstone.today",
+    "kapstone.monitors",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("kapstone.timetable.urls")),
     path("", include("kapstone.rems.urls")),
     path("", include("kapstone.today.urls")),
+    path("monitors/", include("kapstone.monitors.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -231,7 +231,12 @@ JOBS = {
 
 @pytest.mark.parametrize(
     "unit",
-    ["kapstone-web.service", "kapstone-worker.service", *(f"kapstone-{j}.service" for j in JOBS)],
+    [
+        "kapstone-web.service",
+        "kapstone-worker.service",
+        "kapstone-monitor-listener.service",
+        *(f"kapstone-{j}.service" for j in JOBS),
+    ],
 )
 def test_every_service_runs_hardened_as_the_kapstone_user(unit):
     text = (UNITS / unit).read_text()
@@ -261,6 +266,8 @@ def test_the_web_and_worker_units_start_the_shipped_commands():
     web = (UNITS / "kapstone-web.service").read_text()
     assert "gunicorn --config /opt/kapstone/deploy/gunicorn.conf.py" in web
     assert "kapstone db_worker" in (UNITS / "kapstone-worker.service").read_text()
+    listener = (UNITS / "kapstone-monitor-listener.service").read_text()
+    assert "kapstone monitor_listener --host" in listener
     conf = (REPO / "deploy" / "gunicorn.conf.py").read_text()
     assert 'os.environ.get("KAPSTONE_BIND", "127.0.0.1:8000")' in conf
     assert 'logger_class = "kapstone.web.access_log.JsonLogger"' in conf

@@ -107,6 +107,7 @@ class Permission(StrEnum):
     READ_PROCESS_NOTES = "read_process_notes"
     SEE_DAY_BOARD = "see_day_board"
     CHECK_IN_PATIENT = "check_in_patient"
+    MANAGE_MONITORS = "manage_monitors"
 
 
 CLINICAL_ROLES = frozenset(
@@ -126,6 +127,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.RECORD_MEASUREMENT: CLINICAL_ROLES,
     Permission.BROWSE_AUDIT: frozenset({Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR}),
     Permission.MANAGE_STAFF: frozenset({Role.ADMINISTRATOR}),
+    Permission.MANAGE_MONITORS: frozenset({Role.ADMINISTRATOR}),
     # Intake screening is part of a coordinator's work, so they send and read questionnaires too.
     Permission.SEND_QUESTIONNAIRES: CLINICAL_ROLES,
     Permission.SEE_RESPONSES: CLINICAL_ROLES,

@@ -21,6 +21,7 @@ from kapstone.demo.chairside import build_chairside
 from kapstone.demo.history import build_history
 from kapstone.demo.integration import build_integration
 from kapstone.demo.ledger import build_ledger
+from kapstone.demo.monitors import build_monitor
 from kapstone.demo.rems import build_rems_forms
 from kapstone.demo.timetable import build_timetable
 from kapstone.demo.today import build_day
@@ -327,5 +328,6 @@ def build_demo_clinic(
         build_integration(now=history_until, seed=seed)
         build_timetable(sites=sites, staff=staff, now=history_until)
         build_day(sites=sites, staff=staff, now=history_until)
+        build_monitor(sites=sites, staff=staff, now=history_until)
         build_rems_forms(now=history_until)
     return DemoClinic(sites=sites, staff=staff, patients=created)
