@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from kapstone.safety_case import cli, document, pdf
+from kapstone.safety_case.log import Status
 from kapstone.safety_case.results import Outcome, Results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,18 @@ def pdf_text(inputs) -> str:
     data = pdf.render(document.blocks(inputs), title="Kapstone clinical safety case")
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_an_open_hazard_is_listed_among_the_open_issues(inputs):
+    first = inputs.log.hazards[0]
+    reopened = dataclasses.replace(
+        inputs,
+        log=dataclasses.replace(
+            inputs.log,
+            hazards=(dataclasses.replace(first, status=Status.OPEN), *inputs.log.hazards[1:]),
+        ),
+    )
+    assert f"{first.id} is open: {first.title}." in document.markdown(document.blocks(reopened))
 
 
 def test_the_pdf_holds_every_hazard_and_what_to_confirm(inputs, pdf_text):
@@ -46,7 +60,9 @@ def test_the_page_holds_scope_class_matrix_hazards_evidence_and_unverified_value
         "`tests/clinical/test_dosing.py::test_mg_per_kg_ceiling_per_route (no run recorded here)`"
         in page
     )
-    assert "HAZ-008 is open" in page
+    # Open hazards are listed among the open issues; a closed one is not.
+    for hazard in inputs.log.hazards:
+        assert (f"{hazard.id} is open" in page) == (hazard.status.value == "open")
     # The reference's UNVERIFIED values, and the core's, each listed.
     assert len(inputs.unverified_in_reference) > 30
     core = document.core_unverified(inputs.values)
