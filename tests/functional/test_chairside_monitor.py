@@ -1,23 +1,29 @@
-"""Readings from the bedside monitor on the chair-side tablet: the listener's call (made here
-directly, in the test's thread) shows on the open console within 3 seconds without a reload,
-marked as from the monitor, with the alert it raised; the nurse acknowledges the alert and verifies
-the monitor readings in one tap; typed entry still works beside the feed."""
+"""Readings from the bedside monitor on the chair-side tablet: the simulator replays a session over
+MLLP to the listener, and the readings show on the open console without a reload, marked as from the
+monitor; the alert the blood pressure's rise raises is on the tablet within 3 seconds of being
+stored; the nurse acknowledges it and verifies the monitor readings in one tap; typed entry still
+works beside the feed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
+from django.db import connection
 from playwright.sync_api import expect
 
 from kapstone.accounts.models import Room, Site
 from kapstone.chairside import services
-from kapstone.chairside.models import VitalReading, VitalVerification
+from kapstone.chairside.models import SessionAlert, VitalReading, VitalVerification
 from kapstone.clinical.access import Role
 from kapstone.ledger.services import draw_for_session
+from kapstone.monitors.listener import Listener
+from kapstone.monitors.services import register_device
+from kapstone.monitors.simulator import replay
 from tests.conftest import make_patient
 from tests.functional.conftest import assert_accessible
 from tests.functional.test_chairside_session import reading
@@ -89,6 +95,19 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
         witnessed_by=prescriber,
     )
 
+    # The chair's monitor, registered by the administrator, and the listener it sends to.
+    admin, _ = staff_member("cduval", Role.ADMINISTRATOR, site, "Chris", "Duval")
+    register_device(
+        by=admin,
+        label="MON-2",
+        sending_application="MON_2",
+        sending_facility="",
+        room=room,
+        local_codes={},
+    )
+    listener = Listener("127.0.0.1", 0, workers=1 if connection.vendor == "sqlite" else 2)
+    port = listener.start_in_thread()
+
     base = live_server.url
     sign_in(page, base, "nokafor", nurse_secret)
     page.goto(f"{base}/patients/{patient.pk}/dosing/{session.pk}/console/")
@@ -96,60 +115,46 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
     expect(feed).to_contain_text("no monitor at this chair")
     page.evaluate("window.__notReloaded = true")
 
-    # The listener's calls: the monitor at this chair speaks, then sends a calm reading.
-    services.note_feed_heartbeat(room=room, device_label="MON-2", at=timezone.now())
-    calm, _ = services.record_device_reading(
-        record=record,
-        device_label="MON-2",
-        message_id="msg-1",
-        observed_at=at(session, 20),
-        systolic=130,
-        diastolic=80,
-        heart_rate=76,
-        spo2=97,
-        respiratory_rate=15,
-    )
-    row = page.locator(f'tr[data-reading="{calm.pk}"]')
-    expect(row).to_be_visible(timeout=SHOWN_WITHIN_MS)
-    expect(row).to_have_attribute("data-source", "device")
-    expect(row).to_contain_text("monitor")
-    expect(row).to_contain_text("unverified")
-    expect(feed).to_contain_text("live (MON-2)", timeout=SHOWN_WITHIN_MS)
+    # The simulator replays the session over MLLP, a message a second: baseline, then the blood
+    # pressure rising after the dose. The first alert it raises is on the tablet within 3 s.
+    replaying = threading.Thread(
+        target=replay,
+        kwargs={"host": "127.0.0.1", "port": port, "application": "MON_2", "speed": 300,
+                "minutes": 45, "prefix": "MON2"},
+    )  # fmt: skip
+    try:
+        replaying.start()
+        first = page.locator('tr[data-source="device"]').first
+        expect(first).to_be_visible(timeout=SHOWN_WITHIN_MS + 2_000)
+        expect(first).to_contain_text("monitor")
+        expect(first).to_contain_text("unverified")
+        expect(feed).to_contain_text("live (MON-2)", timeout=SHOWN_WITHIN_MS)
+        raised = _first_device_alert(record, within_s=60)
+        shown = page.get_by_role("alert").filter(has_text="Monitor MON-2 reading of").first
+        expect(shown).to_be_visible(timeout=SHOWN_WITHIN_MS)
+        expect(page.locator(f'tr[data-reading="{raised.reading_id}"]')).to_contain_text("monitor")
+        assert page.evaluate("window.__notReloaded") is True
+        assert_accessible(page)
+    finally:
+        replaying.join(timeout=60)
+        listener.stop()
+    assert not replaying.is_alive()
 
-    # A reading that raises an alert: the reading and the alert both arrive by polling.
-    high, alert = services.record_device_reading(
-        record=record,
-        device_label="MON-2",
-        message_id="msg-2",
-        observed_at=at(session, 30),
-        systolic=168,
-        diastolic=86,
-        heart_rate=80,
-        spo2=97,
-        respiratory_rate=15,
-    )
-    assert alert is not None
-    shown = page.get_by_role("alert").filter(has_text="Pause or slow the infusion")
-    expect(shown).to_contain_text("Monitor MON-2 reading of", timeout=SHOWN_WITHIN_MS)
-    expect(shown).to_be_visible(timeout=SHOWN_WITHIN_MS)
-    expect(page.locator(f'tr[data-reading="{high.pk}"]')).to_be_visible(timeout=SHOWN_WITHIN_MS)
-    expect(page.locator(f'tr[data-reading="{high.pk}"]')).to_have_class(
-        "alerting from-monitor unverified"
-    )
-    assert page.evaluate("window.__notReloaded") is True
-    assert_accessible(page)
-
-    # The nurse acknowledges the alert, then verifies both monitor readings in one tap.
+    # The nurse acknowledges the alert, then verifies the monitor readings in one tap.
     shown.get_by_label("Action taken").select_option(label="Slowed the infusion")
     shown.get_by_role("button", name="Acknowledge").click()
     page.get_by_text("Alert acknowledged.").wait_for()
-    page.get_by_role("button", name="Verify 2 monitor readings").click()
-    page.get_by_text("2 monitor readings verified.").wait_for()
-    assert set(VitalVerification.objects.values_list("reading_id", flat=True)) == {
-        calm.pk,
-        high.pk,
-    }
-    expect(page.locator(f'tr[data-reading="{calm.pk}"]')).to_contain_text("verified by Ngozi")
+    from_monitor = set(
+        VitalReading.objects.filter(record=record, source="device").values_list("pk", flat=True)
+    )
+    assert len(from_monitor) == 10  # minutes 0, 5, ... 45 of the scenario
+    verify = page.get_by_role("button", name=f"Verify {len(from_monitor)} monitor readings")
+    verify.click()
+    page.get_by_text(f"{len(from_monitor)} monitor readings verified.").wait_for()
+    assert set(VitalVerification.objects.values_list("reading_id", flat=True)) == from_monitor
+    expect(page.locator(f'tr[data-reading="{raised.reading_id}"]')).to_contain_text(
+        "verified by Ngozi"
+    )
 
     # Typed entry still works beside the feed, and says who typed it.
     reading(page, session, 40, 140, 84)
@@ -157,3 +162,18 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
         source="typed", taken_at=at(session, 40).replace(second=0, microsecond=0)
     )
     expect(page.locator(f'tr[data-reading="{typed.pk}"]')).to_contain_text("Ngozi Okafor")
+
+
+def _first_device_alert(record, within_s: float) -> SessionAlert:  # type: ignore[no-untyped-def]
+    """The first alert the feed's readings raised, once the listener has stored it."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        found = (
+            SessionAlert.objects.filter(record=record, reading__source="device")
+            .order_by("pk")
+            .first()
+        )
+        if found is not None:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no alert from the monitor's readings within {within_s} s")
