@@ -113,6 +113,7 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
     page.goto(f"{base}/patients/{patient.pk}/dosing/{session.pk}/console/")
     feed = page.locator("[data-feed]")
     expect(feed).to_contain_text("no monitor at this chair")
+    expect(page.locator("#schedule")).to_contain_text("Overdue: Vital signs")
     page.evaluate("window.__notReloaded = true")
 
     # The simulator replays the session over MLLP, a message a second: baseline, then the blood
@@ -129,6 +130,10 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
         expect(first).to_contain_text("monitor")
         expect(first).to_contain_text("unverified")
         expect(feed).to_contain_text("live (MON-2)", timeout=SHOWN_WITHIN_MS)
+        # The infusion's 10-minute check was overdue; the monitor's readings count as taken, and the
+        # "Checks due" panel says so as soon as they arrive, not at its next 15 s refresh.
+        checks = page.locator("#schedule")
+        expect(checks).not_to_contain_text("Overdue: Vital signs", timeout=SHOWN_WITHIN_MS)
         raised = _first_device_alert(record, within_s=60)
         shown = page.get_by_role("alert").filter(has_text="Monitor MON-2 reading of").first
         expect(shown).to_be_visible(timeout=SHOWN_WITHIN_MS)

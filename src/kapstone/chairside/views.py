@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record as audit
@@ -48,6 +49,8 @@ from kapstone.web.middleware import (
 )
 
 CHART = Permission.CHART_DOSING_SESSION
+# The event the readings list sends when it changed; the "Checks due" panel listens for it.
+READINGS_CHANGED = "readings-changed"
 PHASES = {
     "before_dose": "before the dose",
     "infusing": "infusion running",
@@ -312,7 +315,7 @@ def readings_fragment(
     if request.GET.get("seen") == context["readings_version"]:
         return HttpResponse(status=204)
     opened = selectors.open_alerts(record)
-    return render(
+    response = render(
         request,
         "chairside/_vitals.html",
         context
@@ -323,6 +326,9 @@ def readings_fragment(
             "alerting_readings": {a.reading_id: a.grade for a in opened if a.reading_id},
         },
     )
+    # A new reading (a monitor's, most often) may satisfy a check the panel shows as due: the
+    # "Checks due" panel listens for this and refreshes at once instead of at its next 15 s poll.
+    return trigger_client_event(response, READINGS_CHANGED)
 
 
 @requires(CHART, patient_kwarg="patient_id")
