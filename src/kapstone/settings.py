@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kapstone.rems",
     "kapstone.today",
     "kapstone.monitors",
+    "kapstone.fhirapi",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

@@ -1,0 +1,1 @@
+"""Kapstone's FHIR R4 API: read and search, SMART Backend Services, and Bulk Data $export."""
