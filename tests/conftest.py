@@ -28,7 +28,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # file of their own. The PostgreSQL leg of `make test` passes --database-tests-only and runs only the
 # tests that use the test database (the `db` family of fixtures, the django_db marker) or that reach the
 # leg's database server by themselves (marked `each_database`: backups, the upgrade, the production
-# smoke test); the others run once, in the SQLite leg.
+# smoke test); the others run once, in the SQLite leg. So do the browser journeys (`functional`): what
+# they add is the page as a user works it, the same on either engine; what differs between engines
+# (locks, triggers, concurrent writers) the PostgreSQL leg's own tests cover. The SQLite leg records
+# their outcomes for the safety case.
 
 
 def pytest_addoption(parser):
@@ -51,7 +54,8 @@ def pytest_collection_modifyitems(config, items):
     elsewhere = [
         item
         for item in items
-        if not _uses_database(item) and item.get_closest_marker("each_database") is None
+        if item.get_closest_marker("each_database") is None
+        and (not _uses_database(item) or item.get_closest_marker("functional") is not None)
     ]
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)

@@ -20,6 +20,6 @@ def test_the_demo_loads_at_any_hour_even_around_midnight(db, clock):
         dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), clock)
     )
     clinic = build_demo_clinic(
-        patients=14, seed=2026, today=timezone.localdate(now), history_until=now
+        patients=4, seed=2026, today=timezone.localdate(now), history_until=now
     )
     assert clinic.patients
