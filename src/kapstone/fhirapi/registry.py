@@ -67,6 +67,15 @@ class Source:
     dates: Mapping[str, DatePath] = field(default_factory=dict)  # date search parameters
     tokens: Mapping[str, TokenFilter] = field(default_factory=dict)  # token search parameters
 
+    def patient_pk(self, row: Any) -> int | None:
+        """The pk of the patient ``row`` is about (its joins are loaded by ``rows``)."""
+        if self.patient is None:
+            return None
+        value = row
+        for step in self.patient.split("__"):
+            value = getattr(value, step)
+        return int(value)
+
     def resource_id(self, pk: int) -> str:
         return f"{self.key}-{pk}" if self.key else str(pk)
 

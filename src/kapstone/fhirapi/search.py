@@ -229,11 +229,13 @@ def _any(conditions: Any) -> Q:
 class Page:
     total: int
     resources: list[Resource]
+    patient_ids: list[int]  # the patient each resource is about, where it is about one
 
 
 def page(kind: ResourceKind, query: Query) -> Page:
     total = 0
     resources: list[Resource] = []
+    patients: list[int] = []
     skip, room = query.offset, query.count
     for source in kind.sources:
         rows = narrowed(kind, source, query.filters)
@@ -248,7 +250,8 @@ def page(kind: ResourceKind, query: Query) -> Page:
         skip = 0
         room -= len(chunk)
         resources.extend(source.build(row) for row in chunk)
-    return Page(total, resources)
+        patients.extend(pk for row in chunk if (pk := source.patient_pk(row)) is not None)
+    return Page(total, resources, patients)
 
 
 def searchset(

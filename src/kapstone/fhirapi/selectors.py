@@ -18,13 +18,14 @@ def kind_named(name: str) -> ResourceKind:
     return found
 
 
-def read(kind: ResourceKind, resource_id: str) -> Resource:
+def read(kind: ResourceKind, resource_id: str) -> tuple[Resource, int | None]:
+    """The resource with that id and the pk of the patient it is about (None: about no one)."""
     found = kind.source_for(resource_id)
     if found is not None:
         source, pk = found
         row = source.rows().filter(pk=pk).first()
         if row is not None:
-            return source.build(row)
+            return source.build(row), source.patient_pk(row)
     raise FhirProblem(404, "not-found", f"There is no {kind.name}/{resource_id}.")
 
 
@@ -42,7 +43,7 @@ def search_page(
     found = search.page(kind, query)
     included: list[Resource] = []
     if query.includes:
-        wanted = sorted({pk for r in found.resources if (pk := patient_of(r)) is not None})
+        wanted = sorted(set(found.patient_ids))
         rows = patient_resource.rows().filter(pk__in=wanted)
         included = [patient_resource.build(row) for row in rows]
     bundle = search.searchset(kind=kind, query=query, found=found, included=included, base=base)
@@ -50,16 +51,5 @@ def search_page(
     return Answer(
         bundle=bundle,
         resource_ids=[f"{r['resourceType']}/{r['id']}" for r in everything],
-        patient_ids=sorted({pk for r in everything if (pk := patient_of(r)) is not None}),
+        patient_ids=sorted(set(found.patient_ids)),
     )
-
-
-def patient_of(resource: Resource) -> int | None:
-    """The pk of the patient a resource is about, if it is about one."""
-    if resource["resourceType"] == "Patient":
-        return int(resource["id"])
-    for element in ("subject", "patient"):
-        reference = (resource.get(element) or {}).get("reference", "")
-        if isinstance(reference, str) and reference.startswith("Patient/"):
-            return int(reference.removeprefix("Patient/"))
-    return None
