@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from kapstone.demo.generator import DemoClinic, build_demo_clinic
-from kapstone.fhirapi import registry, selectors
+from kapstone.fhirapi import reading as selectors
+from kapstone.fhirapi import registry
 from kapstone.fhirapi.registry import Resource
 from kapstone.integration.models import IntegrationSession
 from kapstone.integration.services import write_process_note

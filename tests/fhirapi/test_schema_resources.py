@@ -9,7 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from kapstone.fhirapi import registry, selectors
+from kapstone.fhirapi import reading as selectors
+from kapstone.fhirapi import registry
 from tests.conftest import kept_for_the_module
 from tests.fhir_schema import load_schema, schema_errors, validators_for
 from tests.fhirapi.clinic_support import BASE, FhirClinic, build_fhir_clinic, everything

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from kapstone.demo.generator import build_demo_clinic
-from kapstone.fhirapi import registry, search, selectors
+from kapstone.fhirapi import reading as selectors
+from kapstone.fhirapi import registry, search
 from kapstone.fhirapi.outcome import FhirProblem
 from kapstone.patients.models import Patient
 from tests.conftest import kept_for_the_module

@@ -74,6 +74,10 @@ DELIBERATELY_PUBLIC = {
     "ops:live": "public",
     "ops:ready": "public",
     "timetable:feed": "public",
+    # SMART Backend Services and Bulk export: systems prove themselves with a signed assertion and
+    # then a bearer token (kapstone.fhirapi.access), never a staff session.
+    "fhir_auth:smart_configuration": "public",
+    "fhir_auth:token": "public",
 }
 
 

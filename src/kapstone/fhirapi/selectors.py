@@ -1,55 +1,48 @@
-"""The API's reads: one resource by id, one page of a search, and the patients they concern."""
+"""Reading API clients, tokens and export jobs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import datetime as dt
+import uuid
 
-from kapstone.fhirapi import search
-from kapstone.fhirapi.outcome import FhirProblem
-from kapstone.fhirapi.registry import KINDS, Resource, ResourceKind
-from kapstone.fhirapi.resources import patient as patient_resource
+from django.db.models import QuerySet
 
-
-def kind_named(name: str) -> ResourceKind:
-    found = KINDS.get(name)
-    if found is None:
-        raise FhirProblem(404, "not-supported", f"Resource type {name!r} is not served here.")
-    return found
+from kapstone.fhirapi.access_types import ApiCaller
+from kapstone.fhirapi.models import AccessToken, ApiClient, BulkExport
 
 
-def read(kind: ResourceKind, resource_id: str) -> tuple[Resource, int | None]:
-    """The resource with that id and the pk of the patient it is about (None: about no one)."""
-    found = kind.source_for(resource_id)
-    if found is not None:
-        source, pk = found
-        row = source.rows().filter(pk=pk).first()
-        if row is not None:
-            return source.build(row), source.patient_pk(row)
-    raise FhirProblem(404, "not-found", f"There is no {kind.name}/{resource_id}.")
+def clients() -> QuerySet[ApiClient]:
+    return ApiClient.objects.all()
 
 
-@dataclass(frozen=True)
-class Answer:
-    bundle: Resource
-    resource_ids: list[str]  # "Type/id" of every resource in the answer
-    patient_ids: list[int]  # the patients the answer's resources are about
+def client(pk: int) -> ApiClient | None:
+    return ApiClient.objects.filter(pk=pk).first()
 
 
-def search_page(
-    kind: ResourceKind, pairs: Sequence[tuple[str, str]], *, lenient: bool, base: str
-) -> Answer:
-    query = search.parse(kind, pairs, lenient=lenient)
-    found = search.page(kind, query)
-    included: list[Resource] = []
-    if query.includes:
-        wanted = sorted(set(found.patient_ids))
-        rows = patient_resource.rows().filter(pk__in=wanted)
-        included = [patient_resource.build(row) for row in rows]
-    bundle = search.searchset(kind=kind, query=query, found=found, included=included, base=base)
-    everything = [*found.resources, *included]
-    return Answer(
-        bundle=bundle,
-        resource_ids=[f"{r['resourceType']}/{r['id']}" for r in everything],
-        patient_ids=sorted(set(found.patient_ids)),
+def client_by_client_id(client_id: str) -> ApiClient | None:
+    return ApiClient.objects.filter(client_id=client_id).first()
+
+
+def caller_for_token(hashed: str, *, now: dt.datetime) -> ApiCaller | None:
+    """One indexed query: the unique token hash, joined to its (enabled) client."""
+    row = (
+        AccessToken.objects.filter(token_hash=hashed, expires_at__gt=now, client__enabled=True)
+        .values_list("client__client_id", "client__name", "scopes")
+        .first()
     )
+    if row is None:
+        return None
+    client_id, name, scopes = row
+    return ApiCaller(client_id=client_id, label=name, scopes=frozenset(scopes.split()))
+
+
+def export_job(job_id: str) -> BulkExport | None:
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        return None
+    return BulkExport.objects.select_related("client").filter(pk=key).first()
+
+
+def exports_of(found: ApiClient) -> QuerySet[BulkExport]:
+    return BulkExport.objects.filter(client=found)
