@@ -78,6 +78,13 @@ DELIBERATELY_PUBLIC = {
     # then a bearer token (kapstone.fhirapi.access), never a staff session.
     "fhir_auth:smart_configuration": "public",
     "fhir_auth:token": "public",
+    # FHIR read and search: the bearer token is the key (each answers 401 without one:
+    # tests/fhirapi/test_read_http.py); metadata is open, as FHIR clients read it first.
+    "fhir:metadata": "public",
+    "fhir:read": "public",
+    "fhir:search": "public",
+    "fhir:search_slash": "public",
+    "fhir:unknown": "public",
 }
 
 
