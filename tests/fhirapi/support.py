@@ -167,3 +167,16 @@ def api_admin(db):
 def api_clients(api_admin) -> Callable[..., RegisteredClient]:
     """``api_clients(client_id="ehr-1", scopes="system/*.rs", alg="RS384")`` registers one."""
     return functools.partial(register, by=api_admin)
+
+
+def sample_api_client() -> int:
+    """For the URL walker: the pk of one registered client (registered by an administrator)."""
+    from kapstone.accounts.models import StaffUser
+    from kapstone.clinical.access import Role
+    from kapstone.fhirapi.models import ApiClient
+
+    found = ApiClient.objects.first()
+    if found is not None:
+        return found.pk
+    admin = StaffUser.objects.filter(role=Role.ADMINISTRATOR).first()
+    return register(by=admin, client_id="walker-ehr").pk

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
+from tests.fhirapi.support import sample_api_client
 from tests.monitors.support import sample_device
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
@@ -187,6 +188,8 @@ SAMPLE_KWARGS = {
     "table": lambda patient: "time_points",
     # Bedside monitors are clinic-wide: one registered device with a local code map.
     "device_id": lambda patient: sample_device().pk,
+    # FHIR API clients are clinic-wide: one registered system client.
+    "api_client_id": lambda patient: sample_api_client(),
 }
 
 

@@ -23,8 +23,8 @@ from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64decode
 
 from kapstone.accounts.models import StaffUser
+from kapstone.audit.trail import changed_fields, snapshot
 from kapstone.audit.trail import record as audit
-from kapstone.audit.trail import snapshot
 from kapstone.errors import InputError
 from kapstone.fhirapi import scopes as smart_scopes
 from kapstone.fhirapi.access_types import ApiCaller, token_hash
@@ -164,7 +164,7 @@ def update_client(
         locked.enabled = enabled
         locked.updated_at = now
         locked.save()
-        after = snapshot(locked, _AUDITED)
+        before, after = changed_fields(before, snapshot(locked, _AUDITED))
         if not enabled:
             # A disabled client's tokens stop working at once.
             AccessToken.objects.filter(client=locked).delete()
