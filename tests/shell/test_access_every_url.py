@@ -79,6 +79,11 @@ DELIBERATELY_PUBLIC = {
     # then a bearer token (kapstone.fhirapi.access), never a staff session.
     "fhir_auth:smart_configuration": "public",
     "fhir_auth:token": "public",
+    "fhir_auth:export_system": "public",
+    "fhir_auth:export_patient": "public",
+    "fhir_auth:export_group": "public",
+    "fhir_auth:bulk_status": "public",
+    "fhir_auth:bulk_file": "public",
 }
 
 
