@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("kapstone.today.urls")),
     path("monitors/", include("kapstone.monitors.urls")),
     path("", include("kapstone.fhirapi.auth_urls")),
+    path("fhir/", include("kapstone.fhirapi.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

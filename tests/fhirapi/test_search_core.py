@@ -38,7 +38,8 @@ def test_every_patient_reads_and_is_found(clinic):
     answer = selectors.search_page(kind, [], lenient=False, base=BASE)
     assert ids(answer) == [str(pk) for pk in pks]
     assert answer.bundle["total"] == len(pks)
-    read = selectors.read(kind, str(pks[0]))
+    read, about = selectors.read(kind, str(pks[0]))
+    assert about == pks[0]
     assert read["id"] == str(pks[0])
     assert Patient.objects.get(pk=pks[0]).mrn not in answer.bundle["link"][0]["url"]
 
@@ -90,3 +91,41 @@ def test_group_members(clinic):
     assert members and site["quantity"] == len(members)
     with pytest.raises(FhirProblem):
         registry.group_patient_ids("site-999999")
+
+
+def test_questionnaires_carry_items_only_where_the_licence_allows(clinic):
+    from kapstone.clinical.instruments import INSTRUMENTS
+
+    kind = registry.KINDS["Questionnaire"]
+    served = {
+        e["resource"]["id"]: e["resource"]
+        for e in selectors.search_page(kind, [], lenient=False, base=BASE).bundle["entry"]
+    }
+    assert len(served) == len(INSTRUMENTS)
+    for name, definition in INSTRUMENTS.items():
+        resource = served[name.replace("_", "-")]
+        assert ("item" in resource) == definition.licence.wording_redistributable, name
+    phq9, _ = selectors.read(kind, "phq9")
+    assert phq9["url"] == "http://loinc.org/q/44249-1"
+    only = selectors.search_page(kind, [("_id", "gad7")], lenient=False, base=BASE)
+    assert [e["resource"]["id"] for e in only.bundle["entry"]] == ["gad7"]
+    assert list(kind.export(patient_ids=[1], since=None)) == []
+
+
+def test_date_prefixes_on_a_date_column(clinic):
+    kind = registry.KINDS["Patient"]
+    born = sorted(Patient.objects.values_list("date_of_birth", flat=True))
+    day = born[0].isoformat()
+
+    def total(value: str) -> int:
+        answer = selectors.search_page(kind, [("birthdate", value)], lenient=False, base=BASE)
+        return int(answer.bundle["total"])
+
+    same_day = sum(1 for b in born if b == born[0])
+    assert total(day) == same_day
+    assert total(f"eq{day}") == same_day
+    assert total(f"lt{day}") == 0
+    assert total(f"le{day}") == same_day
+    assert total(f"gt{day}") == len(born) - same_day
+    assert total(f"ge{day}") == len(born)
+    assert total(day[:4]) >= same_day

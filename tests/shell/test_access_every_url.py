@@ -84,6 +84,13 @@ DELIBERATELY_PUBLIC = {
     "fhir_auth:export_group": "public",
     "fhir_auth:bulk_status": "public",
     "fhir_auth:bulk_file": "public",
+    # FHIR read and search: the bearer token is the key (each answers 401 without one:
+    # tests/fhirapi/test_read_http.py); metadata is open, as FHIR clients read it first.
+    "fhir:metadata": "public",
+    "fhir:read": "public",
+    "fhir:search": "public",
+    "fhir:search_slash": "public",
+    "fhir:unknown": "public",
 }
 
 

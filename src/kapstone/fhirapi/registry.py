@@ -99,6 +99,9 @@ class ResourceKind:
     profile: str | None = None  # the US Core profile the resources are shaped after
     includes: tuple[str, ...] = ()  # "_include" values served ("Observation:patient")
     documentation: str = ""
+    # A kind served from Kapstone's code rather than its tables (Questionnaire, from the
+    # instrument library): every resource, in a stable order; searched by _id only.
+    fixed: Callable[[], Sequence[Resource]] | None = None
 
     def source_for(self, resource_id: str) -> tuple[Source, int] | None:
         """The source and row pk an id names, or None when it names none."""
@@ -142,6 +145,35 @@ def export_sources(
             for row in batch:
                 yield source.build(row)
             last = batch[-1].pk
+
+
+def export_fixed(
+    fixed: Callable[[], Sequence[Resource]],
+    *,
+    patient_ids: Collection[int] | None,
+    since: dt.datetime | None,
+) -> Iterator[Resource]:
+    """A fixed kind's resources: about no patient, so none for a patient-level export."""
+    if patient_ids is None:
+        yield from fixed()
+
+
+def fixed_kind(
+    name: str,
+    *,
+    resources: Callable[[], Sequence[Resource]],
+    search_params: Sequence[SearchParam],
+    documentation: str = "",
+) -> ResourceKind:
+    return ResourceKind(
+        name=name,
+        in_patient_compartment=False,
+        export=partial(export_fixed, resources),
+        sources=(),
+        search_params=tuple(search_params),
+        documentation=documentation,
+        fixed=resources,
+    )
 
 
 def kind(

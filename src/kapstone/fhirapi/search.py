@@ -232,7 +232,21 @@ class Page:
     patient_ids: list[int]  # the patient each resource is about, where it is about one
 
 
+def fixed_page(kind: ResourceKind, query: Query) -> Page:
+    assert kind.fixed is not None
+    matched = list(kind.fixed())
+    for name, value in query.filters:
+        if name != "_id":  # the only parameter a fixed kind lists
+            raise FhirProblem(400, "not-supported", f"{kind.name} is searched by _id only.")
+        wanted = set(value.split(","))
+        matched = [r for r in matched if r["id"] in wanted]
+    shown = matched[query.offset : query.offset + query.count]
+    return Page(len(matched), shown, [])
+
+
 def page(kind: ResourceKind, query: Query) -> Page:
+    if kind.fixed is not None:
+        return fixed_page(kind, query)
     total = 0
     resources: list[Resource] = []
     patients: list[int] = []

@@ -17,6 +17,7 @@ from kapstone.fhirapi.resources import (
     patient,
     practitioner,
     provenance,
+    questionnaire,
     questionnaire_response,
 )
 
@@ -28,6 +29,7 @@ ALL: tuple[ResourceKind, ...] = (
     care_team.KIND,
     condition.KIND,
     observation.KIND,
+    questionnaire.KIND,
     questionnaire_response.KIND,
     medication_administration.KIND,
     encounter.KIND,
