@@ -79,6 +79,11 @@ DELIBERATELY_PUBLIC = {
     # then a bearer token (kapstone.fhirapi.access), never a staff session.
     "fhir_auth:smart_configuration": "public",
     "fhir_auth:token": "public",
+    "fhir_auth:export_system": "public",
+    "fhir_auth:export_patient": "public",
+    "fhir_auth:export_group": "public",
+    "fhir_auth:bulk_status": "public",
+    "fhir_auth:bulk_file": "public",
     # FHIR read and search: the bearer token is the key (each answers 401 without one:
     # tests/fhirapi/test_read_http.py); metadata is open, as FHIR clients read it first.
     "fhir:metadata": "public",

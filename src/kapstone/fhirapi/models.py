@@ -93,6 +93,7 @@ class ExportState(models.TextChoices):
     COMPLETE = "complete", "Complete"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired (files removed)"
 
 
 class BulkExport(models.Model):

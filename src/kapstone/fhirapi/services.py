@@ -28,7 +28,7 @@ from kapstone.audit.trail import record as audit
 from kapstone.errors import InputError
 from kapstone.fhirapi import scopes as smart_scopes
 from kapstone.fhirapi.access_types import ApiCaller, token_hash
-from kapstone.fhirapi.models import AccessToken, ApiClient, UsedAssertion
+from kapstone.fhirapi.models import AccessToken, ApiClient, BulkExport, ExportState, UsedAssertion
 from kapstone.patients.models import Patient
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -381,4 +381,86 @@ def record_api_read(
             "patient_ids": distinct,
             "query": query,
         },
+    )
+
+
+# --- Bulk $export ------------------------------------------------------------------------------
+
+
+def start_export(
+    *,
+    caller: ApiCaller,
+    level: str,
+    group_id: str,
+    types: list[str],
+    since: dt.datetime | None,
+    request_url: str,
+    now: dt.datetime,
+) -> BulkExport:
+    """Records a kick-off and queues its job for the task worker (once the row is committed)."""
+    from kapstone.fhirapi.tasks import run_bulk_export
+
+    client = ApiClient.objects.get(client_id=caller.client_id)
+    with transaction.atomic():
+        job = BulkExport.objects.create(
+            client=client,
+            level=level,
+            group_id=group_id,
+            types=types,
+            since=since,
+            request_url=request_url[:2000],
+            requested_at=now,
+        )
+        audit(
+            actor=None,
+            action="fhir.export_requested",
+            obj=job,
+            summary=f"FHIR $export ({level}) requested by API client {caller.client_id} "
+            f"({caller.label}): {', '.join(types)}",
+            after={
+                "client_id": caller.client_id,
+                "client": caller.label,
+                "level": level,
+                "group": group_id,
+                "types": types,
+                "since": since.isoformat() if since else None,
+            },
+        )
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: run_bulk_export.enqueue(job_id))
+    return job
+
+
+def cancel_export(*, caller: ApiCaller, job: BulkExport) -> bool:
+    """Cancels a queued, running or finished export and removes its files; False if it was
+    already cancelled or expired."""
+    from kapstone.fhirapi.bulk import remove_files
+
+    with transaction.atomic():
+        locked = BulkExport.objects.select_for_update().get(pk=job.pk)
+        if locked.state in {ExportState.CANCELLED, ExportState.EXPIRED}:
+            return False
+        was = locked.state
+        locked.state = ExportState.CANCELLED
+        locked.output = []
+        locked.save(update_fields=["state", "output"])
+        audit(
+            actor=None,
+            action="fhir.export_cancelled",
+            obj=locked,
+            summary=f"FHIR $export cancelled by API client {caller.client_id} (was {was})",
+            after={"client_id": caller.client_id, "client": caller.label},
+        )
+    remove_files(locked)
+    return True
+
+
+def record_download(*, caller: ApiCaller, job: BulkExport, resource_type: str, count: int) -> None:
+    audit(
+        actor=None,
+        action="fhir.export_downloaded",
+        obj=job,
+        summary=f"FHIR $export file {resource_type} ({count} resources) downloaded by API client "
+        f"{caller.client_id} ({caller.label})",
+        after={"client_id": caller.client_id, "client": caller.label, "type": resource_type},
     )
