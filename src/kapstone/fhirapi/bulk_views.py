@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from kapstone.fhirapi import selectors, services
-from kapstone.fhirapi.access import authorise, caller
+from kapstone.fhirapi.access import caller
 from kapstone.fhirapi.access_types import ApiCaller
 from kapstone.fhirapi.bulk import job_dir
 from kapstone.fhirapi.models import BulkExport, ExportLevel, ExportState
@@ -87,8 +87,14 @@ def _types(request: HttpRequest, who: ApiCaller, level: str) -> list[str]:
             "invalid",
             f"Not in the Patient compartment, so not exported at this level: {', '.join(outside)}",
         )
-    for name in named:
-        authorise(request, resource_type=name, interaction="export")
+    refused = [name for name in named if not grants(who.scopes, name, "export")]
+    if refused:
+        raise FhirProblem(
+            403,
+            "forbidden",
+            f"The token's scopes do not allow export of {', '.join(refused)} "
+            "(needs system/<type>.rs or system/*.rs)",
+        )
     return named
 
 
