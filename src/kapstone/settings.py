@@ -283,6 +283,13 @@ RESEARCH_EXPORT_HOURS = env_int("RESEARCH_EXPORT_HOURS", 72)
 if RESEARCH_EXPORT_HOURS < 1:
     raise ValueError("KAPSTONE_RESEARCH_EXPORT_HOURS must be at least 1")
 
+# FHIR Bulk Data $export: where each job's NDJSON files are written (outside the research folder,
+# so backups do not copy them), and how long a finished job's files wait before they are removed.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(PROJECT_DIR / "var" / "fhir-exports")))
+FHIR_EXPORT_HOURS = env_int("FHIR_EXPORT_HOURS", 24)
+if FHIR_EXPORT_HOURS < 1:
+    raise ValueError("KAPSTONE_FHIR_EXPORT_HOURS must be at least 1")
+
 # Where `kapstone backup` writes its folders unless given --output-dir (docs/backup.md).
 KAPSTONE_BACKUP_DIR = Path(env_str("BACKUP_DIR", str(PROJECT_DIR / "var" / "backups")))
 

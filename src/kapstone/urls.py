@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("kapstone.rems.urls")),
     path("", include("kapstone.today.urls")),
     path("monitors/", include("kapstone.monitors.urls")),
+    path("", include("kapstone.fhirapi.auth_urls")),
+    path("fhir/", include("kapstone.fhirapi.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

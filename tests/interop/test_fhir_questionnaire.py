@@ -8,11 +8,9 @@ schema's oneOf over every resource type is very slow.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -39,10 +37,7 @@ from kapstone.interop import (
     total_observation,
 )
 from kapstone.interop.fhir_questionnaire import asked_items
-
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "var" / "fhir" / "fhir.schema.json"
-FETCH = ROOT / "scripts" / "fetch-fhir-schema"
+from tests.fhir_schema import load_schema, schema_errors, validators_for
 
 Answer = int | bool
 Resource = dict[str, Any]
@@ -87,31 +82,16 @@ NEVER_EMITTED = {"89204-2", "97006-2", "75624-7", "82666-9", "82667-7"}
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    if not SCHEMA.exists():
-        fetched = subprocess.run(
-            [str(FETCH)], capture_output=True, text=True, check=False, timeout=300
-        )
-        assert fetched.returncode == 0, f"scripts/fetch-fhir-schema failed: {fetched.stderr}"
-    loaded: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    return loaded
+    return load_schema()
 
 
 @pytest.fixture(scope="module")
 def validators(schema: dict[str, Any]) -> dict[str, jsonschema.Draft6Validator]:
-    return {
-        name: jsonschema.Draft6Validator(
-            {"$ref": f"#/definitions/{name}", "definitions": schema["definitions"]}
-        )
-        for name in ("QuestionnaireResponse", "Observation", "Bundle")
-    }
+    return validators_for(schema, ("QuestionnaireResponse", "Observation", "Bundle"))
 
 
 def errors(validators: Mapping[str, jsonschema.Draft6Validator], resource: Resource) -> list[str]:
-    validator = validators[resource["resourceType"]]
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(resource)
-    ]
+    return schema_errors(validators, resource)
 
 
 def export(name: str, answers: Mapping[str, Answer] | None = None) -> tuple[ScoreResult, Resource]:

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
+from tests.fhirapi.support import sample_api_client
 from tests.monitors.support import sample_device
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
@@ -74,6 +75,22 @@ DELIBERATELY_PUBLIC = {
     "ops:live": "public",
     "ops:ready": "public",
     "timetable:feed": "public",
+    # SMART Backend Services and Bulk export: systems prove themselves with a signed assertion and
+    # then a bearer token (kapstone.fhirapi.access), never a staff session.
+    "fhir_auth:smart_configuration": "public",
+    "fhir_auth:token": "public",
+    "fhir_auth:export_system": "public",
+    "fhir_auth:export_patient": "public",
+    "fhir_auth:export_group": "public",
+    "fhir_auth:bulk_status": "public",
+    "fhir_auth:bulk_file": "public",
+    # FHIR read and search: the bearer token is the key (each answers 401 without one:
+    # tests/fhirapi/test_read_http.py); metadata is open, as FHIR clients read it first.
+    "fhir:metadata": "public",
+    "fhir:read": "public",
+    "fhir:search": "public",
+    "fhir:search_slash": "public",
+    "fhir:unknown": "public",
 }
 
 
@@ -176,6 +193,8 @@ SAMPLE_KWARGS = {
     "table": lambda patient: "time_points",
     # Bedside monitors are clinic-wide: one registered device with a local code map.
     "device_id": lambda patient: sample_device().pk,
+    # FHIR API clients are clinic-wide: one registered system client.
+    "api_client_id": lambda patient: sample_api_client(),
 }
 
 

@@ -108,6 +108,7 @@ class Permission(StrEnum):
     SEE_DAY_BOARD = "see_day_board"
     CHECK_IN_PATIENT = "check_in_patient"
     MANAGE_MONITORS = "manage_monitors"
+    MANAGE_API_CLIENTS = "manage_api_clients"
 
 
 CLINICAL_ROLES = frozenset(
@@ -128,6 +129,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.BROWSE_AUDIT: frozenset({Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR}),
     Permission.MANAGE_STAFF: frozenset({Role.ADMINISTRATOR}),
     Permission.MANAGE_MONITORS: frozenset({Role.ADMINISTRATOR}),
+    # Registering a system that may read the FHIR API (SMART Backend Services) is IT work.
+    Permission.MANAGE_API_CLIENTS: frozenset({Role.ADMINISTRATOR}),
     # Intake screening is part of a coordinator's work, so they send and read questionnaires too.
     Permission.SEND_QUESTIONNAIRES: CLINICAL_ROLES,
     Permission.SEE_RESPONSES: CLINICAL_ROLES,
