@@ -1,0 +1,203 @@
+"""Esketamine prior authorisations: units used and warnings before expiry or exhaustion (§13.4).
+
+An authorisation approves a number of units (sessions, as most payers count esketamine) between
+two dates (inclusive) under the medical or the pharmacy benefit. Units are used as sessions are
+signed. :func:`warnings` says, for a given day and the sessions planned, what the front desk
+should know: it expires in N days (the threshold is clinic policy, 14 days by default), it has
+expired, it is used up, or a planned session would fall after its end, before its start or past
+its approved units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from kapstone.clinical.billing.policy import BillingValue
+from kapstone.clinical.problems import Problem, Refused
+from kapstone.clinical.provenance import Evidence, Source, Verification
+
+
+class Benefit(StrEnum):
+    MEDICAL = "medical"
+    PHARMACY = "pharmacy"
+
+
+@dataclass(frozen=True, slots=True)
+class PriorAuthPolicy:
+    """How early the clinic wants to hear that an authorisation runs out (versioned)."""
+
+    version: str = "prior-auth-2026-12"
+    expiry_warning_days: BillingValue = field(
+        default_factory=lambda: BillingValue(
+            14,
+            Source(
+                "§13.4",
+                Verification.UNVERIFIED,
+                Evidence.CLINIC_POLICY,
+                "time to ask the payer for a renewal; no source sets it",
+            ),
+        )
+    )
+
+
+DEFAULT_PRIOR_AUTH_POLICY = PriorAuthPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """One payer's approval; ``units_used`` counts the signed sessions charged against it."""
+
+    payer: str
+    number: str
+    approved_units: int
+    start: date
+    end: date
+    benefit: Benefit
+    units_used: int = 0
+
+    @property
+    def units_left(self) -> int:
+        return self.approved_units - self.units_used
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def authorisation_problems(auth: Authorisation) -> list[Problem]:
+    problems: list[Problem] = []
+    if not auth.number.strip():
+        problems.append(Problem("number", "the authorisation number is required"))
+    if not auth.payer.strip():
+        problems.append(Problem("payer", "is required"))
+    if auth.approved_units < 1:
+        problems.append(Problem("approved_units", "at least one unit"))
+    if auth.units_used < 0:
+        problems.append(Problem("units_used", "cannot be negative"))
+    if auth.end < auth.start:
+        problems.append(Problem("end", "the authorisation ends before it starts"))
+    return problems
+
+
+def check_authorisation(auth: Authorisation) -> Authorisation:
+    Refused.refuse_if_any(authorisation_problems(auth))
+    return auth
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    """A booked session the authorisation would pay for (``ref``: the caller's key for it)."""
+
+    ref: str
+    on: date
+    units: int = 1
+
+
+class WarningKind(StrEnum):
+    EXPIRES_SOON = "expires_soon"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    AFTER_EXPIRY = "session_after_expiry"
+    BEFORE_START = "session_before_start"
+    EXCEEDS_UNITS = "session_exceeds_units"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthWarning:
+    kind: WarningKind
+    message: str
+    session_ref: str | None = None
+    days_left: int | None = None
+
+
+def warnings(
+    auth: Authorisation,
+    *,
+    today: date,
+    planned_sessions: Sequence[PlannedSession] = (),
+    policy: PriorAuthPolicy = DEFAULT_PRIOR_AUTH_POLICY,
+) -> tuple[AuthWarning, ...]:
+    """What to warn about on ``today`` for ``auth`` and the sessions planned under it.
+
+    Planned sessions are taken in date order; each uses its units after those used already and
+    those of the sessions before it, so the first session past the approved units is named.
+    """
+    check_authorisation(auth)
+    found = list(_standing(auth, today, policy))
+    running = auth.units_used
+    for session in sorted(planned_sessions, key=lambda s: (s.on, s.ref)):
+        if session.on > auth.end:
+            found.append(
+                AuthWarning(
+                    WarningKind.AFTER_EXPIRY,
+                    f"the session on {session.on.isoformat()} is after authorisation "
+                    f"{auth.number} ends ({auth.end.isoformat()})",
+                    session.ref,
+                )
+            )
+            continue
+        if session.on < auth.start:
+            found.append(
+                AuthWarning(
+                    WarningKind.BEFORE_START,
+                    f"the session on {session.on.isoformat()} is before authorisation "
+                    f"{auth.number} starts ({auth.start.isoformat()})",
+                    session.ref,
+                )
+            )
+            continue
+        running += session.units
+        if running > auth.approved_units:
+            found.append(
+                AuthWarning(
+                    WarningKind.EXCEEDS_UNITS,
+                    f"the session on {session.on.isoformat()} would exceed the "
+                    f"{auth.approved_units} approved units of authorisation {auth.number}",
+                    session.ref,
+                )
+            )
+    return tuple(found)
+
+
+def _standing(auth: Authorisation, today: date, policy: PriorAuthPolicy) -> list[AuthWarning]:
+    found: list[AuthWarning] = []
+    days_left = (auth.end - today).days
+    if days_left < 0:
+        found.append(
+            AuthWarning(
+                WarningKind.EXPIRED,
+                f"authorisation {auth.number} expired on {auth.end.isoformat()}",
+                days_left=days_left,
+            )
+        )
+    elif days_left <= policy.expiry_warning_days.value:
+        when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+        found.append(
+            AuthWarning(
+                WarningKind.EXPIRES_SOON,
+                f"authorisation {auth.number} expires {when}",
+                days_left=days_left,
+            )
+        )
+    if auth.units_left <= 0:
+        found.append(
+            AuthWarning(
+                WarningKind.USED_UP,
+                f"all {auth.approved_units} approved units of authorisation {auth.number} are used",
+            )
+        )
+    return found
+
+
+def covering(
+    auths: Sequence[Authorisation], day: date, *, benefit: Benefit | None = None
+) -> Authorisation | None:
+    """The authorisation in force on ``day`` with units left (the one ending first), if any."""
+    candidates = [
+        a
+        for a in auths
+        if a.covers(day) and a.units_left > 0 and (benefit is None or a.benefit is benefit)
+    ]
+    return min(candidates, key=lambda a: (a.end, a.number), default=None)
