@@ -190,8 +190,7 @@ def test_reversing_every_entry_returns_the_balance_to_zero(
         if step[0] is not EntryKind.REVERSAL:
             ledger = _attempt(ledger, step, i)
     last = ledger.entries[-1].posted_on if ledger.entries else DAY
-    # Refunds first: a payment cannot be reversed past what refunds already returned? It can: the
-    # ledger only limits refunds, so undo in reverse order of posting.
+    # Undo everything, newest first.
     for n, original in enumerate(reversed(ledger.entries)):
         ledger = post(
             ledger,
