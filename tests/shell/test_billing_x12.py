@@ -74,12 +74,14 @@ def test_a_file_missing_a_required_segment_is_refused(segment):
     text = write_837p(CLAIM, ENVELOPE)
     kept = "\n".join(line for line in text.splitlines() if not line.startswith(segment))
     assert kept != text.rstrip("\n")
-    accepted, ack = pyx12_verdict(kept + "\n")
+    accepted, _ = pyx12_verdict(kept + "\n")
     assert not accepted, f"pyx12 accepted a claim without {segment}"
 
 
 def test_a_required_element_left_empty_is_refused_as_the_claim_is_built():
-    no_member_id = dataclasses.replace(CLAIM, subscriber=dataclasses.replace(CLAIM.subscriber, identifier=""))
+    no_member_id = dataclasses.replace(
+        CLAIM, subscriber=dataclasses.replace(CLAIM.subscriber, identifier="")
+    )
     with pytest.raises(ValueError, match="Identification code usage requires"):
         write_837p(no_member_id, ENVELOPE)
     no_lines = dataclasses.replace(CLAIM, lines=())
