@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kapstone.today",
     "kapstone.monitors",
     "kapstone.fhirapi",
+    "kapstone.billing",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

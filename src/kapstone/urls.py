@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("kapstone.rems.urls")),
     path("", include("kapstone.today.urls")),
     path("monitors/", include("kapstone.monitors.urls")),
+    path("billing/", include("kapstone.billing.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"
