@@ -16,7 +16,9 @@ from kapstone.clinical.billing.prior_auth import (
     WarningKind,
     authorisation_problems,
     covering,
+    patient_warnings,
     warnings,
+    with_units_used,
 )
 from kapstone.clinical.problems import Refused
 from kapstone.clinical.provenance import Evidence, Source, Verification
@@ -113,3 +115,64 @@ def test_covering_picks_the_one_in_force_ending_first() -> None:
     assert covering([later, AUTH], END + timedelta(days=1)) is later
     assert covering([dataclasses.replace(AUTH, units_used=8)], START) is None
     assert covering([AUTH, pharmacy], START, benefit=Benefit.PHARMACY) is pharmacy
+
+
+# --- a patient's authorisations together ---------------------------------------------------------
+
+
+def test_signed_sessions_use_the_authorisation_in_force_ending_first() -> None:
+    first = Authorisation("acme", "A", 2, START, END, Benefit.MEDICAL)
+    renewal = Authorisation(
+        "acme", "B", 8, END - timedelta(days=10), END + timedelta(days=90), Benefit.MEDICAL
+    )
+    uncovered = START + timedelta(days=7)  # A is used up and B has not started: uses nothing
+    days = [START, START + timedelta(days=3), uncovered, END - timedelta(days=5), END]
+    counted = with_units_used([first, renewal], days)
+    assert [a.units_used for a in counted] == [2, 2]
+
+
+def test_the_planned_session_that_would_exceed_the_approval_is_named() -> None:
+    auth = Authorisation("acme", "PA-9", 4, START, END, Benefit.MEDICAL)
+    used = [START, START + timedelta(days=3), START + timedelta(days=7)]
+    today = START + timedelta(days=8)
+    planned = [
+        PlannedSession("s10", START + timedelta(days=10)),
+        PlannedSession("s14", START + timedelta(days=14)),
+    ]
+    found, covers = patient_warnings([auth], today=today, used_on=used, planned_sessions=planned)
+    assert [(c.ref, c.number) for c in covers] == [("s10", "PA-9"), ("s14", None)]
+    assert [(w.kind, w.session_ref) for w in found] == [(WarningKind.EXCEEDS_UNITS, "s14")]
+    assert "exceed the 4 approved units of authorisation PA-9" in found[0].message
+
+
+def test_after_the_last_end_and_before_any_start() -> None:
+    auth = Authorisation("acme", "PA-9", 20, START, END, Benefit.MEDICAL)
+    planned = [
+        PlannedSession("late", END + timedelta(days=1)),
+        PlannedSession("early", START - timedelta(days=1)),
+    ]
+    found, _ = patient_warnings([auth], today=START - timedelta(days=40), planned_sessions=planned)
+    assert [(w.kind, w.session_ref) for w in found] == [
+        (WarningKind.NOT_COVERED, "early"),
+        (WarningKind.AFTER_EXPIRY, "late"),
+    ]
+
+
+def test_a_renewal_silences_the_old_ones_expiry_for_later_sessions() -> None:
+    old = Authorisation("acme", "OLD", 4, START, END, Benefit.MEDICAL)
+    new = Authorisation(
+        "acme", "NEW", 4, END + timedelta(days=1), END + timedelta(days=60), Benefit.MEDICAL
+    )
+    found, covers = patient_warnings(
+        [old, new],
+        today=END + timedelta(days=5),
+        planned_sessions=[PlannedSession("s", END + timedelta(days=6))],
+    )
+    assert found == () and covers[0].number == "NEW"
+
+
+def test_no_authorisation_no_warning() -> None:
+    assert patient_warnings([], today=START, planned_sessions=[PlannedSession("s", START)]) == (
+        (),
+        (),
+    )

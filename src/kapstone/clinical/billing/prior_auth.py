@@ -11,7 +11,7 @@ its approved units.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -102,6 +102,7 @@ class WarningKind(StrEnum):
     AFTER_EXPIRY = "session_after_expiry"
     BEFORE_START = "session_before_start"
     EXCEEDS_UNITS = "session_exceeds_units"
+    NOT_COVERED = "session_not_covered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +202,92 @@ def covering(
         if a.covers(day) and a.units_left > 0 and (benefit is None or a.benefit is benefit)
     ]
     return min(candidates, key=lambda a: (a.end, a.number), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCover:
+    """Which authorisation a session is charged against (``None``: none covers it)."""
+
+    ref: str
+    on: date
+    number: str | None
+
+
+def with_units_used(
+    auths: Sequence[Authorisation], used_on: Sequence[date]
+) -> tuple[Authorisation, ...]:
+    """``auths`` with ``units_used`` counted from the signed sessions' dates (one unit each).
+
+    A signed session uses the authorisation in force that day with units left that ends first; a
+    session no authorisation covers uses none (it is billed some other way).
+    """
+    counted = {a.number: a for a in auths}
+    for day in sorted(used_on):
+        chosen = covering(list(counted.values()), day)
+        if chosen is not None:
+            counted[chosen.number] = replace(chosen, units_used=chosen.units_used + 1)
+    return tuple(counted[a.number] for a in auths)
+
+
+def patient_warnings(
+    auths: Sequence[Authorisation],
+    *,
+    today: date,
+    used_on: Sequence[date] = (),
+    planned_sessions: Sequence[PlannedSession] = (),
+    policy: PriorAuthPolicy = DEFAULT_PRIOR_AUTH_POLICY,
+) -> tuple[tuple[AuthWarning, ...], tuple[SessionCover, ...]]:
+    """A patient's authorisations taken together: warnings, and which one each planned session uses.
+
+    Only a patient with at least one authorisation is warned about. Each authorisation not yet
+    ended warns when it expires soon or is used up; each planned session (in date order) uses the
+    authorisation in force that day with units left that ends first, and when none has units left
+    it is named: past the approved units of the one in force, after the last one's end, or simply
+    not covered.
+    """
+    if not auths:
+        return (), ()
+    for auth in auths:
+        check_authorisation(auth)
+    counted = list(with_units_used(auths, used_on))
+    found: list[AuthWarning] = []
+    for auth in counted:
+        if auth.end >= today:
+            found.extend(_standing(auth, today, policy))
+    covers: list[SessionCover] = []
+    for session in sorted(planned_sessions, key=lambda s: (s.on, s.ref)):
+        chosen = covering(counted, session.on)
+        if chosen is not None and chosen.units_left >= session.units:
+            counted[counted.index(chosen)] = replace(
+                chosen, units_used=chosen.units_used + session.units
+            )
+            covers.append(SessionCover(session.ref, session.on, chosen.number))
+            continue
+        covers.append(SessionCover(session.ref, session.on, None))
+        found.append(_uncovered(counted, session))
+    return tuple(found), tuple(covers)
+
+
+def _uncovered(auths: Sequence[Authorisation], session: PlannedSession) -> AuthWarning:
+    day = session.on.isoformat()
+    in_force = [a for a in auths if a.covers(session.on)]
+    if in_force:
+        auth = min(in_force, key=lambda a: (a.end, a.number))
+        return AuthWarning(
+            WarningKind.EXCEEDS_UNITS,
+            f"the session on {day} would exceed the {auth.approved_units} approved units of "
+            f"authorisation {auth.number}",
+            session.ref,
+        )
+    ended = [a for a in auths if a.end < session.on]
+    if ended:
+        auth = max(ended, key=lambda a: (a.end, a.number))
+        return AuthWarning(
+            WarningKind.AFTER_EXPIRY,
+            f"the session on {day} is after authorisation {auth.number} ends "
+            f"({auth.end.isoformat()})",
+            session.ref,
+        )
+    return AuthWarning(
+        WarningKind.NOT_COVERED, f"no authorisation covers the session on {day}", session.ref
+    )
