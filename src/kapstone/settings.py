@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kapstone.monitors",
     "kapstone.fhirapi",
     "kapstone.billing",
+    "kapstone.coverage",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

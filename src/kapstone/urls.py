@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("kapstone.today.urls")),
     path("monitors/", include("kapstone.monitors.urls")),
     path("billing/", include("kapstone.billing.urls")),
+    path("coverage/", include("kapstone.coverage.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -115,6 +115,8 @@ class Permission(StrEnum):
     SEE_ACCOUNT = "see_account"
     POST_PAYMENTS = "post_payments"
     MANAGE_CLAIMS = "manage_claims"
+    SEE_AUTHORISATIONS = "see_authorisations"
+    RECORD_COVERAGE = "record_coverage"
 
 
 CLINICAL_ROLES = frozenset(
@@ -239,6 +241,14 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.POST_PAYMENTS: frozenset({Role.BILLER, Role.INTAKE_COORDINATOR}),
     Permission.MANAGE_CLAIMS: frozenset({Role.BILLER}),
+    # Coverage and esketamine prior authorisations (kapstone.coverage): the biller and the front
+    # desk record them; the medical director sees them. Not clinical: no notes, no vitals.
+    Permission.SEE_AUTHORISATIONS: frozenset(
+        {Role.BILLER, Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.RECORD_COVERAGE: frozenset(
+        {Role.BILLER, Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR}
+    ),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -271,6 +281,7 @@ PATIENT_SCOPED = frozenset(
         Permission.SEE_ACCOUNT,
         Permission.POST_PAYMENTS,
         Permission.MANAGE_CLAIMS,
+        Permission.RECORD_COVERAGE,
     }
 )
 
@@ -281,6 +292,7 @@ SEES_EVERY_CHART = frozenset({Role.MEDICAL_DIRECTOR, Role.INTAKE_COORDINATOR})
 # only through the billing permissions (the biller holds no chart permission to widen).
 BILLING_SCOPED = frozenset(
     {Permission.SEE_ACCOUNT, Permission.POST_PAYMENTS, Permission.MANAGE_CLAIMS}
+    | {Permission.RECORD_COVERAGE}
 )
 SEES_EVERY_ACCOUNT = frozenset({Role.BILLER})
 
