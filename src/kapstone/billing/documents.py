@@ -9,16 +9,21 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from kapstone.billing import selectors
-from kapstone.billing.models import BillingProvider, ChargeLine, ChargeStatus, Claim
-from kapstone.billing.x12 import ClaimFile, Envelope, Party, ServiceLine
+from kapstone.billing.models import BillingProvider, ChargeLine, ChargeStatus, Claim, Payer
+from kapstone.billing.x12 import Envelope, Submission, write_837p
+from kapstone.clinical.billing import claim as core
+from kapstone.clinical.billing.account import format_cents
+from kapstone.clinical.billing.charges import (
+    POINTER_LETTERS,
+    PlaceOfService,
+)
 from kapstone.patients.models import Patient
-
-POINTER_LETTERS = "ABCDEFGHIJKL"
 
 
 def dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) / 100:,.2f}"
+    """``-1250`` -> ``-$12.50`` (the core's cents, with the dollar sign)."""
+    text = format_cents(cents)
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 
 def diagnoses_of(lines: list[ChargeLine]) -> list[str]:
@@ -112,70 +117,94 @@ def cms1500(row: selectors.ClaimRow) -> dict[str, object]:
     }
 
 
-def _provider_party(provider: BillingProvider) -> Party:
-    return Party(
-        provider.name,
-        provider.npi,
-        address_line=provider.address_line,
-        city=provider.city,
-        state=provider.state,
-        postal_code=provider.postal_code,
-    )
-
-
-def claim_file(row: selectors.ClaimRow, *, now: dt.datetime) -> tuple[ClaimFile, Envelope]:
-    """The claim as the 837P writer takes it. The submitter is the practice (its NPI as the
-    submitter ID), the receiver the payer (its payer ID): a clearing house's own IDs go here when
-    the clinic uses one."""
-    claim: Claim = row.claim
-    lines = selectors.claim_lines(claim)
+def core_claim(
+    *,
+    claim_id: str,
+    provider: BillingProvider,
+    patient: Patient,
+    member_id: str,
+    group_number: str,
+    address: core.Address,
+    payer: Payer,
+    lines: list[ChargeLine],
+) -> core.Claim:
+    """The claim as the core checks it (``claim_problems``) and the 837P writer sends it."""
     diagnoses = diagnoses_of(lines)
     npis = selectors.clinician_npis([line.rendering_id for line in lines])
     rendering = lines[0].rendering if lines else None
-    patient = claim.patient
-    provider = claim.provider
-    sex = {"female": "F", "male": "M"}.get(patient.sex_at_birth, "U")
-    file = ClaimFile(
-        submitter=Party(provider.name, provider.npi),
-        submitter_contact=provider.name,
-        submitter_phone=provider.phone or "0000000000",
-        receiver=Party(claim.payer.name, claim.payer.payer_id),
-        billing_provider=_provider_party(provider),
-        billing_tax_id=provider.tax_id,
-        subscriber=Party(
-            patient.family_name,
-            claim.member_id,
-            first_name=patient.given_name,
-            address_line=claim.address_line,
-            city=claim.city,
-            state=claim.state,
-            postal_code=claim.postal_code,
+    person = core.Person(
+        last_name=patient.family_name,
+        first_name=patient.given_name,
+        birth_date=patient.date_of_birth,
+        sex={"female": core.Sex.FEMALE, "male": core.Sex.MALE}.get(
+            patient.sex_at_birth, core.Sex.UNKNOWN
         ),
-        subscriber_birth_date=patient.date_of_birth,
-        subscriber_sex=sex,
-        group_number=claim.group_number,
-        payer=Party(claim.payer.name, claim.payer.payer_id),
-        patient_control_number=claim.control_number,
-        place_of_service=lines[0].place_of_service if lines else "11",
+        address=address,
+    )
+    return core.Claim(
+        claim_id=claim_id,
+        billing_provider=core.Provider(
+            name=provider.name,
+            npi=provider.npi,
+            address=core.Address(
+                provider.address_line, provider.city, provider.state, provider.postal_code
+            ),
+            tax_id=provider.tax_id,
+            taxonomy=provider.taxonomy_code,
+        ),
+        rendering_provider=core.Provider(
+            name=(rendering.last_name or rendering.username) if rendering else "",
+            first_name=rendering.first_name if rendering else "",
+            npi=npis.get(rendering.pk, "") if rendering else "",
+            is_person=True,
+        ),
+        patient=person,
+        subscriber=core.Subscriber(person=person, member_id=member_id, group_number=group_number),
+        payer=core.ClaimPayer(name=payer.name, payer_id=payer.payer_id),
         diagnoses=tuple(diagnoses),
         lines=tuple(
-            ServiceLine(
-                code=line.code,
-                modifiers=tuple(line.modifiers),
-                charge_cents=line.fee_cents,
-                units=line.units,
-                pointers=tuple(pointers_into(line, diagnoses)),
+            core.ServiceLine(
                 service_date=line.service_date,
+                place_of_service=PlaceOfService(line.place_of_service),
+                code=line.code,
+                units=line.units,
+                charge_cents=line.fee_cents,
+                diagnosis_pointers=tuple(
+                    POINTER_LETTERS[p - 1] for p in pointers_into(line, diagnoses)
+                ),
+                modifiers=tuple(line.modifiers),
             )
             for line in lines
         ),
-        rendering=Party(
-            rendering.last_name or rendering.username,
-            npis[rendering.pk],
-            first_name=rendering.first_name,
-        )
-        if rendering is not None and rendering.pk in npis
-        else None,
+    )
+
+
+def claim_of(row: selectors.ClaimRow) -> core.Claim:
+    claim: Claim = row.claim
+    return core_claim(
+        claim_id=claim.control_number,
+        provider=claim.provider,
+        patient=claim.patient,
+        member_id=claim.member_id,
+        group_number=claim.group_number,
+        address=core.Address(claim.address_line, claim.city, claim.state, claim.postal_code),
+        payer=claim.payer,
+        lines=selectors.claim_lines(claim),
+    )
+
+
+def x12_of(row: selectors.ClaimRow, *, now: dt.datetime) -> str:
+    """The claim's 837P. The submitter is the practice (its NPI as the submitter ID), the
+    receiver the payer (its payer ID): a clearing house's own IDs go here when the clinic uses one."""
+    claim: Claim = row.claim
+    provider = claim.provider
+    submission = Submission(
+        submitter_name=provider.name,
+        submitter_id=provider.npi,
+        contact_name=provider.name,
+        contact_phone=provider.phone or "0000000000",
+        receiver_name=claim.payer.name,
+        receiver_id=claim.payer.payer_id,
     )
     envelope = Envelope(
         sender_id=provider.npi,
@@ -183,4 +212,4 @@ def claim_file(row: selectors.ClaimRow, *, now: dt.datetime) -> tuple[ClaimFile,
         control_number=claim.pk,
         created_at=timezone.localtime(now),
     )
-    return file, envelope
+    return write_837p(claim_of(row), submission=submission, envelope=envelope)

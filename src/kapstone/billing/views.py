@@ -19,7 +19,6 @@ from kapstone.billing.forms import (
     VoidForm,
     guessed_address,
 )
-from kapstone.billing.x12 import write_837p
 from kapstone.clinical.access import Permission, may
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
@@ -308,9 +307,8 @@ def cms1500(request: AuthenticatedHttpRequest, patient: Patient, claim_id: int) 
 @requires(Permission.MANAGE_CLAIMS, patient_kwarg="patient_id")
 def x12(request: AuthenticatedHttpRequest, patient: Patient, claim_id: int) -> HttpResponse:
     row = or_404(selectors.claim_of(patient, claim_id), "No such claim for this patient.")
-    claim_file, envelope = documents.claim_file(row, now=timezone.now())
     try:
-        text = write_837p(claim_file, envelope)
+        text = documents.x12_of(row, now=timezone.now())
     except ValueError as exc:
         messages.error(request, f"The 837P could not be written: {exc}")
         return redirect("billing:claim", patient_id=patient.pk, claim_id=row.claim.pk)
