@@ -137,3 +137,70 @@ def sample_entry(patient):  # type: ignore[no-untyped-def]
         effective_on=SERVICE_DAY,
         method="card",
     )
+
+
+def signed_retreat_day(clinic, *, infusion_minutes: int = 40, therapy_minutes: int = 60):  # type: ignore[no-untyped-def]
+    """An IV dosing session charted and signed at the chair, then its integration note signed,
+    both through the services (the chair-side record's session began 90 minutes ago)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kapstone.chairside import services as chairside
+    from kapstone.clinical.discharge import DischargeChecklist
+    from kapstone.integration import services as integration
+    from tests.shell.chairside_support import at, ready_to_dose, reconcile
+    from tests.shell.integration_support import EMDR
+
+    record = ready_to_dose(clinic)
+    nurse = clinic.staff["nurse"]
+    session = record.session
+    chairside.give_dose(
+        by=nurse,
+        record=record,
+        dose_mg=Decimal(35),
+        started_at=at(session, 10),
+        stopped_at=at(session, 10 + infusion_minutes),
+    )
+    chairside.discharge(
+        by=nurse,
+        record=record,
+        checklist=DischargeChecklist(True, True, True, True, True),
+        override_reason="Observation ends in minutes; partner present",
+    )
+    reconcile(record)
+    chairside.sign_record(by=nurse, record=record)
+    therapist = clinic.staff["therapist"]
+    now = timezone.now()
+    meeting = integration.book_integration_session(
+        by=None,
+        patient=session.patient,
+        starts_at=now - dt.timedelta(minutes=therapy_minutes + 1),
+        duration=dt.timedelta(minutes=max(therapy_minutes, 30)),
+        therapist=therapist,
+        modality="emdr",
+        dosing_session=session,
+        now=now,
+    )
+    note = integration.save_note(
+        by=therapist,
+        session=meeting,
+        held_at=meeting.starts_at,
+        minutes=therapy_minutes,
+        structured={"emdr": EMDR, "homework": "Safe place"},
+        narrative="Integration after the infusion.",
+        now=now,
+    )
+    integration.sign_note(by=therapist, note=note, now=now, override_reason="test")
+    return record, note
+
+
+def prepared_clinic(clinic):  # type: ignore[no-untyped-def]
+    """Billing set up for the clinic's first site, NPIs for the patient's clinicians, and the
+    patient's diagnoses for claims recorded by the biller."""
+    patient = clinic.on_team
+    payer = billing_setup(
+        patient.home_site, clinicians=[clinic.staff["prescriber"], clinic.staff["therapist"]]
+    )
+    services.record_diagnoses(by=clinic.staff["biller"], patient=patient, codes=["F33.2", "F41.1"])
+    return payer

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from kapstone.billing.models import PatientDiagnoses
+from kapstone.billing import selectors
 from kapstone.billing.services.proposals import NeedsCoding, Proposed
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.clinical.billing.charges import (
@@ -31,12 +31,6 @@ from kapstone.errors import sentence
 from kapstone.integration.models import IntegrationNote
 
 POINTERS = "ABCDEFGHIJKL"
-
-
-def diagnoses_of(patient_id: int) -> tuple[str, ...]:
-    latest = PatientDiagnoses.objects.filter(patient_id=patient_id).order_by("-recorded_at", "-pk")
-    found = latest.first()
-    return tuple(found.codes) if found else ()
 
 
 def _minutes(moment: dt.datetime, origin: dt.datetime) -> int:
@@ -109,8 +103,10 @@ def as_proposed(encounter: SignedEncounter) -> list[Proposed]:
 
 
 def chairside_rules(record: ChairsideRecord) -> list[Proposed]:
-    return as_proposed(chairside_encounter(record, diagnoses_of(record.session.patient_id)))
+    return as_proposed(
+        chairside_encounter(record, tuple(selectors.diagnoses_of(record.session.patient)))
+    )
 
 
 def integration_rules(note: IntegrationNote) -> list[Proposed]:
-    return as_proposed(integration_encounter(note, diagnoses_of(note.patient_id)))
+    return as_proposed(integration_encounter(note, tuple(selectors.diagnoses_of(note.patient))))

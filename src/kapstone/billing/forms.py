@@ -113,3 +113,14 @@ def guessed_address(text: str) -> dict[str, Any]:
         if len(tail) == 2:
             found["state"], found["postal_code"] = tail[0].upper(), tail[1]
     return found
+
+
+class DiagnosesForm(forms.Form):
+    codes = forms.CharField(
+        label="Diagnoses for claims (ICD-10-CM)",
+        max_length=200,
+        help_text="In order, the primary first, comma-separated, e.g. F33.2, F41.1",
+    )
+
+    def clean_codes(self) -> list[str]:
+        return _codes(self.cleaned_data["codes"])

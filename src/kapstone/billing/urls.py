@@ -14,6 +14,7 @@ urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path(f"{_PATIENT}", views.account, name="account"),
     path(f"{_PATIENT}post/", views.post_entry, name="post_entry"),
+    path(f"{_PATIENT}diagnoses/", views.diagnoses, name="diagnoses"),
     path(f"{_PATIENT}entries/<int:entry_id>/reverse/", views.reverse_entry, name="reverse_entry"),
     path(f"{_PATIENT}superbill.pdf", views.superbill, name="superbill"),
     path(f"{_PATIENT}claims/new/", views.new_claim, name="new_claim"),

@@ -13,6 +13,7 @@ from kapstone.billing import documents, pdf, selectors, services
 from kapstone.billing.forms import (
     ClaimForm,
     ClaimStatusForm,
+    DiagnosesForm,
     EntryForm,
     RecodeForm,
     ReverseEntryForm,
@@ -135,9 +136,15 @@ def account(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse
 
 
 def _account_context(
-    request: AuthenticatedHttpRequest, patient: Patient, form: EntryForm
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    form: EntryForm,
+    diagnoses_form: DiagnosesForm | None = None,
 ) -> dict[str, object]:
+    current = selectors.diagnoses_of(patient)
     return {
+        "diagnoses": current,
+        "diagnoses_form": diagnoses_form or DiagnosesForm(initial={"codes": ", ".join(current)}),
         "patient": patient,
         "account": selectors.account_of(patient),
         "claims": selectors.claims_of(patient),
@@ -319,3 +326,23 @@ def x12(request: AuthenticatedHttpRequest, patient: Patient, claim_id: int) -> H
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@requires(Permission.MANAGE_CLAIMS, patient_kwarg="patient_id")
+@require_http_methods(["GET", "POST"])
+def diagnoses(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    form = DiagnosesForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_diagnoses(
+                by=request.user, patient=patient, codes=form.cleaned_data["codes"]
+            )
+        except InputError as exc:
+            show_service_errors(exc, form)
+        else:
+            messages.success(request, "Diagnoses for claims saved.")
+            return redirect("billing:account", patient_id=patient.pk)
+    if request.method == "GET":
+        return redirect("billing:account", patient_id=patient.pk)
+    context = _account_context(request, patient, _entry_form(None, patient), form)
+    return render(request, "billing/account.html", context)
