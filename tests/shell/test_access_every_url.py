@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
+from tests.shell.billing_support import sample_claim, sample_entry, sample_line
 from tests.monitors.support import sample_device
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
@@ -176,6 +177,10 @@ SAMPLE_KWARGS = {
     "table": lambda patient: "time_points",
     # Bedside monitors are clinic-wide: one registered device with a local code map.
     "device_id": lambda patient: sample_device().pk,
+    # Billing: a proposed line (the queue is clinic-wide), a claim and a payment of the patient's.
+    "line_id": lambda patient: sample_line(patient).pk,
+    "claim_id": lambda patient: sample_claim(patient).pk,
+    "entry_id": lambda patient: sample_entry(patient).pk,
 }
 
 

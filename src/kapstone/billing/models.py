@@ -292,3 +292,19 @@ class AccountEntry(AppendOnly):
         ordering = ["effective_on", "pk"]
         verbose_name_plural = "account entries"
         indexes = [models.Index(fields=["patient", "effective_on"])]
+
+
+class PatientDiagnoses(AppendOnly):
+    """The patient's diagnoses for claims (ICD-10-CM, in order), chosen by a person from what the
+    intake records; the latest version is used when a signed encounter proposes its lines."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    codes = models.JSONField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["patient", "-recorded_at", "-pk"]
+        verbose_name_plural = "patient diagnoses"

@@ -20,6 +20,7 @@ from kapstone.billing.models import (
     ClaimStatusEvent,
     ClinicianNumber,
     EntryKind,
+    PatientDiagnoses,
     Payer,
 )
 from kapstone.patients.models import Patient
@@ -109,6 +110,12 @@ def account_of(patient: Patient) -> Account:
 
 def entry_of(patient: Patient, entry_id: int) -> AccountEntry | None:
     return AccountEntry.objects.filter(patient=patient, pk=entry_id).first()
+
+
+def diagnoses_of(patient: Patient) -> list[str]:
+    """The patient's latest diagnoses for claims (ICD-10-CM, in order); none recorded: []."""
+    found = PatientDiagnoses.objects.filter(patient=patient).order_by("-recorded_at", "-pk").first()
+    return list(found.codes) if found else []
 
 
 def payers() -> list[Payer]:

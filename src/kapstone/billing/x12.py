@@ -1,5 +1,11 @@
 """The X12 837P (professional claim, 005010X222A1) for one claim, built through linuxforhealth-x12.
 
+It writes the core's claim (:class:`kapstone.clinical.billing.claim.Claim`, checked by the core's
+``claim_problems`` before it is made) as the professional claim's loops: the submitter and receiver
+(1000A/B), the billing provider (2010AA), the subscriber who is the patient (2000B, 2010BA), the
+payer (2010BB), the claim (2300) with its diagnoses, the rendering clinician (2310B) and its lines
+(2400).
+
 Every segment is a linuxforhealth model, validated by it as it is built (lengths, code lists, the
 claim total against its lines, the transaction's segment count); ``.x12()`` writes them. Nothing here
 joins element strings by hand.
@@ -25,6 +31,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
+
+from kapstone.clinical.billing.charges import POINTER_LETTERS
+from kapstone.clinical.billing.claim import Address, Claim, Relationship, ServiceLine
 
 VERSION = "005010X222A1"
 _MODULES = (
@@ -54,26 +63,15 @@ def _library() -> dict[str, ModuleType]:
 
 
 @dataclass(frozen=True)
-class Party:
-    """An organisation or a person with an identifier and (where the loop needs one) an address."""
+class Submission:
+    """Who sends the file and who receives it (loops 1000A and 1000B)."""
 
-    name: str  # an organisation's name, or a person's family name
-    identifier: str
-    first_name: str = ""
-    address_line: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-
-
-@dataclass(frozen=True)
-class ServiceLine:
-    code: str
-    modifiers: tuple[str, ...]
-    charge_cents: int
-    units: int
-    pointers: tuple[int, ...]  # 1-based, into the claim's diagnoses
-    service_date: dt.date
+    submitter_name: str
+    submitter_id: str  # the submitter's ETIN at the receiver
+    contact_name: str
+    contact_phone: str
+    receiver_name: str
+    receiver_id: str
 
 
 @dataclass(frozen=True)
@@ -83,28 +81,6 @@ class Envelope:
     control_number: int  # the interchange's (ISA13/IEA02), also the group's and transaction's
     created_at: dt.datetime
     production: bool = False  # ISA15: T (test) until the clinic sends for real
-
-
-@dataclass(frozen=True)
-class ClaimFile:
-    """What one 837P carries: one billing provider, one subscriber (the patient), one claim."""
-
-    submitter: Party  # identifier: the submitter's ETIN at the receiver
-    submitter_contact: str
-    submitter_phone: str
-    receiver: Party  # the payer or clearing house; identifier: its ETIN
-    billing_provider: Party  # identifier: the group NPI
-    billing_tax_id: str
-    subscriber: Party  # the patient, who is the subscriber; identifier: the member ID
-    subscriber_birth_date: dt.date
-    subscriber_sex: str  # F, M or U
-    group_number: str
-    payer: Party  # identifier: the payer ID
-    patient_control_number: str
-    place_of_service: str
-    diagnoses: tuple[str, ...]  # ICD-10-CM codes, with or without the dot
-    lines: tuple[ServiceLine, ...]
-    rendering: Party | None = None  # identifier: the rendering clinician's NPI
 
 
 def _money(cents: int) -> Decimal:
@@ -119,31 +95,48 @@ def _upper(text: str) -> str:
     return " ".join(text.upper().split())
 
 
-def _nm1(code: str, party: Party, *, person: bool, qualifier: str | None) -> dict[str, Any]:
+def _nm1(
+    code: str,
+    name: str,
+    *,
+    first_name: str = "",
+    person: bool,
+    qualifier: str = "",
+    identifier: str = "",
+) -> dict[str, Any]:
     segment: dict[str, Any] = {
         "segment_name": "NM1",
         "entity_identifier_code": code,
         "entity_type_qualifier": "1" if person else "2",
-        "name_last_or_organization_name": _upper(party.name),
+        "name_last_or_organization_name": _upper(name),
     }
-    if person and party.first_name:
-        segment["name_first"] = _upper(party.first_name)
+    if person and first_name:
+        segment["name_first"] = _upper(first_name)
     if qualifier:
         segment["identification_code_qualifier"] = qualifier
-        segment["identification_code"] = party.identifier
+        segment["identification_code"] = identifier
     return segment
 
 
-def _address(party: Party) -> dict[str, Any]:
+def _address(address: Address | None) -> dict[str, Any]:
+    if address is None:
+        return {}
+    street: dict[str, Any] = {"segment_name": "N3", "address_information_1": _upper(address.line1)}
+    if address.line2:
+        street["address_information_2"] = _upper(address.line2)
     return {
-        "n3_segment": {"segment_name": "N3", "address_information_1": _upper(party.address_line)},
+        "n3_segment": street,
         "n4_segment": {
             "segment_name": "N4",
-            "city_name": _upper(party.city),
-            "state_province_code": party.state.upper(),
-            "postal_code": party.postal_code.replace("-", ""),
+            "city_name": _upper(address.city),
+            "state_province_code": address.state.upper(),
+            "postal_code": address.postal_code.replace("-", ""),
         },
     }
+
+
+def _pointer_numbers(letters: tuple[str, ...]) -> str:
+    return ":".join(str(POINTER_LETTERS.index(letter) + 1) for letter in letters)
 
 
 def _service_line(number: int, line: ServiceLine) -> dict[str, Any]:
@@ -156,7 +149,7 @@ def _service_line(number: int, line: ServiceLine) -> dict[str, Any]:
             "line_item_charge_amount": _money(line.charge_cents),
             "unit_basis_measurement_code": "UN",
             "service_unit_count": Decimal(line.units),
-            "composite_diagnosis_code_pointer": ":".join(str(p) for p in line.pointers),
+            "composite_diagnosis_code_pointer": _pointer_numbers(line.diagnosis_pointers),
         },
         "dtp_segment": [
             {
@@ -179,14 +172,14 @@ def _diagnoses(codes: Sequence[str]) -> dict[str, Any]:
     return segment
 
 
-def _claim(claim: ClaimFile) -> dict[str, Any]:
-    total = sum(line.charge_cents for line in claim.lines)
+def _claim(claim: Claim) -> dict[str, Any]:
+    place = claim.lines[0].place_of_service.value if claim.lines else "11"
     loop: dict[str, Any] = {
         "clm_segment": {
             "segment_name": "CLM",
-            "patient_control_number": claim.patient_control_number,
-            "total_claim_charge_amount": _money(total),
-            "health_care_service_location_information": f"{claim.place_of_service}:B:1",
+            "patient_control_number": claim.claim_id,
+            "total_claim_charge_amount": _money(claim.total_cents),
+            "health_care_service_location_information": f"{place}:B:1",
             "provider_or_supplier_signature_indicator": "Y",
             "provider_accept_assignment_code": "A",
             "benefit_assignment_certification_indicator": "Y",
@@ -198,34 +191,53 @@ def _claim(claim: ClaimFile) -> dict[str, Any]:
         **{name: [] for name in ("crc_segment", "loop_2320")},
         "loop_2400": [_service_line(n, line) for n, line in enumerate(claim.lines, start=1)],
     }
-    if claim.rendering is not None:
+    rendering = claim.rendering_provider
+    if rendering.npi != claim.billing_provider.npi:
         loop["loop_2310b"] = {
-            "nm1_segment": _nm1("82", claim.rendering, person=True, qualifier="XX")
+            "nm1_segment": _nm1(
+                "82",
+                rendering.name,
+                first_name=rendering.first_name,
+                person=rendering.is_person,
+                qualifier="XX",
+                identifier=rendering.npi,
+            )
         }
     return loop
 
 
-def _transaction(claim: ClaimFile, envelope: Envelope) -> dict[str, Any]:
+def _transaction(claim: Claim, submission: Submission, envelope: Envelope) -> dict[str, Any]:
+    if claim.subscriber.relationship is not Relationship.SELF:
+        raise ValueError("the 837P writer sends claims where the patient is the subscriber")
     control = f"{envelope.control_number:04d}"
+    person = claim.subscriber.person
     subscriber = {
-        "nm1_segment": _nm1("IL", claim.subscriber, person=True, qualifier="MI"),
-        **_address(claim.subscriber),
+        "nm1_segment": _nm1(
+            "IL",
+            person.last_name,
+            first_name=person.first_name,
+            person=True,
+            qualifier="MI",
+            identifier=claim.subscriber.member_id,
+        ),
+        **_address(person.address),
         "dmg_segment": {
             "segment_name": "DMG",
             "date_time_period_format_qualifier": "D8",
-            "date_time_period": _date(claim.subscriber_birth_date),
-            "gender_code": claim.subscriber_sex,
+            "date_time_period": _date(person.birth_date),
+            "gender_code": person.sex.value,
         },
         "ref_segment": [],
     }
     sbr: dict[str, Any] = {
         "segment_name": "SBR",
         "payer_responsibility_code": "P",
-        "individual_relationship_code": "18",  # self: the patient is the subscriber
+        "individual_relationship_code": Relationship.SELF.value,
         "claim_filing_indicator_code": "CI",  # commercial insurance
     }
-    if claim.group_number:
-        sbr["group_policy_number"] = claim.group_number
+    if claim.subscriber.group_number:
+        sbr["group_policy_number"] = claim.subscriber.group_number
+    billing = claim.billing_provider
     return {
         "header": {
             "st_segment": {
@@ -238,28 +250,40 @@ def _transaction(claim: ClaimFile, envelope: Envelope) -> dict[str, Any]:
                 "segment_name": "BHT",
                 "hierarchical_structure_code": "0019",
                 "transaction_set_purpose_code": "00",
-                "submitter_transactional_identifier": claim.patient_control_number,
+                "submitter_transactional_identifier": claim.claim_id,
                 "transaction_set_creation_date": _date(envelope.created_at.date()),
                 "transaction_set_creation_time": envelope.created_at.strftime("%H%M"),
                 "transaction_type_code": "CH",
             },
         },
         "loop_1000a": {
-            "nm1_segment": _nm1("41", claim.submitter, person=False, qualifier="46"),
+            "nm1_segment": _nm1(
+                "41",
+                submission.submitter_name,
+                person=False,
+                qualifier="46",
+                identifier=submission.submitter_id,
+            ),
             "per_segment": [
                 {
                     "segment_name": "PER",
                     "contact_function_code": "IC",
-                    "name": _upper(claim.submitter_contact),
+                    "name": _upper(submission.contact_name),
                     "communication_number_qualifier_1": "TE",
                     "communication_number_1": "".join(
-                        c for c in claim.submitter_phone if c.isdigit()
+                        c for c in submission.contact_phone if c.isdigit()
                     ),
                 }
             ],
         },
         "loop_1000b": {
-            "nm1_segment": _nm1("40", claim.receiver, person=False, qualifier="46"),
+            "nm1_segment": _nm1(
+                "40",
+                submission.receiver_name,
+                person=False,
+                qualifier="46",
+                identifier=submission.receiver_id,
+            ),
         },
         "loop_2000a": [
             {
@@ -270,13 +294,15 @@ def _transaction(claim: ClaimFile, envelope: Envelope) -> dict[str, Any]:
                     "hierarchical_child_code": "1",
                 },
                 "loop_2010aa": {
-                    "nm1_segment": _nm1("85", claim.billing_provider, person=False, qualifier="XX"),
-                    **_address(claim.billing_provider),
+                    "nm1_segment": _nm1(
+                        "85", billing.name, person=False, qualifier="XX", identifier=billing.npi
+                    ),
+                    **_address(billing.address),
                     "ref_segment": [
                         {
                             "segment_name": "REF",
                             "reference_identification_qualifier": "EI",
-                            "reference_identification": claim.billing_tax_id,
+                            "reference_identification": billing.tax_id,
                         }
                     ],
                 },
@@ -292,7 +318,13 @@ def _transaction(claim: ClaimFile, envelope: Envelope) -> dict[str, Any]:
                         "sbr_segment": sbr,
                         "loop_2010ba": subscriber,
                         "loop_2010bb": {
-                            "nm1_segment": _nm1("PR", claim.payer, person=False, qualifier="PI")
+                            "nm1_segment": _nm1(
+                                "PR",
+                                claim.payer.name,
+                                person=False,
+                                qualifier="PI",
+                                identifier=claim.payer.payer_id,
+                            )
                         },
                         "loop_2300": [_claim(claim)],
                     }
@@ -315,7 +347,7 @@ def _padded(text: str, width: int) -> str:
     return text[:width].ljust(width)
 
 
-def write_837p(claim: ClaimFile, envelope: Envelope) -> str:
+def write_837p(claim: Claim, *, submission: Submission, envelope: Envelope) -> str:
     """The interchange (ISA/GS/ST ... SE/GE/IEA) for one claim, one segment a line.
 
     Raises the library's validation error (a ``ValueError``) when a required element is missing
@@ -324,7 +356,7 @@ def write_837p(claim: ClaimFile, envelope: Envelope) -> str:
     library = _library()
     transaction_model = library[_MODULES[2]].HealthCareClaimProfessional
     segments = library[_MODULES[1]]
-    body = _transaction(claim, envelope)
+    body = _transaction(claim, submission, envelope)
     control = body["header"]["st_segment"]["transaction_set_control_number"]
     body["footer"] = {
         "se_segment": {

@@ -6,6 +6,7 @@ writes in one transaction with its audit row.
 * :mod:`.charges`: the biller's review: finalise, void, recode a proposed line, reverse a finalised one.
 * :mod:`.account`: payments, adjustments, refunds and reversals on the patient account.
 * :mod:`.claims`: a claim for finalised lines, and its status recorded by hand.
+* :mod:`.diagnoses`: the patient's ICD-10-CM diagnoses for claims.
 * :mod:`.setup`: payers, the practice's billing numbers, fee schedules and their versions.
 """
 
@@ -17,6 +18,7 @@ from kapstone.billing.services.charges import (
     void_charge,
 )
 from kapstone.billing.services.claims import create_claim, record_claim_read, record_claim_status
+from kapstone.billing.services.diagnoses import record_diagnoses
 from kapstone.billing.services.proposals import (
     propose_charges_for_chairside_record,
     propose_charges_for_integration_note,
@@ -37,6 +39,7 @@ __all__ = [
     "recode_charge",
     "record_claim_read",
     "record_claim_status",
+    "record_diagnoses",
     "reverse_charge",
     "reverse_entry",
     "save_billing_provider",

@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
+from kapstone.billing.ledger import core_ledger
 from kapstone.billing.models import AccountEntry, Claim, EntryKind, Payer
 from kapstone.billing.services._common import refused_role
 from kapstone.billing.services.setup import MAX_CENTS
 from kapstone.clinical.access import Permission
+from kapstone.clinical.billing import account as core
 from kapstone.clinical.plausibility import text_problem
-from kapstone.errors import InputError
+from kapstone.errors import InputError, problem_errors
 from kapstone.patients.models import Patient
 
 POSTED_BY_HAND = (EntryKind.PAYMENT, EntryKind.ADJUSTMENT, EntryKind.REFUND)
@@ -55,6 +57,17 @@ def post_entry(
     for field, text in (("memo", memo), ("reference", reference)):
         if (problem := text_problem(text, "The text")) is not None:
             errors[field] = [problem]
+    if not errors:
+        # The core's rules for a posting (a refund never returns more than was paid ...).
+        errors = _core_errors(
+            patient,
+            core.AccountEntry(
+                entry_id="new",
+                kind=core.EntryKind(kind),
+                amount_cents=cents,
+                posted_on=effective_on,
+            ),
+        )
     if errors:
         raise InputError(errors)
     with transaction.atomic():
@@ -83,6 +96,13 @@ def post_entry(
     return entry
 
 
+def _core_errors(patient: Patient, entry: core.AccountEntry) -> dict[str, list[str]]:
+    ledger = core_ledger(list(AccountEntry.objects.filter(patient=patient)))
+    return problem_errors(
+        core.entry_problems(ledger, entry), fields={"amount_cents": "amount"}, default=""
+    )
+
+
 def reverse_entry(
     *, by: StaffUser, entry: AccountEntry, reason: str, now: dt.datetime | None = None
 ) -> AccountEntry:
@@ -95,6 +115,17 @@ def reverse_entry(
         errors[""] = ["This entry was reversed already."]
     if not reason.strip():
         errors["reason"] = ["Say why."]
+    if not errors:
+        errors = _core_errors(
+            entry.patient,
+            core.AccountEntry(
+                entry_id="new",
+                kind=core.EntryKind.REVERSAL,
+                amount_cents=entry.cents,
+                posted_on=timezone.localdate(now),
+                reverses=str(entry.pk),
+            ),
+        )
     if errors:
         raise InputError(errors)
     with transaction.atomic():

@@ -21,13 +21,14 @@ from kapstone.billing.models import (
     EntryKind,
 )
 from kapstone.billing.services._common import refused_role, unit_price
+from kapstone.billing.services.diagnoses import diagnosis_errors
 from kapstone.clinical.access import Permission
+from kapstone.clinical.billing.codes import DEFAULT_CODE_TABLE, CodeKind
 from kapstone.clinical.plausibility import text_problem
-from kapstone.errors import InputError
+from kapstone.errors import InputError, sentence
 
 _CODE = re.compile(r"^[A-Z0-9]{5}$")
 _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
-_ICD10 = re.compile(r"^[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?$")
 _POS = re.compile(r"^\d{2}$")
 MAX_UNITS = 99
 
@@ -134,6 +135,7 @@ def void_charge(
 
 def line_errors(
     *,
+    service_date: dt.date,
     code: str,
     units: int,
     modifiers: Sequence[str],
@@ -145,12 +147,16 @@ def line_errors(
     errors: dict[str, list[str]] = {}
     if not _CODE.match(code):
         errors["code"] = ["Give a 5-character CPT or HCPCS code, e.g. 90837 or J3490."]
+    elif found := DEFAULT_CODE_TABLE.problems(code, service_date):
+        errors["code"] = [sentence(p) for p in found]
+    elif DEFAULT_CODE_TABLE.by_code()[code][0].kind is CodeKind.ICD10CM:
+        errors["code"] = [f"{code} is a diagnosis: give the procedure's code."]
     if not 1 <= units <= MAX_UNITS:
         errors["units"] = [f"Units are 1 to {MAX_UNITS}."]
     if len(modifiers) > 4 or any(not _MODIFIER.match(m) for m in modifiers):
         errors["modifiers"] = ["Up to four 2-character modifiers, e.g. 25."]
-    if not diagnoses or len(diagnoses) > 12 or any(not _ICD10.match(d) for d in diagnoses):
-        errors["diagnoses"] = ["One to twelve ICD-10-CM codes, e.g. F33.2."]
+    if problems := diagnosis_errors(diagnoses, service_date):
+        errors["diagnoses"] = problems
     elif not pointers or len(pointers) > 4 or any(not 1 <= p <= len(diagnoses) for p in pointers):
         errors["diagnosis_pointers"] = [
             f"One to four pointers, each 1 to {len(diagnoses)} (the diagnoses' order)."
@@ -182,6 +188,7 @@ def recode_charge(
     errors = refused_role(by, Permission.FINALISE_CHARGES, "code charges")
     if not errors:
         errors = line_errors(
+            service_date=line.service_date,
             code=code,
             units=units,
             modifiers=modifiers,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
+from kapstone.billing import documents
 from kapstone.billing.models import (
     BillingProvider,
     ChargeDecision,
@@ -28,7 +29,9 @@ from kapstone.billing.models import (
 )
 from kapstone.billing.services._common import refused_role
 from kapstone.clinical.access import Permission
-from kapstone.errors import InputError
+from kapstone.clinical.billing import claim as core
+from kapstone.clinical.billing.claim import claim_problems
+from kapstone.errors import InputError, problem_errors
 from kapstone.patients.models import Patient
 
 MAX_LINES = 50  # an 837P claim carries at most 50 service lines
@@ -84,6 +87,8 @@ def _line_errors(patient: Patient, lines: Sequence[ChargeLine]) -> list[str]:
             problems.append(f"{name}: the rendering clinician has no NPI on file.")
     if len({line.site_id for line in lines}) > 1:
         problems.append("Lines from different sites go on separate claims.")
+    if len({line.rendering_id for line in lines}) > 1:
+        problems.append("Lines rendered by different clinicians go on separate claims.")
     return problems
 
 
@@ -122,6 +127,20 @@ def create_claim(
     provider = BillingProvider.objects.filter(site_id=lines[0].site_id).first() if lines else None
     if lines and provider is None:
         errors[""] = ["The site has no billing details (NPI, tax ID): ask the biller to add them."]
+    if not errors:
+        assert provider is not None
+        # The core's checks of the whole claim (NPIs, codes in force, pointers, diagnoses ...).
+        checked = documents.core_claim(
+            claim_id="KAP-NEW",
+            provider=provider,
+            patient=patient,
+            member_id=member_id.strip(),
+            group_number=group_number.strip(),
+            address=core.Address(address_line.strip(), city.strip(), state, postal_code),
+            payer=payer,
+            lines=list(lines),
+        )
+        errors = problem_errors(claim_problems(checked), default="")
     if errors:
         raise InputError(errors)
     assert provider is not None

@@ -20,27 +20,14 @@ from kapstone.billing.models import (
     FeeScheduleVersion,
     Payer,
 )
+from kapstone.clinical.billing.claim import npi_is_valid
 from kapstone.errors import InputError
 
-_NPI = re.compile(r"^\d{10}$")
 _EIN = re.compile(r"^\d{9}$")
 _CODE = re.compile(r"^[A-Z0-9]{5}$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 _ZIP = re.compile(r"^\d{5}(\d{4})?$")
 MAX_CENTS = 10_000_000  # $100,000: a typo guard, not a policy
-
-
-def npi_is_valid(npi: str) -> bool:
-    """A National Provider Identifier: ten digits whose last is the Luhn check digit computed with
-    the prefix 80840 (the NPI's published check-digit rule)."""
-    if not _NPI.match(npi):
-        return False
-    digits = [int(c) for c in "80840" + npi[:-1]]
-    total = 0
-    for index, digit in enumerate(reversed(digits)):
-        doubled = digit * 2 if index % 2 == 0 else digit
-        total += doubled - 9 if doubled > 9 else doubled
-    return (10 - total % 10) % 10 == int(npi[-1])
 
 
 def _address_errors(state: str, postal_code: str, errors: dict[str, list[str]]) -> None:
