@@ -32,6 +32,7 @@ from kapstone.clinical.routes import Route
 from kapstone.coverage.models import Coverage, PriorAuthorisation
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.patients.models import Patient
+from kapstone.today.selectors import sites_for
 
 ESKETAMINE = Route.INTRANASAL_ESKETAMINE.value
 
@@ -193,8 +194,6 @@ class BoardWarning:
 def day_board_warnings(*, user: StaffUser, now: dt.datetime | None = None) -> list[BoardWarning]:
     """For the day board: warnings on today's and tomorrow's esketamine sessions at the user's
     sites, and their patients' authorisations running out."""
-    from kapstone.today.selectors import sites_for
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
