@@ -7,8 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
-from tests.shell.billing_support import sample_claim, sample_entry, sample_line
 from tests.monitors.support import sample_device
+from tests.shell.billing_support import sample_claim, sample_entry, sample_line
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
 from tests.shell.ledger_support import sample_ledger
