@@ -214,3 +214,15 @@ def test_the_biller_sees_every_patients_coverage_and_a_nurse_none(clinic, as_rol
     assert as_role("biller").get(url).status_code == 200
     assert as_role("nurse").get(url).status_code == 403
     assert as_role("nurse").get(reverse("coverage:board")).status_code == 403
+
+
+def test_the_board_lists_esketamine_booked_without_an_authorisation(clinic, desk, as_role):
+    esketamine_session(clinic.elsewhere, days_from_today=2)
+    esketamine_session(clinic.on_team, days_from_today=2)
+    coverage = add_coverage(
+        by=desk, patient=clinic.on_team, payer=payer(), member_id="M-1", benefit="medical"
+    )
+    authorise(coverage, desk)
+    assert selectors.esketamine_without_authorisation() == [clinic.elsewhere]
+    page = as_role("biller").get(reverse("coverage:board")).content.decode()
+    assert reverse("coverage:patient", args=[clinic.elsewhere.pk]) in page

@@ -32,6 +32,7 @@ from kapstone.clinical.routes import Route
 from kapstone.coverage.models import Coverage, PriorAuthorisation
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.patients.models import Patient
+from kapstone.today.selectors import sites_for
 
 ESKETAMINE = Route.INTRANASAL_ESKETAMINE.value
 
@@ -193,8 +194,6 @@ class BoardWarning:
 def day_board_warnings(*, user: StaffUser, now: dt.datetime | None = None) -> list[BoardWarning]:
     """For the day board: warnings on today's and tomorrow's esketamine sessions at the user's
     sites, and their patients' authorisations running out."""
-    from kapstone.today.selectors import sites_for
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
@@ -247,4 +246,24 @@ def authorisations_board(*, now: dt.datetime | None = None) -> list[PatientStatu
     return sorted(
         found.values(),
         key=lambda s: (min((rank.get(w.kind, 2) for w in s.warnings), default=3), s.patient.pk),
+    )
+
+
+def esketamine_without_authorisation(*, now: dt.datetime | None = None) -> list[Patient]:
+    """Patients with esketamine sessions booked ahead and no authorisation covering any of them
+    (self-paying patients among them: the front desk sees whom to ask)."""
+    now = now or timezone.now()
+    booked = (
+        DosingSession.objects.filter(route=ESKETAMINE, starts_at__gte=now)
+        .exclude(status=SessionStatus.CANCELLED)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    with_auth = PriorAuthorisation.objects.filter(
+        withdrawn_at__isnull=True, ends_on__gte=timezone.localdate(now)
+    ).values_list("coverage__patient_id", flat=True)
+    return list(
+        Patient.objects.filter(pk__in=list(booked))
+        .exclude(pk__in=list(with_auth))
+        .order_by("family_name", "given_name", "pk")
     )

@@ -24,7 +24,14 @@ from kapstone.web.http import AuthenticatedHttpRequest
 @requires(Permission.SEE_AUTHORISATIONS)
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "coverage/board.html", {"statuses": selectors.authorisations_board()})
+    return render(
+        request,
+        "coverage/board.html",
+        {
+            "statuses": selectors.authorisations_board(),
+            "unauthorised": selectors.esketamine_without_authorisation(),
+        },
+    )
 
 
 def _forms(request: AuthenticatedHttpRequest, patient: Patient, which: str) -> dict[str, Any]:

@@ -319,3 +319,20 @@ def test_the_proposal_records_the_table_and_policy_versions() -> None:
     proposal = propose_charges(encounter(EncounterKind.IM_INJECTION))
     assert proposal.code_table_version and proposal.policy_version
     assert proposal.encounter_id == "enc-1"
+
+
+_ORDER = [None, "90832", "90834", "90837"]
+
+
+@given(st.integers(min_value=0, max_value=300), st.integers(min_value=0, max_value=300))
+def test_more_psychotherapy_minutes_never_give_a_shorter_code(a: int, b: int) -> None:
+    low, high = sorted((a, b))
+    assert _ORDER.index(psychotherapy_code(low, with_em=False)) <= _ORDER.index(
+        psychotherapy_code(high, with_em=False)
+    )
+
+
+@given(st.integers(min_value=1, max_value=600), st.integers(min_value=1, max_value=600))
+def test_a_longer_infusion_never_bills_fewer_hours(a: int, b: int) -> None:
+    low, high = sorted((a, b))
+    assert sum(infusion_units(low).values()) <= sum(infusion_units(high).values())

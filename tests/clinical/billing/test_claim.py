@@ -7,7 +7,12 @@ from datetime import date
 
 import pytest
 
-from kapstone.clinical.billing.charges import PlaceOfService
+from kapstone.clinical.billing.charges import (
+    EncounterKind,
+    PlaceOfService,
+    SignedEncounter,
+    propose_charges,
+)
 from kapstone.clinical.billing.claim import (
     Address,
     Claim,
@@ -22,6 +27,7 @@ from kapstone.clinical.billing.claim import (
     npi_is_valid,
 )
 from kapstone.clinical.problems import Refused
+from kapstone.clinical.routes import Route
 
 DAY = date(2026, 3, 2)
 ADDRESS = Address("1 Main St", "Springfield", "IL", "62701")
@@ -115,3 +121,22 @@ def test_no_lines_no_member_id_no_payer_unknown_diagnosis() -> None:
     with pytest.raises(Refused) as refused:
         check_claim(bad)
     assert len(refused.value.problems) >= 4
+
+
+def test_proposed_charges_make_a_claim_without_problems() -> None:
+    encounter = SignedEncounter(
+        encounter_id="e1",
+        kind=EncounterKind.IM_INJECTION,
+        service_date=DAY,
+        rendering_clinician_id="c1",
+        place_of_service=PlaceOfService.OFFICE,
+        diagnoses=("F33.1", "F41.1"),
+        route=Route.IM,
+        em_level=3,
+    )
+    proposal = propose_charges(encounter)
+    lines = tuple(ServiceLine.from_charge(line, charge_cents=10_000) for line in proposal.lines)
+    built = claim(lines=lines)
+    assert claim_problems(built) == ()
+    assert [line.code for line in built.lines] == ["96372", "J3490", "99213"]
+    assert built.lines[2].modifiers == ("25",) and built.total_cents == 30_000

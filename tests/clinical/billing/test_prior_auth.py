@@ -6,6 +6,8 @@ import dataclasses
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kapstone.clinical.billing.policy import BillingValue
 from kapstone.clinical.billing.prior_auth import (
@@ -176,3 +178,34 @@ def test_no_authorisation_no_warning() -> None:
         (),
         (),
     )
+
+
+_days = st.integers(min_value=-60, max_value=120).map(lambda n: START + timedelta(days=n))
+_auths = st.lists(
+    st.tuples(_days, st.integers(min_value=0, max_value=90), st.integers(min_value=1, max_value=6)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(_auths, st.lists(_days, max_size=8), st.lists(_days, max_size=10))
+def test_every_planned_session_is_covered_or_named_and_no_approval_is_overrun(
+    specs: list[tuple[date, int, int]], used: list[date], planned_days: list[date]
+) -> None:
+    auths = [
+        Authorisation(
+            "acme", f"PA-{i}", units, first, first + timedelta(days=length), Benefit.MEDICAL
+        )
+        for i, (first, length, units) in enumerate(specs)
+    ]
+    planned = [PlannedSession(f"s{i}", day) for i, day in enumerate(planned_days)]
+    found, covers = patient_warnings(auths, today=START, used_on=used, planned_sessions=planned)
+    named = {w.session_ref for w in found if w.session_ref is not None}
+    assert {c.ref for c in covers} == {p.ref for p in planned}
+    for cover in covers:
+        assert (cover.number is None) == (cover.ref in named)
+    counted = {a.number: a for a in with_units_used(auths, used)}
+    for number, auth in counted.items():
+        charged = [c for c in covers if c.number == number]
+        assert auth.units_used + len(charged) <= auth.approved_units
+        assert all(auth.covers(c.on) for c in charged)

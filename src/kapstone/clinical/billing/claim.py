@@ -17,6 +17,7 @@ from kapstone.clinical.billing.charges import (
     MAX_DIAGNOSES,
     MAX_POINTERS_PER_LINE,
     POINTER_LETTERS,
+    ChargeLine,
     PlaceOfService,
 )
 from kapstone.clinical.billing.codes import DEFAULT_CODE_TABLE, CodeKind, CodeTable
@@ -102,6 +103,20 @@ class ServiceLine:
     diagnosis_pointers: tuple[str, ...]
     modifiers: tuple[str, ...] = ()
     ndc: str = ""
+
+    @classmethod
+    def from_charge(cls, line: ChargeLine, *, charge_cents: int, ndc: str = "") -> ServiceLine:
+        """A proposed (and finalised) charge line as a claim line, at the fee for all its units."""
+        return cls(
+            service_date=line.service_date,
+            place_of_service=line.place_of_service,
+            code=line.code,
+            units=line.units,
+            charge_cents=charge_cents,
+            diagnosis_pointers=line.diagnosis_pointers,
+            modifiers=line.modifiers,
+            ndc=ndc,
+        )
 
 
 @dataclass(frozen=True, slots=True)
