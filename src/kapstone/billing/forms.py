@@ -59,7 +59,9 @@ class EntryForm(forms.Form):
     amount = forms.DecimalField(
         label="Amount ($)", min_value=Decimal("0.01"), max_digits=9, decimal_places=2
     )
-    effective_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(
+        label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     payer = forms.ChoiceField(label="Paid by", required=False)
     method = forms.ChoiceField(
         choices=[("", "—"), *[(m, m.capitalize()) for m in METHODS]], required=False
