@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "kapstone.today",
     "kapstone.monitors",
     "kapstone.fhirapi",
+    "kapstone.billing",
+    "kapstone.coverage",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",

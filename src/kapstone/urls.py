@@ -28,6 +28,8 @@ urlpatterns = [
     path("monitors/", include("kapstone.monitors.urls")),
     path("", include("kapstone.fhirapi.auth_urls")),
     path("fhir/", include("kapstone.fhirapi.urls")),
+    path("billing/", include("kapstone.billing.urls")),
+    path("coverage/", include("kapstone.coverage.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -9,6 +9,7 @@ from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
 from tests.fhirapi.support import sample_api_client
 from tests.monitors.support import sample_device
+from tests.shell.billing_support import sample_claim, sample_entry, sample_line
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
 from tests.shell.ledger_support import sample_ledger
@@ -195,6 +196,10 @@ SAMPLE_KWARGS = {
     "device_id": lambda patient: sample_device().pk,
     # FHIR API clients are clinic-wide: one registered system client.
     "api_client_id": lambda patient: sample_api_client(),
+    # Billing: a proposed line (the queue is clinic-wide), a claim and a payment of the patient's.
+    "line_id": lambda patient: sample_line(patient).pk,
+    "claim_id": lambda patient: sample_claim(patient).pk,
+    "entry_id": lambda patient: sample_entry(patient).pk,
 }
 
 

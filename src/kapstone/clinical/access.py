@@ -19,6 +19,7 @@ class Role(StrEnum):
     INTAKE_COORDINATOR = "intake_coordinator"
     RESEARCHER = "researcher"
     ADMINISTRATOR = "administrator"
+    BILLER = "biller"
 
     @property
     def label(self) -> str:
@@ -33,6 +34,7 @@ _ROLE_LABELS = {
     Role.INTAKE_COORDINATOR: "Intake coordinator",
     Role.RESEARCHER: "Researcher",
     Role.ADMINISTRATOR: "Administrator",
+    Role.BILLER: "Biller",
 }
 
 
@@ -109,6 +111,13 @@ class Permission(StrEnum):
     CHECK_IN_PATIENT = "check_in_patient"
     MANAGE_MONITORS = "manage_monitors"
     MANAGE_API_CLIENTS = "manage_api_clients"
+    SEE_CHARGES = "see_charges"
+    FINALISE_CHARGES = "finalise_charges"
+    SEE_ACCOUNT = "see_account"
+    POST_PAYMENTS = "post_payments"
+    MANAGE_CLAIMS = "manage_claims"
+    SEE_AUTHORISATIONS = "see_authorisations"
+    RECORD_COVERAGE = "record_coverage"
 
 
 CLINICAL_ROLES = frozenset(
@@ -223,6 +232,26 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_DAY_BOARD: CLINICAL_ROLES,
     # Checking a patient in is the front desk's job; nurses and prescribers at the door do it too.
     Permission.CHECK_IN_PATIENT: CLINICAL_ROLES - {Role.THERAPIST},
+    # Billing (kapstone.billing). The biller reviews the charges signed encounters propose, keeps
+    # the accounts and sends the claims; the medical director answers for what is billed in the
+    # clinic's name and sees it. The front desk (intake coordinator) takes payments and prints a
+    # patient's superbill and statement. The biller has no clinical permission: no chart, notes,
+    # vitals, questionnaires or process notes, only the demographics a claim carries.
+    Permission.SEE_CHARGES: frozenset({Role.BILLER, Role.MEDICAL_DIRECTOR}),
+    Permission.FINALISE_CHARGES: frozenset({Role.BILLER}),
+    Permission.SEE_ACCOUNT: frozenset(
+        {Role.BILLER, Role.MEDICAL_DIRECTOR, Role.INTAKE_COORDINATOR}
+    ),
+    Permission.POST_PAYMENTS: frozenset({Role.BILLER, Role.INTAKE_COORDINATOR}),
+    Permission.MANAGE_CLAIMS: frozenset({Role.BILLER}),
+    # Coverage and esketamine prior authorisations (kapstone.coverage): the biller and the front
+    # desk record them; the medical director sees them. Not clinical: no notes, no vitals.
+    Permission.SEE_AUTHORISATIONS: frozenset(
+        {Role.BILLER, Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR}
+    ),
+    Permission.RECORD_COVERAGE: frozenset(
+        {Role.BILLER, Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR}
+    ),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -252,11 +281,23 @@ PATIENT_SCOPED = frozenset(
         Permission.KEEP_PROCESS_NOTES,
         Permission.READ_PROCESS_NOTES,
         Permission.CHECK_IN_PATIENT,
+        Permission.SEE_ACCOUNT,
+        Permission.POST_PAYMENTS,
+        Permission.MANAGE_CLAIMS,
+        Permission.RECORD_COVERAGE,
     }
 )
 
 # Roles that see every chart in the clinic, care team or not.
 SEES_EVERY_CHART = frozenset({Role.MEDICAL_DIRECTOR, Role.INTAKE_COORDINATOR})
+
+# Billing is clinic-wide work: the biller bills every patient's encounters, care team or not, but
+# only through the billing permissions (the biller holds no chart permission to widen).
+BILLING_SCOPED = frozenset(
+    {Permission.SEE_ACCOUNT, Permission.POST_PAYMENTS, Permission.MANAGE_CLAIMS}
+    | {Permission.RECORD_COVERAGE}
+)
+SEES_EVERY_ACCOUNT = frozenset({Role.BILLER})
 
 
 def role_may(role: Role, permission: Permission) -> bool:
@@ -277,6 +318,8 @@ def may(role: Role, permission: Permission, *, on_care_team: bool | None = None)
         raise ValueError(
             f"{permission} acts on a patient: say whether the user is on the care team"
         )
+    if permission in BILLING_SCOPED and role in SEES_EVERY_ACCOUNT:
+        return True
     return on_care_team or role in SEES_EVERY_CHART
 
 

@@ -17,6 +17,7 @@ from kapstone.accounts.models import Site, StaffUser
 from kapstone.accounts.services import create_staff
 from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.plausibility import WEIGHT_RANGE_KG
+from kapstone.demo.billing import build_billing
 from kapstone.demo.chairside import build_chairside
 from kapstone.demo.history import build_history
 from kapstone.demo.integration import build_integration
@@ -90,6 +91,7 @@ STAFF = (
     DemoStaff("intake", "Jordan", "Whitfield", Role.INTAKE_COORDINATOR, ""),
     DemoStaff("researcher", "Lena", "Fischer", Role.RESEARCHER, "PhD"),
     DemoStaff("admin", "Chris", "Duval", Role.ADMINISTRATOR, ""),
+    DemoStaff("billing", "Kim", "Park", Role.BILLER, ""),
 )
 
 GIVEN_FEMALE = (
@@ -322,6 +324,7 @@ def build_demo_clinic(
             )
         created.append(patient)
     if history_until is not None:
+        build_billing(sites=sites, staff=staff, patients=created)
         build_history(patients=created, rng=random.Random(seed + 1), now=history_until)
         build_ledger(sites=sites, staff=staff, now=history_until)
         build_chairside(now=history_until, seed=seed)

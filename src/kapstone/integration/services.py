@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Room, Site, StaffUser
 from kapstone.audit.trail import record
+from kapstone.billing.services import propose_charges_for_integration_note
 from kapstone.clinical.access import Modality, Permission, Role, roles_granted
 from kapstone.clinical.integration_notes import (
     DEFAULT_WINDOW,
@@ -387,6 +388,7 @@ def sign_note(
                 "override_reason": signature.override_reason,
             },
         )
+        propose_charges_for_integration_note(note=note, by=by, now=now)  # never refuses
     return signature
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kapstone.accounts.models import StaffUser
 from kapstone.assessments.tokens import token_hash
 from kapstone.clinical.access import Permission, may
+from kapstone.coverage import selectors as coverage
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.timetable import feeds, selectors, services
@@ -327,7 +328,9 @@ def patient_calendar(request: AuthenticatedHttpRequest, patient: Patient) -> Htt
     return render(
         request,
         "timetable/patient_calendar.html",
-        _patient_context(patient, user, None) | {"dosing": dosing, "integration": integration},
+        _patient_context(patient, user, None)
+        | {"dosing": dosing, "integration": integration}
+        | {"coverage_warnings": coverage.schedule_warnings(patient)},
     )
 
 

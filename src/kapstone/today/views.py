@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from kapstone.clinical.access import Permission
+from kapstone.coverage import selectors as coverage
 from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
@@ -42,6 +43,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
             "board_html": html,
             "version": version,
             "tomorrow": selectors.tomorrow(user=request.user),
+            "coverage_warnings": coverage.day_board_warnings(user=request.user),
         },
     )
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
+from kapstone.billing.services import propose_charges_for_chairside_record
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.chairside.services._common import _audit_chart, _locked, _raise
 from kapstone.chairside.services.device_vitals import unverified_device_readings
@@ -72,6 +73,7 @@ def sign_record(
         )
         if locked.route == Route.INTRANASAL_ESKETAMINE:
             _prepare_rems_form(session=session, by=by, now=now)
+        propose_charges_for_chairside_record(record=locked, by=by, now=now)  # never refuses
     record.refresh_from_db()
     return record
 

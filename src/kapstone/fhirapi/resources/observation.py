@@ -6,7 +6,7 @@
 - ``vital-bp-`` / ``vital-hr-`` / ``vital-spo2-`` / ``vital-rr-<reading>``: a chair-side reading's
   blood pressure (panel 85354-9 with systolic 8480-6 and diastolic 8462-4), heart rate (8867-4),
   oxygen saturation (2708-6) and respiratory rate (9279-1), after FHIR R4's vital-signs profile
-  (category ``vital-signs``, UCUM units; the codes: clinical reference §13). A struck-through
+  (category ``vital-signs``, UCUM units; the codes: clinical reference §14). A struck-through
   reading is ``entered-in-error``.
 - ``cadss-<rating>``: a dissociation rating charted as a total (CADSS or CADSS-6), in Kapstone's
   code system for the instrument (CADSS has no verified LOINC code). A rating scored item by item is

@@ -1,0 +1,27 @@
+"""The superbill and the CMS-1500 (02/12) as PDFs, with WeasyPrint as the project's other PDFs.
+
+The CMS-1500 is the form's content laid out as its numbered boxes, not the red-ink form image (which
+is printed on the payer's paper or replaced by the 837P): a copy for the record and for payers who
+accept a printed claim's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.template.loader import render_to_string
+
+
+def _pdf(template: str, context: Mapping[str, object]) -> bytes:
+    from weasyprint import HTML  # heavy import, only for PDFs
+
+    html = render_to_string(template, dict(context))
+    return bytes(HTML(string=html).write_pdf())
+
+
+def superbill_pdf(context: Mapping[str, object]) -> bytes:
+    return _pdf("billing/superbill_pdf.html", context)
+
+
+def cms1500_pdf(context: Mapping[str, object]) -> bytes:
+    return _pdf("billing/cms1500_pdf.html", context)

@@ -1,0 +1,197 @@
+"""Billing's reads: the biller's queue, a patient's lines and account, claims, and what the
+superbill, the CMS-1500 and the 837P are made from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from kapstone.billing import ledger
+from kapstone.billing.models import (
+    AccountEntry,
+    BillingProvider,
+    ChargeDecision,
+    ChargeLine,
+    ChargeStatus,
+    Claim,
+    ClaimStatus,
+    ClaimStatusEvent,
+    ClinicianNumber,
+    EntryKind,
+    PatientDiagnoses,
+    Payer,
+)
+from kapstone.patients.models import Patient
+
+
+def _with_status(lines: QuerySet[ChargeLine]) -> list[ChargeLine]:
+    rows = list(lines.select_related("patient", "site", "rendering", "decision", "reverses"))
+    reversed_ids = set(
+        ChargeLine.objects.filter(reverses__in=rows).values_list("reverses_id", flat=True)
+    )
+    for line in rows:
+        decision = getattr(line, "decision", None)
+        line.status = ChargeStatus(decision.status) if decision else ChargeStatus.PROPOSED  # type: ignore[attr-defined]
+        line.was_reversed = line.pk in reversed_ids  # type: ignore[attr-defined]
+    return rows
+
+
+def charge_queue() -> list[ChargeLine]:
+    """Proposed lines waiting for the biller, oldest service first."""
+    decided = ChargeDecision.objects.filter(line=OuterRef("pk"))
+    return _with_status(
+        ChargeLine.objects.filter(~Exists(decided)).order_by("service_date", "patient_id", "pk")
+    )
+
+
+def line_of(line_id: int) -> ChargeLine | None:
+    return ChargeLine.objects.select_related("patient", "site").filter(pk=line_id).first()
+
+
+def lines_of(patient: Patient) -> list[ChargeLine]:
+    return _with_status(ChargeLine.objects.filter(patient=patient).order_by("service_date", "pk"))
+
+
+def billable_lines(patient: Patient) -> list[ChargeLine]:
+    """Finalised lines that are not reversals and were not reversed: what a claim may carry."""
+    return [
+        line
+        for line in lines_of(patient)
+        if line.status == ChargeStatus.FINALISED  # type: ignore[attr-defined]
+        and line.reverses_id is None
+        and not line.was_reversed  # type: ignore[attr-defined]
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: AccountEntry
+    signed_cents: int
+    balance_cents: int
+
+
+@dataclass(frozen=True)
+class Account:
+    patient: Patient
+    rows: list[Row]
+    charged_cents: int
+    paid_cents: int
+    adjusted_cents: int
+    balance_cents: int
+    lines: list[ChargeLine] = field(default_factory=list)
+
+
+def account_of(patient: Patient) -> Account:
+    """Every entry with its running balance; the totals and the balance from the core's rules."""
+    entries = list(
+        AccountEntry.objects.filter(patient=patient)
+        .select_related("payer", "charge", "reverses", "posted_by")
+        .order_by("effective_on", "pk")
+    )
+    moves = ledger.moves(entries)
+    rows: list[Row] = []
+    running = 0
+    for entry, signed in zip(entries, moves, strict=True):
+        running += signed
+        rows.append(Row(entry, signed, running))
+    totals = ledger.totals(entries)
+    return Account(
+        patient=patient,
+        rows=rows,
+        charged_cents=totals.charged,
+        paid_cents=totals.paid,
+        adjusted_cents=totals.adjusted,
+        balance_cents=totals.balance,
+        lines=lines_of(patient),
+    )
+
+
+def entry_of(patient: Patient, entry_id: int) -> AccountEntry | None:
+    return AccountEntry.objects.filter(patient=patient, pk=entry_id).first()
+
+
+def diagnoses_of(patient: Patient) -> list[str]:
+    """The patient's latest diagnoses for claims (ICD-10-CM, in order); none recorded: []."""
+    found = PatientDiagnoses.objects.filter(patient=patient).order_by("-recorded_at", "-pk").first()
+    return list(found.codes) if found else []
+
+
+def payers() -> list[Payer]:
+    return list(Payer.objects.filter(is_active=True))
+
+
+def provider_for(patient: Patient) -> BillingProvider | None:
+    return (
+        BillingProvider.objects.filter(site_id=patient.home_site_id).select_related("site").first()
+    )
+
+
+def clinician_npis(staff_ids: Sequence[int | None]) -> dict[int, str]:
+    return dict(
+        ClinicianNumber.objects.filter(staff_id__in=[s for s in staff_ids if s]).values_list(
+            "staff_id", "npi"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: Claim
+    status: ClaimStatus | None
+    total_cents: int
+    events: list[ClaimStatusEvent]
+
+
+def _claim_rows(claims: Sequence[Claim]) -> list[ClaimRow]:
+    rows = []
+    for claim in claims:
+        events = list(claim.events.select_related("recorded_by").order_by("recorded_at", "pk"))
+        total = sum(cl.charge.fee_cents for cl in claim.lines.select_related("charge"))
+        status = ClaimStatus(events[-1].status) if events else None
+        rows.append(ClaimRow(claim, status, total, events))
+    return rows
+
+
+def claims(limit: int = 200) -> list[ClaimRow]:
+    return _claim_rows(list(Claim.objects.select_related("patient", "payer")[:limit]))
+
+
+def claims_of(patient: Patient) -> list[ClaimRow]:
+    return _claim_rows(list(Claim.objects.filter(patient=patient).select_related("payer")))
+
+
+def claim_of(patient: Patient, claim_id: int) -> ClaimRow | None:
+    claim = (
+        Claim.objects.filter(patient=patient, pk=claim_id)
+        .select_related("payer", "provider", "provider__site", "created_by")
+        .first()
+    )
+    return _claim_rows([claim])[0] if claim else None
+
+
+def claim_lines(claim: Claim) -> list[ChargeLine]:
+    return [
+        cl.charge for cl in claim.lines.select_related("charge", "charge__rendering").order_by("pk")
+    ]
+
+
+def paid_on_claim(claim: Claim) -> int:
+    entries = list(AccountEntry.objects.filter(claim=claim))
+    return ledger.totals(entries).paid
+
+
+def accounts_with_balance(limit: int = 100) -> list[tuple[Patient, int]]:
+    """Patients whose account is not settled, largest balance first."""
+    patient_ids = (
+        AccountEntry.objects.filter(kind=EntryKind.CHARGE)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    found = []
+    for patient in Patient.objects.filter(pk__in=list(patient_ids)):
+        balance = ledger.totals(list(AccountEntry.objects.filter(patient=patient))).balance
+        if balance:
+            found.append((patient, balance))
+    return sorted(found, key=lambda pair: -pair[1])[:limit]
