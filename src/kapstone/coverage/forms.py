@@ -49,6 +49,9 @@ class AuthorisationForm(forms.Form):
         field = self.fields["coverage"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = coverages
+        only = list(coverages[:2])
+        if len(only) == 1:  # one coverage: nothing to choose
+            field.initial = only[0].pk
 
 
 class WithdrawForm(forms.Form):
