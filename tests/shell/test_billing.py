@@ -185,9 +185,12 @@ def test_payments_adjustments_refunds_and_the_balance(clinic, biller):
         services.reverse_entry(by=biller, entry=paid, reason="again")
     account = selectors.account_of(patient)
     assert account.balance_cents == 15000 and account.rows[-1].balance_cents == 15000
-    from kapstone.billing.ledger import totals
+    from kapstone.billing.ledger import core_ledger, totals
+    from kapstone.clinical.billing.account import ledger_problems
 
-    assert totals(list(AccountEntry.objects.filter(patient=patient))).identity_holds
+    stored = list(AccountEntry.objects.filter(patient=patient))
+    assert totals(stored).identity_holds
+    assert ledger_problems(core_ledger(stored)) == []  # the core replays what was stored
 
 
 def test_account_rows_are_append_only(clinic):
@@ -332,3 +335,27 @@ def test_pages_for_the_biller_and_none_of_the_chart(day, clinic, as_role):
     superbill = client.get(reverse("billing:superbill", kwargs={"patient_id": patient.pk}))
     assert superbill["Content-Type"] == "application/pdf"
     assert AuditEntry.objects.filter(action="billing.superbill_exported").exists()
+
+
+def test_a_new_claim_starts_from_the_patients_medical_coverage(day, clinic, as_role):
+    from kapstone.billing.models import Payer
+    from kapstone.coverage.services import add_coverage
+
+    record, _ = day
+    for line in ChargeLine.objects.filter(chairside_record=record):
+        services.finalise_charge(by=clinic.staff["biller"], line=line)
+    payer = Payer.objects.get(name="Acme Health")
+    add_coverage(
+        by=clinic.staff["biller"],
+        patient=clinic.on_team,
+        payer=payer,
+        member_id="ZX9001",
+        group_number="G-77",
+        benefit="medical",
+    )
+    page = as_role("biller").get(
+        reverse("billing:new_claim", kwargs={"patient_id": clinic.on_team.pk})
+    )
+    form = page.context["form"]
+    assert form.initial["member_id"] == "ZX9001" and form.initial["group_number"] == "G-77"
+    assert form.initial["payer"] == str(payer.pk)

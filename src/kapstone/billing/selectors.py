@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from kapstone.billing import ledger
 from kapstone.billing.models import (
@@ -116,6 +117,30 @@ def diagnoses_of(patient: Patient) -> list[str]:
     """The patient's latest diagnoses for claims (ICD-10-CM, in order); none recorded: []."""
     found = PatientDiagnoses.objects.filter(patient=patient).order_by("-recorded_at", "-pk").first()
     return list(found.codes) if found else []
+
+
+def claim_defaults(patient: Patient) -> dict[str, str]:
+    """A new claim's payer, member ID and group from the patient's coverage in force on the
+    medical benefit (kapstone.coverage), if one is recorded."""
+    from kapstone.clinical.billing.prior_auth import Benefit
+    from kapstone.coverage.models import Coverage
+
+    today = timezone.localdate()
+    found = (
+        Coverage.objects.filter(
+            patient=patient, benefit=Benefit.MEDICAL.value, payer__is_active=True
+        )
+        .exclude(ended_on__lt=today)
+        .order_by("-pk")
+        .first()
+    )
+    if found is None:
+        return {}
+    return {
+        "payer": str(found.payer_id),
+        "member_id": found.member_id,
+        "group_number": found.group_number,
+    }
 
 
 def payers() -> list[Payer]:

@@ -217,7 +217,11 @@ def superbill(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def new_claim(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     billable = selectors.billable_lines(patient)
-    initial = guessed_address(patient.address) | {"lines": [str(line.pk) for line in billable]}
+    initial = (
+        guessed_address(patient.address)
+        | selectors.claim_defaults(patient)
+        | {"lines": [str(line.pk) for line in billable]}
+    )
     form = ClaimForm(request.POST if request.method == "POST" else None, initial=initial)
     choose_from(form, "payer", [(str(p.pk), p.name) for p in selectors.payers()])
     choose_from(
