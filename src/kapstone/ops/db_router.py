@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -208,10 +208,12 @@ def replica_reads[**P, R](function: Callable[P, R]) -> Callable[P, R]:
                 return function(*args, **kwargs)
             try:
                 return function(*args, **kwargs)
-            except DatabaseError as exc:
-                if connections[REPLICA].is_usable():
-                    raise  # the query itself is wrong: the primary would refuse it too
-                _mark_down(f"it failed during a read ({exc.__class__.__name__})")
+            except (OperationalError, InterfaceError) as exc:
+                # The replica went away, or cancelled the query (a conflict with recovery); a
+                # query that is wrong (ProgrammingError, DataError) is raised as it would be on
+                # the primary.
+                if not connections[REPLICA].is_usable():
+                    _mark_down(f"it failed during a read ({exc.__class__.__name__})")
                 _last_choice.set((DEFAULT_DB_ALIAS, "the replica failed during the read"))
         token = _on_replica.set(False)
         try:
