@@ -172,6 +172,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME", "") or None}
+# Reads on a PostgreSQL streaming replica (docs/scaling.md): only the read paths that ask for it
+# (kapstone.ops.db_router), with read-your-writes; empty means no replica.
+READ_REPLICA_URL = env_str("READ_REPLICA_URL", "")
+READ_REPLICA_MAX_LAG_SECONDS = env_int("READ_REPLICA_MAX_LAG_SECONDS", 30)
+if READ_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ValueError("KAPSTONE_READ_REPLICA_URL needs PostgreSQL as KAPSTONE_DATABASE_URL too")
+    DATABASES["replica"] = dj_database_url.parse(READ_REPLICA_URL, conn_max_age=0)
+    # A replica that does not answer costs a read at most this long before the primary serves it.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kapstone.ops.db_router.ReplicaRouter"]
+MIDDLEWARE = [*MIDDLEWARE, "kapstone.ops.db_router.ReadYourWritesMiddleware"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.StaffUser"

@@ -13,7 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from kapstone.audit.hashing import entry_hash
-from kapstone.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from kapstone.audit.models import GENESIS_HASH, AuditEntry, AuditHead, QueuedAuditEvent
 from kapstone.audit.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -76,10 +76,7 @@ class _EntryFields(TypedDict):
     prev_hash: str
 
 
-def _lock_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
+def _create_head() -> None:
     last = AuditEntry.objects.order_by("-seq").first()
     try:
         with transaction.atomic():
@@ -90,7 +87,85 @@ def _lock_head() -> AuditHead:
             )
     except IntegrityError:
         pass  # another process created it first; lock theirs
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    _create_head()
     return AuditHead.objects.select_for_update().get(pk=1)
+
+
+def _try_lock_head() -> AuditHead | None:
+    """The head, locked, if no one else holds it now; None (at once, without waiting) if someone
+    does. SQLite has no row locks: its writers already run one at a time."""
+    head = AuditHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    if head is not None or AuditHead.objects.filter(pk=1).exists():
+        return head
+    _create_head()
+    return AuditHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+
+
+def _append(head: AuditHead, fields: _EntryFields, *, queued_id: int | None = None) -> AuditEntry:
+    """One entry after the head (locked by the caller), and the head moved on to it."""
+    digest = entry_hash(**fields)
+    entry = AuditEntry.objects.create(hash=digest, queued_id=queued_id, **fields)
+    head.last_seq = fields["seq"]
+    head.last_hash = digest
+    return entry
+
+
+def _chain_queued(head: AuditHead) -> list[AuditEntry]:
+    """Moves every queued read event (committed, or this transaction's own) into the chain after
+    the locked head, oldest first, and deletes them from the queue; the caller saves the head."""
+    entries: list[AuditEntry] = []
+    queued = list(QueuedAuditEvent.objects.order_by("id"))
+    for event in queued:
+        fields: _EntryFields = {
+            "seq": head.last_seq + 1,
+            "at": event.at,
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "action": event.action,
+            "patient_id": event.patient_id,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "request_id": event.request_id,
+            "summary": event.summary,
+            "before": None,
+            "after": None,
+            "prev_hash": head.last_hash,
+        }
+        digest = entry_hash(**fields)
+        entries.append(AuditEntry(hash=digest, queued_id=event.pk, **fields))
+        head.last_seq, head.last_hash = fields["seq"], digest
+    if queued:
+        AuditEntry.objects.bulk_create(entries)  # one statement for the batch
+        QueuedAuditEvent.objects.filter(pk__in=[e.pk for e in queued]).delete()
+    return entries
+
+
+def _save_head(head: AuditHead, *, since: int) -> None:
+    """Stores the head's move from ``since``. The head's guard allows one step at a time, to an
+    entry linked to the tip before it, so a batch is stored as the steps it is made of."""
+    if head.last_seq == since:
+        return
+    target_seq, target_hash = head.last_seq, head.last_hash
+    steps = list(
+        AuditEntry.objects.filter(seq__gt=since, seq__lte=target_seq)
+        .order_by("seq")
+        .values_list("seq", "hash")
+    )
+    for seq, digest in steps:
+        AuditHead.objects.filter(pk=1).update(last_seq=seq, last_hash=digest)
+    head.last_seq, head.last_hash = target_seq, target_hash
+
+
+def is_read_event(action: str, before: object, after: object) -> bool:
+    """Read events (``chart.viewed``, ``integration.note_viewed``: an action named ``*.viewed`` or
+    ``*_viewed`` that changes nothing) are queued, not chained by the reader (see record)."""
+    return action.endswith((".viewed", "_viewed")) and before is None and after is None
 
 
 def record(
@@ -102,33 +177,75 @@ def record(
     summary: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Appends one audit row. Call inside the transaction of the change it describes."""
+) -> AuditEntry | QueuedAuditEvent:
+    """Appends one audit row. Call inside the transaction of the change it describes.
+
+    A change is chained at once, under the head's lock (read events queued before it are chained
+    first, in order). A read event (:func:`is_read_event`) does not wait for the lock: it is queued
+    in the caller's transaction, and chained right away if the lock is free; if another writer
+    holds it, a later one chains it (they all chain the whole queue). Returns the chain entry, or
+    the queued event while it waits."""
+    at = timezone.now()
+    actor_id = actor.pk if actor is not None else None
+    actor_label = actor.get_username() if actor is not None else "system"
+    patient_id = patient.pk if patient is not None else None
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    request_id = current_request_id()
+    summary = summary[:300]
+    if is_read_event(action, before, after):
+        with transaction.atomic():
+            event = QueuedAuditEvent.objects.create(
+                at=at,
+                actor_id=actor_id,
+                actor_label=actor_label,
+                action=action,
+                patient_id=patient_id,
+                object_type=object_type,
+                object_id=object_id,
+                request_id=request_id,
+                summary=summary,
+            )
+            head = _try_lock_head()
+            if head is None:
+                return event  # another writer holds the chain: it, or the next, chains this
+            since = head.last_seq
+            chained = _chain_queued(head)
+            _save_head(head, since=since)
+            mine = [entry for entry in chained if entry.queued_id == event.pk]
+            return mine[0] if mine else event
     with transaction.atomic():
         head = _lock_head()
-        seq = head.last_seq + 1
-        at = timezone.now()
+        since = head.last_seq
+        _chain_queued(head)
         fields: _EntryFields = {
-            "seq": seq,
+            "seq": head.last_seq + 1,
             "at": at,
-            "actor_id": actor.pk if actor is not None else None,
-            "actor_label": actor.get_username() if actor is not None else "system",
+            "actor_id": actor_id,
+            "actor_label": actor_label,
             "action": action,
-            "patient_id": patient.pk if patient is not None else None,
-            "object_type": obj._meta.label_lower if obj is not None else "",
-            "object_id": str(obj.pk) if obj is not None else "",
-            "request_id": current_request_id(),
-            "summary": summary[:300],
+            "patient_id": patient_id,
+            "object_type": object_type,
+            "object_id": object_id,
+            "request_id": request_id,
+            "summary": summary,
             "before": jsonable(before) if before is not None else None,
             "after": jsonable(after) if after is not None else None,
             "prev_hash": head.last_hash,
         }
-        digest = entry_hash(**fields)
-        entry = AuditEntry.objects.create(hash=digest, **fields)
-        head.last_seq = seq
-        head.last_hash = digest
-        head.save(update_fields=["last_seq", "last_hash"])
+        entry = _append(head, fields)
+        _save_head(head, since=since)
         return entry
+
+
+def drain_read_queue() -> int:
+    """Chains every queued read event (waiting for the lock); returns how many."""
+    with transaction.atomic():
+        head = _lock_head()
+        since = head.last_seq
+        chained = _chain_queued(head)
+        _save_head(head, since=since)
+    return len(chained)
 
 
 @dataclass(frozen=True)
@@ -139,6 +256,8 @@ class BrokenLink:
 
     def describe(self) -> str:
         if self.seq == 0:
+            if self.problem.startswith("queued"):
+                return f"the read-event queue: {self.problem}"
             return f"the audit chain head: {self.problem}"
         row = f"audit entry #{self.seq}" + (f" (id {self.entry_id})" if self.entry_id else "")
         return f"{row}: {self.problem}"
@@ -195,7 +314,41 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
         expected_seq += 1
         checked += 1
         newest = entry
-    return checked, _check_head(checked, newest)
+    return checked, _check_head(checked, newest) or _check_queue()
+
+
+def _check_queue() -> BrokenLink | None:
+    """Each queued read event is chained once at most, and leaves the queue when it is."""
+    twice = (
+        AuditEntry.objects.filter(queued_id__isnull=False)
+        .order_by()
+        .values("queued_id")
+        .annotate(n=models.Count("id"))
+        .filter(n__gt=1)
+        .order_by("queued_id")
+        .values_list("queued_id", flat=True)
+        .first()
+    )
+    if twice is not None:
+        return BrokenLink(0, None, f"queued read event {twice} was chained more than once")
+    both = (
+        QueuedAuditEvent.objects.filter(
+            pk__in=AuditEntry.objects.filter(queued_id__isnull=False).values("queued_id")
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if both is not None:
+        return BrokenLink(0, None, f"queued read event {both} is chained but still in the queue")
+    return None
+
+
+def queued_reads() -> tuple[int, dt.datetime | None]:
+    """How many read events wait to be chained, and when the oldest happened."""
+    pending = QueuedAuditEvent.objects.order_by().aggregate(
+        n=models.Count("id"), oldest=models.Min("at")
+    )
+    return int(pending["n"]), pending["oldest"]
 
 
 def _check_head(checked: int, newest: AuditEntry | None) -> BrokenLink | None:

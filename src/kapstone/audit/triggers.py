@@ -119,11 +119,60 @@ POSTGRES_HEAD_DROP = [
 ]
 
 
+# The read-event queue (models.QueuedAuditEvent): rows are never changed, and leave only into the
+# chain: a DELETE is refused unless an entry already names the row (queued_id), which the chaining
+# writes in the same transaction. Migration 0004 carries its own copy of this SQL.
+SQLITE_QUEUE_CREATE = [
+    """CREATE TRIGGER IF NOT EXISTS audit_queue_no_update BEFORE UPDATE ON audit_queuedauditevent
+        BEGIN SELECT RAISE(ABORT, 'queued audit events are append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_queue_only_into_chain BEFORE DELETE ON audit_queuedauditevent
+        WHEN NOT EXISTS (SELECT 1 FROM audit_auditentry AS e WHERE e.queued_id = OLD.id)
+        BEGIN
+          SELECT RAISE(ABORT, 'a queued audit event leaves the queue only into the chain: DELETE refused');
+        END""",
+]
+SQLITE_QUEUE_DROP = [
+    "DROP TRIGGER IF EXISTS audit_queue_no_update",
+    "DROP TRIGGER IF EXISTS audit_queue_only_into_chain",
+]
+POSTGRES_QUEUE_CREATE = [
+    """CREATE OR REPLACE FUNCTION kapstone_audit_queue_guard() RETURNS trigger AS $$
+       BEGIN
+         IF TG_OP = 'TRUNCATE' THEN
+           RAISE EXCEPTION 'the audit trail is append-only: TRUNCATE of % refused', TG_TABLE_NAME
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         IF TG_OP = 'UPDATE' THEN
+           RAISE EXCEPTION 'queued audit events are append-only: UPDATE refused'
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         IF NOT EXISTS (SELECT 1 FROM audit_auditentry AS e WHERE e.queued_id = OLD.id) THEN
+           RAISE EXCEPTION 'a queued audit event leaves the queue only into the chain: DELETE refused'
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         RETURN OLD;
+       END $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE TRIGGER audit_queue_guard BEFORE UPDATE OR DELETE ON audit_queuedauditevent
+        FOR EACH ROW EXECUTE FUNCTION kapstone_audit_queue_guard()""",
+    """CREATE OR REPLACE TRIGGER audit_queue_no_truncate BEFORE TRUNCATE ON audit_queuedauditevent
+        FOR EACH STATEMENT EXECUTE FUNCTION kapstone_audit_queue_guard()""",
+]
+POSTGRES_QUEUE_DROP = [
+    "DROP TRIGGER IF EXISTS audit_queue_guard ON audit_queuedauditevent",
+    "DROP TRIGGER IF EXISTS audit_queue_no_truncate ON audit_queuedauditevent",
+]
+
+
 def head_statements(vendor: str, *, create: bool) -> list[str]:
+    """The head's guard and the read-event queue's (the queue feeds the head)."""
     if vendor == "sqlite":
-        return SQLITE_HEAD_CREATE if create else SQLITE_HEAD_DROP
+        if create:
+            return SQLITE_HEAD_CREATE + SQLITE_QUEUE_CREATE
+        return SQLITE_HEAD_DROP + SQLITE_QUEUE_DROP
     if vendor == "postgresql":
-        return POSTGRES_HEAD_CREATE if create else POSTGRES_HEAD_DROP
+        if create:
+            return POSTGRES_HEAD_CREATE + POSTGRES_QUEUE_CREATE
+        return POSTGRES_HEAD_DROP + POSTGRES_QUEUE_DROP
     raise NotImplementedError(f"no audit head triggers written for {vendor}")
 
 

@@ -29,6 +29,7 @@ from kapstone.cohorts.models import (
     before_column,
     point_column,
 )
+from kapstone.ops.db_router import replica_reads
 
 
 class CohortQuery(TypedDict):
@@ -60,6 +61,7 @@ _RESPONDED_CODES = (MEASURED + RESPONDED, MEASURED + RESPONDED + REMITTED)
 _REMITTED_CODES = (MEASURED + REMITTED, MEASURED + RESPONDED + REMITTED)
 
 
+@replica_reads
 def cohort_dashboard(
     *,
     start: dt.date,

@@ -43,6 +43,7 @@ from kapstone.interop.deidentify import (
     SourceVital,
     first_contact,
 )
+from kapstone.ops.db_router import replica_reads
 from kapstone.patients.models import Patient
 from kapstone.plans.models import TreatmentPlan
 from kapstone.research.models import ResearchExport
@@ -73,6 +74,7 @@ def exports_for(user: StaffUser) -> QuerySet[ResearchExport]:
     return found.filter(requested_by=user)
 
 
+@replica_reads
 def recent_exports_for(user: StaffUser, *, limit: int = 50) -> list[ResearchExport]:
     """The newest exports the user sees (:func:`exports_for`), as the export page lists them."""
     return list(exports_for(user)[:limit])
@@ -317,6 +319,7 @@ def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
     ]
 
 
+@replica_reads
 def sources(
     *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
 ) -> Sources:

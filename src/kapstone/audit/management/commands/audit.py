@@ -1,5 +1,6 @@
 """``kapstone audit verify`` walks the hash chain and names the first broken link; ``kapstone audit
-anchor`` prints (and keeps) the newest entry's seq and hash, to check the chain against later."""
+anchor`` prints (and keeps) the newest entry's seq and hash, to check the chain against later;
+``kapstone audit drain`` chains the read events waiting in the queue."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from kapstone.audit.anchor import (
     read_anchor,
     write_anchor,
 )
-from kapstone.audit.trail import verify_chain
+from kapstone.audit.trail import drain_read_queue, queued_reads, verify_chain
 
 
 class Command(BaseCommand):
@@ -55,11 +56,30 @@ class Command(BaseCommand):
             help="Also e-mail it to this address (repeatable). It carries no patient data.",
         )
 
+        sub.add_parser(
+            "drain",
+            help="Chain every queued read event now (readers queue them; the next writer chains them).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
             self._verify(options["anchor"])
+            self._queue_note()
+        elif options["action"] == "drain":
+            self.stdout.write(f"{drain_read_queue()} queued read events chained.")
         else:
+            # The anchor covers every read event so far: chain the queued ones first.
+            drain_read_queue()
             self._anchor(options["output"], options["mail_to"])
+
+    def _queue_note(self) -> None:
+        pending, oldest = queued_reads()
+        if pending:
+            self.stderr.write(
+                f"{pending} read events are queued, not yet chained (the oldest at "
+                f"{oldest:%Y-%m-%d %H:%M:%S %Z}); the next chained write, or `kapstone audit drain`, "
+                "chains them."
+            )
 
     def _verify(self, anchor_path: Path | None) -> None:
         anchored = None
