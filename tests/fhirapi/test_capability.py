@@ -15,6 +15,7 @@ from kapstone.fhirapi.registry import KINDS
 from kapstone.fhirapi.urls import ResourceTypeConverter
 from tests.fhir_schema import load_schema, schema_errors, validators_for
 from tests.fhirapi.support import bearer
+from tests.shell.test_access_every_url import walk
 
 SAMPLE = {"token": "x", "date": "ge2000-01-01", "reference": "Patient/1"}
 
@@ -93,3 +94,18 @@ def test_it_names_the_token_endpoint(db, statement):
     security = statement["rest"][0]["security"]
     uris = security["extension"][0]["extension"]
     assert re.fullmatch(r"http://testserver/fhir/auth/token", uris[0]["valueUri"])
+
+
+def test_it_lists_the_export_operations_the_url_map_serves(db, statement):
+    exports = {
+        name.removeprefix("fhir_auth:")
+        for name, pattern in walk(get_resolver())
+        if "$export" in str(pattern.pattern)
+    }
+    assert exports == {"export_system", "export_patient", "export_group"}
+    rest = statement["rest"][0]
+    assert [o["name"] for o in rest["operation"]] == ["export"]
+    with_operation = {r["type"] for r in rest["resource"] if r.get("operation")}
+    assert with_operation == {"Patient", "Group"}
+    assert resolve("/fhir/$export").url_name == "export_system"
+    assert resolve("/fhir/Group/site-1/$export").url_name == "export_group"

@@ -94,6 +94,21 @@ def test_no_process_note_text_leaves(served, clinic):
         assert clinic.process_note_text not in dumped_export, name
 
 
+def test_no_private_free_text_leaves(served, clinic):
+    """Integration notes' narratives and the plan's preparation and relapse-prevention text (the
+    patient's own words) are not served either."""
+    from kapstone.integration.models import IntegrationNote
+    from kapstone.plans.models import TreatmentPlan
+
+    private = [*IntegrationNote.objects.values_list("narrative", flat=True)]
+    for field in ("prep_intentions", "prep_fears", "prep_expectations", "relapse_warning_signs"):
+        private += TreatmentPlan.objects.values_list(field, flat=True)
+    private = [text for text in private if len(text) > 20]
+    assert private, "the demo clinic writes such text"
+    dumped = json.dumps(served)
+    assert [text for text in private if text in dumped] == []
+
+
 def test_export_yields_what_search_serves(served, clinic):
     for name, kind in registry.KINDS.items():
         exported = list(kind.export(patient_ids=None, since=None))

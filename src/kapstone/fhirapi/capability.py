@@ -15,7 +15,29 @@ from kapstone.fhirapi.search import RESULT_PARAMS
 
 SMART_OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 RESTFUL_SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+BULK = "http://hl7.org/fhir/uv/bulkdata"
+# The Bulk Data $export operations (fhirauth's URLs), by the URL name that serves each level.
+EXPORTS = {
+    None: ("fhir_auth:export_system", "export"),
+    "Patient": ("fhir_auth:export_patient", "patient-export"),
+    "Group": ("fhir_auth:export_group", "group-export"),
+}
 PUBLISHED = dt.date(2026, 12, 6)  # when this statement's shape last changed
+
+
+def _served(url_name: str) -> bool:
+    try:
+        reverse(url_name, kwargs={"group_id": "x"} if url_name.endswith("group") else None)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _export_operation(level: str | None) -> list[dict[str, str]]:
+    url_name, definition = EXPORTS[level]
+    if not _served(url_name):
+        return []
+    return [{"name": "export", "definition": f"{BULK}/OperationDefinition/{definition}"}]
 
 
 def _resource(kind: ResourceKind) -> dict[str, Any]:
@@ -34,6 +56,8 @@ def _resource(kind: ResourceKind) -> dict[str, Any]:
         {"name": p.name, "type": p.type, "documentation": p.documentation}
         for p in kind.search_params
     ]
+    if kind.name in EXPORTS and (operation := _export_operation(kind.name)):
+        entry["operation"] = operation
     return entry
 
 
@@ -62,7 +86,15 @@ def _version() -> str:
 
 
 def capability_statement(base: str) -> dict[str, Any]:
-    return {
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "documentation": "Read and search over Kapstone's own records. Paging: _count "
+        f"(result parameters {', '.join(sorted(RESULT_PARAMS))}); unknown parameters are "
+        "refused (400) unless the request says Prefer: handling=lenient.",
+        "security": _security(base),
+        "resource": [_resource(kind) for kind in KINDS.values()],
+    }
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": PUBLISHED.isoformat(),
@@ -72,14 +104,9 @@ def capability_statement(base: str) -> dict[str, Any]:
         "implementation": {"description": "Kapstone FHIR R4 API", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["json"],
-        "rest": [
-            {
-                "mode": "server",
-                "documentation": "Read and search over Kapstone's own records. Paging: _count "
-                f"(result parameters {', '.join(sorted(RESULT_PARAMS))}); unknown parameters are "
-                "refused (400) unless the request says Prefer: handling=lenient.",
-                "security": _security(base),
-                "resource": [_resource(kind) for kind in KINDS.values()],
-            }
-        ],
+        "rest": [rest],
     }
+    if operation := _export_operation(None):
+        rest["operation"] = operation
+        statement["instantiates"] = [f"{BULK}/CapabilityStatement/bulk-data"]
+    return statement
