@@ -66,6 +66,8 @@ if PRODUCTION:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Kapstone")
+# bench/web_load.py turns this on to route its floor, a bare view behind the same middleware.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
