@@ -112,92 +112,98 @@ async def _one(
             await response.read()
             status = response.status
             location = response.headers.get("Location", "")
-    except Exception as exc:  # noqa: BLE001 - counted as an error, named in the report
+    except Exception as exc:
         return time.perf_counter() - started, False, type(exc).__name__
     seconds = time.perf_counter() - started
     ok = status == target["expect"] and (status != 302 or "login" not in location)
     return seconds, ok, "" if ok else f"{status} {location}"
 
 
+async def _alone(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    base, cookie, results = spec["base"], spec["cookies"][0], {}
+    for name in spec["pages"]:
+        target = spec["targets"][name]
+        for _ in range(3):
+            await _one(session, target, base, cookie)
+        lat, errors = [], []
+        for _ in range(spec["requests"]):
+            seconds, ok, why = await _one(session, target, base, cookie)
+            lat.append(seconds)
+            if not ok:
+                errors.append(why)
+        results[name] = {"latencies": lat, "errors": errors[:5], "error_count": len(errors)}
+    return results
+
+
+async def _saturate(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    target, cookies = spec["targets"][spec["page"]], spec["cookies"]
+    deadline = time.perf_counter() + spec["seconds"]
+    lat: list[float] = []
+    errors: list[str] = []
+
+    async def worker(n: int) -> None:
+        cookie = cookies[n % len(cookies)]
+        while time.perf_counter() < deadline:
+            seconds, ok, why = await _one(session, target, spec["base"], cookie)
+            lat.append(seconds)
+            if not ok:
+                errors.append(why)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(spec["connections"])))
+    return {
+        "requests": len(lat),
+        "seconds": time.perf_counter() - started,
+        "latencies": lat,
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
+
+
+async def _mix(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    rng = random.Random(spec["seed"])
+    names = list(spec["weights"])
+    weights = [spec["weights"][n] for n in names]
+    deadline = time.perf_counter() + spec["seconds"]
+    per_page: dict[str, list[float]] = {n: [] for n in names}
+    errors: list[str] = []
+
+    async def staff(n: int) -> None:
+        cookie = spec["cookies"][n % len(spec["cookies"])]
+        await asyncio.sleep(rng.uniform(0, spec["think"]))
+        while time.perf_counter() < deadline:
+            name = rng.choices(names, weights)[0]
+            seconds, ok, why = await _one(session, spec["targets"][name], spec["base"], cookie)
+            per_page[name].append(seconds)
+            if not ok:
+                errors.append(f"{name}: {why}")
+            await asyncio.sleep(spec["think"] * rng.uniform(0.5, 1.5))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(staff(n) for n in range(spec["staff"])))
+    return {
+        "seconds": time.perf_counter() - started,
+        "per_page": per_page,
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
+
+
 async def _generate(spec: dict[str, Any]) -> dict[str, Any]:
     import aiohttp
 
-    base, cookies, targets = spec["base"], spec["cookies"], spec["targets"]
-    for target in targets.values():
+    for target in spec["targets"].values():
         if target["method"] == "POST" and target.get("vitals"):
             target["body"] = _vitals_body(target)
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     timeout = aiohttp.ClientTimeout(total=60)
-    results: dict[str, Any] = {}
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
+    modes = {"alone": _alone, "saturate": _saturate, "mix": _mix}
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
     ) as session:
-        mode = spec["mode"]
-        if mode == "alone":
-            for name in spec["pages"]:
-                target = targets[name]
-                for _ in range(3):
-                    await _one(session, target, base, cookies[0])
-                lat, errors = [], []
-                for _ in range(spec["requests"]):
-                    seconds, ok, why = await _one(session, target, base, cookies[0])
-                    lat.append(seconds)
-                    if not ok:
-                        errors.append(why)
-                results[name] = {"latencies": lat, "errors": errors[:5], "error_count": len(errors)}
-        elif mode == "saturate":
-            target = targets[spec["page"]]
-            deadline = time.perf_counter() + spec["seconds"]
-            lat: list[float] = []
-            errors: list[str] = []
-
-            async def worker(n: int) -> None:
-                cookie = cookies[n % len(cookies)]
-                while time.perf_counter() < deadline:
-                    seconds, ok, why = await _one(session, target, base, cookie)
-                    lat.append(seconds)
-                    if not ok:
-                        errors.append(why)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker(n) for n in range(spec["connections"])))
-            elapsed = time.perf_counter() - started
-            results = {
-                "requests": len(lat),
-                "seconds": elapsed,
-                "latencies": lat,
-                "errors": errors[:5],
-                "error_count": len(errors),
-            }
-        elif mode == "mix":
-            rng = random.Random(spec["seed"])
-            names = list(spec["weights"])
-            weights = [spec["weights"][n] for n in names]
-            deadline = time.perf_counter() + spec["seconds"]
-            per_page: dict[str, list[float]] = {n: [] for n in names}
-            errors = []
-
-            async def staff(n: int) -> None:
-                cookie = cookies[n % len(cookies)]
-                await asyncio.sleep(rng.uniform(0, spec["think"]))
-                while time.perf_counter() < deadline:
-                    name = rng.choices(names, weights)[0]
-                    seconds, ok, why = await _one(session, targets[name], base, cookie)
-                    per_page[name].append(seconds)
-                    if not ok:
-                        errors.append(f"{name}: {why}")
-                    await asyncio.sleep(spec["think"] * rng.uniform(0.5, 1.5))
-
-            started = time.perf_counter()
-            await asyncio.gather(*(staff(n) for n in range(spec["staff"])))
-            results = {
-                "seconds": time.perf_counter() - started,
-                "per_page": per_page,
-                "errors": errors[:5],
-                "error_count": len(errors),
-            }
+        results = await modes[spec["mode"]](session, spec)
     results["generator_cpu"] = (time.process_time() - cpu_start) / (
         time.perf_counter() - wall_start
     )
@@ -207,7 +213,9 @@ async def _generate(spec: dict[str, Any]) -> dict[str, Any]:
 def _vitals_body(target: dict[str, Any]) -> Any:
     def body() -> str:
         # The form's "Taken at" is a local time to the minute; a minute ago is inside the session.
-        local = dt.datetime.now(dt.UTC).astimezone(_zone(target["zone"])) - dt.timedelta(minutes=1)
+        local = dt.datetime.fromtimestamp(time.time(), dt.UTC).astimezone(
+            _zone(target["zone"])
+        ) - dt.timedelta(minutes=1)
         fields = {
             "v-taken_at": local.strftime("%Y-%m-%dT%H:%M"),
             "v-systolic": "122",
@@ -415,7 +423,7 @@ def _serve(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Pop
         "KAPSTONE_ALLOWED_HOSTS": "127.0.0.1",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, our own arguments
+    process = subprocess.Popen(
         [str(gunicorn), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
         env=env,
         stdout=log.open("wb"),
@@ -482,6 +490,13 @@ def _machine() -> str:
     )
 
 
+def _header(args: argparse.Namespace, connection: Any) -> None:
+    print(f"date: {args.date or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(_machine())
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(f"at start: {_load()}", flush=True)
+
+
 def _database_url(args: argparse.Namespace, workdir: Path) -> str:
     if args.demo:
         return f"sqlite:///{workdir / 'demo.sqlite3'}"
@@ -495,121 +510,19 @@ def _database_url(args: argparse.Namespace, workdir: Path) -> str:
     return url
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", default=os.environ.get("KAPSTONE_BENCH_WEB_DATABASE_URL", "")
-    )
-    parser.add_argument("--demo", action="store_true", help="the demo clinic on a SQLite file")
-    parser.add_argument("--demo-patients", type=int, default=36)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--staff", type=int, default=50)
-    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between pages")
-    parser.add_argument("--seconds", type=float, default=15.0, help="per saturation run")
-    parser.add_argument("--alone", type=int, default=20, help="requests per page alone")
-    parser.add_argument("--pages", default="", help="comma-separated subset of the pages")
-    parser.add_argument("--date", help="date to print (default: now)")
-    args = parser.parse_args(argv)
-    if not args.demo and not args.database_url:
-        parser.error("give --database-url (a copy of the 100 000-patient network) or --demo")
-
-    # A stop (Ctrl-C, kill) ends the run through `finally`, which stops gunicorn.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    workdir = Path(tempfile.mkdtemp(prefix="kapstone-web-load-"))
-    url = _database_url(args, workdir)
-    env = {
-        **os.environ,
-        "KAPSTONE_DATABASE_URL": url,
-        "KAPSTONE_SECRET_KEY": secrets.token_urlsafe(48),
-        "KAPSTONE_BENCH_FLOOR": "1",
-        "KAPSTONE_STATIC_ROOT": str(workdir / "static"),
-        # The bench's sessions must outlive a run (pages are renewed as actions anyway).
-        "KAPSTONE_IDLE_MINUTES": "240",
-        "KAPSTONE_DEBUG": "0",
-        "DJANGO_SETTINGS_MODULE": "kapstone.settings",
-        # gunicorn and the generator import this checkout's code, whatever the venv points at.
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-    env.pop("KAPSTONE_DEMO_MODE", None)
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    print(f"date: {args.date or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(_machine())
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    print(f"at start: {_load()}")
-    sys.stdout.flush()
-    call_command("migrate", verbosity=0)
-    if args.demo:
-        from django.utils import timezone
-
-        from kapstone.demo.generator import build_demo_clinic
-
-        build_demo_clinic(
-            patients=args.demo_patients,
-            seed=2026,
-            today=timezone.localdate(),
-            history_until=timezone.now(),
-        )
-    prepared = _prepare(max(args.staff, args.connections))
-    pages = [p.strip() for p in args.pages.split(",") if p.strip()] or list(prepared["targets"])
-    print(f"patients: {prepared['patients']}")
-    counts = _query_counts(prepared)
-    print(f"queries per page (count, status), test client: {counts}")
-    connection.close()
-    log = workdir / "gunicorn.log"
-    production = {**env, "KAPSTONE_PROFILE": "production", "KAPSTONE_DEBUG": "0"}
-    kapstone = Path(sys.executable).with_name("kapstone")
-    subprocess.run(  # noqa: S603 - the manifest the production storage reads
-        [str(kapstone), "collectstatic", "--noinput", "-v0"], env=production, check=True
-    )
-    process, base = _serve(production, args.workers, log)
+def _report(
+    args: argparse.Namespace,
+    pages: list[str],
+    counts: dict[str, tuple[int, int]],
+    alone: dict[str, Any],
+    saturation: dict[str, Any],
+    mix: dict[str, Any],
+    loads: tuple[str, str],
+    errors_in_log: list[str],
+) -> int:
+    """Prints the tables and the targets; 0 when every target holds."""
+    load_saturated, load_mix = loads
     code = 0
-    try:
-        spec = {"base": base, "cookies": prepared["cookies"], "targets": prepared["targets"]}
-        print(
-            f"gunicorn: {args.workers} sync workers (deploy/gunicorn.conf.py), "
-            "KAPSTONE_PROFILE=production, DEBUG off"
-        )
-        alone = _run_generator(
-            {**spec, "mode": "alone", "pages": pages, "requests": args.alone}
-        )
-        saturation: dict[str, Any] = {}
-        for page in ["floor", *[p for p in pages if p != "floor"]]:
-            saturation[page] = _run_generator(
-                {
-                    **spec,
-                    "mode": "saturate",
-                    "page": page,
-                    "seconds": args.seconds,
-                    "connections": args.connections,
-                }
-            )
-        load_saturated = _load()
-        weights = {k: v for k, v in MIX.items() if k in pages}
-        mix = _run_generator(
-            {
-                **spec,
-                "mode": "mix",
-                "weights": weights,
-                "seconds": args.seconds * 3,
-                "staff": args.staff,
-                "think": args.think,
-                "seed": 2026,
-            }
-        )
-        load_mix = _load()
-    finally:
-        _stop(process)
-    errors_in_log = [
-        line for line in log.read_text(errors="replace").splitlines() if '"level": "ERROR"' in line
-    ]
-
     floor = saturation["floor"]["requests"] / saturation["floor"]["seconds"]
     print()
     print(
@@ -663,7 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     checks = []
     if chart:
         ratio = chart["requests"] / chart["seconds"] / floor
-        checks.append((ratio >= CHART_TARGET, f"chart at saturation >= 10 % of floor ({ratio:.1%})"))
+        checks.append(
+            (ratio >= CHART_TARGET, f"chart at saturation >= 10 % of floor ({ratio:.1%})")
+        )
     checks.append((p95 < P95_TARGET, f"mix p95 < 150 ms ({p95 * 1000:.0f} ms)"))
     checks.append((p99 < P99_TARGET, f"mix p99 < 300 ms ({p99 * 1000:.0f} ms)"))
     checks.append((mix["error_count"] == 0, f"mix without errors ({mix['error_count']})"))
@@ -672,6 +587,118 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{'met' if ok else 'MISSED'}] {text}")
         if not ok:
             code = 1
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("KAPSTONE_BENCH_WEB_DATABASE_URL", "")
+    )
+    parser.add_argument("--demo", action="store_true", help="the demo clinic on a SQLite file")
+    parser.add_argument("--demo-patients", type=int, default=36)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--staff", type=int, default=50)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between pages")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per saturation run")
+    parser.add_argument("--alone", type=int, default=20, help="requests per page alone")
+    parser.add_argument("--pages", default="", help="comma-separated subset of the pages")
+    parser.add_argument("--date", help="date to print (default: now)")
+    args = parser.parse_args(argv)
+    if not args.demo and not args.database_url:
+        parser.error("give --database-url (a copy of the 100 000-patient network) or --demo")
+
+    # A stop (Ctrl-C, kill) ends the run through `finally`, which stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = Path(tempfile.mkdtemp(prefix="kapstone-web-load-"))
+    url = _database_url(args, workdir)
+    env = {
+        **os.environ,
+        "KAPSTONE_DATABASE_URL": url,
+        "KAPSTONE_SECRET_KEY": secrets.token_urlsafe(48),
+        "KAPSTONE_BENCH_FLOOR": "1",
+        "KAPSTONE_STATIC_ROOT": str(workdir / "static"),
+        # The bench's sessions must outlive a run (pages are renewed as actions anyway).
+        "KAPSTONE_IDLE_MINUTES": "240",
+        "KAPSTONE_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "kapstone.settings",
+        # gunicorn and the generator import this checkout's code, whatever the venv points at.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+    env.pop("KAPSTONE_DEMO_MODE", None)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    _header(args, connection)
+    call_command("migrate", verbosity=0)
+    if args.demo:
+        from django.utils import timezone
+
+        from kapstone.demo.generator import build_demo_clinic
+
+        build_demo_clinic(
+            patients=args.demo_patients,
+            seed=2026,
+            today=timezone.localdate(),
+            history_until=timezone.now(),
+        )
+    prepared = _prepare(max(args.staff, args.connections))
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()] or list(prepared["targets"])
+    print(f"patients: {prepared['patients']}")
+    counts = _query_counts(prepared)
+    print(f"queries per page (count, status), test client: {counts}")
+    connection.close()
+    log = workdir / "gunicorn.log"
+    production = {**env, "KAPSTONE_PROFILE": "production", "KAPSTONE_DEBUG": "0"}
+    kapstone = Path(sys.executable).with_name("kapstone")
+    subprocess.run([str(kapstone), "collectstatic", "--noinput", "-v0"], env=production, check=True)
+    process, base = _serve(production, args.workers, log)
+    try:
+        spec = {"base": base, "cookies": prepared["cookies"], "targets": prepared["targets"]}
+        print(
+            f"gunicorn: {args.workers} sync workers (deploy/gunicorn.conf.py), "
+            "KAPSTONE_PROFILE=production, DEBUG off"
+        )
+        alone = _run_generator({**spec, "mode": "alone", "pages": pages, "requests": args.alone})
+        saturation: dict[str, Any] = {}
+        for page in ["floor", *[p for p in pages if p != "floor"]]:
+            saturation[page] = _run_generator(
+                {
+                    **spec,
+                    "mode": "saturate",
+                    "page": page,
+                    "seconds": args.seconds,
+                    "connections": args.connections,
+                }
+            )
+        load_saturated = _load()
+        weights = {k: v for k, v in MIX.items() if k in pages}
+        mix = _run_generator(
+            {
+                **spec,
+                "mode": "mix",
+                "weights": weights,
+                "seconds": args.seconds * 3,
+                "staff": args.staff,
+                "think": args.think,
+                "seed": 2026,
+            }
+        )
+        load_mix = _load()
+    finally:
+        _stop(process)
+    errors_in_log = [
+        line for line in log.read_text(errors="replace").splitlines() if '"level": "ERROR"' in line
+    ]
+
+    code = _report(
+        args, pages, counts, alone, saturation, mix, (load_saturated, load_mix), errors_in_log
+    )
     shutil.rmtree(workdir, ignore_errors=True)
     return code
 

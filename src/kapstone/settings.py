@@ -172,6 +172,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME", "") or None}
+# Production keeps each worker's database connection between requests (checked before reuse)
+# instead of connecting for every request: a PostgreSQL connection costs a few milliseconds.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 300 if PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.StaffUser"
@@ -271,6 +275,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kapstone@localhost")
 KAPSTONE_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# "computed": what is a pure function of its inputs and slow to compute (the Outcomes tab's charts),
+# kept under a hash of those inputs, so nothing in it can go stale. Files on the app server's disk:
+# shared by every gunicorn worker, no service to run (an in-memory cache would be per worker, a
+# database cache would cost a query a read and a table to create). The default cache stays per
+# process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "computed": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("CACHE_DIR", str(PROJECT_DIR / "var" / "cache")),
+        "TIMEOUT": 30 * 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    },
+}
 
 # Clinic policy: minutes an unacknowledged suicide-risk alert waits before the medical director is
 # told (kapstone.clinical.suicide_risk; each alert records the value it was raised under).
