@@ -73,6 +73,9 @@ MIX = {
     "outcomes tab": 12,
     "cohort dashboard": 5,
 }
+# Timed alone only: not part of the saturation runs or the mix.
+ALONE_ONLY = {"plan pdf"}
+PDF_TARGET = 1.0
 CHART_TARGET = 0.10
 P95_TARGET = 0.150
 P99_TARGET = 0.300
@@ -353,6 +356,11 @@ def _prepare(staff_count: int) -> dict[str, Any]:
         "alert board": {**get, "path": "/alerts/"},
         "outcomes tab": {**get, "path": f"/patients/{outcomes_id}/outcomes/"},
         "cohort dashboard": {**get, "path": "/cohorts/"},
+        # Measured alone only (a document, not a page staff load all day).
+        "plan pdf": {
+            **get,
+            "path": f"/patients/{patient.pk}/plan/{record.session.plan_id}/pdf/",
+        },
     }
     name = settings.SESSION_COOKIE_NAME
     return {
@@ -447,6 +455,25 @@ def _serve(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Pop
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+def _drain(base: str) -> None:
+    """Waits (at most 3 minutes) until the floor answers at once again: the workers may still be
+    serving requests a slow page's run left queued after its clients gave up."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            base + "/bench/floor/", headers={"X-Forwarded-Proto": "https"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                response.read()
+        except OSError:
+            continue
+        if time.perf_counter() - started < 0.25:
+            return
+        time.sleep(0.5)
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -532,11 +559,19 @@ def _report(
     print("|---|---|---|---|---|---|---|---|---|---|")
     alone_ok = True
     for page in ["floor", *[p for p in pages if p != "floor"]]:
-        run = saturation[page]
+        run = saturation.get(page) or {
+            "requests": 0,
+            "seconds": 1.0,
+            "latencies": [],
+            "errors": [],
+            "error_count": 0,
+            "generator_cpu": 0.0,
+        }
         rps = run["requests"] / run["seconds"]
         single = alone.get(page, {"latencies": [], "errors": [], "error_count": 0})
         p50_alone = statistics.median(single["latencies"]) if single["latencies"] else 0.0
-        if page != "floor" and p50_alone >= ALONE_TARGET:
+        limit = PDF_TARGET if page in ALONE_ONLY else ALONE_TARGET
+        if page != "floor" and p50_alone >= limit:
             alone_ok = False
         queries = counts.get(page, (0, 200))
         print(
@@ -582,7 +617,7 @@ def _report(
     checks.append((p95 < P95_TARGET, f"mix p95 < 150 ms ({p95 * 1000:.0f} ms)"))
     checks.append((p99 < P99_TARGET, f"mix p99 < 300 ms ({p99 * 1000:.0f} ms)"))
     checks.append((mix["error_count"] == 0, f"mix without errors ({mix['error_count']})"))
-    checks.append((alone_ok, "every page alone: median under 150 ms"))
+    checks.append((alone_ok, "every page alone: median under 150 ms (a PDF under 1 s)"))
     for ok, text in checks:
         print(f"[{'met' if ok else 'MISSED'}] {text}")
         if not ok:
@@ -590,7 +625,7 @@ def _report(
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url", default=os.environ.get("KAPSTONE_BENCH_WEB_DATABASE_URL", "")
@@ -608,6 +643,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.demo and not args.database_url:
         parser.error("give --database-url (a copy of the 100 000-patient network) or --demo")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
 
     # A stop (Ctrl-C, kill) ends the run through `finally`, which stops gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -627,6 +667,9 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     env.pop("KAPSTONE_DEMO_MODE", None)
+    # As installed in production: compiled modules are kept (a worker compiling every module of
+    # the project at start would be measured, not the pages).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ.update(env)
     import django
 
@@ -666,7 +709,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         alone = _run_generator({**spec, "mode": "alone", "pages": pages, "requests": args.alone})
         saturation: dict[str, Any] = {}
-        for page in ["floor", *[p for p in pages if p != "floor"]]:
+        for page in ["floor", *[p for p in pages if p not in ("floor", *ALONE_ONLY)]]:
+            _drain(base)
             saturation[page] = _run_generator(
                 {
                     **spec,
@@ -677,7 +721,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
         load_saturated = _load()
-        weights = {k: v for k, v in MIX.items() if k in pages}
+        _drain(base)
+        weights = {k: v for k, v in MIX.items() if k in pages and k not in ALONE_ONLY}
         mix = _run_generator(
             {
                 **spec,
