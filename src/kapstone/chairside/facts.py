@@ -118,7 +118,12 @@ _SAMPLES_NEEDED = 10
 
 @once_per_page
 def doses(record: ChairsideRecord) -> list[DoseAdministration]:
-    return list(record.doses.order_by("started_at", "pk"))
+    """Earliest first, with what the console shows of each (one read serves both)."""
+    return list(
+        record.doses.select_related(
+            "lot", "product", "given_by", "witnessed_by", "ledger_entry"
+        ).order_by("started_at", "pk")
+    )
 
 
 def first_dose_at(record: ChairsideRecord) -> dt.datetime | None:
@@ -158,6 +163,7 @@ def latest_answers(record: ChairsideRecord) -> dict[str, ChecklistAnswer]:
     return latest
 
 
+@once_per_page
 def blood_pressure_check(
     record: ChairsideRecord, baseline: VitalReading | None
 ) -> tuple[PreDoseBloodPressureCheck | None, ProceedDecision | None]:
@@ -266,4 +272,4 @@ def planned_dose(record: ChairsideRecord) -> SessionDose | None:
 
 @once_per_page
 def ratings(record: ChairsideRecord) -> list[DissociationRating]:
-    return list(record.dissociation.order_by("taken_at", "pk"))
+    return list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk"))

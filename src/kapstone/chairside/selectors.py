@@ -189,13 +189,9 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
         blood_pressure=bp,
         proceed=decision,
         planned=facts.planned_dose(record),
-        doses=list(
-            record.doses.select_related(
-                "lot", "product", "given_by", "witnessed_by", "ledger_entry"
-            ).order_by("started_at", "pk")
-        ),
+        doses=facts.doses(record),
         vitals=every_reading(record),
-        ratings=list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk")),
+        ratings=facts.ratings(record),
         events=list(record.adverse_events.select_related("recorded_by").order_by("onset_at")),
         acknowledged=list(
             record.alerts.filter(acknowledgement__isnull=False)
