@@ -6,105 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0001_initial"),
-        ("patients", "0001_initial"),
+        ('accounts', '0001_initial'),
+        ('patients', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="DosingSession",
+            name='DosingSession',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("starts_at", models.DateTimeField()),
-                ("ends_at", models.DateTimeField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("booked", "Booked"),
-                            ("completed", "Completed"),
-                            ("cancelled", "Cancelled"),
-                        ],
-                        default="booked",
-                        max_length=12,
-                    ),
-                ),
-                ("booked_at", models.DateTimeField()),
-                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
-                ("cancel_reason", models.CharField(blank=True, max_length=300)),
-                (
-                    "booked_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "cancelled_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "patient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="dosing_sessions",
-                        to="patients.patient",
-                    ),
-                ),
-                (
-                    "site",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.site",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('starts_at', models.DateTimeField()),
+                ('ends_at', models.DateTimeField()),
+                ('status', models.CharField(choices=[('booked', 'Booked'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='booked', max_length=12)),
+                ('booked_at', models.DateTimeField()),
+                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
+                ('cancel_reason', models.CharField(blank=True, max_length=300)),
+                ('booked_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dosing_sessions', to='patients.patient')),
+                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.site')),
             ],
             options={
-                "ordering": ["starts_at", "pk"],
-                "indexes": [
-                    models.Index(
-                        fields=["patient", "starts_at"], name="dosing_dosi_patient_680579_idx"
-                    )
-                ],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
-                        name="dosing_session_ends_after_start",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(
-                                ("cancelled_at__isnull", False),
-                                ("status", "cancelled"),
-                                models.Q(("cancel_reason", ""), _negated=True),
-                            ),
-                            models.Q(
-                                models.Q(("status", "cancelled"), _negated=True),
-                                ("cancelled_at__isnull", True),
-                            ),
-                            _connector="OR",
-                        ),
-                        name="dosing_session_cancellation_has_reason",
-                    ),
-                ],
+                'ordering': ['starts_at', 'pk'],
+                'indexes': [models.Index(fields=['patient', 'starts_at'], name='dosing_dosi_patient_680579_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='dosing_session_ends_after_start'), models.CheckConstraint(condition=models.Q(models.Q(('cancelled_at__isnull', False), ('status', 'cancelled'), models.Q(('cancel_reason', ''), _negated=True)), models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancelled_at__isnull', True)), _connector='OR'), name='dosing_session_cancellation_has_reason')],
             },
         ),
     ]

@@ -6,61 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0002_room"),
-        ("dosing", "0001_initial"),
-        ("plans", "0003_seed_programs"),
+        ('accounts', '0002_room'),
+        ('dosing', '0001_initial'),
+        ('plans', '0003_seed_programs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="dosingsession",
-            name="nurse",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='dosingsession',
+            name='nurse',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="dosingsession",
-            name="plan",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="dosing_sessions",
-                to="plans.treatmentplan",
-            ),
+            model_name='dosingsession',
+            name='plan',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dosing_sessions', to='plans.treatmentplan'),
         ),
         migrations.AddField(
-            model_name="dosingsession",
-            name="prescriber",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='dosingsession',
+            name='prescriber',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="dosingsession",
-            name="room",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="accounts.room",
-            ),
+            model_name='dosingsession',
+            name='room',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.room'),
         ),
         migrations.AddField(
-            model_name="dosingsession",
-            name="route",
+            model_name='dosingsession',
+            name='route',
             field=models.CharField(blank=True, max_length=32),
         ),
     ]

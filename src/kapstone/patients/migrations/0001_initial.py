@@ -8,186 +8,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0001_initial"),
+        ('accounts', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Patient",
+            name='Patient',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("mrn", models.CharField(max_length=20, unique=True, verbose_name="MRN")),
-                ("given_name", models.CharField(max_length=80)),
-                ("family_name", models.CharField(max_length=80)),
-                ("preferred_name", models.CharField(blank=True, max_length=80)),
-                ("date_of_birth", models.DateField()),
-                (
-                    "sex_at_birth",
-                    models.CharField(
-                        choices=[
-                            ("female", "Female"),
-                            ("male", "Male"),
-                            ("intersex", "Intersex"),
-                            ("unknown", "Not recorded"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("gender_identity", models.CharField(blank=True, max_length=60)),
-                ("pronouns", models.CharField(blank=True, max_length=30)),
-                ("phone", models.CharField(blank=True, max_length=40)),
-                ("email", models.EmailField(blank=True, max_length=254)),
-                ("address", models.CharField(blank=True, max_length=250)),
-                ("emergency_contact_name", models.CharField(blank=True, max_length=120)),
-                ("emergency_contact_relationship", models.CharField(blank=True, max_length=60)),
-                ("emergency_contact_phone", models.CharField(blank=True, max_length=40)),
-                (
-                    "referral_source",
-                    models.CharField(
-                        choices=[
-                            ("self", "Self-referral"),
-                            ("psychiatrist", "Psychiatrist"),
-                            ("primary_care", "Primary care physician"),
-                            ("therapist", "Therapist / counsellor"),
-                            ("other_clinic", "Another ketamine clinic"),
-                            ("other", "Other"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("referrer_name", models.CharField(blank=True, max_length=120)),
-                ("registered_at", models.DateTimeField()),
-                (
-                    "home_site",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.site",
-                    ),
-                ),
-                (
-                    "nurse",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "prescriber",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "registered_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "therapist",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('mrn', models.CharField(max_length=20, unique=True, verbose_name='MRN')),
+                ('given_name', models.CharField(max_length=80)),
+                ('family_name', models.CharField(max_length=80)),
+                ('preferred_name', models.CharField(blank=True, max_length=80)),
+                ('date_of_birth', models.DateField()),
+                ('sex_at_birth', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('intersex', 'Intersex'), ('unknown', 'Not recorded')], max_length=10)),
+                ('gender_identity', models.CharField(blank=True, max_length=60)),
+                ('pronouns', models.CharField(blank=True, max_length=30)),
+                ('phone', models.CharField(blank=True, max_length=40)),
+                ('email', models.EmailField(blank=True, max_length=254)),
+                ('address', models.CharField(blank=True, max_length=250)),
+                ('emergency_contact_name', models.CharField(blank=True, max_length=120)),
+                ('emergency_contact_relationship', models.CharField(blank=True, max_length=60)),
+                ('emergency_contact_phone', models.CharField(blank=True, max_length=40)),
+                ('referral_source', models.CharField(choices=[('self', 'Self-referral'), ('psychiatrist', 'Psychiatrist'), ('primary_care', 'Primary care physician'), ('therapist', 'Therapist / counsellor'), ('other_clinic', 'Another ketamine clinic'), ('other', 'Other')], max_length=20)),
+                ('referrer_name', models.CharField(blank=True, max_length=120)),
+                ('registered_at', models.DateTimeField()),
+                ('home_site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.site')),
+                ('nurse', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('prescriber', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('registered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('therapist', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["family_name", "given_name"],
+                'ordering': ['family_name', 'given_name'],
             },
         ),
         migrations.CreateModel(
-            name="BodyMeasurement",
+            name='BodyMeasurement',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("measured_on", models.DateField()),
-                ("weight_kg", models.DecimalField(decimal_places=1, max_digits=5)),
-                (
-                    "height_cm",
-                    models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True),
-                ),
-                ("recorded_at", models.DateTimeField()),
-                (
-                    "recorded_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "patient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="measurements",
-                        to="patients.patient",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('measured_on', models.DateField()),
+                ('weight_kg', models.DecimalField(decimal_places=1, max_digits=5)),
+                ('height_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True)),
+                ('recorded_at', models.DateTimeField()),
+                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measurements', to='patients.patient')),
             ],
             options={
-                "ordering": ["-measured_on", "-recorded_at"],
+                'ordering': ['-measured_on', '-recorded_at'],
             },
         ),
         migrations.AddIndex(
-            model_name="patient",
-            index=models.Index(
-                django.db.models.functions.text.Lower("family_name"),
-                django.db.models.functions.text.Lower("given_name"),
-                name="patient_name_idx",
-            ),
+            model_name='patient',
+            index=models.Index(django.db.models.functions.text.Lower('family_name'), django.db.models.functions.text.Lower('given_name'), name='patient_name_idx'),
         ),
         migrations.AddIndex(
-            model_name="patient",
-            index=models.Index(fields=["date_of_birth"], name="patients_pa_date_of_4302f5_idx"),
+            model_name='patient',
+            index=models.Index(fields=['date_of_birth'], name='patients_pa_date_of_4302f5_idx'),
         ),
         migrations.AddConstraint(
-            model_name="bodymeasurement",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("weight_kg__gte", Decimal("30")), ("weight_kg__lte", Decimal("300"))
-                ),
-                name="weight_within_30_to_300_kg",
-            ),
+            model_name='bodymeasurement',
+            constraint=models.CheckConstraint(condition=models.Q(('weight_kg__gte', Decimal('30')), ('weight_kg__lte', Decimal('300'))), name='weight_within_30_to_300_kg'),
         ),
         migrations.AddConstraint(
-            model_name="bodymeasurement",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("height_cm__isnull", True),
-                    models.Q(
-                        ("height_cm__gte", Decimal("100")), ("height_cm__lte", Decimal("250"))
-                    ),
-                    _connector="OR",
-                ),
-                name="height_within_100_to_250_cm",
-            ),
+            model_name='bodymeasurement',
+            constraint=models.CheckConstraint(condition=models.Q(('height_cm__isnull', True), models.Q(('height_cm__gte', Decimal('100')), ('height_cm__lte', Decimal('250'))), _connector='OR'), name='height_within_100_to_250_cm'),
         ),
     ]
