@@ -29,3 +29,11 @@ errorlog = "-"
 loglevel = os.environ.get("KAPSTONE_GUNICORN_LOG_LEVEL", "info")
 # The name `ps` and the journal show.
 proc_name = "kapstone-web"
+
+
+def post_worker_init(worker):
+    """Loads every view and WeasyPrint (seconds) before the worker takes requests, so its first
+    page and first PDF are as fast as the next (kapstone.web.warmup)."""
+    from kapstone.web.warmup import warm_up
+
+    worker.log.info("Views and WeasyPrint loaded in %.1f s", warm_up())

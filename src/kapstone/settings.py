@@ -66,6 +66,8 @@ if PRODUCTION:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Kapstone")
+# bench/web_load.py turns this on to route its floor, a bare view behind the same middleware.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -185,6 +187,10 @@ if READ_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["kapstone.ops.db_router.ReplicaRouter"]
 MIDDLEWARE = [*MIDDLEWARE, "kapstone.ops.db_router.ReadYourWritesMiddleware"]
+# Production keeps each worker's database connection between requests (checked before reuse)
+# instead of connecting for every request: a PostgreSQL connection costs a few milliseconds.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 300 if PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.StaffUser"
@@ -284,6 +290,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kapstone@localhost")
 KAPSTONE_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# "computed": what is a pure function of its inputs and slow to compute (the Outcomes tab's charts),
+# kept under a hash of those inputs, so nothing in it can go stale. Files on the app server's disk:
+# shared by every gunicorn worker, no service to run (an in-memory cache would be per worker, a
+# database cache would cost a query a read and a table to create). The default cache stays per
+# process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "computed": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("CACHE_DIR", str(PROJECT_DIR / "var" / "cache")),
+        "TIMEOUT": 30 * 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    },
+}
 
 # Clinic policy: minutes an unacknowledged suicide-risk alert waits before the medical director is
 # told (kapstone.clinical.suicide_risk; each alert records the value it was raised under).

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 
 from kapstone.web import views
@@ -34,3 +35,7 @@ urlpatterns = [
 
 handler403 = "kapstone.web.errors.forbidden"
 handler404 = "kapstone.web.errors.not_found"
+
+# The floor of bench/web_load.py: a bare view behind the full middleware stack, only when asked for.
+if settings.BENCH_FLOOR:
+    urlpatterns.append(path("bench/floor/", views.bench_floor, name="bench_floor"))

@@ -46,6 +46,7 @@ from kapstone.clinical.vital_signs import (
     VitalSign,
 )
 from kapstone.intake.selectors import signed_eligibility
+from kapstone.kernel.read_once import once_per_page
 from kapstone.plans.selectors import SessionDose, signed_plan
 from kapstone.safety.models import SafetyAlert
 from kapstone.safety.selectors import active_hold
@@ -79,6 +80,7 @@ def core_rating(r: DissociationRating) -> CoreRating:
     return CoreRating(scale=DissociationScale(r.scale), total=r.score, rated_at=r.taken_at)
 
 
+@once_per_page
 def live_vitals(record: ChairsideRecord) -> list[VitalReading]:
     """Readings that count, earliest first: a struck reading counts for nothing, and neither does
     a monitor reading held as a possible artifact (the next one confirms it, and counts)."""
@@ -89,6 +91,7 @@ def live_vitals(record: ChairsideRecord) -> list[VitalReading]:
     )
 
 
+@once_per_page
 def baseline_reading(record: ChairsideRecord) -> VitalReading | None:
     return (
         record.vitals.filter(strike__isnull=True, is_baseline=True)
@@ -113,8 +116,14 @@ def device_samples(record: ChairsideRecord, before: dt.datetime) -> list[DeviceS
 _SAMPLES_NEEDED = 10
 
 
+@once_per_page
 def doses(record: ChairsideRecord) -> list[DoseAdministration]:
-    return list(record.doses.order_by("started_at", "pk"))
+    """Earliest first, with what the console shows of each (one read serves both)."""
+    return list(
+        record.doses.select_related(
+            "lot", "product", "given_by", "witnessed_by", "ledger_entry"
+        ).order_by("started_at", "pk")
+    )
 
 
 def first_dose_at(record: ChairsideRecord) -> dt.datetime | None:
@@ -145,6 +154,7 @@ def infusion_running(record: ChairsideRecord, at: dt.datetime) -> bool:
     return record.doses.filter(started_at__lte=at, stopped_at__isnull=True).exists()
 
 
+@once_per_page
 def latest_answers(record: ChairsideRecord) -> dict[str, ChecklistAnswer]:
     """The latest answer to each item (the nurse's own items carry her answer as ``value``)."""
     latest: dict[str, ChecklistAnswer] = {}
@@ -153,6 +163,7 @@ def latest_answers(record: ChairsideRecord) -> dict[str, ChecklistAnswer]:
     return latest
 
 
+@once_per_page
 def blood_pressure_check(
     record: ChairsideRecord, baseline: VitalReading | None
 ) -> tuple[PreDoseBloodPressureCheck | None, ProceedDecision | None]:
@@ -259,5 +270,6 @@ def planned_dose(record: ChairsideRecord) -> SessionDose | None:
     return plan.doses[min(held_before, len(plan.doses) - 1)]
 
 
+@once_per_page
 def ratings(record: ChairsideRecord) -> list[DissociationRating]:
-    return list(record.dissociation.order_by("taken_at", "pk"))
+    return list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk"))

@@ -35,6 +35,7 @@ from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
 from kapstone.clinical.pre_dose_checklist import PreDoseAssessment
 from kapstone.dosing.models import SessionStatus
+from kapstone.kernel.read_once import once_per_page
 from kapstone.ledger.models import LedgerEntry
 from kapstone.plans.selectors import SessionDose
 
@@ -188,15 +189,9 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
         blood_pressure=bp,
         proceed=decision,
         planned=facts.planned_dose(record),
-        doses=list(
-            record.doses.select_related(
-                "lot", "product", "given_by", "witnessed_by", "ledger_entry"
-            ).order_by("started_at", "pk")
-        ),
-        vitals=list(
-            record.vitals.select_related("strike__by", "recorded_by").order_by("taken_at", "pk")
-        ),
-        ratings=list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk")),
+        doses=facts.doses(record),
+        vitals=every_reading(record),
+        ratings=facts.ratings(record),
         events=list(record.adverse_events.select_related("recorded_by").order_by("onset_at")),
         acknowledged=list(
             record.alerts.filter(acknowledgement__isnull=False)
@@ -230,12 +225,19 @@ class ReadingsPanel:
     version: str
 
 
-def readings_panel(record: ChairsideRecord, now: dt.datetime) -> ReadingsPanel:
-    rows = list(
+@once_per_page
+def every_reading(record: ChairsideRecord) -> list[VitalReading]:
+    """The session's readings, struck ones too, earliest first, with who took, struck and
+    verified each (the console's record and its readings list show the same rows)."""
+    return list(
         record.vitals.select_related("strike__by", "recorded_by", "verification__by").order_by(
             "taken_at", "pk"
         )
     )
+
+
+def readings_panel(record: ChairsideRecord, now: dt.datetime) -> ReadingsPanel:
+    rows = every_reading(record)
     confirmed: set[int] = set()
     unconfirmed: set[int] = set()
     monitor = [r for r in rows if r.from_monitor and not r.is_struck]

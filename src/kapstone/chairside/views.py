@@ -34,6 +34,7 @@ from kapstone.clinical.routes import Route
 from kapstone.dosing import selectors as dosing_selectors
 from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
+from kapstone.kernel.read_once import reading_once
 from kapstone.patients.models import Patient
 from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
@@ -238,7 +239,8 @@ def console(request: AuthenticatedHttpRequest, patient: Patient, session_id: int
     record = selectors.record_for_session(session.pk, patient.pk)
     if _in_progress(session, record):
         _keep_console_alive(request, session)
-    return _render(request, patient, session, record)
+    with reading_once():  # the page writes nothing: each fact it shows several times, read once
+        return _render(request, patient, session, record)
 
 
 @requires(CHART, patient_kwarg="patient_id")

@@ -40,7 +40,11 @@ class DosingSession(BookedSession):
 
     class Meta:
         ordering = ["starts_at", "pk"]
-        indexes = [models.Index(fields=["patient", "starts_at"])]
+        indexes = [
+            models.Index(fields=["patient", "starts_at"]),
+            # The day board and tomorrow's list: a site's sessions of one day.
+            models.Index(fields=["site", "starts_at"], name="dosing_session_site_day"),
+        ]
         constraints = booking_constraints("dosing_session")
 
     def __str__(self) -> str:

@@ -9,11 +9,16 @@ and counting it would move the baseline.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from django.core.cache import caches
 from django.utils import timezone
 
+import kapstone.charts
 from kapstone.accounts.models import StaffUser
 from kapstone.assessments.flow import short_name
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
@@ -231,8 +236,30 @@ def _chart(
     summary = trajectory_summary(series)
     if not draw:
         return "", summary, ""
-    svg = score_trajectory_svg(series, id_prefix=f"outcome-{definition.name.replace('_', '-')}")
+    svg = drawn_chart(series, id_prefix=f"outcome-{definition.name.replace('_', '-')}")
     return svg, summary, ""
+
+
+@cache
+def _chart_code() -> str:
+    """A fingerprint of the chart-drawing code: a changed drawing is never served from the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(kapstone.charts.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def drawn_chart(series: ScoreSeries, *, id_prefix: str) -> str:
+    """The trajectory chart's SVG, drawn once per set of inputs. The drawing (Vega-Lite to SVG,
+    then sanitised) is a pure function of the series and the drawing code, and costs a few hundred
+    milliseconds, so it is kept in the ``computed`` cache (settings.CACHES) under a hash of both."""
+    key = hashlib.sha256(repr((_chart_code(), id_prefix, series)).encode()).hexdigest()
+    store = caches["computed"]
+    svg = store.get(f"outcome-chart:{key}")
+    if not isinstance(svg, str):
+        svg = score_trajectory_svg(series, id_prefix=id_prefix)
+        store.set(f"outcome-chart:{key}", svg)
+    return svg
 
 
 def _card(

@@ -19,7 +19,11 @@ from kapstone.patients.models import BodyMeasurement, Patient
 def patient_or_404(patient_id: int) -> Patient:
     """The patient a URL names (``Http404`` when there is none); whether the user may see the
     chart is :func:`kapstone.web.authz.requires`'s decision, not this one's."""
-    return get_object_or_404(Patient, pk=patient_id)
+    # The chart's header names the site and the care team: read with the patient, not after.
+    return get_object_or_404(
+        Patient.objects.select_related("home_site", "prescriber", "therapist", "nurse"),
+        pk=patient_id,
+    )
 
 
 def as_stored(patient: Patient) -> Patient:

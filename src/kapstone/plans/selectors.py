@@ -29,6 +29,7 @@ from kapstone.intake.selectors import (
     presentation_profile,
     signed_eligibility,
 )
+from kapstone.kernel.read_once import once_per_page
 from kapstone.measures.plans import plan_label
 from kapstone.patients.models import Patient
 from kapstone.plans.doses import describe
@@ -231,6 +232,7 @@ def _session_dose(number: int, calc: dict[str, Any]) -> SessionDose:
     )
 
 
+@once_per_page
 def signed_plan(patient: Patient) -> SignedPlan | None:
     """The patient's signed plan in force, or None."""
     plan = plan_in_force(patient)

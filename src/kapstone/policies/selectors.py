@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kapstone.clinical.monitoring_overrides import Change, apply_overrides, describe_changes
 from kapstone.clinical.monitoring_policy import DEFAULT_MONITORING_POLICY, MonitoringPolicy
+from kapstone.kernel.read_once import once_per_page
 from kapstone.policies.models import MonitoringPolicyVersion
 
 
@@ -25,6 +26,7 @@ def policy_from(row: MonitoringPolicyVersion | None) -> MonitoringPolicy:
     )
 
 
+@once_per_page
 def current_monitoring_policy() -> MonitoringPolicy:
     """What the chair side evaluates readings, checklists and discharge against today."""
     return policy_from(latest_version())

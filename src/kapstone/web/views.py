@@ -25,6 +25,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @public
+def bench_floor(request: HttpRequest) -> HttpResponse:
+    """The load benchmark's floor (bench/web_load.py): the same middleware, no view work, no query.
+    Routed only when KAPSTONE_BENCH_FLOOR is on (see kapstone.urls)."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+@public
 def health(request: HttpRequest) -> HttpResponse:
     check = database()
     return JsonResponse(

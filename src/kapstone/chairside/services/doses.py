@@ -24,6 +24,7 @@ from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG, ESKETAMINE_MOST_DEVIC
 from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
+from kapstone.kernel.read_once import once_per_page
 from kapstone.ledger.models import LedgerEntry, Lot
 from kapstone.ledger.services import give_from_draw
 from kapstone.ledger.units import dose_in_stock_units, volume_text
@@ -40,6 +41,7 @@ FORMS_FOR_ROUTE = {
 }
 
 
+@once_per_page
 def session_draws(record: ChairsideRecord) -> list[LedgerEntry]:
     """The ledger's draws for this session that were not reversed."""
     return list(

@@ -1,0 +1,754 @@
+"""Web load: Kapstone's interactive pages under gunicorn against a bare Django view (the floor).
+
+    .venv/bin/python bench/web_load.py --database-url postgres://postgres@127.0.0.1:5432/kap_perf_net
+    .venv/bin/python bench/web_load.py --demo            # quick try: the demo clinic on SQLite
+    .venv/bin/python bench/web_load.py --demo --seconds 5 --staff 20
+
+Serves Kapstone with gunicorn (deploy/gunicorn.conf.py, KAPSTONE_PROFILE=production, DEBUG off,
+one sync worker per core) on the given database (the 100 000-patient network: a copy of the one
+bench/outcomes.py builds, never that database itself), or with ``--demo`` on a fresh SQLite file
+holding the demo clinic. Before serving it adds, through the services, what the pages need: a site
+with a medical director (who sees every chart; the sites of the network too), a patient whose
+dosing session is in progress at a chair (signed plan, checklist, baseline reading, a dose), and
+signs the director in with MFA the way the tests do (a confirmed TOTP device named in the
+session): one stored session per simulated member of staff, sent as the session cookie.
+
+The floor is ``/bench/floor/``, a view that returns two bytes, routed only when
+``KAPSTONE_BENCH_FLOOR`` is on, served by the same gunicorn workers behind the same middleware
+(sessions, CSRF, authentication, OTP, CSP, the idle timeout, ...): what Django costs here before
+any page's own work. A separate WSGI callable would have measured a different process.
+
+It measures, with an asyncio/aiohttp load generator in a separate process:
+
+1. the database queries per page (Django's test client in this process, before gunicorn starts);
+2. each page alone: one connection, ``--alone`` requests after a warm-up, median and p95;
+3. saturation: ``--connections`` (50) connections back to back for ``--seconds`` per page,
+   requests/s and its ratio to the floor measured in the same run; the generator's own CPU time is
+   reported with it (a generator near one full core would be the bottleneck, not the server);
+4. a clinic day: ``--staff`` (50) members of staff, each opening a page drawn in proportion to use
+   (MIX below), then thinking for a random 0.5x-1.5x ``--think`` seconds (default 2 s: a busier
+   floor than a real clinic's), for ``--seconds`` x 3: p50/p95/p99 latency and errors.
+
+Every response is checked (200, or the redirect after a save): anything else is an error.
+Exit status 0 when the targets hold: the chart at saturation >= 10 % of the floor, the mix's p95
+< 150 ms and p99 < 300 ms with no errors, and every page alone (median) under 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+# Pages in proportion to how often staff open them on a clinic day (a guess, stated): the chair-side
+# console is open at every chair and reloaded after each entry, the chart is the next most opened.
+MIX = {
+    "console": 25,
+    "vitals save": 10,
+    "chart": 20,
+    "day board": 12,
+    "patient list": 8,
+    "alert board": 8,
+    "outcomes tab": 12,
+    "cohort dashboard": 5,
+}
+# Timed alone only: not part of the saturation runs or the mix.
+ALONE_ONLY = {"plan pdf"}
+PDF_TARGET = 1.0
+CHART_TARGET = 0.10
+P95_TARGET = 0.150
+P99_TARGET = 0.300
+ALONE_TARGET = 0.150
+
+
+# --- the load generator (a separate process: `web_load.py --generate`, spec on stdin) ----------
+
+
+def _request_args(target: dict[str, Any], base: str, cookie: str) -> dict[str, Any]:
+    headers = {
+        "Cookie": cookie,
+        "X-Forwarded-Proto": "https",
+        "Host": urlsplit(base).netloc,
+    }
+    data = None
+    if target["method"] == "POST":
+        headers["Origin"] = "https://" + urlsplit(base).netloc
+        headers["X-CSRFToken"] = target["csrf"]
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        data = target["body"]() if callable(target["body"]) else target["body"]
+    return {
+        "method": target["method"],
+        "url": base + target["path"],
+        "headers": headers,
+        "data": data,
+    }
+
+
+async def _one(
+    session: Any, target: dict[str, Any], base: str, cookie: str
+) -> tuple[float, bool, str]:
+    args = _request_args(target, base, cookie)
+    started = time.perf_counter()
+    try:
+        async with session.request(**args, allow_redirects=False) as response:
+            await response.read()
+            status = response.status
+            location = response.headers.get("Location", "")
+    except Exception as exc:
+        return time.perf_counter() - started, False, type(exc).__name__
+    seconds = time.perf_counter() - started
+    ok = status == target["expect"] and (status != 302 or "login" not in location)
+    return seconds, ok, "" if ok else f"{status} {location}"
+
+
+async def _alone(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    base, cookie, results = spec["base"], spec["cookies"][0], {}
+    for name in spec["pages"]:
+        target = spec["targets"][name]
+        for _ in range(3):
+            await _one(session, target, base, cookie)
+        lat, errors = [], []
+        for _ in range(spec["requests"]):
+            seconds, ok, why = await _one(session, target, base, cookie)
+            lat.append(seconds)
+            if not ok:
+                errors.append(why)
+        results[name] = {"latencies": lat, "errors": errors[:5], "error_count": len(errors)}
+    return results
+
+
+async def _saturate(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    target, cookies = spec["targets"][spec["page"]], spec["cookies"]
+    deadline = time.perf_counter() + spec["seconds"]
+    lat: list[float] = []
+    errors: list[str] = []
+
+    async def worker(n: int) -> None:
+        cookie = cookies[n % len(cookies)]
+        while time.perf_counter() < deadline:
+            seconds, ok, why = await _one(session, target, spec["base"], cookie)
+            lat.append(seconds)
+            if not ok:
+                errors.append(why)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(spec["connections"])))
+    return {
+        "requests": len(lat),
+        "seconds": time.perf_counter() - started,
+        "latencies": lat,
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
+
+
+async def _mix(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    rng = random.Random(spec["seed"])
+    names = list(spec["weights"])
+    weights = [spec["weights"][n] for n in names]
+    deadline = time.perf_counter() + spec["seconds"]
+    per_page: dict[str, list[float]] = {n: [] for n in names}
+    errors: list[str] = []
+
+    async def staff(n: int) -> None:
+        cookie = spec["cookies"][n % len(spec["cookies"])]
+        await asyncio.sleep(rng.uniform(0, spec["think"]))
+        while time.perf_counter() < deadline:
+            name = rng.choices(names, weights)[0]
+            seconds, ok, why = await _one(session, spec["targets"][name], spec["base"], cookie)
+            per_page[name].append(seconds)
+            if not ok:
+                errors.append(f"{name}: {why}")
+            await asyncio.sleep(spec["think"] * rng.uniform(0.5, 1.5))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(staff(n) for n in range(spec["staff"])))
+    return {
+        "seconds": time.perf_counter() - started,
+        "per_page": per_page,
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
+
+
+async def _generate(spec: dict[str, Any]) -> dict[str, Any]:
+    import aiohttp
+
+    for target in spec["targets"].values():
+        if target["method"] == "POST" and target.get("vitals"):
+            target["body"] = _vitals_body(target)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=60)
+    cpu_start = time.process_time()
+    wall_start = time.perf_counter()
+    modes = {"alone": _alone, "saturate": _saturate, "mix": _mix}
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
+        results = await modes[spec["mode"]](session, spec)
+    results["generator_cpu"] = (time.process_time() - cpu_start) / (
+        time.perf_counter() - wall_start
+    )
+    return results
+
+
+def _vitals_body(target: dict[str, Any]) -> Any:
+    def body() -> str:
+        # The form's "Taken at" is a local time to the minute; a minute ago is inside the session.
+        local = dt.datetime.fromtimestamp(time.time(), dt.UTC).astimezone(
+            _zone(target["zone"])
+        ) - dt.timedelta(minutes=1)
+        fields = {
+            "v-taken_at": local.strftime("%Y-%m-%dT%H:%M"),
+            "v-systolic": "122",
+            "v-diastolic": "79",
+            "v-heart_rate": "74",
+            "v-spo2": "98",
+            "v-respiratory_rate": "14",
+            "v-sedation": "",
+            "csrfmiddlewaretoken": target["csrf"],
+        }
+        return "&".join(f"{k}={v}" for k, v in fields.items())
+
+    return body
+
+
+def _zone(name: str) -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def _generator_main() -> int:
+    spec = json.load(sys.stdin)
+    json.dump(asyncio.run(_generate(spec)), sys.stdout)
+    return 0
+
+
+def _run_generator(spec: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--generate"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"load generator failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+# --- the clinic the pages need ----------------------------------------------------------------
+
+
+def _prepare(staff_count: int) -> dict[str, Any]:
+    """Adds the bench's site, director, nurse and session in progress; returns targets and cookies."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db.models import Count
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from tests.conftest import make_patient, make_staff
+    from tests.shell.chairside_support import ready_to_dose
+
+    from kapstone.accounts.models import Room, Site
+    from kapstone.assessments.models import QuestionnaireResponse
+    from kapstone.chairside.services import give_dose
+    from kapstone.clinical.access import Role
+    from kapstone.dosing.models import DosingSession
+    from kapstone.patients.models import Patient
+    from kapstone.web.middleware import LAST_ACTION, RENEWED
+
+    # The staff work at the bench's site and at the network's busiest site (a director sees every
+    # chart whatever their sites; the day board shows the sites they work at).
+    busiest_site = (
+        DosingSession.objects.values("site_id").annotate(n=Count("pk")).order_by("-n").first()
+    )
+    sites = list(Site.objects.filter(pk=busiest_site["site_id"])) if busiest_site else []
+    site = Site.objects.create(name=f"Bench {secrets.token_hex(3)}")
+    tag = site.name.split()[-1]
+    staff = {r.value: make_staff(f"{r.value}-{tag}", r, [site, *sites]) for r in Role}
+    director = staff[Role.MEDICAL_DIRECTOR.value]
+    patient = make_patient(
+        by=staff["intake_coordinator"],
+        mrn=f"BENCH-{tag}",
+        site=site,
+        prescriber=staff["prescriber"],
+        therapist=staff["therapist"],
+        nurse=staff["nurse"],
+    )
+    record = ready_to_dose(SimpleNamespace(on_team=patient, staff=staff))
+    room = Room.objects.create(site=site, name="Bench chair", routes=["iv"])
+    DosingSession.objects.filter(pk=record.session_id).update(room=room)
+    give_dose(
+        by=staff["nurse"],
+        record=record,
+        dose_mg=Decimal(35),
+        started_at=record.session.starts_at + dt.timedelta(minutes=15),
+    )
+    # The chart and the Outcomes tab of the patient with the longest history: most sessions, and
+    # of those the one with the most questionnaire responses.
+    busiest = (
+        DosingSession.objects.values("patient_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "patient_id")
+        .first()
+    )
+    chart_id = busiest["patient_id"] if busiest else patient.pk
+    scored = (
+        QuestionnaireResponse.objects.values("questionnaire_set__patient_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "questionnaire_set__patient_id")
+        .first()
+    )
+    outcomes_id = scored["questionnaire_set__patient_id"] if scored else chart_id
+
+    device = TOTPDevice.objects.create(user=director, name="bench", confirmed=True)
+    cookies = []
+    for _ in range(staff_count):
+        store = SessionStore()
+        store[SESSION_KEY] = str(director.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = director.get_session_auth_hash()
+        store["otp_device_id"] = device.persistent_id
+        store[LAST_ACTION] = store[RENEWED] = time.time()
+        store.set_expiry(6 * 3600)
+        store.create()
+        cookies.append(store.session_key)
+    csrf = secrets.token_hex(16)  # 32 characters: a CSRF secret, sent as cookie and header
+    console = f"/patients/{patient.pk}/dosing/{record.session_id}/console/"
+    get = {"method": "GET", "expect": 200}
+    targets = {
+        "floor": {**get, "path": "/bench/floor/"},
+        "chart": {**get, "path": f"/patients/{chart_id}/"},
+        "console": {**get, "path": console},
+        "vitals save": {
+            "method": "POST",
+            "expect": 302,
+            "path": console + "vitals/",
+            "vitals": True,
+            "csrf": csrf,
+            "zone": settings.TIME_ZONE,
+        },
+        "day board": {**get, "path": "/today/"},
+        "patient list": {**get, "path": "/patients/"},
+        "alert board": {**get, "path": "/alerts/"},
+        "outcomes tab": {**get, "path": f"/patients/{outcomes_id}/outcomes/"},
+        "cohort dashboard": {**get, "path": "/cohorts/"},
+        # Measured alone only (a document, not a page staff load all day).
+        "plan pdf": {
+            **get,
+            "path": f"/patients/{patient.pk}/plan/{record.session.plan_id}/pdf/",
+        },
+    }
+    name = settings.SESSION_COOKIE_NAME
+    return {
+        "targets": targets,
+        "cookies": [f"{name}={key}; {settings.CSRF_COOKIE_NAME}={csrf}" for key in cookies],
+        "director": director.pk,
+        "device": device.persistent_id,
+        "patients": {
+            "chart": chart_id,
+            "outcomes": outcomes_id,
+            "console": patient.pk,
+            "total": Patient.objects.count(),
+        },
+    }
+
+
+def _query_counts(prepared: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(queries, status) per page, through Django's test client in this process."""
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from kapstone.accounts.models import StaffUser
+
+    client = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=False)
+    client.force_login(StaffUser.objects.get(pk=prepared["director"]))
+    session = client.session
+    session["otp_device_id"] = prepared["device"]
+    session.save()
+    counts = {}
+    for name, target in prepared["targets"].items():
+        if name == "floor":
+            continue
+        for _ in range(2):  # the second request: caches warm, the session already renewed
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                if target["method"] == "GET":
+                    response = client.get(target["path"], secure=True)
+                else:
+                    body = _vitals_body(target)()
+                    response = client.post(
+                        target["path"],
+                        body,
+                        content_type="application/x-www-form-urlencoded",
+                        secure=True,
+                    )
+        counts[name] = (len(queries.captured_queries), response.status_code)
+    return counts
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **env,
+        "KAPSTONE_BIND": f"127.0.0.1:{port}",
+        "KAPSTONE_WEB_WORKERS": str(workers),
+        "KAPSTONE_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            request = urllib.request.Request(  # noqa: S310 - loopback only
+                base + "/bench/floor/", headers={"X-Forwarded-Proto": "https"}
+            )
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def _drain(base: str) -> None:
+    """Waits (at most 3 minutes) until the floor answers at once again: the workers may still be
+    serving requests a slow page's run left queued after its clients gave up."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            base + "/bench/floor/", headers={"X-Forwarded-Proto": "https"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                response.read()
+        except OSError:
+            continue
+        if time.perf_counter() - started < 0.25:
+            return
+        time.sleep(0.5)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def _q(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f}"
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return (
+        f"machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem_kb / 2**20:.0f} GiB;"
+        f" {platform.system()} {platform.release()}; python {platform.python_version()}"
+    )
+
+
+def _header(args: argparse.Namespace, connection: Any) -> None:
+    print(f"date: {args.date or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(_machine())
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(f"at start: {_load()}", flush=True)
+
+
+def _database_url(args: argparse.Namespace, workdir: Path) -> str:
+    if args.demo:
+        return f"sqlite:///{workdir / 'demo.sqlite3'}"
+    url = args.database_url
+    name = urlsplit(url).path.lstrip("/")
+    if not name or name.startswith(("test", "postgres", "template")) or name == "kapstone_bench":
+        raise SystemExit(
+            f"refusing to use database {name!r}: give the bench a copy of the network "
+            "(createdb -T kapstone_bench kap_web_load), it writes sessions and readings"
+        )
+    return url
+
+
+def _report(
+    args: argparse.Namespace,
+    pages: list[str],
+    counts: dict[str, tuple[int, int]],
+    alone: dict[str, Any],
+    saturation: dict[str, Any],
+    mix: dict[str, Any],
+    loads: tuple[str, str],
+    errors_in_log: list[str],
+) -> int:
+    """Prints the tables and the targets; 0 when every target holds."""
+    load_saturated, load_mix = loads
+    code = 0
+    floor = saturation["floor"]["requests"] / saturation["floor"]["seconds"]
+    print()
+    print(
+        f"| page | queries | alone p50 ms | alone p95 ms | rps at {args.connections} conn "
+        "| x floor | p50 ms | p99 ms | errors | generator CPU |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    alone_ok = True
+    for page in ["floor", *[p for p in pages if p != "floor"]]:
+        run = saturation.get(page) or {
+            "requests": 0,
+            "seconds": 1.0,
+            "latencies": [],
+            "errors": [],
+            "error_count": 0,
+            "generator_cpu": 0.0,
+        }
+        rps = run["requests"] / run["seconds"]
+        single = alone.get(page, {"latencies": [], "errors": [], "error_count": 0})
+        p50_alone = statistics.median(single["latencies"]) if single["latencies"] else 0.0
+        limit = PDF_TARGET if page in ALONE_ONLY else ALONE_TARGET
+        if page != "floor" and p50_alone >= limit:
+            alone_ok = False
+        queries = counts.get(page, (0, 200))
+        print(
+            f"| {page} | {queries[0]} | {_ms(p50_alone)} | {_ms(_q(single['latencies'], 0.95))} "
+            f"| {rps:7.1f} | {rps / floor:6.1%} | {_ms(_q(run['latencies'], 0.5))} "
+            f"| {_ms(_q(run['latencies'], 0.99))} | {run['error_count'] + single['error_count']} "
+            f"| {run['generator_cpu']:.0%} |"
+        )
+        for why in run["errors"][:2] + single["errors"][:2]:
+            print(f"    error: {why}")
+    print(f"(saturation runs of {args.seconds:.0f} s each; {load_saturated} at their end)")
+    every = [s for values in mix["per_page"].values() for s in values]
+    p95, p99 = _q(every, 0.95), _q(every, 0.99)
+    print()
+    print(
+        f"clinic-day mix: {args.staff} staff, think {args.think:.1f} s (0.5-1.5x), "
+        f"{mix['seconds']:.0f} s, {len(every)} requests ({len(every) / mix['seconds']:.1f}/s), "
+        f"generator CPU {mix['generator_cpu']:.0%}; {load_mix} at its end"
+    )
+    print(
+        f"  all pages: p50 {_ms(_q(every, 0.5))} ms, p95 {_ms(p95)} ms, p99 {_ms(p99)} ms, "
+        f"errors {mix['error_count']}"
+    )
+    for page, values in mix["per_page"].items():
+        print(
+            f"  {page:<17} n={len(values):5d} p50 {_ms(_q(values, 0.5))} "
+            f"p95 {_ms(_q(values, 0.95))} p99 {_ms(_q(values, 0.99))}"
+        )
+    for why in mix["errors"]:
+        print(f"    error: {why}")
+    if errors_in_log:
+        first = json.loads(errors_in_log[0])
+        print(f"gunicorn logged {len(errors_in_log)} errors, first: {first['message']}")
+        print(first.get("exc_info", "")[-2500:])
+    print()
+    chart = saturation.get("chart")
+    checks = []
+    if chart:
+        ratio = chart["requests"] / chart["seconds"] / floor
+        checks.append(
+            (ratio >= CHART_TARGET, f"chart at saturation >= 10 % of floor ({ratio:.1%})")
+        )
+    checks.append((p95 < P95_TARGET, f"mix p95 < 150 ms ({p95 * 1000:.0f} ms)"))
+    checks.append((p99 < P99_TARGET, f"mix p99 < 300 ms ({p99 * 1000:.0f} ms)"))
+    checks.append((mix["error_count"] == 0, f"mix without errors ({mix['error_count']})"))
+    checks.append((alone_ok, "every page alone: median under 150 ms (a PDF under 1 s)"))
+    for ok, text in checks:
+        print(f"[{'met' if ok else 'MISSED'}] {text}")
+        if not ok:
+            code = 1
+    return code
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("KAPSTONE_BENCH_WEB_DATABASE_URL", "")
+    )
+    parser.add_argument("--demo", action="store_true", help="the demo clinic on a SQLite file")
+    parser.add_argument("--demo-patients", type=int, default=36)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--staff", type=int, default=50)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between pages")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per saturation run")
+    parser.add_argument("--alone", type=int, default=20, help="requests per page alone")
+    parser.add_argument("--pages", default="", help="comma-separated subset of the pages")
+    parser.add_argument("--date", help="date to print (default: now)")
+    args = parser.parse_args(argv)
+    if not args.demo and not args.database_url:
+        parser.error("give --database-url (a copy of the 100 000-patient network) or --demo")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+
+    # A stop (Ctrl-C, kill) ends the run through `finally`, which stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = Path(tempfile.mkdtemp(prefix="kapstone-web-load-"))
+    url = _database_url(args, workdir)
+    env = {
+        **os.environ,
+        "KAPSTONE_DATABASE_URL": url,
+        "KAPSTONE_SECRET_KEY": secrets.token_urlsafe(48),
+        "KAPSTONE_BENCH_FLOOR": "1",
+        "KAPSTONE_STATIC_ROOT": str(workdir / "static"),
+        # The bench's sessions must outlive a run (pages are renewed as actions anyway).
+        "KAPSTONE_IDLE_MINUTES": "240",
+        "KAPSTONE_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "kapstone.settings",
+        # gunicorn and the generator import this checkout's code, whatever the venv points at.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+    env.pop("KAPSTONE_DEMO_MODE", None)
+    # As installed in production: compiled modules are kept (a worker compiling every module of
+    # the project at start would be measured, not the pages).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    _header(args, connection)
+    call_command("migrate", verbosity=0)
+    if args.demo:
+        from django.utils import timezone
+
+        from kapstone.demo.generator import build_demo_clinic
+
+        build_demo_clinic(
+            patients=args.demo_patients,
+            seed=2026,
+            today=timezone.localdate(),
+            history_until=timezone.now(),
+        )
+    prepared = _prepare(max(args.staff, args.connections))
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()] or list(prepared["targets"])
+    print(f"patients: {prepared['patients']}")
+    counts = _query_counts(prepared)
+    print(f"queries per page (count, status), test client: {counts}")
+    connection.close()
+    log = workdir / "gunicorn.log"
+    production = {**env, "KAPSTONE_PROFILE": "production", "KAPSTONE_DEBUG": "0"}
+    kapstone = Path(sys.executable).with_name("kapstone")
+    subprocess.run([str(kapstone), "collectstatic", "--noinput", "-v0"], env=production, check=True)
+    process, base = _serve(production, args.workers, log)
+    try:
+        spec = {"base": base, "cookies": prepared["cookies"], "targets": prepared["targets"]}
+        print(
+            f"gunicorn: {args.workers} sync workers (deploy/gunicorn.conf.py), "
+            "KAPSTONE_PROFILE=production, DEBUG off"
+        )
+        alone = _run_generator({**spec, "mode": "alone", "pages": pages, "requests": args.alone})
+        saturation: dict[str, Any] = {}
+        for page in ["floor", *[p for p in pages if p not in ("floor", *ALONE_ONLY)]]:
+            _drain(base)
+            saturation[page] = _run_generator(
+                {
+                    **spec,
+                    "mode": "saturate",
+                    "page": page,
+                    "seconds": args.seconds,
+                    "connections": args.connections,
+                }
+            )
+        load_saturated = _load()
+        _drain(base)
+        weights = {k: v for k, v in MIX.items() if k in pages and k not in ALONE_ONLY}
+        mix = _run_generator(
+            {
+                **spec,
+                "mode": "mix",
+                "weights": weights,
+                "seconds": args.seconds * 3,
+                "staff": args.staff,
+                "think": args.think,
+                "seed": 2026,
+            }
+        )
+        load_mix = _load()
+    finally:
+        _stop(process)
+    errors_in_log = [
+        line for line in log.read_text(errors="replace").splitlines() if '"level": "ERROR"' in line
+    ]
+
+    code = _report(
+        args, pages, counts, alone, saturation, mix, (load_saturated, load_mix), errors_in_log
+    )
+    shutil.rmtree(workdir, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--generate"]:
+        raise SystemExit(_generator_main())
+    raise SystemExit(main())
