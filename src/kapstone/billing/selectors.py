@@ -28,6 +28,7 @@ from kapstone.billing.models import (
     PatientDiagnoses,
     Payer,
 )
+from kapstone.clinical.access import Role
 from kapstone.patients.models import Patient
 
 
@@ -257,7 +258,9 @@ def provider_of(site: Site) -> BillingProvider | None:
 
 
 # The roles whose services are billed under their own NPI (the rendering clinician on a line).
-RENDERING_ROLES = ("medical_director", "prescriber", "nurse", "therapist")
+RENDERING_ROLES = tuple(
+    r.value for r in (Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST)
+)
 
 
 def rendering_clinicians() -> list[tuple[StaffUser, str]]:
