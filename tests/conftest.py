@@ -217,6 +217,12 @@ def make_patient(*, by, mrn, site, prescriber=None, therapist=None, nurse=None, 
 
 @pytest.fixture
 def clinic(db) -> Clinic:
+    return build_clinic()
+
+
+def build_clinic() -> Clinic:
+    """Two sites, a persona per role (and a second one), a patient on the first persona's care team
+    and one elsewhere: the ``clinic`` fixture, callable from a module-scoped fixture too."""
     from kapstone.accounts.models import Site
     from kapstone.clinical.access import Modality, Role
 

@@ -124,6 +124,13 @@ def sample_claim(patient) -> Claim:  # type: ignore[no-untyped-def]
     )
 
 
+def sample_payer() -> Payer:
+    """For the URL walker: a payer (billing setup is clinic-wide)."""
+    from kapstone.accounts.models import Site
+
+    return billing_setup(Site.objects.order_by("pk").first())
+
+
 def sample_entry(patient):  # type: ignore[no-untyped-def]
     """For the URL walker: a payment on the walked patient's account."""
     from kapstone.billing.models import AccountEntry

@@ -9,7 +9,7 @@ from kapstone.clinical.access import Permission, Role, may
 from tests.conftest import verified_client
 from tests.fhirapi.support import sample_api_client
 from tests.monitors.support import sample_device
-from tests.shell.billing_support import sample_claim, sample_entry, sample_line
+from tests.shell.billing_support import sample_claim, sample_entry, sample_line, sample_payer
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
 from tests.shell.ledger_support import sample_ledger
@@ -200,6 +200,8 @@ SAMPLE_KWARGS = {
     "line_id": lambda patient: sample_line(patient).pk,
     "claim_id": lambda patient: sample_claim(patient).pk,
     "entry_id": lambda patient: sample_entry(patient).pk,
+    # Billing setup is clinic-wide: one payer.
+    "payer_id": lambda patient: sample_payer().pk,
 }
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
+from kapstone.accounts.models import Site, StaffUser
 from kapstone.billing import ledger
 from kapstone.billing.models import (
     AccountEntry,
@@ -21,9 +22,13 @@ from kapstone.billing.models import (
     ClaimStatusEvent,
     ClinicianNumber,
     EntryKind,
+    FeePrice,
+    FeeSchedule,
+    FeeScheduleVersion,
     PatientDiagnoses,
     Payer,
 )
+from kapstone.clinical.access import Role
 from kapstone.patients.models import Patient
 
 
@@ -220,3 +225,96 @@ def accounts_with_balance(limit: int = 100) -> list[tuple[Patient, int]]:
         if balance:
             found.append((patient, balance))
     return sorted(found, key=lambda pair: -pair[1])[:limit]
+
+
+# Billing setup: payers, the practice's billing numbers per site, clinicians' NPIs, fee schedules.
+
+
+def setup_payers() -> list[Payer]:
+    """Every payer, active or not, by name."""
+    return list(Payer.objects.order_by("name"))
+
+
+def payer_of(payer_id: int) -> Payer | None:
+    return Payer.objects.filter(pk=payer_id).first()
+
+
+def setup_sites() -> list[Site]:
+    return list(Site.objects.filter(is_active=True).order_by("name"))
+
+
+def site_of(site_id: int) -> Site | None:
+    return Site.objects.filter(pk=site_id, is_active=True).first()
+
+
+def site_providers() -> list[tuple[Site, BillingProvider | None]]:
+    """Each active site with the practice's billing details there (None: not set yet)."""
+    found = {p.site_id: p for p in BillingProvider.objects.all()}
+    return [(site, found.get(site.pk)) for site in setup_sites()]
+
+
+def provider_of(site: Site) -> BillingProvider | None:
+    return BillingProvider.objects.filter(site=site).first()
+
+
+# The roles whose services are billed under their own NPI (the rendering clinician on a line).
+RENDERING_ROLES = tuple(
+    r.value for r in (Role.MEDICAL_DIRECTOR, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST)
+)
+
+
+def rendering_clinicians() -> list[tuple[StaffUser, str]]:
+    """Active clinicians who may render a billed service, each with their NPI ("" if none yet)."""
+    staff = list(
+        StaffUser.objects.filter(is_active=True, role__in=RENDERING_ROLES).order_by(
+            "last_name", "first_name", "pk"
+        )
+    )
+    npis = clinician_npis([s.pk for s in staff])
+    return [(person, npis.get(person.pk, "")) for person in staff]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: FeeScheduleVersion
+    prices: list[FeePrice]
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    schedule: FeeSchedule
+    versions: list[VersionRow]  # newest first
+
+
+def fee_schedules() -> list[ScheduleRow]:
+    """Every site's fee schedules (self-pay first, then by payer), each with its dated versions."""
+    schedules = list(
+        FeeSchedule.objects.select_related("site", "payer").order_by(
+            "site__name", F("payer__name").asc(nulls_first=True)
+        )
+    )
+    prices: dict[int, list[FeePrice]] = {}
+    for price in FeePrice.objects.filter(version__schedule__in=schedules).order_by("code"):
+        prices.setdefault(price.version_id, []).append(price)
+    versions: dict[int, list[VersionRow]] = {}
+    for version in (
+        FeeScheduleVersion.objects.filter(schedule__in=schedules)
+        .select_related("created_by")
+        .order_by("-effective_from", "-pk")
+    ):
+        versions.setdefault(version.schedule_id, []).append(
+            VersionRow(version, prices.get(version.pk, []))
+        )
+    return [ScheduleRow(s, versions.get(s.pk, [])) for s in schedules]
+
+
+def latest_prices(site: Site, payer: Payer | None) -> dict[str, int]:
+    """The prices of the newest version of the site's schedule for the payer ({} if none)."""
+    version = (
+        FeeScheduleVersion.objects.filter(schedule__site=site, schedule__payer=payer)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+    if version is None:
+        return {}
+    return dict(version.prices.values_list("code", "cents"))

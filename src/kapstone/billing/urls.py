@@ -22,4 +22,10 @@ urlpatterns = [
     path(f"{_CLAIM}status/", views.claim_status, name="claim_status"),
     path(f"{_CLAIM}cms1500.pdf", views.cms1500, name="cms1500"),
     path(f"{_CLAIM}837p.x12", views.x12, name="x12"),
+    path("setup/", views.setup, name="setup"),
+    path("setup/payers/new/", views.payer_new, name="payer_new"),
+    path("setup/payers/<int:payer_id>/", views.payer_edit, name="payer_edit"),
+    path("setup/site-billing/", views.provider, name="provider"),
+    path("setup/clinician-npi/", views.clinician_npi, name="clinician_npi"),
+    path("setup/fees/new/", views.fee_version, name="fee_version"),
 ]

@@ -3,6 +3,8 @@ and CMS-1500 PDFs and the 837P file."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -11,21 +13,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kapstone.billing import documents, pdf, selectors, services
 from kapstone.billing.forms import (
+    BillingProviderForm,
     ClaimForm,
     ClaimStatusForm,
+    ClinicianNumberForm,
     DiagnosesForm,
     EntryForm,
+    FeeScheduleVersionForm,
+    PayerForm,
     RecodeForm,
     ReverseEntryForm,
     VoidForm,
     guessed_address,
 )
+from kapstone.billing.models import Payer
 from kapstone.clinical.access import Permission, may
+from kapstone.clinical.billing.codes import DEFAULT_CODE_TABLE, CodeKind
 from kapstone.errors import InputError
 from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
-from kapstone.web.forms import choose_from, show_service_errors
+from kapstone.web.forms import choose_from, saved, show_service_errors
 from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
 
@@ -43,6 +51,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "lines": selectors.charge_queue(),
             "balances": selectors.accounts_with_balance(),
             "may_finalise": _may(request, Permission.FINALISE_CHARGES),
+            "may_set_up": _may(request, Permission.MANAGE_BILLING_SETUP),
         },
     )
 
@@ -350,3 +359,147 @@ def diagnoses(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
         return redirect("billing:account", patient_id=patient.pk)
     context = _account_context(request, patient, _entry_form(None, patient), form)
     return render(request, "billing/account.html", context)
+
+
+# Billing setup: payers, the practice's billing numbers per site, clinicians' NPIs, fee schedules.
+
+_PRICED_KINDS = (CodeKind.CPT, CodeKind.HCPCS, CodeKind.CPT_III)
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "billing/setup.html",
+        {
+            "payers": selectors.setup_payers(),
+            "sites": selectors.site_providers(),
+            "clinicians": selectors.rendering_clinicians(),
+            "schedules": selectors.fee_schedules(),
+        },
+    )
+
+
+def _payer_page(request: AuthenticatedHttpRequest, payer: Payer | None) -> HttpResponse:
+    initial = {}
+    if payer is not None:
+        initial = {
+            k: getattr(payer, k)
+            for k in ("name", "payer_id", "address_line", "city", "state", "postal_code")
+        }
+    form = PayerForm(request.POST if request.method == "POST" else None, initial=initial)
+    if saved(
+        request,
+        form,
+        lambda data: services.save_payer(by=request.user, payer=payer, **data),
+        success="Payer saved.",
+    ):
+        return redirect("billing:setup")
+    return render(request, "billing/setup_payer.html", {"form": form, "payer": payer})
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+@require_http_methods(["GET", "POST"])
+def payer_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _payer_page(request, None)
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+@require_http_methods(["GET", "POST"])
+def payer_edit(request: AuthenticatedHttpRequest, payer_id: int) -> HttpResponse:
+    return _payer_page(request, or_404(selectors.payer_of(payer_id), "No such payer."))
+
+
+def _chosen_id(text: object) -> int | None:
+    return int(text) if isinstance(text, str) and text.isdigit() else None
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+@require_http_methods(["GET", "POST"])
+def provider(request: AuthenticatedHttpRequest) -> HttpResponse:
+    sites = selectors.setup_sites()
+    site_id = _chosen_id(request.GET.get("site"))
+    site = next((s for s in sites if s.pk == site_id), sites[0] if sites else None)
+    current = selectors.provider_of(site) if site is not None else None
+    fields = ("name", "npi", "tax_id", "taxonomy_code", "address_line", "city", "state")
+    initial: dict[str, object] = {"site": str(site.pk) if site else ""}
+    if current is not None:
+        initial |= {k: getattr(current, k) for k in (*fields, "postal_code", "phone")}
+    form = BillingProviderForm(request.POST if request.method == "POST" else None, initial=initial)
+    choose_from(form, "site", [(str(s.pk), s.name) for s in sites])
+
+    def save(data: dict[str, object]) -> object:
+        chosen = next(s for s in sites if str(s.pk) == data.pop("site"))
+        return services.save_billing_provider(by=request.user, site=chosen, **data)  # type: ignore[arg-type]
+
+    if saved(request, form, save, success="The site's billing details are saved."):
+        return redirect("billing:setup")
+    return render(request, "billing/setup_provider.html", {"form": form})
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+@require_http_methods(["GET", "POST"])
+def clinician_npi(request: AuthenticatedHttpRequest) -> HttpResponse:
+    clinicians = selectors.rendering_clinicians()
+    chosen_id = _chosen_id(request.GET.get("clinician"))
+    chosen = next(((s, n) for s, n in clinicians if s.pk == chosen_id), None)
+    initial = {"clinician": str(chosen[0].pk), "npi": chosen[1]} if chosen else {}
+    form = ClinicianNumberForm(request.POST if request.method == "POST" else None, initial=initial)
+    choose_from(
+        form,
+        "clinician",
+        [("", "Choose a clinician")]
+        + [(str(s.pk), f"{s.display_name} ({s.get_role_display()})") for s, _ in clinicians],
+    )
+
+    def save(data: dict[str, object]) -> object:
+        staff = next(s for s, _ in clinicians if str(s.pk) == data["clinician"])
+        return services.save_clinician_number(by=request.user, staff=staff, npi=str(data["npi"]))
+
+    if saved(request, form, save, success="The clinician's NPI is saved."):
+        return redirect("billing:setup")
+    return render(request, "billing/setup_clinician.html", {"form": form})
+
+
+def _day(text: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+@requires(Permission.MANAGE_BILLING_SETUP)
+@require_http_methods(["GET", "POST"])
+def fee_version(request: AuthenticatedHttpRequest) -> HttpResponse:
+    sites = selectors.setup_sites()
+    payers = selectors.setup_payers()
+    post = request.POST if request.method == "POST" else None
+    query = request.GET
+    day = _day((post or query).get("effective_from")) or timezone.localdate()
+    site = next((s for s in sites if str(s.pk) == query.get("site")), sites[0] if sites else None)
+    payer = next((p for p in payers if str(p.pk) == query.get("payer")), None)
+    codes = DEFAULT_CODE_TABLE.in_force(day, kinds=_PRICED_KINDS)
+    initial: dict[str, object] = {
+        "site": str(site.pk) if site else "",
+        "payer": str(payer.pk) if payer else "",
+        "effective_from": day,
+    }
+    if site is not None:
+        latest = selectors.latest_prices(site, payer)
+        initial |= {f"price_{c}": documents.dollars(cents)[1:] for c, cents in latest.items()}
+    form = FeeScheduleVersionForm(post, initial=initial, codes=codes)
+    choose_from(form, "site", [(str(s.pk), s.name) for s in sites])
+    choose_from(form, "payer", [("", "Self-pay"), *[(str(p.pk), p.name) for p in payers]])
+
+    def save(data: dict[str, object]) -> object:
+        return services.save_fee_schedule_version(
+            by=request.user,
+            site=next(s for s in sites if str(s.pk) == data["site"]),
+            payer=next((p for p in payers if str(p.pk) == data["payer"]), None),
+            effective_from=data["effective_from"],  # type: ignore[arg-type]
+            prices=data["prices"],  # type: ignore[arg-type]
+        )
+
+    if saved(request, form, save, success="New fee schedule version saved."):
+        return redirect("billing:setup")
+    return render(request, "billing/setup_fees.html", {"form": form, "day": day})

@@ -118,6 +118,7 @@ class Permission(StrEnum):
     MANAGE_CLAIMS = "manage_claims"
     SEE_AUTHORISATIONS = "see_authorisations"
     RECORD_COVERAGE = "record_coverage"
+    MANAGE_BILLING_SETUP = "manage_billing_setup"
 
 
 CLINICAL_ROLES = frozenset(
@@ -252,6 +253,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.RECORD_COVERAGE: frozenset(
         {Role.BILLER, Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR}
     ),
+    # Billing setup (payers, the practice's and clinicians' NPIs, fee schedules): the biller keeps
+    # it; the administrator sets a clinic up, as with the monitors and the staff.
+    Permission.MANAGE_BILLING_SETUP: frozenset({Role.BILLER, Role.ADMINISTRATOR}),
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
