@@ -226,3 +226,33 @@ def test_a_kept_dashboard_holds_exactly_until_the_next_window_closes(clinic):
     assert (eoc.missing, eoc.not_yet_due) == (was.missing + 1, was.not_yet_due - 1)
     _, counted = at(closes + dt.timedelta(days=2))
     assert not counted
+
+
+def test_a_page_moves_the_kept_position_past_reads_and_still_sees_the_next_write(
+    cohort, clinic, monkeypatch
+):
+    monkeypatch.setattr(summaries, "ADVANCE_AFTER", 3)
+    period = _period(cohort)
+    before = page(cohort.now, period)
+    state = CourseSummaryState.objects.get(instrument="phq9")
+    for _ in range(3):
+        record(
+            actor=clinic.staff["nurse"],
+            action="chart.viewed",
+            patient=cohort.patients["P1"],
+            summary="Chart viewed",
+        )
+    later = cohort.now + dt.timedelta(minutes=1)
+    with Counting() as view:
+        assert page(later, period) == dataclasses.replace(before, now=later)
+    assert not view.counted
+    moved = CourseSummaryState.objects.get(instrument="phq9")
+    assert moved.audit_seq == state.audit_seq + 3
+    assert (moved.refreshed_at, moved.generation) == (later, state.generation)
+    # A write after the moved position is still taken in.
+    cohort_support.take_phq9(
+        cohort.patients["P7"], 9, cohort_support.at(cohort.start, 12), clinic.staff["nurse"]
+    )
+    after = page(later, period)
+    assert after.time_point("end_of_course").measured == 5
+    assert after == records(later, period)

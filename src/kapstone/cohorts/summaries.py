@@ -147,7 +147,8 @@ def refresh_for_page(*, instrument: str, now: dt.datetime) -> dt.datetime | None
     if state is not None and state.fingerprint == fingerprint(instrument):
         upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
         pending = _changed_since(state, instrument=instrument, now=now, upto=upto)
-        if not pending:
+        # (Summaries kept before generations existed get one from a refresh, once.)
+        if not pending and state.generation:
             if upto - state.audit_seq >= ADVANCE_AFTER:
                 _advance(state, upto=upto, now=now)
             return now
