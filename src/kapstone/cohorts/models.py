@@ -62,6 +62,10 @@ class CourseSummaryState(models.Model):
     courses = models.PositiveIntegerField(default=0)
     # When a page handed a refresh too large to wait for to the task worker (cleared when done).
     requested_at = models.DateTimeField(null=True)
+    # A new random token each time a refresh changes what the dashboard counts (a rebuild, or a
+    # recomputed course whose kept facts differ): the dashboard's cache key (dashboard.py). Random,
+    # not a counter, so a database restored or rebuilt never meets a key of another's figures.
+    generation = models.CharField(max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.instrument} summaries up to audit #{self.audit_seq}"

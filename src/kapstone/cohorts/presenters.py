@@ -3,9 +3,15 @@ and its charts. Only aggregates: no table holds a patient identifier."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.core.cache import caches
+
+import kapstone.charts
 from kapstone.assessments.flow import short_name
 from kapstone.charts.cohort import (
     MeanPoint,
@@ -345,6 +351,28 @@ class Charts:
     survival_summary: str
 
 
+@functools.cache
+def _chart_code() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(kapstone.charts.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _drawn(draw: Callable[..., str], *args: object, **kwargs: object) -> str:
+    """``draw(*args, **kwargs)``, kept in the ``computed`` cache under a hash of the arguments and
+    the drawing code: a chart (Vega-Lite to SVG, a few hundred milliseconds) is a pure function of
+    them, so nothing kept can go stale."""
+    inputs = (_chart_code(), draw.__name__, args, sorted(kwargs.items()))
+    key = "cohort-chart:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+    store = caches["computed"]
+    svg = store.get(key)
+    if not isinstance(svg, str):
+        svg = draw(*args, **kwargs)
+        store.set(key, svg)
+    return svg
+
+
 def charts(d: Dashboard, label: Labeller, durability_by: Dimension | None) -> Charts:
     name = instrument_name(d)
     definition = INSTRUMENTS.get(d.instrument)
@@ -353,12 +381,17 @@ def charts(d: Dashboard, label: Labeller, durability_by: Dimension | None) -> Ch
     points = trajectory_points(d)
     groups = survival_groups(d.durability_by(durability_by), label)
     return Charts(
-        trajectory_svg=trajectory_svg(name, max_total, points, id_prefix="cohort-trajectory")
+        trajectory_svg=_drawn(
+            trajectory_svg, name, max_total, tuple(points), id_prefix="cohort-trajectory"
+        )
         if points
         else "",
         trajectory_summary=trajectory_summary(name, points),
-        survival_svg=survival_svg(
-            groups, id_prefix="cohort-durability", min_at_risk=d.policy.survival_min_at_risk
+        survival_svg=_drawn(
+            survival_svg,
+            tuple(groups),
+            id_prefix="cohort-durability",
+            min_at_risk=d.policy.survival_min_at_risk,
         )
         if groups
         else "",

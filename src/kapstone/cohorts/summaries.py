@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -49,6 +50,9 @@ INLINE_LIMIT = 2_000
 ANALYZE_AFTER = 10_000
 # A refresh handed to the worker is handed again if it has not finished after this long.
 REQUEST_AGAIN_AFTER = dt.timedelta(minutes=15)
+# A page that finds nothing to recompute moves the kept audit position past the pure reads written
+# since once there are this many entries to look past (so the change feed's scan stays short).
+ADVANCE_AFTER = 1_000
 
 # Audit actions that change nothing a course summary reads.
 READ_SUFFIXES = (".viewed", ".printed", ".exported", ".downloaded", "_viewed")
@@ -61,6 +65,7 @@ class Refresh:
     rebuilt: bool  # every summary was recomputed (first time, or a global change)
     patients: int  # patients recomputed
     as_of: dt.datetime  # the moment the summaries are now current as of
+    changed: bool = True  # what the dashboard counts changed (a new generation)
 
 
 def fingerprint(instrument: str) -> str:
@@ -131,11 +136,22 @@ def is_current(*, instrument: str, now: dt.datetime) -> bool:
 def refresh_for_page(*, instrument: str, now: dt.datetime) -> dt.datetime | None:
     """Bring the summaries up to date if that is quick, and return the moment they are current
     as of (``now``, or a little later if another page refreshed them meanwhile); else ask the task
-    worker to (once) and return None: the page then says the figures are being prepared."""
+    worker to (once) and return None: the page then says the figures are being prepared.
+
+    When nothing changed (the usual case) this is three reads and no write: the summaries are
+    current as of ``now`` as they stand."""
     state = CourseSummaryState.objects.filter(instrument=instrument).first()
     if state is not None:
         now = max(now, state.refreshed_at)
-    pending = _pending(state, instrument=instrument, now=now)
+    pending: set[int] | None = None
+    if state is not None and state.fingerprint == fingerprint(instrument):
+        upto = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
+        pending = _changed_since(state, instrument=instrument, now=now, upto=upto)
+        # (Summaries kept before generations existed get one from a refresh, once.)
+        if not pending and state.generation:
+            if upto - state.audit_seq >= ADVANCE_AFTER:
+                _advance(state, upto=upto, now=now)
+            return now
     work = (
         len(pending)
         if pending is not None
@@ -158,6 +174,14 @@ def refresh_for_page(*, instrument: str, now: dt.datetime) -> dt.datetime | None
         )
         refresh_course_summaries.enqueue(instrument)
     return None
+
+
+def _advance(state: CourseSummaryState, *, upto: int, now: dt.datetime) -> None:
+    """Nothing up to audit entry ``upto`` nor due by ``now`` needs recomputing: keep that, unless
+    another refresh got there first (then it already did, or more)."""
+    CourseSummaryState.objects.filter(
+        pk=state.pk, audit_seq=state.audit_seq, refreshed_at=state.refreshed_at
+    ).update(audit_seq=max(upto, state.audit_seq), refreshed_at=now)
 
 
 def bring_up_to_date(
@@ -195,22 +219,61 @@ def bring_up_to_date(
             )
         else:
             patients = sorted(_changed_since(state, instrument=instrument, now=now, upto=upto))
+        changed = rebuilt or not state.generation
         for start in range(0, len(patients), chunk):
-            _recompute(patients[start : start + chunk], instrument=instrument, now=now)
+            part = patients[start : start + chunk]
+            changed = (
+                _recompute(part, instrument=instrument, now=now, compare=not changed) or changed
+            )
         if rebuilt or len(patients) >= ANALYZE_AFTER:
             _analyze()
         state.audit_seq = max(upto, state.audit_seq)
         state.fingerprint = current
         state.refreshed_at = now
         state.requested_at = None
-        state.courses = CourseSummary.objects.filter(
-            instrument=instrument, first_dose_at__isnull=False
-        ).count()
+        if changed:
+            state.generation = secrets.token_hex(16)
+            state.courses = CourseSummary.objects.filter(
+                instrument=instrument, first_dose_at__isnull=False
+            ).count()
         state.save()
-    return Refresh(instrument, rebuilt, len(patients), now)
+    return Refresh(instrument, rebuilt, len(patients), now, changed)
 
 
-def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> None:
+# What the dashboard reads of a course's summary and cells (dashboard.py): everything but the row
+# ids, ``as_of`` and ``stale_after`` (when to look again, not a fact counted).
+_NOT_COUNTED = {"id", "as_of", "stale_after"}
+
+
+def _kept(patient_ids: list[int], instrument: str) -> list[str]:
+    """The counted facts of these patients' summaries, in a comparable form (read back from the
+    database, so a value and its copy compare equal however they were computed)."""
+    fields = [
+        f.attname
+        for f in CourseSummary._meta.concrete_fields
+        if f.attname not in _NOT_COUNTED and f.attname != "patient_id"
+    ]
+    rows = CourseSummary.objects.filter(instrument=instrument, patient_id__in=patient_ids)
+    kept = [repr(("summary", r)) for r in rows.values_list("patient_id", *fields)]
+    for kind, model in (("safety", CourseSafety), ("dissociation", CourseDissociation)):
+        cell = [
+            f.attname for f in model._meta.concrete_fields if f.attname not in ("id", "summary_id")
+        ]
+        kept += [
+            repr((kind, r))
+            for r in model.objects.filter(
+                summary__instrument=instrument, summary__patient_id__in=patient_ids
+            ).values_list("summary__patient_id", *cell)
+        ]
+    return sorted(kept)
+
+
+def _recompute(
+    patient_ids: list[int], *, instrument: str, now: dt.datetime, compare: bool = False
+) -> bool:
+    """Recomputes these patients' summaries; with ``compare``, returns whether what the dashboard
+    counts of them changed (without, True)."""
+    before = _kept(patient_ids, instrument) if compare else None
     courses, next_session = selectors.gather_patients(patient_ids, now=now, instrument=instrument)
     definition = INSTRUMENTS.get(instrument)
     bands = definition.bands if definition else ()
@@ -265,6 +328,7 @@ def _recompute(patient_ids: list[int], *, instrument: str, now: dt.datetime) -> 
             ]
     CourseSafety.objects.bulk_create(safety, batch_size=2_000)
     CourseDissociation.objects.bulk_create(dissociation, batch_size=2_000)
+    return before is None or before != _kept(patient_ids, instrument)
 
 
 def _analyze() -> None:
