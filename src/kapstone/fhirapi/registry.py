@@ -154,9 +154,7 @@ def export_sources(
     slices: list[list[int]] | None = None
     if patient_ids is not None:
         wanted = sorted(set(patient_ids))
-        slices = [
-            wanted[i : i + EXPORT_PATIENTS] for i in range(0, len(wanted), EXPORT_PATIENTS)
-        ]
+        slices = [wanted[i : i + EXPORT_PATIENTS] for i in range(0, len(wanted), EXPORT_PATIENTS)]
     for source in sources:
         rows = source.rows()
         if since is not None and source.updated is not None:

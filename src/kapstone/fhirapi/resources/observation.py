@@ -227,7 +227,9 @@ VITALS = (
 def _ratings() -> QuerySet[DissociationRating]:
     return (
         DissociationRating.objects.filter(response__isnull=True)
-        .select_related("record__session")
+        .annotate(
+            fhir_patient=F("record__session__patient_id"), fhir_session=F("record__session_id")
+        )
         .order_by("pk")
     )
 
@@ -243,8 +245,8 @@ def build_rating(rating: DissociationRating) -> Resource:
             "coding": [{"system": score_system(definition), "code": "total"}],
             "text": f"{definition.title} total score",
         },
-        "subject": patient_ref(rating.record.session.patient_id),
-        "encounter": {"reference": f"Encounter/dosing-{rating.record.session_id}"},
+        "subject": patient_ref(rating.fhir_patient),  # type: ignore[attr-defined]
+        "encounter": {"reference": f"Encounter/dosing-{rating.fhir_session}"},  # type: ignore[attr-defined]
         "effectiveDateTime": instant(rating.taken_at),
         "performer": [{"reference": f"Practitioner/{rating.rated_by_id}"}],
         "valueInteger": rating.score,
@@ -269,6 +271,7 @@ RATINGS = Source(
     build=build_rating,
     updated="recorded_at",
     patient="record__session__patient_id",
+    patient_value="fhir_patient",
     dates={"date": DatePath("taken_at")},
     tokens={"category": fixed(OBSERVATION_CATEGORY, "survey"), "code": _rating_code},
 )
