@@ -40,7 +40,8 @@ def _export(kind: registry.ResourceKind, patient_ids: list[int] | None) -> tuple
     return count, len(queries)
 
 
-SOURCED = [name for name, kind in registry.KINDS.items() if kind.sources]
+# A Group names its members, read with one query a group (there are a handful: sites, programs).
+SOURCED = [name for name, kind in registry.KINDS.items() if kind.sources and name != "Group"]
 
 
 @pytest.mark.parametrize("name", SOURCED)
@@ -65,7 +66,7 @@ def test_group_export_queries_grow_with_patient_slices_not_rows(clinic, monkeypa
     assert count > 0, name
     assert queries <= len(kind.sources), (name, count, queries)  # every patient in one slice
     one, queries_for_one = _export(kind, everyone[:1])
-    assert queries_for_one == queries  # fewer rows, the same queries
+    assert one <= count and queries_for_one == queries  # fewer rows, the same queries
     monkeypatch.setattr(registry, "EXPORT_PATIENTS", 1)
     sliced, queries = _export(kind, everyone)
     assert sliced == count
