@@ -64,7 +64,7 @@ def _scores() -> QuerySet[QuestionnaireResponse]:
             status=ResponseStatus.SUBMITTED, instrument__in=list(INSTRUMENTS)
         )
         .exclude(total__isnull=True, severity="")
-        .select_related("questionnaire_set")
+        .annotate(fhir_patient=F("questionnaire_set__patient_id"))
         .order_by("pk")
     )
 
@@ -74,7 +74,7 @@ def build_score(response: QuestionnaireResponse) -> Resource:
     built = score_observation(
         definition=INSTRUMENTS[response.instrument],
         result=stored_result(response),
-        patient_reference=f"Patient/{response.questionnaire_set.patient_id}",
+        patient_reference=f"Patient/{response.fhir_patient}",  # type: ignore[attr-defined]
         effective=response.submitted_at,
         observation_id=f"score-{response.pk}",
         derived_from_response_id=str(response.pk),
@@ -94,6 +94,7 @@ SCORES = Source(
     build=build_score,
     updated="submitted_at",
     patient="questionnaire_set__patient_id",
+    patient_value="fhir_patient",
     dates={"date": DatePath("submitted_at")},
     tokens={"category": fixed(OBSERVATION_CATEGORY, "survey"), "code": _score_code},
 )
