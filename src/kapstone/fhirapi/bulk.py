@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 # Progress is saved (and cancellation looked for) every this many resources.
 CHECK_EVERY = 2000
 
+# One encoder for every line (json.dumps with options builds a new one each call).
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def export_root() -> Path:
     return Path(settings.FHIR_EXPORT_DIR)
@@ -88,7 +91,7 @@ def write_type(
     count = 0
     with partial.open("w", encoding="utf-8", newline="\n") as out:
         for resource in KINDS[resource_type].export(patient_ids=patient_ids, since=job.since):
-            out.write(json.dumps(resource, separators=(",", ":"), ensure_ascii=False))
+            out.write(_encode(resource))
             out.write("\n")
             count += 1
             if count % CHECK_EVERY == 0:

@@ -6,7 +6,7 @@ name when one was drawn; the dose in mg (UCUM), the route as Kapstone names it, 
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from kapstone.chairside.models import DoseAdministration
 from kapstone.clinical.routes import Route
@@ -25,9 +25,13 @@ ROUTE_SYSTEM = "urn:kapstone:route"
 
 
 def rows() -> QuerySet[DoseAdministration]:
-    return DoseAdministration.objects.select_related("record__session", "product", "lot").order_by(
-        "pk"
-    )
+    # What the builder reads of the session, product and lot as columns: one model a row.
+    return DoseAdministration.objects.annotate(
+        fhir_patient=F("record__session__patient_id"),
+        fhir_session=F("record__session_id"),
+        fhir_product=F("product__name"),
+        fhir_lot=F("lot__lot_number"),
+    ).order_by("pk")
 
 
 def _drug(route: str) -> str:
@@ -38,8 +42,11 @@ def _drug(route: str) -> str:
 
 
 def build(dose: DoseAdministration) -> Resource:
-    session = dose.record.session
-    medication = {"text": dose.product.name if dose.product is not None else _drug(dose.route)}
+    patient_pk: int = dose.fhir_patient  # type: ignore[attr-defined]
+    session_pk: int = dose.fhir_session  # type: ignore[attr-defined]
+    product: str | None = dose.fhir_product  # type: ignore[attr-defined]
+    lot: str | None = dose.fhir_lot  # type: ignore[attr-defined]
+    medication = {"text": product if dose.product_id is not None else _drug(dose.route)}
     try:
         route_text = Route(dose.route).label
     except ValueError:
@@ -60,8 +67,8 @@ def build(dose: DoseAdministration) -> Resource:
         "id": str(dose.pk),
         "status": "completed",
         "medicationCodeableConcept": medication,
-        "subject": patient_ref(session.patient_id),
-        "context": {"reference": f"Encounter/dosing-{session.pk}"},
+        "subject": patient_ref(patient_pk),
+        "context": {"reference": f"Encounter/dosing-{session_pk}"},
     }
     if dose.stopped_at is not None:
         resource["effectivePeriod"] = {
@@ -79,8 +86,8 @@ def build(dose: DoseAdministration) -> Resource:
             }
         )
     resource["performer"] = performers
-    if dose.lot is not None:
-        resource["note"] = [{"text": f"Lot {dose.lot.lot_number}"}]
+    if dose.lot_id is not None:
+        resource["note"] = [{"text": f"Lot {lot}"}]
     resource["dosage"] = dosage
     return with_meta(resource, dose.recorded_at)
 
@@ -91,6 +98,7 @@ SOURCE = Source(
     build=build,
     updated="recorded_at",
     patient="record__session__patient_id",
+    patient_value="fhir_patient",
     dates={"effective-time": DatePath("started_at")},
 )
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from kapstone.assessments.models import QuestionnaireResponse, ResponseStatus
-from kapstone.chairside.models import DissociationRating, VitalReading
+from kapstone.chairside.models import DissociationRating, VitalReading, VitalStrike
 from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.fhirapi.registry import DatePath, Resource, SearchParam, Source, Token, kind
 from kapstone.fhirapi.resources.common import (
@@ -65,7 +64,7 @@ def _scores() -> QuerySet[QuestionnaireResponse]:
             status=ResponseStatus.SUBMITTED, instrument__in=list(INSTRUMENTS)
         )
         .exclude(total__isnull=True, severity="")
-        .select_related("questionnaire_set")
+        .annotate(fhir_patient=F("questionnaire_set__patient_id"))
         .order_by("pk")
     )
 
@@ -75,7 +74,7 @@ def build_score(response: QuestionnaireResponse) -> Resource:
     built = score_observation(
         definition=INSTRUMENTS[response.instrument],
         result=stored_result(response),
-        patient_reference=f"Patient/{response.questionnaire_set.patient_id}",
+        patient_reference=f"Patient/{response.fhir_patient}",  # type: ignore[attr-defined]
         effective=response.submitted_at,
         observation_id=f"score-{response.pk}",
         derived_from_response_id=str(response.pk),
@@ -95,6 +94,7 @@ SCORES = Source(
     build=build_score,
     updated="submitted_at",
     patient="questionnaire_set__patient_id",
+    patient_value="fhir_patient",
     dates={"date": DatePath("submitted_at")},
     tokens={"category": fixed(OBSERVATION_CATEGORY, "survey"), "code": _score_code},
 )
@@ -110,20 +110,16 @@ def _vital(
     text: str,
     value: dict[str, Any],
 ) -> Resource:
-    try:
-        struck = reading.strike is not None
-    except ObjectDoesNotExist:
-        struck = False
     resource: Resource = {
         "resourceType": "Observation",
         "id": f"{key}-{reading.pk}",
         "status": "entered-in-error"
-        if struck
+        if reading.fhir_struck  # type: ignore[attr-defined]
         else ("preliminary" if reading.device_verdict == "held" else "final"),
         "category": [{"coding": [VITAL_SIGNS], "text": "Vital Signs"}],
         "code": {"coding": [{"system": LOINC, "code": code, "display": text}], "text": text},
-        "subject": patient_ref(reading.record.session.patient_id),
-        "encounter": {"reference": f"Encounter/dosing-{reading.record.session_id}"},
+        "subject": patient_ref(reading.fhir_patient),  # type: ignore[attr-defined]
+        "encounter": {"reference": f"Encounter/dosing-{reading.fhir_session}"},  # type: ignore[attr-defined]
         "effectiveDateTime": instant(reading.taken_at),
         **value,
     }
@@ -139,9 +135,15 @@ def _quantity(value: int, unit: str, code: str) -> dict[str, Any]:
 
 
 def _readings(column: str) -> QuerySet[VitalReading]:
+    # The session and patient as columns, whether struck through as a flag: one model a row
+    # (joined models cost more to build than the resource itself).
     return (
         VitalReading.objects.filter(**{f"{column}__isnull": False})
-        .select_related("record__session", "strike")
+        .annotate(
+            fhir_patient=F("record__session__patient_id"),
+            fhir_session=F("record__session_id"),
+            fhir_struck=Exists(VitalStrike.objects.filter(reading=OuterRef("pk"))),
+        )
         .order_by("pk")
     )
 
@@ -203,6 +205,7 @@ def _vitals_source(key: str, column: str, code: str, build: Any) -> Source:
         build=build,
         updated="recorded_at",
         patient="record__session__patient_id",
+        patient_value="fhir_patient",
         dates={"date": DatePath("taken_at")},
         tokens={
             "category": fixed(OBSERVATION_CATEGORY, "vital-signs"),
@@ -225,7 +228,9 @@ VITALS = (
 def _ratings() -> QuerySet[DissociationRating]:
     return (
         DissociationRating.objects.filter(response__isnull=True)
-        .select_related("record__session")
+        .annotate(
+            fhir_patient=F("record__session__patient_id"), fhir_session=F("record__session_id")
+        )
         .order_by("pk")
     )
 
@@ -241,8 +246,8 @@ def build_rating(rating: DissociationRating) -> Resource:
             "coding": [{"system": score_system(definition), "code": "total"}],
             "text": f"{definition.title} total score",
         },
-        "subject": patient_ref(rating.record.session.patient_id),
-        "encounter": {"reference": f"Encounter/dosing-{rating.record.session_id}"},
+        "subject": patient_ref(rating.fhir_patient),  # type: ignore[attr-defined]
+        "encounter": {"reference": f"Encounter/dosing-{rating.fhir_session}"},  # type: ignore[attr-defined]
         "effectiveDateTime": instant(rating.taken_at),
         "performer": [{"reference": f"Practitioner/{rating.rated_by_id}"}],
         "valueInteger": rating.score,
@@ -267,6 +272,7 @@ RATINGS = Source(
     build=build_rating,
     updated="recorded_at",
     patient="record__session__patient_id",
+    patient_value="fhir_patient",
     dates={"date": DatePath("taken_at")},
     tokens={"category": fixed(OBSERVATION_CATEGORY, "survey"), "code": _rating_code},
 )

@@ -4,7 +4,7 @@ Encounter)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from kapstone.chairside.models import ChairsideRecord
 from kapstone.fhirapi.registry import Resource, Source, kind
@@ -33,7 +33,8 @@ def _provenance(resource_id: str, target: str, at: object, signer: int) -> Resou
 
 
 def _plans() -> QuerySet[PlanSignature]:
-    return PlanSignature.objects.select_related("plan").order_by("pk")
+    # The patient as a column, not the whole plan joined (which the builder does not read).
+    return PlanSignature.objects.annotate(fhir_patient=F("plan__patient_id")).order_by("pk")
 
 
 def build_plan(signature: PlanSignature) -> Resource:
@@ -49,7 +50,7 @@ def build_plan(signature: PlanSignature) -> Resource:
 def _records() -> QuerySet[ChairsideRecord]:
     return (
         ChairsideRecord.objects.filter(signed_at__isnull=False)
-        .select_related("session")
+        .annotate(fhir_patient=F("session__patient_id"))
         .order_by("pk")
     )
 
@@ -66,7 +67,12 @@ def build_record(record: ChairsideRecord) -> Resource:
 
 
 PLANS = Source(
-    key="plan", rows=_plans, build=build_plan, updated="signed_at", patient="plan__patient_id"
+    key="plan",
+    rows=_plans,
+    build=build_plan,
+    updated="signed_at",
+    patient="plan__patient_id",
+    patient_value="fhir_patient",
 )
 RECORDS = Source(
     key="chairside",
@@ -74,6 +80,7 @@ RECORDS = Source(
     build=build_record,
     updated="signed_at",
     patient="session__patient_id",
+    patient_value="fhir_patient",
 )
 
 KIND = kind(
