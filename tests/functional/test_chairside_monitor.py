@@ -145,8 +145,26 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
         listener.stop()
     assert not replaying.is_alive()
 
-    # The nurse acknowledges the alert, then verifies the monitor readings in one tap.
-    shown.get_by_label("Action taken").select_option(label="Slowed the infusion")
+    # The nurse acknowledges the alert, then verifies the monitor readings in one tap. While she
+    # chooses the action, another alert arrives (a reading charted on the other tablet): the list
+    # is swapped to show it, and her choice stays.
+    action = shown.get_by_label("Action taken")
+    action.select_option(label="Slowed the infusion")
+    manual, _ = services.record_vitals(
+        by=nurse,
+        record=record,
+        taken_at=at(session, 46),
+        systolic=192,
+        diastolic=112,
+        heart_rate=96,
+        spo2=97,
+        respiratory_rate=16,
+        sedation="alert",
+    )
+    expect(page.locator(f'[data-alert-reading="{manual.pk}"]')).to_be_visible(
+        timeout=SHOWN_WITHIN_MS
+    )
+    expect(action).to_have_value("infusion_slowed")
     shown.get_by_role("button", name="Acknowledge").click()
     page.get_by_text("Alert acknowledged.").wait_for()
     from_monitor = set(

@@ -36,6 +36,7 @@ from kapstone.chairside.models import (
     VitalReading,
     VitalStrike,
 )
+from kapstone.coverage.services import add_coverage
 from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
 from kapstone.integration import services as integration_services
 from kapstone.integration.models import IntegrationSession
@@ -52,6 +53,7 @@ from kapstone.research.services import request_export, run_export
 from kapstone.research.tasks import run_research_export
 from tests.conftest import make_patient
 from tests.interop.test_fhir_questionnaire import schema  # noqa: F401 - the schema fixture
+from tests.shell.billing_support import sample_payer
 from tests.shell.intake_support import signed_eligibility_for
 from tests.shell.plans_support import ready_to_sign
 from tests.shell.test_outcomes_selectors import submitted
@@ -118,6 +120,10 @@ class ExportClinic:
     others: list = field(default_factory=list)
 
 
+ZEB_MEMBER_ID = "ZQW771204HP"
+ZEB_GROUP_NUMBER = "GRP55193"
+
+
 @pytest.fixture
 def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
     settings.RESEARCH_EXPORT_DIR = tmp_path / "exports"
@@ -130,6 +136,15 @@ def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
         therapist=clinic.staff["therapist"],
         nurse=nurse,
         **ZEB,
+    )
+    # His insurance, held for billing: the export must not carry its numbers.
+    add_coverage(
+        by=clinic.staff["biller"],
+        patient=zeb,
+        payer=sample_payer(),
+        member_id=ZEB_MEMBER_ID,
+        group_number=ZEB_GROUP_NUMBER,
+        benefit="medical",
     )
     # Five more women in their thirties at Riverside with no plan: Ada's class has 6.
     others = [
@@ -375,6 +390,7 @@ def probes(clinic, ec: ExportClinic) -> dict[IdentifierClass, list[str]]:
         IdentifierClass.TELEPHONE: [zeb.phone, "617-555-0199", "6175550199", "978-555-0142"],
         IdentifierClass.EMAIL: [zeb.email, "example.invalid", "@"],
         IdentifierClass.MEDICAL_RECORD_NUMBER: [p.mrn for p in Patient.objects.all()],
+        IdentifierClass.HEALTH_PLAN_NUMBER: [ZEB_MEMBER_ID, ZEB_GROUP_NUMBER],
         IdentifierClass.URL: [
             ec.token,
             QuestionnaireSet.objects.filter(patient=zeb).first().token_hash,

@@ -200,9 +200,15 @@ SAFE_HARBOR: tuple[SafeHarborRule, ...] = (
     ),
     SafeHarborRule(
         IdentifierClass.HEALTH_PLAN_NUMBER,
-        (),
-        Handling.NOT_HELD,
-        "Kapstone keeps no insurance or health plan numbers.",
+        (
+            "Coverage.member_id",
+            "Coverage.group_number",
+            "Claim.member_id",
+            "Claim.group_number",
+        ),
+        Handling.DROPPED,
+        "Held for billing only (coverage and claims); the export reads no coverage or billing "
+        "table.",
     ),
     SafeHarborRule(
         IdentifierClass.ACCOUNT_NUMBER,
