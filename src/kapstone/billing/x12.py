@@ -62,6 +62,12 @@ def _library() -> dict[str, ModuleType]:
         return _loaded
 
 
+def preload() -> None:
+    """Imports the library now (a web worker calls this at start-up, before it serves threads), so
+    the moment ``pydantic`` points at ``pydantic.v1`` never overlaps a request."""
+    _library()
+
+
 @dataclass(frozen=True)
 class Submission:
     """Who sends the file and who receives it (loops 1000A and 1000B)."""

@@ -13,8 +13,8 @@ import time
 
 
 def warm_up() -> float:
-    """Loads the URLconf (every view), imports WeasyPrint and renders a one-line page; the
-    seconds it took."""
+    """Loads the URLconf (every view), imports WeasyPrint and renders a one-line page, and imports
+    the 837P library; the seconds it took."""
     started = time.perf_counter()
     from django.urls import get_resolver
     from weasyprint import HTML
@@ -23,4 +23,7 @@ def warm_up() -> float:
     HTML(
         string="<p style='font-family: sans-serif'>Kapstone <b>PDF</b> <i>ready</i></p>"
     ).write_pdf()
+    from kapstone.billing import x12
+
+    x12.preload()
     return time.perf_counter() - started
