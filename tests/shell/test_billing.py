@@ -59,6 +59,16 @@ def test_a_signed_retreat_day_proposes_its_lines(day, clinic):
     assert dose_lines[0].service_date == timezone.localdate(record.session.starts_at)
     queue = selectors.charge_queue()
     assert {line.code for line in queue} == {"96365", "J3490", "90837"}
+    # A long queue comes a page at a time, oldest service first, each line with its status.
+    first, second = (
+        selectors.charge_queue_page(None, per_page=2),
+        selectors.charge_queue_page("2", per_page=2),
+    )
+    assert first.paginator.count == 3 and first.paginator.num_pages == 2
+    assert [line.pk for line in [*first.object_list, *second.object_list]] == [
+        line.pk for line in queue
+    ]
+    assert all(line.status == "proposed" for line in first.object_list)
     entry = AuditEntry.objects.filter(action="billing.charges_proposed").latest("seq")
     assert entry.patient_id == clinic.on_team.pk
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -44,12 +45,26 @@ def _with_status(lines: QuerySet[ChargeLine]) -> list[ChargeLine]:
     return rows
 
 
+QUEUE_ORDER = ("service_date", "patient_id", "pk")
+
+
+def _undecided() -> QuerySet[ChargeLine]:
+    decided = ChargeDecision.objects.filter(line=OuterRef("pk"))
+    return ChargeLine.objects.filter(~Exists(decided)).order_by(*QUEUE_ORDER)
+
+
 def charge_queue() -> list[ChargeLine]:
     """Proposed lines waiting for the biller, oldest service first."""
-    decided = ChargeDecision.objects.filter(line=OuterRef("pk"))
-    return _with_status(
-        ChargeLine.objects.filter(~Exists(decided)).order_by("service_date", "patient_id", "pk")
-    )
+    return _with_status(_undecided())
+
+
+def charge_queue_page(number: str | None, *, per_page: int = 50) -> Page[ChargeLine]:
+    """One page of the queue (a clinic's history can leave hundreds of lines to review): the page
+    is counted and cut in the database, and only its lines are read with what they show."""
+    page = Paginator(_undecided(), per_page).get_page(number)
+    ids = [line.pk for line in page.object_list]
+    page.object_list = _with_status(ChargeLine.objects.filter(pk__in=ids).order_by(*QUEUE_ORDER))
+    return page
 
 
 def line_of(line_id: int) -> ChargeLine | None:

@@ -48,7 +48,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "billing/queue.html",
         {
-            "lines": selectors.charge_queue(),
+            "page": (page := selectors.charge_queue_page(request.GET.get("page"))),
+            "lines": page.object_list,
             "balances": selectors.accounts_with_balance(),
             "may_finalise": _may(request, Permission.FINALISE_CHARGES),
             "may_set_up": _may(request, Permission.MANAGE_BILLING_SETUP),
