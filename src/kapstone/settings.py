@@ -106,6 +106,12 @@ INSTALLED_APPS = [
     "kapstone.fhirapi",
     "kapstone.billing",
     "kapstone.coverage",
+    "kapstone.companion",
+    "kapstone.notify",
+    "kapstone.preparation",
+    "kapstone.consents",
+    "kapstone.journal",
+    "kapstone.messaging",
     "kapstone.backups",
     "kapstone.web",
     "kapstone.demo",
@@ -346,6 +352,8 @@ PHONE_REGION = env_str("PHONE_REGION", "US").upper()
 
 # Crisis resources shown on every patient-facing page, and first when an answer raises a
 # suicide-risk flag. The default is the United States' (988 Lifeline, 911): set the clinic's own.
+# A companion session signs the patient out after this long without an action.
+COMPANION_IDLE_MINUTES = env_int("COMPANION_IDLE_MINUTES", 15)
 CRISIS_LINE_NAME = env_str("CRISIS_LINE_NAME", "988 Suicide & Crisis Lifeline")
 CRISIS_LINE_CALL = env_str("CRISIS_LINE_CALL", "988")
 CRISIS_LINE_TEXT = env_str("CRISIS_LINE_TEXT", "988")
@@ -353,6 +361,9 @@ EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
 CRISIS_EXTRA = env_str("CRISIS_EXTRA", "")
 
 LANGUAGE_CODE = "en-gb"
+# Staff pages are in English; the patient companion speaks the patient's chosen language.
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

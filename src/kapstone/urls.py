@@ -31,6 +31,12 @@ urlpatterns = [
     path("fhir/", include("kapstone.fhirapi.urls")),
     path("billing/", include("kapstone.billing.urls")),
     path("coverage/", include("kapstone.coverage.urls")),
+    # The patient companion: the patient's own pages, never a staff session.
+    path("me/", include("kapstone.companion.urls")),
+    path("me/prepare/", include("kapstone.preparation.urls")),
+    path("me/journal/", include("kapstone.journal.urls")),
+    path("me/messages/", include("kapstone.messaging.urls")),
+    path("me/notifications/", include("kapstone.notify.urls")),
 ]
 
 handler403 = "kapstone.web.errors.forbidden"

@@ -177,6 +177,7 @@ def record(
     summary: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    actor_label: str = "",
 ) -> AuditEntry | QueuedAuditEvent:
     """Appends one audit row. Call inside the transaction of the change it describes.
 
@@ -184,10 +185,15 @@ def record(
     first, in order). A read event (:func:`is_read_event`) does not wait for the lock: it is queued
     in the caller's transaction, and chained right away if the lock is free; if another writer
     holds it, a later one chains it (they all chain the whole queue). Returns the chain entry, or
-    the queued event while it waits."""
+    the queued event while it waits.
+
+    ``actor_label`` names an actor who is not staff (with ``actor=None``): a patient's own reads and
+    writes in the companion are theirs (``patient-account:<id>``), not the system's."""
     at = timezone.now()
+    if actor is not None and actor_label:
+        raise ValueError("actor_label is for actors who are not staff: give one or the other")
     actor_id = actor.pk if actor is not None else None
-    actor_label = actor.get_username() if actor is not None else "system"
+    actor_label = actor.get_username() if actor is not None else (actor_label or "system")
     patient_id = patient.pk if patient is not None else None
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CompanionConfig(AppConfig):
+    name = "kapstone.companion"
+    label = "companion"
+    verbose_name = "Patient companion"
