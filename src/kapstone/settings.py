@@ -359,6 +359,9 @@ CRISIS_LINE_CALL = env_str("CRISIS_LINE_CALL", "988")
 CRISIS_LINE_TEXT = env_str("CRISIS_LINE_TEXT", "988")
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
 CRISIS_EXTRA = env_str("CRISIS_EXTRA", "")
+# When the care team reads secure messages, shown on every page of the patient's messages (they are
+# not watched around the clock): the clinic's own words.
+CLINIC_HOURS = env_str("CLINIC_HOURS", "Monday to Friday, 9 am to 5 pm")
 
 LANGUAGE_CODE = "en-gb"
 # Staff pages are in English; the patient companion speaks the patient's chosen language.

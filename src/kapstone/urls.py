@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz/", include("kapstone.ops.urls")),
     path("accounts/", include("kapstone.accounts.urls")),
     path("patients/", include("kapstone.patients.urls")),
+    path("patients/", include("kapstone.messaging.staff_urls")),
     path("audit/", include("kapstone.audit.urls")),
     path("", include("kapstone.assessments.urls")),
     path("", include("kapstone.safety.urls")),

@@ -13,6 +13,7 @@ from tests.shell.billing_support import sample_claim, sample_entry, sample_line,
 from tests.shell.intake_support import sample_review
 from tests.shell.integration_support import sample_integration_session, sample_process_note
 from tests.shell.ledger_support import sample_ledger
+from tests.shell.messaging_support import sample_thread
 from tests.shell.plans_support import program, sample_plan
 from tests.shell.rems_support import sample_form
 from tests.shell.research_support import sample_export
@@ -37,7 +38,8 @@ def unguarded(resolver: URLResolver) -> list[str]:
         name
         for name, pattern in walk(resolver)
         if not hasattr(pattern.callback, "kapstone_permission")
-        and getattr(pattern.callback, "kapstone_access", None) not in {"public", "signed_in", "patient"}
+        and getattr(pattern.callback, "kapstone_access", None)
+        not in {"public", "signed_in", "patient"}
     ]
 
 
@@ -207,6 +209,8 @@ SAMPLE_KWARGS = {
     "entry_id": lambda patient: sample_entry(patient).pk,
     # Billing setup is clinic-wide: one payer.
     "payer_id": lambda patient: sample_payer().pk,
+    # Secure messages: a thread the walked patient started in the companion.
+    "message_thread_id": lambda patient: sample_thread(patient).pk,
 }
 
 

@@ -119,6 +119,8 @@ class Permission(StrEnum):
     SEE_AUTHORISATIONS = "see_authorisations"
     RECORD_COVERAGE = "record_coverage"
     MANAGE_BILLING_SETUP = "manage_billing_setup"
+    READ_MESSAGES = "read_messages"
+    REPLY_TO_MESSAGES = "reply_to_messages"
 
 
 CLINICAL_ROLES = frozenset(
@@ -256,6 +258,13 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # Billing setup (payers, the practice's and clinicians' NPIs, fee schedules): the biller keeps
     # it; the administrator sets a clinic up, as with the monitors and the staff.
     Permission.MANAGE_BILLING_SETUP: frozenset({Role.BILLER, Role.ADMINISTRATOR}),
+    # A patient's secure messages (kapstone.messaging) go to their care team: the clinicians who
+    # treat them read and answer them, and the medical director, who supervises all care. The
+    # front desk (intake coordinator) sees every chart by role, so it gets neither: what a patient
+    # writes to their clinicians is clinical, and a booking question is answered by a clinician
+    # passing it on. Replying is the same group: whoever reads a message can be asked to answer it.
+    Permission.READ_MESSAGES: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
+    Permission.REPLY_TO_MESSAGES: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -289,6 +298,8 @@ PATIENT_SCOPED = frozenset(
         Permission.POST_PAYMENTS,
         Permission.MANAGE_CLAIMS,
         Permission.RECORD_COVERAGE,
+        Permission.READ_MESSAGES,
+        Permission.REPLY_TO_MESSAGES,
     }
 )
 

@@ -1,8 +1,11 @@
+"""The patient's messages, under /me/messages/: no patient id in any URL (the session says who)."""
+
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.messaging import views
 
 app_name = "messaging"
 urlpatterns = [
-    path("", placeholders.placeholder("Messages", "messaging"), name="home"),
+    path("", views.home, name="home"),
+    path("<int:thread_id>/", views.thread, name="thread"),
 ]

@@ -14,6 +14,7 @@ from kapstone.clinical.access import Permission
 from kapstone.coverage import selectors as coverage
 from kapstone.dosing.selectors import session_of
 from kapstone.errors import InputError
+from kapstone.messaging.selectors import unanswered_for
 from kapstone.patients.models import Patient
 from kapstone.today import selectors, services
 from kapstone.web.actions import show_errors_as_messages
@@ -44,6 +45,8 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
             "version": version,
             "tomorrow": selectors.tomorrow(user=request.user),
             "coverage_warnings": coverage.day_board_warnings(user=request.user),
+            # One query: the signed-in clinician's patients whose last message awaits a reply.
+            "unanswered_messages": unanswered_for(user=request.user),
         },
     )
 

@@ -27,6 +27,7 @@ CHART_TABS = (
     ("intake", "Intake", "intake:chart_tab"),
     ("plan", "Plan", "plans:chart_tab"),
     ("integration", "Integration", "integration:chart_tab"),
+    ("messages", "Messages", "chart_messages:chart_tab"),
     ("calendar", "Calendar", "timetable:patient_calendar"),
 )
 
