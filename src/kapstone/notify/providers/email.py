@@ -31,4 +31,4 @@ def send_email(to: str, subject: str, body: str) -> str:
         raise SendError(type(exc).__name__, retryable=_retryable(exc)) from None
     status = getattr(message, "anymail_status", None)
     message_id = getattr(status, "message_id", None)
-    return str(message_id) if message_id else ""
+    return "" if message_id is None else str(message_id)
