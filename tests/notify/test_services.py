@@ -225,9 +225,9 @@ def test_failures_are_retried_with_growing_waits_then_given_up(
         assert failed.last_error == "SendError:MemoryFailure"
         waits.append(failed.not_before - now)
         # Not due yet: nothing is tried.
-        assert deliver(note_id=note.pk, now=failed.not_before - dt.timedelta(seconds=1)).attempts == (
-            failed.attempts
-        )
+        assert deliver(
+            note_id=note.pk, now=failed.not_before - dt.timedelta(seconds=1)
+        ).attempts == (failed.attempts)
         now = failed.not_before
     assert waits == [dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30)]
     assert [t.run_after for t in DBTaskResult.objects.order_by("enqueued_at", "pk")] == [

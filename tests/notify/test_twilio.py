@@ -16,14 +16,14 @@ from kapstone.notify.providers.errors import SendError
 from kapstone.notify.providers.sms import TwilioSmsProvider
 
 SID = "AC0123456789abcdef0123456789abcdef"
-TOKEN = "a-test-auth-token"  # noqa: S105 - the local server's, not a real one
+TOKEN = "a-test-auth-token"
 GOOD = "+12075550143"
 # Numbers the fake Twilio answers with an error: (HTTP status, JSON body or raw text).
 ANSWERS = {
-    "+12075550100": (400, {"code": 21211, "message": "The 'To' number +12075550100 is not valid.", "status": 400}),
-    "+12075550101": (429, {"code": 20429, "message": "Too Many Requests: Body was Hello", "status": 429}),
+    "+12075550100": (400, {"code": 21211, "message": "The 'To' number +12075550100 is not valid."}),
+    "+12075550101": (429, {"code": 20429, "message": "Too Many Requests: Body was Hello"}),
     "+12075550102": (503, "<html>Service Unavailable</html>"),
-    "+12075550103": (400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}),
+    "+12075550103": (400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}),
 }
 
 
@@ -51,7 +51,12 @@ class FakeTwilio(BaseHTTPRequestHandler):
             return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
         status, body = ANSWERS.get(form.get("To", ""), (201, None))
         if body is None:
-            body = {"sid": "SM" + "f" * 32, "status": "queued", "to": form["To"], "body": form["Body"]}
+            body = {
+                "sid": "SM" + "f" * 32,
+                "status": "queued",
+                "to": form["To"],
+                "body": form["Body"],
+            }
         return self._answer(status, body)
 
     def _answer(self, status, body):
@@ -79,7 +84,9 @@ def _fresh():
 
 
 def provider(url, sender="+15005550006", token=TOKEN):
-    return TwilioSmsProvider(account_sid=SID, auth_token=token, sender=sender, api_url=url, timeout=5)
+    return TwilioSmsProvider(
+        account_sid=SID, auth_token=token, sender=sender, api_url=url, timeout=5
+    )
 
 
 def test_a_text_is_posted_as_twilio_expects_and_its_sid_returned(twilio_url):
@@ -121,7 +128,7 @@ def test_a_refusal_is_a_typed_error_without_twilios_words(twilio_url, to, code, 
 
 def test_wrong_credentials_are_not_retried_forever(twilio_url):
     with pytest.raises(SendError) as caught:
-        provider(twilio_url, token="wrong").send(GOOD, "Hello")  # noqa: S106
+        provider(twilio_url, token="wrong").send(GOOD, "Hello")
     assert caught.value.code == "Twilio20003"
     assert caught.value.retryable is False
 
