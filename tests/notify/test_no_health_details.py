@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from kapstone.assessments.services import send_questionnaires
+from kapstone.assessments.services import save_answers, send_questionnaires, submit
 from kapstone.companion.models import Language
 from kapstone.dosing.services import book_dosing_session
 from kapstone.notify.models import Channel, Kind, Notification
@@ -89,6 +89,13 @@ def patient_on_record(clinic, settings):
         route="im",
         now=now,
     )
+    # Her scores on record: PHQ-9 23 and GAD-7 17, submitted; then a request still open.
+    answered, _ = send_questionnaires(by=by, patient=patient, instruments=["phq9", "gad7"])
+    phq9 = {**{str(i): min(3, max(0, 23 - 3 * (i - 1))) for i in range(1, 9)}, "9": 0, "10": 1}
+    gad7 = {str(i): min(3, max(0, 17 - 3 * (i - 1))) for i in range(1, 8)}
+    for instrument, answers in (("phq9", phq9), ("gad7", gad7)):
+        save_answers(questionnaire_set=answered, instrument=instrument, answers=answers)
+        assert submit(questionnaire_set=answered, instrument=instrument).total in SCORES
     send_questionnaires(by=by, patient=patient, instruments=["phq9", "gad7"])
     return account
 

@@ -7,6 +7,7 @@ The provider is chosen by ``KAPSTONE_SMS_PROVIDER`` (settings.SMS_PROVIDER): ``t
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +15,8 @@ import requests
 from django.conf import settings
 
 from kapstone.notify.providers.errors import SendError
+
+log = logging.getLogger(__name__)
 
 
 class SmsProvider(Protocol):
@@ -31,7 +34,8 @@ class SentText:
 
 
 class MemorySmsProvider:
-    """Keeps every text in :attr:`outbox` (one list per process, like Django's locmem e-mail).
+    """Keeps every text in :attr:`outbox` (one list per process, like Django's locmem e-mail) and
+    logs it, as the console e-mail backend prints e-mails (refused in production: settings.py).
 
     A number listed in :attr:`failing` gets a retryable failure, so tests and the demo can show a
     retry without a network."""
@@ -45,6 +49,7 @@ class MemorySmsProvider:
             raise SendError("MemoryFailure", retryable=self.failing[to])
         provider_id = f"memory-{next(self._ids)}"
         self.outbox.append(SentText(to=to, body=body, provider_id=provider_id))
+        log.info("Text message %s to %s: %s", provider_id, to, body)
         return provider_id
 
 
