@@ -291,6 +291,39 @@ if _mail_backend.endswith("smtp.EmailBackend"):
         "use_tls": env_bool("EMAIL_USE_TLS", False),
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kapstone@localhost")
+# A real e-mail service provider through django-anymail: KAPSTONE_EMAIL_BACKEND names its backend
+# (anymail.backends.postmark.EmailBackend, ...amazon_ses..., ...mailgun..., ...sendgrid...) and
+# every KAPSTONE_ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (KAPSTONE_ANYMAIL_POSTMARK_SERVER_TOKEN).
+ANYMAIL = {
+    key.removeprefix("KAPSTONE_ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("KAPSTONE_ANYMAIL_")
+}
+
+# Text messages to patients (kapstone.notify): "twilio" sends through Twilio's REST API; "memory"
+# keeps them in the process (development, the demo and tests); "" (production's default) offers
+# patients no text messages at all.
+SMS_PROVIDER = env_str("SMS_PROVIDER", "" if PRODUCTION else "memory")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+# The sender: a Twilio number (+15005550006) or a messaging service (MG...).
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+if SMS_PROVIDER not in {"", "memory", "twilio"}:
+    raise ValueError("KAPSTONE_SMS_PROVIDER must be empty, 'memory' or 'twilio'")
+if SMS_PROVIDER == "memory" and PRODUCTION:
+    raise ValueError(
+        "KAPSTONE_SMS_PROVIDER=memory sends nothing: choose 'twilio' or leave it empty"
+    )
+if SMS_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM):
+    raise ValueError(
+        "KAPSTONE_SMS_PROVIDER=twilio needs KAPSTONE_TWILIO_ACCOUNT_SID, "
+        "KAPSTONE_TWILIO_AUTH_TOKEN and KAPSTONE_TWILIO_FROM"
+    )
+# A failed send is retried with growing waits and given up after this many attempts.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+if NOTIFY_MAX_ATTEMPTS < 1:
+    raise ValueError("KAPSTONE_NOTIFY_MAX_ATTEMPTS must be at least 1")
 
 # Links in e-mails (alerts, questionnaire reminders) point here.
 KAPSTONE_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -222,6 +222,8 @@ UNITS = REPO / "deploy" / "systemd"
 JOBS = {
     "escalate-alerts": "kapstone escalate_alerts",
     "remind-measures": "kapstone remind_measures",
+    "send-reminders": "kapstone send_reminders",
+    "send-notifications": "kapstone send_notifications",
     "prepare-rems-forms": "kapstone prepare_rems_forms",
     "cohort-summaries": "kapstone cohort_summaries",
     "backup": "kapstone backup --output-dir /var/backups/kapstone",

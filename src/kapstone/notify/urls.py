@@ -1,8 +1,8 @@
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.notify import views
 
 app_name = "notify"
 urlpatterns = [
-    path("", placeholders.placeholder("Notifications", "notify"), name="preferences"),
+    path("", views.preferences, name="preferences"),
 ]
