@@ -60,8 +60,10 @@ def test_a_patient_walks_their_program_on_a_phone(live_server, phone):
     send_questionnaires(by=prescriber, patient=patient, instruments=["gad7"])
     phone.add_cookies([patient_cookie(booked.account, live_server.url)])
     page = watched_page(phone)
+    # The live server's first request loads every URL module: slow on a busy 2-core machine.
+    page.set_default_timeout(60_000)
 
-    page.goto(f"{live_server.url}/me/")
+    page.goto(f"{live_server.url}/me/", timeout=120_000)
     page.get_by_role("heading", name="Your next session").wait_for()
     page.get_by_text("0 of 6 ready").wait_for()
     assert_accessible(page)

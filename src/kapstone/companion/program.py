@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import chain
 
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -197,7 +196,7 @@ class DueSet:
     pk: int
     names: tuple[str, ...]
     answered: int
-    expires_at: dt.datetime  # aware: shown in the patient's (the site's) zone by the template
+    expires_at: dt.datetime  # the patient's home site's wall-clock time
 
 
 def _open_sets(patient: Patient, now: dt.datetime) -> list[QuestionnaireSet]:
@@ -214,12 +213,13 @@ def _open_sets(patient: Patient, now: dt.datetime) -> list[QuestionnaireSet]:
 
 
 def questionnaires_due(patient: Patient, now: dt.datetime) -> list[DueSet]:
+    zone = patient.home_site.time_zone
     return [
         DueSet(
             pk=s.pk,
             names=tuple(short_name(n) for n in s.instruments),
             answered=sum(1 for r in s.responses.all() if r.status == ResponseStatus.SUBMITTED),
-            expires_at=s.expires_at,
+            expires_at=preparation.local(s.expires_at, zone),
         )
         for s in _open_sets(patient, now)
     ]
@@ -235,7 +235,7 @@ def own_open_set(patient: Patient, set_id: int, now: dt.datetime) -> Questionnai
 
 @dataclass(frozen=True)
 class Score:
-    at: dt.datetime  # aware
+    at: dt.datetime  # the patient's home site's wall-clock time
     total: int
     band: str  # the instrument's own band word, '' when the total has none
 
@@ -276,6 +276,7 @@ def progress(patient: Patient, now: dt.datetime, *, draw: bool = True) -> list[I
         if r.instrument in CLINICIAN_RATED or r.submitted_at is None or r.total is None:
             continue
         by_instrument.setdefault(r.instrument, {})[r.submitted_at] = r.total
+    zone = patient.home_site.time_zone
     result = []
     for name, definition in INSTRUMENTS.items():
         points = by_instrument.get(name)
@@ -283,7 +284,8 @@ def progress(patient: Patient, now: dt.datetime, *, draw: bool = True) -> list[I
         if not points or total_range is None:
             continue
         scores = tuple(
-            Score(at, total, _band(definition, total)) for at, total in sorted(points.items())
+            Score(preparation.local(at, zone), total, _band(definition, total))
+            for at, total in sorted(points.items())
         )
         label = short_name(name)
         svg = ""
@@ -292,7 +294,7 @@ def progress(patient: Patient, now: dt.datetime, *, draw: bool = True) -> list[I
                 instrument=label,
                 title=f"{label} total score",
                 max_total=total_range[1],
-                points=tuple(ScorePoint(timezone.localtime(s.at), s.total) for s in scores),
+                points=tuple(ScorePoint(s.at, s.total) for s in scores),
                 bands=bands_from_definition(definition),
                 dosing_sessions=(),
             )
