@@ -184,3 +184,16 @@ def test_no_scores_yet_says_so(clinic, client):
     account = make_account(patient=clinic.on_team, by=clinic.staff["intake_coordinator"])
     text = patient_client(client, account).get(reverse("companion:progress")).content.decode()
     assert "No scores yet." in text
+
+
+def test_a_closed_set_gets_no_new_link(clinic):
+    from kapstone.assessments.services import reissue_link
+
+    qset, _ = send_questionnaires(
+        by=clinic.staff["prescriber"], patient=clinic.on_team, instruments=["phq9"]
+    )
+    before = qset.token_hash
+    with pytest.raises(InputError):
+        reissue_link(questionnaire_set=qset, actor_label="patient-account:1", now=qset.expires_at)
+    assert QuestionnaireSet.objects.get(pk=qset.pk).token_hash == before
+    assert program.own_open_set(clinic.on_team, qset.pk, qset.expires_at) is None
