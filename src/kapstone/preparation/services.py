@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kapstone.audit.trail import record
 from kapstone.companion.models import PatientAccount
@@ -30,16 +31,18 @@ def answer_item(
 ) -> PreparationAnswer:
     """Records the patient's answer; the session must be one of their own upcoming sessions."""
     if account.patient_id != patient.pk:
-        raise InputError.single("", "This account is not this patient's.")
+        raise InputError.single("", _("This account is not this patient's."))
     session = selectors.own_upcoming_session(patient, session_id, now)
     errors: dict[str, list[str]] = {}
     if session is None:
-        errors["session"] = ["This session is not one of your upcoming sessions."]
+        errors["session"] = [_("This session is not one of your upcoming sessions.")]
     if item not in BY_KEY:
-        errors["item"] = ["This is not an item of the checklist."]
+        errors["item"] = [_("This is not an item of the checklist.")]
     note = note.strip()
     if len(note) > NOTE_LIMIT:
-        errors["note"] = [f"Please keep the note under {NOTE_LIMIT} characters."]
+        errors["note"] = [
+            _("Please keep the note under %(limit)d characters.") % {"limit": NOTE_LIMIT}
+        ]
     if errors or session is None:
         raise InputError(errors)
     with transaction.atomic():
