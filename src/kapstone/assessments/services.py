@@ -163,6 +163,28 @@ def open_link(*, token: str, now: dt.datetime, kiosk: bool = False) -> Questionn
     return found
 
 
+def reissue_link(*, questionnaire_set: QuestionnaireSet, actor_label: str, now: dt.datetime) -> str:
+    """A fresh token for an open link set, for the patient signed in to the companion app: the set
+    keeps one token hash, so the new token replaces the e-mailed one (which then shows the same
+    refusal as any closed link). Nothing else of the set or its answers changes: the patient goes
+    on where they left off, through the same pages. ``actor_label`` names the patient's account."""
+    token = new_token()
+    with transaction.atomic():
+        locked = QuestionnaireSet.objects.select_for_update().get(pk=questionnaire_set.pk)
+        if locked.kiosk or not locked.is_open(now):
+            raise InputError.single("token", LINK_REFUSED)
+        QuestionnaireSet.objects.filter(pk=locked.pk).update(token_hash=token_hash(token))
+        record(
+            actor=None,
+            actor_label=actor_label,
+            action="questionnaire.link_reissued",
+            patient=locked.patient,
+            obj=locked,
+            summary="A new link was made for the open questionnaires, from the companion app",
+        )
+    return token
+
+
 def _answer_problems(
     definition: InstrumentDefinition, given: Mapping[str, Any], saved: Mapping[str, Any]
 ) -> dict[str, list[str]]:

@@ -36,6 +36,7 @@ from kapstone.dosing.models import DosingSession, SessionStatus
 from kapstone.errors import InputError
 from kapstone.kernel.read_once import reading_once
 from kapstone.patients.models import Patient
+from kapstone.preparation import selectors as preparation_selectors
 from kapstone.web.actions import act_on_form, show_errors_as_messages
 from kapstone.web.authz import requires
 from kapstone.web.forms import show_service_errors
@@ -183,6 +184,8 @@ def _render(
         opened = selectors.open_alerts(record)
         bound = bound or {}
         context |= {
+            # The patient's own answers from the companion's preparation checklist (read only).
+            "patient_said": preparation_selectors.patient_said(session.pk),
             "c": state,
             "now": now,
             "checklist_form": bound.get("checklist")

@@ -2,14 +2,10 @@
 
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.companion import program_views
 
 urlpatterns = [
-    path("sessions/", placeholders.placeholder("Sessions", "sessions"), name="sessions"),
-    path(
-        "questionnaires/",
-        placeholders.placeholder("Questionnaires", "questionnaires"),
-        name="questionnaires",
-    ),
-    path("progress/", placeholders.placeholder("Progress", "progress"), name="progress"),
+    path("sessions/", program_views.sessions, name="sessions"),
+    path("questionnaires/", program_views.questionnaires, name="questionnaires"),
+    path("progress/", program_views.progress, name="progress"),
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kapstone.companion import program
 from kapstone.companion.access import companion_public, patient_only
 from kapstone.companion.models import PatientAccount
 from kapstone.companion.session import sign_out
@@ -14,7 +16,17 @@ from kapstone.patients.models import Patient
 
 @patient_only
 def home(request: HttpRequest, *, account: PatientAccount, patient: Patient) -> HttpResponse:
-    return render(request, "companion/home.html", {"account": account, "patient": patient})
+    program.viewed(account, patient, "home")
+    return render(
+        request,
+        "companion/home.html",
+        {
+            "account": account,
+            "patient": patient,
+            "nav": "home",
+            "home": program.home(patient, timezone.now()),
+        },
+    )
 
 
 @companion_public

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.preparation import views
 
 app_name = "preparation"
 urlpatterns = [
-    path("", placeholders.placeholder("Prepare", "preparation"), name="prepare"),
+    path("", views.prepare, name="prepare"),
 ]
