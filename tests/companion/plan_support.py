@@ -30,7 +30,15 @@ def signed_homework_note(patient, *, days_ago: int = 3):  # type: ignore[no-unty
         narrative="Worked on the accident memory; calm at the end.",
         now=session.starts_at + dt.timedelta(hours=2),
     )
-    integration_services.sign_note(by=therapist, note=note, now=session.ends_at)
+    # Signed through any warning (a modality or credential the plan does not name): the homework
+    # is what these tests need.
+    warned = integration_services.signing_warnings(note)
+    integration_services.sign_note(
+        by=therapist,
+        note=note,
+        now=session.ends_at,
+        override_reason="EMDR agreed with the patient" if warned else "",
+    )
     return note
 
 
