@@ -1,6 +1,6 @@
-"""Sample URL kwargs for every companion URL that names an object: each builds (or finds) a row
-of the signed-in patient's own, for the walker that checks every companion page opens for its
-patient and gives another patient 404. Keyed by the URL's qualified name."""
+"""Sample URL kwargs for the companion's pages that name an object: each builds the object within
+the given account's own rows, so a walker can check that the owner gets in and another patient gets
+404. (Created by the messages branch; the sign-in branch adds its own entries.)"""
 
 from __future__ import annotations
 
@@ -9,14 +9,21 @@ from collections.abc import Callable
 from kapstone.companion.models import PatientAccount
 
 
-def _journal_entry(account: PatientAccount) -> dict:
-    from kapstone.journal.models import JournalEntry
+def _thread(account: PatientAccount) -> dict[str, int]:
+    from tests.shell.messaging_support import sample_thread
+
+    return {"thread_id": sample_thread(account.patient).pk}
+
+
+def _journal_entry(account: PatientAccount) -> dict[str, int]:
+    from kapstone.journal.selectors import own_entries
     from tests.companion.plan_support import write
 
-    found = JournalEntry.objects.filter(patient=account.patient).first()
-    return {"entry_id": (found or write(account, text="A sample entry.")).pk}
+    found = own_entries(account.patient)
+    return {"entry_id": (found[0] if found else write(account, text="A sample entry.")).pk}
 
 
 SAMPLES: dict[str, Callable[[PatientAccount], dict]] = {
+    "messaging:thread": _thread,
     "journal:entry": _journal_entry,
 }
