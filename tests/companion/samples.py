@@ -15,6 +15,15 @@ def _thread(account: PatientAccount) -> dict[str, int]:
     return {"thread_id": sample_thread(account.patient).pk}
 
 
+def _journal_entry(account: PatientAccount) -> dict[str, int]:
+    from kapstone.journal.selectors import own_entries
+    from tests.companion.plan_support import write
+
+    found = own_entries(account.patient)
+    return {"entry_id": (found[0] if found else write(account, text="A sample entry.")).pk}
+
+
 SAMPLES: dict[str, Callable[[PatientAccount], dict]] = {
     "messaging:thread": _thread,
+    "journal:entry": _journal_entry,
 }

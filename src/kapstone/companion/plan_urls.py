@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.companion import plan_views
 
 urlpatterns = [
-    path("consent/", placeholders.placeholder("Consent", "consent"), name="consent"),
-    path("plan/", placeholders.placeholder("My plan", "relapse_plan"), name="relapse_plan"),
+    path("consent/", plan_views.consent, name="consent"),
+    path("consent/withdraw/", plan_views.consent_withdraw, name="consent_withdraw"),
+    path("plan/", plan_views.relapse_plan, name="relapse_plan"),
 ]

@@ -26,6 +26,8 @@ from kapstone.integration.forms import (
     problem_field,
 )
 from kapstone.integration.models import IntegrationSession
+from kapstone.journal import selectors as journal_selectors
+from kapstone.journal import services as journal_services
 from kapstone.patients.models import Patient
 from kapstone.web.actions import act_on_form
 from kapstone.web.authz import requires
@@ -221,6 +223,9 @@ def write_note(
             return redirect(
                 "integration:write_note", patient_id=patient.pk, integration_session_id=session.pk
             )
+    # What the patient chose to share from their journal, beside the note (a read, audited).
+    journal = journal_selectors.therapist_panel(patient)
+    journal_services.record_staff_read(by=me, patient=patient, shown=len(journal.entries))
     return render(
         request,
         "integration/note_form.html",
@@ -228,6 +233,7 @@ def write_note(
             "patient": patient,
             "session": session,
             "form": form,
+            "journal": journal,
             "latest": latest,
             "sign_errors": sign_errors,
             "warnings": services.signing_warnings(latest) if latest else (),

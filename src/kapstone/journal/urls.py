@@ -1,8 +1,12 @@
+"""The integration journal, under ``/me/journal/`` (the patient's own pages)."""
+
 from django.urls import path
 
-from kapstone.companion import placeholders
+from kapstone.journal import views
 
 app_name = "journal"
 urlpatterns = [
-    path("", placeholders.placeholder("Journal", "journal"), name="home"),
+    path("", views.home, name="home"),
+    path("new/", views.new_entry, name="new"),
+    path("<int:entry_id>/", views.entry, name="entry"),
 ]

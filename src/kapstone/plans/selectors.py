@@ -22,6 +22,7 @@ from kapstone.clinical.modality_matching import (
 )
 from kapstone.clinical.programs import ProgramTemplate, SessionLength
 from kapstone.clinical.routes import Route
+from kapstone.consents.selectors import ConsentStatus, consent_status
 from kapstone.intake.models import decision_label
 from kapstone.intake.selectors import (
     Precaution,
@@ -347,6 +348,8 @@ class PlanView:
     in_force: bool
     weight: str = ""
     precautions: list[Precaution] = field(default_factory=list)
+    # The patient's electronic consent from the companion (kapstone.consents), if any.
+    e_consent: ConsentStatus | None = None
 
     @property
     def eligibility_decision(self) -> str | None:
@@ -416,6 +419,7 @@ def plan_view(plan: TreatmentPlan) -> PlanView:
         superseded=TreatmentPlan.objects.filter(supersedes=plan).exists(),
         in_force=in_force is not None and in_force.pk == plan.pk,
         weight=weight_basis(plan),
+        e_consent=consent_status(plan),
     )
 
 
