@@ -246,10 +246,10 @@ SAFE_HARBOR: tuple[SafeHarborRule, ...] = (
     ),
     SafeHarborRule(
         IdentifierClass.IP_ADDRESS,
-        (),
-        Handling.NOT_HELD,
-        "No patient IP addresses are kept (the audit trail records staff request ids, not IPs); "
-        "nothing from the audit trail is exported.",
+        ("ConsentSignature.ip_address",),
+        Handling.DROPPED,
+        "Kept only as evidence of an electronic consent signature (with the browser it came "
+        "from); the export reads no consent signature, and nothing from the audit trail.",
     ),
     SafeHarborRule(IdentifierClass.BIOMETRIC, (), Handling.NOT_HELD, "None kept."),
     SafeHarborRule(IdentifierClass.PHOTOGRAPH, (), Handling.NOT_HELD, "No images kept."),
