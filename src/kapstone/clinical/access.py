@@ -119,6 +119,7 @@ class Permission(StrEnum):
     SEE_AUTHORISATIONS = "see_authorisations"
     RECORD_COVERAGE = "record_coverage"
     MANAGE_BILLING_SETUP = "manage_billing_setup"
+    INVITE_TO_COMPANION = "invite_to_companion"
 
 
 CLINICAL_ROLES = frozenset(
@@ -256,6 +257,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # Billing setup (payers, the practice's and clinicians' NPIs, fee schedules): the biller keeps
     # it; the administrator sets a clinic up, as with the monitors and the staff.
     Permission.MANAGE_BILLING_SETUP: frozenset({Role.BILLER, Role.ADMINISTRATOR}),
+    # Inviting a patient to the companion app (and resending, pausing it) is part of caring for
+    # them: the front desk at registration, or any clinician on the care team. Not the biller.
+    Permission.INVITE_TO_COMPANION: CLINICAL_ROLES,
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -289,6 +293,7 @@ PATIENT_SCOPED = frozenset(
         Permission.POST_PAYMENTS,
         Permission.MANAGE_CLAIMS,
         Permission.RECORD_COVERAGE,
+        Permission.INVITE_TO_COMPANION,
     }
 )
 

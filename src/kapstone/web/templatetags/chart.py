@@ -28,6 +28,7 @@ CHART_TABS = (
     ("plan", "Plan", "plans:chart_tab"),
     ("integration", "Integration", "integration:chart_tab"),
     ("calendar", "Calendar", "timetable:patient_calendar"),
+    ("companion", "Companion", "companion_staff:chart_tab"),
 )
 
 
