@@ -27,6 +27,8 @@ from kapstone.companion.signin_services import Outcome
 
 LANG_KEY = "companion_lang"
 CHALLENGE_KEY = "companion_passkey_challenge"
+# The two sign-in forms share a page: their fields need distinct ids for their labels.
+LINK_IDS, PASSWORD_IDS = "link_%s", "pw_%s"
 
 
 def next_url(request: HttpRequest) -> str:
@@ -75,8 +77,8 @@ def _locked_message(until: Any) -> str:
 
 
 def _sign_in_page(request: HttpRequest, **context: Any) -> HttpResponse:
-    context.setdefault("link_form", EmailLinkForm())
-    context.setdefault("password_form", PasswordSignInForm())
+    context.setdefault("link_form", EmailLinkForm(auto_id=LINK_IDS))
+    context.setdefault("password_form", PasswordSignInForm(auto_id=PASSWORD_IDS))
     context.setdefault("status", 200)
     status = context.pop("status")
     context |= {"next": next_url(request), "languages": Language.choices}
@@ -99,7 +101,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return _sign_in_page(request)
     if request.POST.get("method") == "password":
         return _password_sign_in(request)
-    form = EmailLinkForm(request.POST)
+    form = EmailLinkForm(request.POST, auto_id=LINK_IDS)
     if not form.is_valid():
         return _sign_in_page(request, link_form=form, status=400)
     signin_services.send_sign_in_link(email=form.cleaned_data["email"], now=timezone.now())
@@ -108,7 +110,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def _password_sign_in(request: HttpRequest) -> HttpResponse:
-    form = PasswordSignInForm(request.POST)
+    form = PasswordSignInForm(request.POST, auto_id=PASSWORD_IDS)
     if not form.is_valid():
         return _sign_in_page(request, password_form=form, status=400)
     attempt = signin_services.sign_in_with_password(
