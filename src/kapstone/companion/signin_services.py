@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kapstone.audit.trail import record
 from kapstone.companion import links, lockout
@@ -150,9 +151,9 @@ def sign_in_with_password(*, email: str, password: str, now: dt.datetime) -> Att
 def set_password(*, account: PatientAccount, password: str, confirm: str) -> None:
     """Sets or changes the patient's password (Django's validators: length, common, numeric)."""
     if not password:
-        raise InputError.single("password", "Choose a password.")
+        raise InputError.single("password", _("Choose a password."))
     if password != confirm:
-        raise InputError.single("confirm", "The two passwords are not the same. Type it again.")
+        raise InputError.single("confirm", _("The two passwords are not the same. Type it again."))
     try:
         validate_password(password)
     except ValidationError as exc:
@@ -188,7 +189,7 @@ def remove_password(*, account: PatientAccount) -> None:
 
 def set_language(*, account: PatientAccount, language: str) -> None:
     if language not in Language.values:
-        raise InputError.single("language", "Choose English or Español.")
+        raise InputError.single("language", _("Choose English or Español."))
     if account.language == language:
         return
     with transaction.atomic():
