@@ -138,3 +138,56 @@ def test_invited_from_the_chart_then_link_password_and_authenticator(live_server
     assert urlsplit(phone.url).path == "/me/"
     checked(phone)
     phone_context.close()
+
+
+def test_a_passkey_added_on_the_phone_is_asked_for_at_the_next_sign_in(
+    live_server, browser, settings
+):
+    """Chromium's virtual authenticator (DevTools WebAuthn domain) stands in for the phone's: the
+    page's own script runs both ceremonies and py_webauthn verifies them."""
+    from tests.companion.support import make_account, patient_cookie
+
+    site = Site.objects.create(name="Riverside Clinic")
+    nurse, _ = staff_member("nkhan", Role.NURSE, site, "Nadia", "Khan")
+    patient = make_patient(by=nurse, mrn="KAP-7302", site=site, nurse=nurse)
+    account = make_account(patient=patient, by=nurse, email="ada@example.invalid")
+    base = live_server.url
+    host = urlsplit(base).hostname
+    settings.COMPANION_PASSKEY_RP_ID = host
+    settings.COMPANION_PASSKEY_ORIGINS = [base]
+
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = watched_page(context)
+    devtools = context.new_cdp_session(phone)
+    devtools.send("WebAuthn.enable")
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    context.add_cookies([patient_cookie(account, base)])
+    phone.goto(f"{base}/me/settings/")
+    phone.get_by_label("Name for this passkey (for example, My phone)").fill("My phone")
+    checked(phone)
+    phone.get_by_role("button", name="Add a passkey").click()
+    phone.get_by_text("Passkey added.").wait_for()
+    phone.get_by_role("button", name="Remove My phone").wait_for()
+    checked(phone)
+
+    # A new sign-in (the first factor passed) stops at the passkey.
+    context.clear_cookies()
+    context.add_cookies([patient_cookie(account, base)])
+    phone.goto(f"{base}/me/")
+    phone.get_by_role("heading", name="One more step").wait_for()
+    checked(phone)
+    phone.get_by_role("button", name="Use my passkey").click()
+    phone.get_by_role("heading", name="Hello, Ada").wait_for()
+    assert account.companion_passkeys.get().last_used_at is not None
+    context.close()
