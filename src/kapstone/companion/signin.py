@@ -44,7 +44,7 @@ def next_url(request: HttpRequest) -> str:
 
 def chosen_language(request: HttpRequest) -> str:
     lang = request.session.get(LANG_KEY, "")
-    return lang if lang in Language.values else Language.ENGLISH
+    return str(lang) if lang in Language.values else Language.ENGLISH.value
 
 
 def in_chosen_language[**P](
@@ -252,6 +252,6 @@ def sign_out(request: HttpRequest) -> HttpResponseBase:
     session.sign_out(request)
     if lang:
         request.session[LANG_KEY] = lang
-    with translation.override(lang or Language.ENGLISH):
+    with translation.override(lang or Language.ENGLISH.value):
         messages.info(request, _("You are signed out."))
     return redirect("companion:sign_in")
