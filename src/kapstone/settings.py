@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -387,6 +388,25 @@ PHONE_REGION = env_str("PHONE_REGION", "US").upper()
 # suicide-risk flag. The default is the United States' (988 Lifeline, 911): set the clinic's own.
 # A companion session signs the patient out after this long without an action.
 COMPANION_IDLE_MINUTES = env_int("COMPANION_IDLE_MINUTES", 15)
+# One-time sign-in links last this long; an invitation's link lasts days (the e-mail may wait).
+COMPANION_LINK_MINUTES = env_int("COMPANION_LINK_MINUTES", 30)
+COMPANION_INVITATION_DAYS = env_int("COMPANION_INVITATION_DAYS", 7)
+# Clinic policy: this many failed sign-ins in a row (password or code) lock the account this long.
+COMPANION_LOCKOUT_FAILURES = env_int("COMPANION_LOCKOUT_FAILURES", 5)
+COMPANION_LOCKOUT_MINUTES = env_int("COMPANION_LOCKOUT_MINUTES", 15)
+# Passkeys (WebAuthn) are bound to a domain name: the relying party id and the page origins the
+# browser reports. By default the host of KAPSTONE_BASE_URL; an IP address cannot be a relying
+# party, so a machine served at 127.0.0.1 uses "localhost" (open the companion at localhost).
+_base_host = urlsplit(KAPSTONE_BASE_URL).hostname or "localhost"
+_base_is_ip = _base_host.replace(".", "").isdigit() or ":" in _base_host
+COMPANION_PASSKEY_RP_ID = env_str(
+    "COMPANION_PASSKEY_RP_ID", "localhost" if _base_is_ip else _base_host
+)
+COMPANION_PASSKEY_ORIGINS = env_list(
+    "COMPANION_PASSKEY_ORIGINS",
+    [KAPSTONE_BASE_URL]
+    + ([KAPSTONE_BASE_URL.replace(_base_host, "localhost", 1)] if _base_is_ip else []),
+)
 CRISIS_LINE_NAME = env_str("CRISIS_LINE_NAME", "988 Suicide & Crisis Lifeline")
 CRISIS_LINE_CALL = env_str("CRISIS_LINE_CALL", "988")
 CRISIS_LINE_TEXT = env_str("CRISIS_LINE_TEXT", "988")

@@ -34,6 +34,7 @@ urlpatterns = [
     path("coverage/", include("kapstone.coverage.urls")),
     # The patient companion: the patient's own pages, never a staff session.
     path("me/", include("kapstone.companion.urls")),
+    path("", include("kapstone.companion.staff_urls")),
     path("me/prepare/", include("kapstone.preparation.urls")),
     path("me/journal/", include("kapstone.journal.urls")),
     path("me/messages/", include("kapstone.messaging.urls")),

@@ -97,7 +97,11 @@ DELIBERATELY_PUBLIC = {
     # The patient companion's sign-in steps (its pages are the patient's own: "patient", walked in
     # tests/companion/).
     "companion:sign_in": "public",
+    "companion:link": "public",
     "companion:second_factor": "public",
+    "companion:passkey_sign_in_options": "public",
+    "companion:passkey_sign_in": "public",
+    "companion:language": "public",
     "companion:sign_out": "public",
 }
 

@@ -121,6 +121,7 @@ class Permission(StrEnum):
     MANAGE_BILLING_SETUP = "manage_billing_setup"
     READ_MESSAGES = "read_messages"
     REPLY_TO_MESSAGES = "reply_to_messages"
+    INVITE_TO_COMPANION = "invite_to_companion"
 
 
 CLINICAL_ROLES = frozenset(
@@ -265,6 +266,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # passing it on. Replying is the same group: whoever reads a message can be asked to answer it.
     Permission.READ_MESSAGES: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
     Permission.REPLY_TO_MESSAGES: CLINICAL_ROLES - {Role.INTAKE_COORDINATOR},
+    # Inviting a patient to the companion app (and resending, pausing it) is part of caring for
+    # them: the front desk at registration, or any clinician on the care team. Not the biller.
+    Permission.INVITE_TO_COMPANION: CLINICAL_ROLES,
 }
 
 # Permissions that act on one patient's chart: the care-team rule applies to them.
@@ -300,6 +304,7 @@ PATIENT_SCOPED = frozenset(
         Permission.RECORD_COVERAGE,
         Permission.READ_MESSAGES,
         Permission.REPLY_TO_MESSAGES,
+        Permission.INVITE_TO_COMPANION,
     }
 )
 

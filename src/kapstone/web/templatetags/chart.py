@@ -29,6 +29,7 @@ CHART_TABS = (
     ("integration", "Integration", "integration:chart_tab"),
     ("messages", "Messages", "chart_messages:chart_tab"),
     ("calendar", "Calendar", "timetable:patient_calendar"),
+    ("companion", "Companion", "companion_staff:chart_tab"),
 )
 
 
