@@ -15,7 +15,6 @@ message naming the URL. Add your line in your own module's block below, with a c
 what the sample is.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -28,4 +28,3 @@ def home(request: HttpRequest, *, account: PatientAccount, patient: Patient) -> 
             "home": program.home(patient, timezone.now()),
         },
     )
-
