@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.db import transaction
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import verify_chain
 from kapstone.clinical.access import Role
+from kapstone.companion.models import PatientAccount
 from kapstone.demo.generator import build_demo_clinic
 from kapstone.demo.timetable import RETREATERS
 from kapstone.demo.today import DAY
+from kapstone.journal.models import JournalEntry
+from kapstone.messaging.models import Thread
 from kapstone.patients.models import Patient
 
 TODAY = dt.date(2026, 11, 21)
@@ -73,5 +77,13 @@ def test_the_command_loads_once_and_prints_logins(db, capsys):
     assert "Loaded the demo clinic" in out
     assert "already loaded" in out
     assert "director" in out and "kapstone-demo-clinic" in out
+    # Mid-course patients with a companion account, one in Spanish, printed with the logins.
+    accounts = PatientAccount.objects.filter(email__endswith="@demo.kapstone.invalid")
+    assert accounts.count() == 3
+    assert sorted(a.language for a in accounts) == ["en-gb", "en-gb", "es"]
+    assert all(check_password("kapstone-demo-clinic", a.password) for a in accounts)
+    assert "patient1@demo.kapstone.invalid" in out and "(Español)" in out
+    assert JournalEntry.objects.filter(shared_with_therapist=True).count() == 3
+    assert Thread.objects.count() == 4
     # The generated patients, the retreat patients waiting to be scheduled and today's patients.
     assert Patient.objects.count() == 3 + len(RETREATERS) + len(DAY)

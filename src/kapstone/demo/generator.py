@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from kapstone.clinical.access import Modality, Role
 from kapstone.clinical.plausibility import WEIGHT_RANGE_KG
 from kapstone.demo.billing import build_billing
 from kapstone.demo.chairside import build_chairside
+from kapstone.demo.companion import DemoAccount, build_companion
 from kapstone.demo.history import build_history
 from kapstone.demo.integration import build_integration
 from kapstone.demo.ledger import build_ledger
@@ -210,6 +211,7 @@ class DemoClinic:
     sites: list[Site]
     staff: dict[str, StaffUser]
     patients: list[Patient]
+    companion: list[DemoAccount] = field(default_factory=list)
 
 
 def _phone(rng: random.Random) -> str:
@@ -333,4 +335,13 @@ def build_demo_clinic(
         build_day(sites=sites, staff=staff, now=history_until)
         build_monitor(sites=sites, staff=staff, now=history_until)
         build_rems_forms(now=history_until)
-    return DemoClinic(sites=sites, staff=staff, patients=created)
+        # Any patient of the clinic, the day board's among them: the first few mid-course.
+        companion = build_companion(
+            patients=list(Patient.objects.order_by("pk")),
+            staff=staff,
+            password=DEMO_PASSWORD,
+            now=history_until,
+        )
+    else:
+        companion = []
+    return DemoClinic(sites=sites, staff=staff, patients=created, companion=companion)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from kapstone.accounts.models import Site
 from kapstone.demo.generator import DEMO_PASSWORD, STAFF, build_demo_clinic
 from kapstone.demo.guard import refuse_production
+from kapstone.demo.selectors import demo_accounts
 
 
 class Command(BaseCommand):
@@ -41,3 +42,15 @@ class Command(BaseCommand):
         for persona in STAFF:
             self.stdout.write(f"  {persona.username:<12} {persona.role.label}")
         self.stdout.write("")
+        accounts = demo_accounts()
+        if accounts:
+            self.stdout.write(
+                f"Patient companion (/me/, on a phone; the same password): {len(accounts)} "
+                "mid-course patients"
+            )
+            for account in accounts:
+                self.stdout.write(
+                    f"  {account.email:<32} {account.patient.display_name} "
+                    f"({account.get_language_display()})"
+                )
+            self.stdout.write("")
