@@ -121,7 +121,8 @@ def postgres_template(url: str, base: str) -> str:
     """The name of the migrated database on ``url``'s server for test databases named after
     ``base``, built if missing. Built under a different name and renamed when complete, so an
     interrupted build never leaves a half-migrated template behind."""
-    prefix = f"{base}_migrated_"
+    # PostgreSQL cuts names at 63 bytes: room for the fingerprint and "_building".
+    prefix = f"{base[:32]}_migrated_"
     template = f"{prefix}{fingerprint()}"
     key = int(hashlib.sha256(prefix.encode()).hexdigest()[:15], 16)
     with _postgres_admin(url) as conn:
