@@ -114,6 +114,18 @@ def _uses_database(item: pytest.Item) -> bool:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, django_db_blocker):
+    """Each worker's test database is a copy of the migrations' result, built once (tests/migrated.py),
+    not a migration of its own from an empty database."""
+    from django.db import connection
+
+    from tests.migrated import prepare_test_database
+
+    with django_db_blocker.unblock():
+        prepare_test_database(connection)
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database as migrated, with every guard in place (the migrations install them)."""
     from django.db import connection

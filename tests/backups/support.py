@@ -63,6 +63,15 @@ class SqliteServer:
     def create(self, prefix: str) -> str:
         return str(self.folder / f"{prefix}_{secrets.token_hex(4)}.sqlite3")
 
+    def migrated(self, prefix: str) -> str:
+        """A new database as `kapstone migrate` leaves an empty one: a copy of the leg's template."""
+        from tests.migrated import copy_sqlite, sqlite_template
+
+        name = self.create(prefix)
+        leg = os.environ.get("KAPSTONE_TEST_SQLITE_NAME") or str(self.folder / "test.sqlite3")
+        copy_sqlite(sqlite_template(leg), name)
+        return name
+
     def clone(self, name: str, prefix: str) -> str:
         copy = self.create(prefix)
         with closing(sqlite3.connect(name)) as src, closing(sqlite3.connect(copy)) as dst:
@@ -117,6 +126,13 @@ class PostgresServer:
 
     def clone(self, name: str, prefix: str) -> str:
         return self.create(prefix, template=name)
+
+    def migrated(self, prefix: str) -> str:
+        """A new database as `kapstone migrate` leaves an empty one: a copy of the leg's template."""
+        from tests.migrated import postgres_template
+
+        leg = urlsplit(LEG_URL).path.lstrip("/")
+        return self.create(prefix, template=postgres_template(self.admin_url, f"test_{leg}"))
 
     def drop(self, name: str) -> None:
         with self._connect() as conn:
