@@ -4,6 +4,7 @@ and no marked string in the code is missing from it (a new string fails here, wi
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import re
 import shutil
@@ -14,12 +15,13 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 import kapstone
 from kapstone.companion.program import band_word
 from tests.companion.program_support import signed_plan_for
 from tests.companion.support import make_account, patient_client
+from tests.companion.test_program import scored
 
 SOURCE = Path(kapstone.__file__).parent
 MESSAGES = SOURCE / "locale" / "es" / "LC_MESSAGES"
@@ -96,6 +98,16 @@ def test_the_severity_bands_read_in_the_patients_language():
         assert band_word("an_unlisted_word") == "an unlisted word"
     with translation.override("en-gb"):
         assert band_word("moderately_severe") == "moderately severe"
+
+
+def test_in_spanish_the_progress_page_names_the_band_in_spanish(clinic):
+    when = timezone.now() - dt.timedelta(days=5)
+    scored(clinic.on_team, clinic.staff["prescriber"], 18, when)
+    es = make_account(patient=clinic.on_team, by=clinic.staff["intake_coordinator"], language="es")
+    text = patient_client(Client(), es).get(reverse("companion:progress")).content.decode()
+    assert "Su puntuación de PHQ-9 fue 18 (moderadamente grave) el " in text
+    assert " de " in text.split("(moderadamente grave) el ")[1].split(".")[0]  # "3 de marzo"
+    assert '<div lang="en"><svg' in text.replace("\n", "")
 
 
 def test_in_spanish_the_questionnaires_and_the_consent_say_why_they_stay_in_english(clinic):
