@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_PATIENTS ?= 36
 MONITOR_PORT ?= 2575
 
-.PHONY: run test install check lint typecheck contracts docs pytest pytest-sqlite pytest-postgres lock clean
+.PHONY: run test install check lint typecheck contracts docs pytest pytest-sqlite pytest-postgres lock clean messages
 
 # Installs, migrates a fresh SQLite database, loads the demo clinic and serves it with its worker.
 run: install
@@ -101,3 +101,10 @@ lock:
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* staticfiles
+
+# The patient companion's translations (docs/features/companion-accounts.md, "Languages"): collects
+# every marked string of src/kapstone into locale/es/LC_MESSAGES/django.po (new ones untranslated),
+# then compiles django.mo. Translate the new entries, run it again, and commit both files.
+messages: install
+	cd src/kapstone && ../../$(BIN)/kapstone makemessages -l es --ignore=static --ignore=migrations
+	cd src/kapstone && ../../$(BIN)/kapstone compilemessages -l es

@@ -258,8 +258,24 @@ class InstrumentProgress:
         return self.scores[-1]
 
 
+# The instruments' severity-band words, as the patient reads them (in their language). A word not
+# listed here is shown as the instrument names it, with spaces for underscores.
+BAND_WORDS: dict[str, Promise] = {
+    "none": _("none"),
+    "minimal": _("minimal"),
+    "mild": _("mild"),
+    "moderate": _("moderate"),
+    "moderately_severe": _("moderately severe"),
+    "severe": _("severe"),
+}
+
+
+def band_word(word: str) -> str:
+    return str(BAND_WORDS.get(word, word.replace("_", " ")))
+
+
 def _band(definition: InstrumentDefinition, total: int) -> str:
-    return (definition.band_for(total) or "").replace("_", " ")
+    return band_word(definition.band_for(total) or "")
 
 
 def progress(patient: Patient, now: dt.datetime, *, draw: bool = True) -> list[InstrumentProgress]:
@@ -306,8 +322,7 @@ def progress(patient: Patient, now: dt.datetime, *, draw: bool = True) -> list[I
                 max_total=total_range[1],
                 scores=scores,
                 bands=tuple(
-                    (b.low, b.high, b.word.replace("_", " "), b.source.key)
-                    for b in definition.bands
+                    (b.low, b.high, band_word(b.word), b.source.key) for b in definition.bands
                 ),
                 chart_svg=svg,
             )
