@@ -384,8 +384,6 @@ if not 1 <= MRN_DIGITS <= 12 or MRN_FIRST_NUMBER < 1:
     raise ValueError("KAPSTONE_MRN_DIGITS must be 1-12 and KAPSTONE_MRN_FIRST_NUMBER at least 1")
 PHONE_REGION = env_str("PHONE_REGION", "US").upper()
 
-# Crisis resources shown on every patient-facing page, and first when an answer raises a
-# suicide-risk flag. The default is the United States' (988 Lifeline, 911): set the clinic's own.
 # A companion session signs the patient out after this long without an action.
 COMPANION_IDLE_MINUTES = env_int("COMPANION_IDLE_MINUTES", 15)
 # One-time sign-in links last this long; an invitation's link lasts days (the e-mail may wait).
@@ -407,6 +405,8 @@ COMPANION_PASSKEY_ORIGINS = env_list(
     [KAPSTONE_BASE_URL]
     + ([KAPSTONE_BASE_URL.replace(_base_host, "localhost", 1)] if _base_is_ip else []),
 )
+# Crisis resources shown on every patient-facing page, and first when an answer raises a
+# suicide-risk flag. The default is the United States' (988 Lifeline, 911): set the clinic's own.
 CRISIS_LINE_NAME = env_str("CRISIS_LINE_NAME", "988 Suicide & Crisis Lifeline")
 CRISIS_LINE_CALL = env_str("CRISIS_LINE_CALL", "988")
 CRISIS_LINE_TEXT = env_str("CRISIS_LINE_TEXT", "988")
