@@ -37,7 +37,8 @@ def unguarded(resolver: URLResolver) -> list[str]:
         name
         for name, pattern in walk(resolver)
         if not hasattr(pattern.callback, "kapstone_permission")
-        and getattr(pattern.callback, "kapstone_access", None) not in {"public", "signed_in", "patient"}
+        and getattr(pattern.callback, "kapstone_access", None)
+        not in {"public", "signed_in", "patient"}
     ]
 
 
