@@ -115,3 +115,20 @@ def test_a_failed_export_leaves_no_work_files(tmp_path):
         assert writer.folder.is_dir() and writer.folder.parent == path.parent
         raise RuntimeError("the database went away")
     assert list(path.parent.iterdir()) == []
+
+
+def test_the_whole_export_queries_grow_with_slices_not_rows(clinic, export_clinic, monkeypatch):
+    """A slice's reads, plus one progress update, are all that each more slice costs."""
+    kept = len(
+        selectors.source_patients(
+            site_ids=[], programs=[], start=PERIOD["period_start"], end=PERIOD["period_end"]
+        )
+    )
+    assert kept >= 5
+    with CaptureQueriesContext(connection) as whole:
+        export(clinic)
+    monkeypatch.setattr(selectors, "SLICE", 1)
+    with CaptureQueriesContext(connection) as sliced:
+        export(clinic)
+    per_slice = EVENT_QUERIES + 1  # its events, and the progress shown on the page
+    assert len(sliced) <= len(whole) + per_slice * (kept - 1), (len(whole), len(sliced))
