@@ -1,31 +1,38 @@
 """FHIR Bulk $export at scale, against the research export's own NDJSON writer in the same run.
 
     .venv/bin/python bench/fhir_api.py --database-url postgres://postgres@127.0.0.1:5432/NAME
-        [--site PK] [--types Patient,Observation,...] [--skip-research]
+        [--site PK] [--types Patient,Observation,...] [--skip-research] [--skip-export]
+        [--folder DIR]
 
 Runs against a PostgreSQL database that already holds a synthetic network (``kapstone.demo.network``,
 e.g. a copy of the one ``bench/outcomes.py`` builds: ``createdb -T kapstone_bench NAME``) and is
 migrated to this branch; it writes (an API client, export jobs, audit rows), so never point it at a
-database someone else uses. In this one process it times:
+database someone else uses. By default over the WHOLE network; in this one run it times, each in a
+child process of its own (so each peak memory is its own):
 
+- the research export's FHIR NDJSON for every patient (or, with ``--site PK``, the site's), as its
+  task builds it: the pass over the patients alone (``services.plan``: read them, draw
+  pseudonyms and site codes, k-anonymity), then a slice of patients at a time reading their events
+  (``selectors.events``), de-identifying them (``build_slice``), building the resources and
+  writing NDJSON lines to files (``files.FhirFiles``, the export's own writer); the writer alone is
+  the last step;
 - the FHIR ``$export`` job (``kapstone.fhirapi.bulk.run_export``, what the task worker runs) for
-  the whole network at system level (or, with ``--site PK``, at Group level for ``Group/site-PK``,
-  the site's patients), every served type or ``--types``; NDJSON written to a temporary folder;
-- the research export's FHIR NDJSON for the same patients as its task builds it: reading the
-  sources, de-identifying (``build_dataset``), building the resources (``bulk_resources``) and
-  serialising them (``kapstone.research.files.ndjson``); and the writer alone (resources and
-  NDJSON from the built dataset);
+  the whole network at system level (or, with ``--site PK``, at Group level for ``Group/site-PK``),
+  every served type or ``--types``;
 
 and prints resources per second for each and the ratio of ``$export``'s rate to each research rate,
-with peak memory, the machine, the load and the date. The research export covers fewer resource
-types and only de-identified fields, so the ratio compares throughput of two NDJSON writers over
-the same database, not identical output.
+with each peak memory, the machine, the load before, between and after, and the date. NDJSON goes
+to a temporary folder in ``--folder`` (default the system's), counted and removed after each step:
+the whole network's ``$export`` is about 35 GB. The research export covers fewer resource types and
+only de-identified fields, so the ratio compares throughput of two NDJSON writers over the same
+database, not identical output.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import resource
@@ -62,6 +69,39 @@ def _load() -> str:
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _start(step: Any, *args: Any) -> tuple[str, int, int]:
+    """Runs ``step(*args)`` in a forked child (its own peak memory, no memory left behind);
+    :func:`_result` waits for what it returns."""
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        code = 0
+        try:
+            result = step(*args)
+            result["peak_mib"] = _peak_mib()
+        except BaseException as exc:  # reported to the parent, which stops the run
+            result, code = {"error": repr(exc)}, 1
+        with os.fdopen(write_end, "w") as out:
+            json.dump(result, out)
+        os._exit(code)
+    os.close(write_end)
+    return step.__name__, pid, read_end
+
+
+def _result(started: tuple[str, int, int]) -> dict[str, Any]:
+    name, pid, read_end = started
+    with os.fdopen(read_end) as given:
+        found: dict[str, Any] = json.loads(given.read() or '{"error": "no answer"}')
+    os.waitpid(pid, 0)
+    if "error" in found:
+        raise SystemExit(f"{name} failed: {found['error']}")
+    return found
 
 
 def _fhir_export(types: list[str], site: int | None, folder: Path) -> dict[str, Any]:
@@ -103,51 +143,109 @@ def _fhir_export(types: list[str], site: int | None, folder: Path) -> dict[str, 
     return {"seconds": seconds, "cpu": cpu, "counts": counts, "bytes": size}
 
 
-def _research(site: int | None) -> dict[str, Any]:
+def _research(site: int | None, folder: Path) -> dict[str, Any]:
     import random
 
     from django.utils import timezone
 
-    from kapstone.interop.deidentify import DEFAULT_POLICY, build_dataset
-    from kapstone.interop.fhir_research import bulk_resources
-    from kapstone.outcomes.selectors import OUTCOME_POLICY
-    from kapstone.research import selectors
-    from kapstone.research.files import ndjson
+    from kapstone.interop.deidentify import Dataset, build_slice
+    from kapstone.research import selectors, services
+    from kapstone.research.files import FhirFiles
+    from kapstone.research.models import ResearchExport
 
-    started = time.perf_counter()
-    found = selectors.sources(
-        start=dt.date(1900, 1, 1),
-        end=timezone.localdate(),
+    now = timezone.now()
+    asked = ResearchExport(  # what the task reads of a request; not saved
+        period_start=dt.date(1900, 1, 1),
+        period_end=timezone.localdate(),
         site_ids=[] if site is None else [site],
         programs=[],
+        suppress=False,
     )
-    read = time.perf_counter()
-    dataset = build_dataset(
-        patients=found.patients,
-        scores=found.scores,
-        dosing=found.dosing,
-        integration=found.integration,
-        zone=timezone.get_current_timezone(),
-        rng=random.Random(1),
-        now=timezone.now(),
-        policy=DEFAULT_POLICY,
-        outcome_policy=OUTCOME_POLICY,
-    )
-    built = time.perf_counter()
-    size = 0
-    counts: dict[str, int] = {}
-    for resource_type, resources in bulk_resources(dataset).items():
-        size += len(ndjson(resources))
-        counts[resource_type] = len(resources)
-    written = time.perf_counter()
+    started = time.perf_counter()
+    planned = services.plan(export=asked, now=now, rng=random.Random(1))
+    order = planned.order()
+    planning = time.perf_counter() - started
+    read = deidentify = writer = 0.0
+    fhir = FhirFiles(folder)
+    for first in range(0, len(order), selectors.SLICE):
+        keys = order[first : first + selectors.SLICE]
+        at = time.perf_counter()
+        found = selectors.events(keys)
+        read_at = time.perf_counter()
+        piece = Dataset(
+            build_slice(
+                planned,
+                keys=keys,
+                scores=found.scores,
+                dosing=found.dosing,
+                integration=found.integration,
+            ),
+            planned.report,
+            planned.policy,
+            planned.outcome_policy.version,
+        )
+        built_at = time.perf_counter()
+        fhir.add(piece)
+        written_at = time.perf_counter()
+        read += read_at - at
+        deidentify += built_at - read_at
+        writer += written_at - built_at
+    fhir.close()
+    seconds = time.perf_counter() - started
+    size = sum(path.stat().st_size for path in fhir.paths)
+    for path in fhir.paths:
+        path.unlink()
     return {
-        "seconds": written - started,
-        "read": read - started,
-        "deidentify": built - read,
-        "writer": written - built,
-        "counts": counts,
+        "seconds": seconds,
+        "plan": planning,
+        "patients": len(order),
+        "read": read,
+        "deidentify": deidentify,
+        "writer": writer,
+        "counts": fhir.counts,
         "bytes": size,
     }
+
+
+def _fhir_step(types: list[str], site: int | None, folder: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="fhir-bench-", dir=folder) as tmp:
+        return _fhir_export(types, site, Path(tmp))
+
+
+def _research_step(site: int | None, folder: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="research-bench-", dir=folder) as tmp:
+        return _research(site, Path(tmp))
+
+
+def _print_research(research: dict[str, Any]) -> tuple[float, float]:
+    total = sum(research["counts"].values())
+    end_to_end = total / research["seconds"]
+    writer = total / research["writer"]
+    print(
+        f"research FHIR NDJSON: {total} resources, {research['bytes'] / 2**20:.0f} MiB for "
+        f"{research['patients']} patients in {research['seconds']:.1f} s (patients pass "
+        f"{research['plan']:.1f}, read {research['read']:.1f}, de-identify "
+        f"{research['deidentify']:.1f}, resources+NDJSON {research['writer']:.1f}) = "
+        f"{end_to_end:,.0f} resources/s end to end, {writer:,.0f} resources/s writer alone; "
+        f"peak RSS {research['peak_mib']:.0f} MiB"
+    )
+    print("  " + ", ".join(f"{t} {n}" for t, n in research["counts"].items()))
+    return end_to_end, writer
+
+
+def _print_fhir(fhir: dict[str, Any]) -> float:
+    total = sum(fhir["counts"].values())
+    rate: float = total / fhir["seconds"]
+    print(
+        f"$export: {total} resources, {fhir['bytes'] / 2**20:.0f} MiB NDJSON in "
+        f"{fhir['seconds']:.1f} s = {rate:,.0f} resources/s; peak RSS {fhir['peak_mib']:.0f} MiB"
+    )
+    print(
+        f"  this process's CPU time {fhir['cpu']:.1f} s = {total / fhir['cpu']:,.0f} "
+        "resources per CPU second (the database server's time not counted)"
+    )
+    print("  " + ", ".join(f"{t} {n}" for t, n in fhir["counts"].items()))
+    return rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=int, default=None, help="Group level: one site's patients")
     parser.add_argument("--types", default="", help="comma list (default: every served type)")
     parser.add_argument("--skip-research", action="store_true")
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--folder", default=tempfile.gettempdir(), help="where NDJSON goes")
+    parser.add_argument(
+        "--parallel",
+        action="store_true",
+        help="run the two at once, under the same load (else the research export, then $export)",
+    )
     args = parser.parse_args(argv)
     name = args.database_url.rsplit("/", 1)[-1]
     if name in REFUSED or name.startswith("test"):
@@ -178,46 +283,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     from django.utils import timezone
 
-    print(f"date: {timezone.now():%Y-%m-%d %H:%M} UTC")
+    print(f"date: {timezone.now():%Y-%m-%d %H:%M} UTC", flush=True)
     print(_machine())
     print(f"{_load()} (before)")
     print(
         f"network: {total_patients} patients; exported: "
-        f"{exported} patients" + ("" if args.site is None else f" (Group/site-{args.site})")
+        f"{exported} patients" + ("" if args.site is None else f" (Group/site-{args.site})"),
+        flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="fhir-bench-") as tmp:
-        fhir = _fhir_export(types, args.site, Path(tmp))
-    fhir_total = sum(fhir["counts"].values())
-    fhir_rate = fhir_total / fhir["seconds"]
-    print(
-        f"$export: {fhir_total} resources, {fhir['bytes'] / 2**20:.0f} MiB NDJSON in "
-        f"{fhir['seconds']:.1f} s = {fhir_rate:,.0f} resources/s; peak RSS {_peak_mib():.0f} MiB"
-    )
-    print(
-        f"  this process's CPU time {fhir['cpu']:.1f} s = {fhir_total / fhir['cpu']:,.0f} "
-        "resources per CPU second (the database server's time not counted)"
-    )
-    print("  " + ", ".join(f"{t} {n}" for t, n in fhir["counts"].items()))
-    print(f"{_load()} (after $export)")
-    if args.skip_research:
-        return 0
-    research = _research(args.site)
-    research_total = sum(research["counts"].values())
-    end_to_end = research_total / research["seconds"]
-    writer = research_total / research["writer"]
-    print(
-        f"research FHIR NDJSON: {research_total} resources, {research['bytes'] / 2**20:.0f} MiB in "
-        f"{research['seconds']:.1f} s (read {research['read']:.1f}, de-identify "
-        f"{research['deidentify']:.1f}, resources+NDJSON {research['writer']:.1f}) = "
-        f"{end_to_end:,.0f} resources/s end to end, {writer:,.0f} resources/s writer alone; "
-        f"peak RSS {_peak_mib():.0f} MiB"
-    )
-    print("  " + ", ".join(f"{t} {n}" for t, n in research["counts"].items()))
-    print(
-        f"ratio $export / research: {fhir_rate / end_to_end:.2f}x end to end, "
-        f"{fhir_rate / writer:.2f}x writer alone"
-    )
-    print(f"{_load()} (after)")
+    rates: dict[str, float] = {}
+    research = fhir = None
+    if not args.skip_research:
+        research = _start(_research_step, args.site, args.folder)
+    if args.parallel and not args.skip_export:
+        fhir = _start(_fhir_step, types, args.site, args.folder)
+        print("research export and $export started together", flush=True)
+    if research is not None:
+        rates["end"], rates["writer"] = _print_research(_result(research))
+        print(f"{_load()} (after the research export)", flush=True)
+    if not args.skip_export:
+        rates["fhir"] = _print_fhir(
+            _result(fhir or _start(_fhir_step, types, args.site, args.folder))
+        )
+        print(f"{_load()} (after $export)", flush=True)
+    if len(rates) == 3:
+        print(
+            f"ratio $export / research: {rates['fhir'] / rates['end']:.2f}x end to end, "
+            f"{rates['fhir'] / rates['writer']:.2f}x writer alone"
+        )
+    print(f"date: {timezone.now():%Y-%m-%d %H:%M} UTC (end)")
     return 0
 
 

@@ -889,44 +889,58 @@ def _with(table: Table, rows: Iterable[tuple[Cell, ...]]) -> Table:
     return Table(table.name, table.description, table.columns, tuple(rows))
 
 
-def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What must be decided over every patient before any of their events is read: pseudonyms
+    and site codes (drawn in one sequence from the caller's generator), day 0, the patient row,
+    the k-anonymity report and who is kept. A few hundred bytes a patient; the events (nearly all
+    of an export) are then de-identified a slice of patients at a time (:func:`build_slice`)."""
+
+    ids: Mapping[int, str]  # patient key -> pseudonym, every patient asked for
+    sites: Mapping[int, str]  # site key -> random code
+    contact: Mapping[int, dt.datetime]  # patient key -> first contact (day 0)
+    rows: Mapping[int, tuple[Cell, ...]]  # patient key -> patient row without the two counts
+    kept: frozenset[int]  # patient keys exported (all unless small classes were suppressed)
+    report: KReport
+    policy: DeidentificationPolicy
+    outcome_policy: OutcomePolicy
+    zone: dt.tzinfo
+    now: dt.datetime
+
+    def order(self) -> list[int]:
+        """The kept patients in the order every table lists them: by pseudonym (random)."""
+        return sorted(self.kept, key=self.ids.__getitem__)
+
+
+def has_begun(session: SourceDosingSession, now: dt.datetime) -> bool:
+    """A dosing session is in the data once it began (its dose, or its booked start)."""
+    return session.began_at <= now
+
+
+def plan_export(
     *,
     patients: Sequence[SourcePatient],
-    scores: Sequence[SourceScore],
-    dosing: Sequence[SourceDosingSession],
-    integration: Sequence[SourceIntegrationSession],
+    dosing_sites: Iterable[int],
     zone: dt.tzinfo,
     rng: random.Random,
     now: dt.datetime,
     suppress: bool = False,
     policy: DeidentificationPolicy = DEFAULT_POLICY,
     outcome_policy: OutcomePolicy = DEFAULT_OUTCOME_POLICY,
-) -> Dataset:
-    """Every table of the export, de-identified, and the k-anonymity report on the patients.
-
-    Events of patients not in ``patients``, and events after ``now``, are left out. With
-    ``suppress``, patients in classes smaller than the policy's k are removed from every table.
-    """
+) -> ExportPlan:
+    """The dataset-wide pass: every patient, none of their events. ``dosing_sites`` are the sites
+    of the patients' dosing sessions that have begun by ``now`` (:func:`has_begun`): their codes
+    are drawn with the home sites'."""
     by_key = {p.key: p for p in patients}
-    # Only what has happened by ``now``: a booking for next week is not an event yet.
-    scores = [s for s in scores if s.patient_key in by_key and s.at <= now]
-    dosing = [d for d in dosing if d.patient_key in by_key and d.began_at <= now]
-    integration = [i for i in integration if i.patient_key in by_key and i.starts_at <= now]
-    first_q: dict[int, dt.datetime] = {}
-    for p in patients:
-        if p.first_questionnaire_at is not None:
-            first_q[p.key] = p.first_questionnaire_at
-    contact = {p.key: first_contact(p.registered_at, first_q.get(p.key)) for p in patients}
+    contact = {p.key: first_contact(p.registered_at, p.first_questionnaire_at) for p in patients}
     ids = pseudonyms(by_key, rng)
-    sites = site_codes([p.site_key for p in patients] + [d.site_key for d in dosing], rng)
-
-    score_count = Counter(s.patient_key for s in scores)
-    dosing_count = Counter(d.patient_key for d in dosing)
-    patient_rows: dict[int, dict[str, Cell]] = {}
+    sites = site_codes([*(p.site_key for p in patients), *dosing_sites], rng)
+    rows: dict[int, tuple[Cell, ...]] = {}
+    quasi: dict[int, dict[str, Cell]] = {}
     for p in patients:
         anchor = contact[p.key]
         age = age_on(p.date_of_birth, anchor.at.astimezone(zone).date())
-        patient_rows[p.key] = {
+        row: dict[str, Cell] = {
             "patient_id": ids[p.key],
             "first_contact": anchor.source.value,
             "age_band": age_band(age, policy.age_band_years),
@@ -935,23 +949,21 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
             "referral_source": p.referral_source,
             "program": p.program or NOT_RECORDED,
             "route": p.route or NOT_RECORDED,
-            "questionnaires": score_count[p.key],
-            "dosing_sessions": dosing_count[p.key],
         }
+        rows[p.key] = tuple(row.values())
+        quasi[p.key] = {q: row[q] for q in policy.quasi_identifiers}
     report = k_anonymity(
-        list(patient_rows.values()), policy.quasi_identifiers, policy.k_threshold, policy.k_source
+        list(quasi.values()), policy.quasi_identifiers, policy.k_threshold, policy.k_source
     )
-    kept = set(patient_rows)
+    kept = set(quasi)
     if suppress and report.below_threshold:
         small = {c.values for c in report.below_threshold}
         kept = {
             key
-            for key, row in patient_rows.items()
+            for key, row in quasi.items()
             if tuple(str(row[q]) for q in policy.quasi_identifiers) not in small
         }
-        after = k_anonymity(
-            [patient_rows[k] for k in kept], policy.quasi_identifiers, policy.k_threshold
-        )
+        after = k_anonymity([quasi[k] for k in kept], policy.quasi_identifiers, policy.k_threshold)
         report = KReport(
             report.quasi_identifiers,
             report.threshold,
@@ -960,7 +972,7 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
             report.k,
             report.classes,
             report.below_threshold,
-            suppressed=len(patient_rows) - len(kept),
+            suppressed=len(quasi) - len(kept),
             k_after=after.k,
         )
     elif suppress:
@@ -975,9 +987,81 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
             suppressed=0,
             k_after=report.k,
         )
+    return ExportPlan(
+        ids=ids,
+        sites=sites,
+        contact={key: c.at for key, c in contact.items()},
+        rows=rows,
+        kept=frozenset(kept),
+        report=report,
+        policy=policy,
+        outcome_policy=outcome_policy,
+        zone=zone,
+        now=now,
+    )
+
+
+def build_dataset(
+    *,
+    patients: Sequence[SourcePatient],
+    scores: Sequence[SourceScore],
+    dosing: Sequence[SourceDosingSession],
+    integration: Sequence[SourceIntegrationSession],
+    zone: dt.tzinfo,
+    rng: random.Random,
+    now: dt.datetime,
+    suppress: bool = False,
+    policy: DeidentificationPolicy = DEFAULT_POLICY,
+    outcome_policy: OutcomePolicy = DEFAULT_OUTCOME_POLICY,
+) -> Dataset:
+    """Every table of the export, de-identified, and the k-anonymity report on the patients: the
+    plan and one slice holding every kept patient.
+
+    Events of patients not in ``patients``, and events after ``now``, are left out. With
+    ``suppress``, patients in classes smaller than the policy's k are removed from every table.
+    """
+    keys = {p.key for p in patients}
+    plan = plan_export(
+        patients=patients,
+        dosing_sites=[d.site_key for d in dosing if d.patient_key in keys and has_begun(d, now)],
+        zone=zone,
+        rng=rng,
+        now=now,
+        suppress=suppress,
+        policy=policy,
+        outcome_policy=outcome_policy,
+    )
+    tables = build_slice(
+        plan, keys=plan.kept, scores=scores, dosing=dosing, integration=integration
+    )
+    return Dataset(tables, plan.report, policy, outcome_policy.version)
+
+
+def build_slice(  # noqa: C901, PLR0915 (over the ceiling before it came in; to be split)
+    plan: ExportPlan,
+    *,
+    keys: Iterable[int],
+    scores: Sequence[SourceScore],
+    dosing: Sequence[SourceDosingSession],
+    integration: Sequence[SourceIntegrationSession],
+) -> tuple[Table, ...]:
+    """Every table's rows for the kept patients among ``keys``, given all their events.
+
+    Each table is ordered by pseudonym first, so the slices of :meth:`ExportPlan.order`, taken in
+    turn, give exactly the rows one slice of everyone would, in the same order. Events of other
+    patients, and events after the plan's ``now``, are left out."""
+    now, zone, ids, sites = plan.now, plan.zone, plan.ids, plan.sites
+    asked = set(keys)
+    kept = asked & plan.kept
+    # Only what has happened by ``now``: a booking for next week is not an event yet.
+    scores = [s for s in scores if s.patient_key in asked and s.at <= now]
+    dosing = [d for d in dosing if d.patient_key in asked and has_begun(d, now)]
+    integration = [i for i in integration if i.patient_key in asked and i.starts_at <= now]
+    score_count = Counter(s.patient_key for s in scores)
+    dosing_count = Counter(d.patient_key for d in dosing)
 
     def day(key: int, at: dt.datetime) -> int:
-        return day_offset(contact[key].at, at, zone)
+        return day_offset(plan.contact[key], at, zone)
 
     # Rows are ordered by pseudonym (random), then time: the order says nothing about who.
     def order(key: int) -> str:
@@ -1132,7 +1216,7 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
         points = [ScorePoint(at, total) for at, total in series.items()]
         try:
             outcome = instrument_outcome(
-                instrument, points, doses_at.get(key, ()), policy=outcome_policy
+                instrument, points, doses_at.get(key, ()), policy=plan.outcome_policy
             )
         except OutcomeInputError:
             continue
@@ -1154,10 +1238,9 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
         )
 
     patient_table = [
-        tuple(patient_rows[key][c.name] for c in PATIENTS.columns)
-        for key in sorted(kept, key=order)
+        (*plan.rows[key], score_count[key], dosing_count[key]) for key in sorted(kept, key=order)
     ]
-    tables = (
+    return (
         _with(PATIENTS, patient_table),
         _with(SCORES, score_rows),
         _with(ITEMS, item_rows),
@@ -1170,7 +1253,6 @@ def build_dataset(  # noqa: C901, PLR0915 (over the ceiling before it came in; t
         _with(INTEGRATION_MEASURES, measure_rows),
         _with(OUTCOMES, outcome_rows),
     )
-    return Dataset(tables, report, policy, outcome_policy.version)
 
 
 def source_patient_fields() -> tuple[str, ...]:

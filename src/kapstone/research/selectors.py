@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 
 from django.db.models import Min, QuerySet
@@ -29,9 +29,13 @@ from kapstone.chairside.models import (
 )
 from kapstone.clinical.integration_notes import measures
 from kapstone.dosing.models import DosingSession
-from kapstone.dosing.selectors import dose_time_rows
-from kapstone.integration.models import IntegrationSession
-from kapstone.integration.selectors import signed_note, structure_in_force
+from kapstone.dosing.selectors import dose_time_rows, with_dose_time
+from kapstone.integration.models import (
+    IntegrationNote,
+    IntegrationNoteAddendum,
+    IntegrationSession,
+)
+from kapstone.integration.selectors import stored_structure
 from kapstone.interop.deidentify import (
     SourceAdverseEvent,
     SourceDissociation,
@@ -59,8 +63,18 @@ class _Chart:
 
 
 @dataclass(frozen=True)
-class Sources:
+class Population:
+    """Every patient an export asks for, and the sites of their dosing sessions that have begun:
+    what the core's dataset-wide pass (``plan_export``) needs, and none of their events."""
+
     patients: list[SourcePatient]
+    dosing_sites: set[int]
+
+
+@dataclass(frozen=True)
+class Events:
+    """The events of one slice of patients, identified, as the core de-identifies them."""
+
     scores: list[SourceScore]
     dosing: list[SourceDosingSession]
     integration: list[SourceIntegrationSession]
@@ -85,16 +99,22 @@ def export_for_or_404(user: StaffUser, export_id: int) -> ResearchExport:
     return get_object_or_404(exports_for(user), pk=export_id)
 
 
-def _signed_plans(keys: Iterable[int]) -> dict[int, tuple[str, str]]:
+# Patients are read in pages of this many (by key), each page's plans and first questionnaires
+# with it; their events a slice of SLICE patients at a time (:func:`slice_sources`).
+PAGE = 2000
+SLICE = 200
+
+
+def _signed_plans(keys: list[int]) -> dict[int, tuple[str, str]]:
     """patient id -> (program key, route) of the latest signed plan version."""
     out: dict[int, tuple[str, str]] = {}
     plans = (
-        TreatmentPlan.objects.filter(patient_id__in=list(keys), signature__isnull=False)
-        .select_related("program")
+        TreatmentPlan.objects.filter(patient_id__in=keys, signature__isnull=False)
         .order_by("patient_id", "-revision")
+        .values_list("patient_id", "program__key", "route")
     )
-    for plan in plans:
-        out.setdefault(plan.patient_id, (plan.program.key, plan.route))
+    for patient_id, program, route in plans:
+        out.setdefault(patient_id, (program, route))
     return out
 
 
@@ -102,56 +122,87 @@ def _in_period(contact: dt.datetime, start: dt.date, end: dt.date, zone: dt.tzin
     return start <= contact.astimezone(zone).date() <= end
 
 
-def source_patients(
-    *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
-) -> list[SourcePatient]:
-    """Patients whose first contact falls in the period, at the sites and on the programs asked."""
-    zone = timezone.get_current_timezone()
+def _patient_pages(site_ids: Sequence[int]) -> Iterator[list[Patient]]:
     found = Patient.objects.order_by("pk")
     if site_ids:
         found = found.filter(home_site_id__in=list(site_ids))
-    first_sent = dict(
-        QuestionnaireSet.objects.values("patient_id")
-        .annotate(first=Min("sent_at"))
-        .values_list("patient_id", "first")
-    )
-    rows = list(found)
-    plans = _signed_plans(p.pk for p in rows)
+    last = 0
+    while page := list(found.filter(pk__gt=last)[:PAGE]):
+        yield page
+        if len(page) < PAGE:
+            return  # the last page: no need to ask for the next
+        last = page[-1].pk
+
+
+def source_patients(
+    *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
+) -> list[SourcePatient]:
+    """Patients whose first contact falls in the period, at the sites and on the programs asked.
+
+    Read a page at a time (three queries a page), so only the page's rows are models at once."""
+    zone = timezone.get_current_timezone()
     out: list[SourcePatient] = []
-    for p in rows:
-        contact = first_contact(p.registered_at, first_sent.get(p.pk))
-        if not _in_period(contact.at, start, end, zone):
-            continue
-        program, route = plans.get(p.pk, ("", ""))
-        if programs and program not in programs:
-            continue
-        out.append(
-            SourcePatient(
-                key=p.pk,
-                mrn=p.mrn,
-                given_name=p.given_name,
-                family_name=p.family_name,
-                preferred_name=p.preferred_name,
-                date_of_birth=p.date_of_birth,
-                sex_at_birth=p.sex_at_birth,
-                gender_identity=p.gender_identity,
-                pronouns=p.pronouns,
-                phone=p.phone,
-                email=p.email,
-                address=p.address,
-                emergency_contact_name=p.emergency_contact_name,
-                emergency_contact_relationship=p.emergency_contact_relationship,
-                emergency_contact_phone=p.emergency_contact_phone,
-                referral_source=p.referral_source,
-                referrer_name=p.referrer_name,
-                site_key=p.home_site_id,
-                registered_at=p.registered_at,
-                first_questionnaire_at=first_sent.get(p.pk),
-                program=program,
-                route=route,
-            )
+    for rows in _patient_pages(site_ids):
+        keys = [p.pk for p in rows]
+        first_sent = dict(
+            QuestionnaireSet.objects.filter(patient_id__in=keys)
+            .values("patient_id")
+            .annotate(first=Min("sent_at"))
+            .values_list("patient_id", "first")
         )
+        plans = _signed_plans(keys)
+        for p in rows:
+            contact = first_contact(p.registered_at, first_sent.get(p.pk))
+            if not _in_period(contact.at, start, end, zone):
+                continue
+            program, route = plans.get(p.pk, ("", ""))
+            if programs and program not in programs:
+                continue
+            out.append(
+                SourcePatient(
+                    key=p.pk,
+                    mrn=p.mrn,
+                    given_name=p.given_name,
+                    family_name=p.family_name,
+                    preferred_name=p.preferred_name,
+                    date_of_birth=p.date_of_birth,
+                    sex_at_birth=p.sex_at_birth,
+                    gender_identity=p.gender_identity,
+                    pronouns=p.pronouns,
+                    phone=p.phone,
+                    email=p.email,
+                    address=p.address,
+                    emergency_contact_name=p.emergency_contact_name,
+                    emergency_contact_relationship=p.emergency_contact_relationship,
+                    emergency_contact_phone=p.emergency_contact_phone,
+                    referral_source=p.referral_source,
+                    referrer_name=p.referrer_name,
+                    site_key=p.home_site_id,
+                    registered_at=p.registered_at,
+                    first_questionnaire_at=first_sent.get(p.pk),
+                    program=program,
+                    route=route,
+                )
+            )
     return out
+
+
+def dosing_sites(*, keys: Iterable[int], site_ids: Sequence[int], now: dt.datetime) -> set[int]:
+    """The sites of the patients' dosing sessions that have begun by ``now`` (the core's
+    ``has_begun``: booked to start by then, or a dose charted by then on a session booked later),
+    without reading the sessions: two queries, whatever the number of patients."""
+    asked = set(keys)
+    sessions = DosingSession.objects.all()
+    if site_ids:
+        sessions = sessions.filter(patient__home_site_id__in=list(site_ids))
+    pairs = set(sessions.filter(starts_at__lte=now).values_list("patient_id", "site_id").distinct())
+    pairs |= set(
+        with_dose_time(sessions.filter(starts_at__gt=now))
+        .filter(dose_charted=True, given_at__lte=now)
+        .values_list("patient_id", "site_id")
+        .distinct()
+    )
+    return {site for patient, site in pairs if patient in asked}
 
 
 def _answer(value: object) -> int | None:
@@ -222,18 +273,30 @@ def _chairside(session_ids: list[int]) -> dict[int, _Chart]:
     readings = VitalReading.objects.filter(record_id__in=ids, strike__isnull=True).exclude(
         device_verdict=DeviceVerdict.HELD
     )
-    for v in readings.order_by("taken_at", "pk"):
-        vitals[v.record_id].append(
-            SourceVital(
-                taken_at=v.taken_at,
-                is_baseline=v.is_baseline,
-                systolic=v.systolic,
-                diastolic=v.diastolic,
-                heart_rate=v.heart_rate,
-                spo2=v.spo2,
-                respiratory_rate=v.respiratory_rate,
-                sedation=v.sedation,
-            )
+    # Read as plain values, not models: a chart holds dozens of readings a session.
+    for (
+        record_id,
+        taken_at,
+        baseline,
+        systolic,
+        diastolic,
+        heart,
+        spo2,
+        breaths,
+        sedation,
+    ) in readings.order_by("taken_at", "pk").values_list(
+        "record_id",
+        "taken_at",
+        "is_baseline",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "spo2",
+        "respiratory_rate",
+        "sedation",
+    ):
+        vitals[record_id].append(
+            SourceVital(taken_at, baseline, systolic, diastolic, heart, spo2, breaths, sedation)
         )
     for r in DissociationRating.objects.filter(record_id__in=ids).order_by("taken_at", "pk"):
         ratings[r.record_id].append(SourceDissociation(r.taken_at, r.scale, r.score, r.is_baseline))
@@ -257,7 +320,7 @@ def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
     charts = _chairside([s.pk for s in sessions])
     given = {
         t.session_id: t
-        for t in dose_time_rows(DosingSession.objects.filter(pk__in=[s.pk for s in sessions]))
+        for t in dose_time_rows(DosingSession.objects.filter(patient_id__in=list(keys)))
     }
     out: list[SourceDosingSession] = []
     for s in sessions:
@@ -285,15 +348,10 @@ def source_dosing(keys: Sequence[int]) -> list[SourceDosingSession]:
     return out
 
 
-def _note_measures(session: IntegrationSession) -> tuple[tuple[str, float], ...]:
-    """The numbers of the session's signed note (its latest structured correction, if any), as
-    the core measures them; drafts, the narrative and every text field stay behind."""
-    note = signed_note(session)
-    if note is None:
-        return ()
-    structure, _ = structure_in_force(note)
-    numbers = measures(structure)
-    found = [("minutes", float(note.minutes))]
+def _note_measures(minutes: int, document: dict[str, object]) -> tuple[tuple[str, float], ...]:
+    """The numbers of a signed note (its structured part in force), as the core measures them."""
+    numbers = measures(stored_structure(document))
+    found = [("minutes", float(minutes))]
     found += [
         (f.name, float(value))
         for f in fields(numbers)
@@ -302,8 +360,34 @@ def _note_measures(session: IntegrationSession) -> tuple[tuple[str, float], ...]
     return tuple(found)
 
 
+def _signed_measures(session_ids: list[int]) -> dict[int, tuple[tuple[str, float], ...]]:
+    """session id -> the numbers of its signed note, the latest structured correction in force
+    (as ``integration.selectors.structure_in_force`` reads it); drafts, the narrative and every
+    text field stay behind: only the minutes and the structured part are read. Two queries."""
+    notes = {
+        pk: (session_id, minutes, structured)
+        for pk, session_id, minutes, structured in IntegrationNote.objects.filter(
+            session_id__in=session_ids, signature__isnull=False
+        ).values_list("pk", "session_id", "minutes", "structured")
+    }
+    corrected: dict[int, dict[str, object]] = {}
+    corrections = (
+        IntegrationNoteAddendum.objects.filter(note_id__in=list(notes), structured__isnull=False)
+        .order_by("note_id", "-created_at", "-pk")
+        .values_list("note_id", "structured")
+    )
+    for note_id, structured in corrections:
+        assert structured is not None  # filtered above
+        corrected.setdefault(note_id, structured)
+    return {
+        session_id: _note_measures(minutes, corrected.get(pk, structured))
+        for pk, (session_id, minutes, structured) in notes.items()
+    }
+
+
 def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
-    found = IntegrationSession.objects.filter(patient_id__in=list(keys)).order_by("pk")
+    found = list(IntegrationSession.objects.filter(patient_id__in=list(keys)).order_by("pk"))
+    numbers = _signed_measures([i.pk for i in found])
     return [
         SourceIntegrationSession(
             patient_key=i.patient_id,
@@ -313,20 +397,31 @@ def source_integration(keys: Sequence[int]) -> list[SourceIntegrationSession]:
             ends_at=i.ends_at,
             status=i.status,
             modality=i.modality,
-            measures=_note_measures(i),
+            measures=numbers.get(i.pk, ()),
         )
         for i in found
     ]
 
 
 @replica_reads
-def sources(
-    *, start: dt.date, end: dt.date, site_ids: Sequence[int], programs: Sequence[str]
-) -> Sources:
+def population(
+    *,
+    start: dt.date,
+    end: dt.date,
+    site_ids: Sequence[int],
+    programs: Sequence[str],
+    now: dt.datetime,
+) -> Population:
     patients = source_patients(start=start, end=end, site_ids=site_ids, programs=programs)
-    keys = [p.key for p in patients]
-    return Sources(
-        patients=patients,
+    sites = dosing_sites(keys=(p.key for p in patients), site_ids=site_ids, now=now)
+    return Population(patients, sites)
+
+
+@replica_reads
+def events(keys: Sequence[int]) -> Events:
+    """The events of one slice of patients (:data:`SLICE`): a fixed number of queries, however
+    many rows they hold."""
+    return Events(
         scores=source_scores(keys),
         dosing=source_dosing(keys),
         integration=source_integration(keys),

@@ -23,11 +23,19 @@ from kapstone.accounts.models import Site, StaffUser
 from kapstone.audit.trail import record
 from kapstone.clinical.access import Permission, may
 from kapstone.errors import InputError
-from kapstone.interop.deidentify import DEFAULT_POLICY, KReport, build_dataset
+from kapstone.interop.deidentify import (
+    DEFAULT_POLICY,
+    TABLES,
+    Dataset,
+    ExportPlan,
+    KReport,
+    build_slice,
+    plan_export,
+)
 from kapstone.outcomes.selectors import OUTCOME_POLICY
 from kapstone.plans.models import ProgramTemplateVersion
 from kapstone.research import selectors
-from kapstone.research.files import write_zip
+from kapstone.research.files import ExportWriter, Progress
 from kapstone.research.models import ExportStatus, ResearchExport
 
 log = logging.getLogger(__name__)
@@ -140,11 +148,9 @@ def preview_export(
     patients = selectors.source_patients(
         start=period_start, end=period_end, site_ids=site_ids, programs=programs
     )
-    dataset = build_dataset(
+    plan = plan_export(
         patients=patients,
-        scores=(),
-        dosing=(),
-        integration=(),
+        dosing_sites=(),
         zone=timezone.get_current_timezone(),
         # Pseudonyms and site codes are drawn and thrown away: only the counts leave.
         rng=random.Random(0),
@@ -153,7 +159,7 @@ def preview_export(
         policy=DEFAULT_POLICY,
         outcome_policy=OUTCOME_POLICY,
     )
-    preview = Preview(dataset.k_report, suppress)
+    preview = Preview(plan.report, suppress)
     record(
         actor=by,
         action="research_export.previewed",
@@ -217,10 +223,55 @@ def _progress(export_id: int, percent: int, step: str) -> None:
     ResearchExport.objects.filter(pk=export_id).update(progress=min(percent, 99), step=step[:80])
 
 
+def plan(*, export: ResearchExport, now: dt.datetime, rng: random.Random) -> ExportPlan:
+    """The dataset-wide pass over the patients asked for (none of their events): pseudonyms,
+    site codes, day 0, the k report and who is kept (the core's ``plan_export``)."""
+    found = selectors.population(
+        start=export.period_start,
+        end=export.period_end,
+        site_ids=export.site_ids,
+        programs=export.programs,
+        now=now,
+    )
+    return plan_export(
+        patients=found.patients,
+        dosing_sites=found.dosing_sites,
+        zone=timezone.get_current_timezone(),
+        rng=rng,
+        now=now,
+        suppress=export.suppress,
+        policy=DEFAULT_POLICY,
+        outcome_policy=OUTCOME_POLICY,
+    )
+
+
+def slice_dataset(plan: ExportPlan, keys: list[int]) -> Dataset:
+    """One slice of the plan's patients, read and de-identified (its tables hold its rows)."""
+    found = selectors.events(keys)
+    tables = build_slice(
+        plan, keys=keys, scores=found.scores, dosing=found.dosing, integration=found.integration
+    )
+    return Dataset(tables, plan.report, plan.policy, plan.outcome_policy.version)
+
+
+def _write(plan: ExportPlan, writer: ExportWriter, progress: Progress) -> tuple[int, str]:
+    """Reads, de-identifies and writes the patients a slice at a time, in the plan's order, then
+    zips; only one slice's rows are held at once."""
+    order = plan.order()
+    for start in range(0, len(order), selectors.SLICE):
+        # The identified rows of the slice are dropped once its de-identified rows are written.
+        writer.add(slice_dataset(plan, order[start : start + selectors.SLICE]))
+        done = min(start + selectors.SLICE, len(order))
+        progress(done * 80 // max(len(order), 1), f"Wrote {done} of {len(order)} patients")
+    about = Dataset(TABLES, plan.report, plan.policy, plan.outcome_policy.version)
+    return writer.finish(about, lambda p, s: progress(80 + p * 19 // 100, s))
+
+
 def run_export(
     *, export_id: int, now: dt.datetime, rng: random.Random | None = None
 ) -> ResearchExport:
-    """Builds the export: reads, de-identifies (the core), writes the zip, records the result.
+    """Builds the export: reads, de-identifies (the core) and writes the zip a slice of patients
+    at a time, after one pass over the patients alone; records the result.
 
     ``rng`` is for tests only; by default pseudonyms come from the operating system's generator.
     """
@@ -231,31 +282,14 @@ def run_export(
     if not claimed:
         return export  # already run (or running) elsewhere
     try:
-        found = selectors.sources(
-            start=export.period_start,
-            end=export.period_end,
-            site_ids=export.site_ids,
-            programs=export.programs,
-        )
-        _progress(export.pk, 20, "De-identifying")
-        dataset = build_dataset(
-            patients=found.patients,
-            scores=found.scores,
-            dosing=found.dosing,
-            integration=found.integration,
-            zone=timezone.get_current_timezone(),
-            rng=rng or random.SystemRandom(),
-            now=now,
-            suppress=export.suppress,
-            policy=DEFAULT_POLICY,
-            outcome_policy=OUTCOME_POLICY,
-        )
-        del found  # the identified rows are not needed past this point
-        _progress(export.pk, 30, "Writing files")
+        planned = plan(export=export, now=now, rng=rng or random.SystemRandom())
+        _progress(export.pk, 10, "De-identifying and writing files")
         path = export_dir() / f"research-export-{export.pk}-{secrets.token_hex(8)}.zip"
-        size, digest = write_zip(
-            dataset, path, lambda p, s: _progress(export.pk, 30 + p * 69 // 100, s)
-        )
+        with ExportWriter(path) as writer:
+            size, digest = _write(
+                planned, writer, lambda p, s: _progress(export.pk, 10 + p * 89 // 100, s)
+            )
+            counts = writer.counts
     except Exception as exc:
         # The message or traceback may carry data: only the exception's type is kept and logged.
         log.error("research export %s failed: %s", export_id, type(exc).__name__)
@@ -275,8 +309,8 @@ def run_export(
         export.status = ExportStatus.READY
         export.progress = 100
         export.step = ""
-        export.counts = {t.name: len(t.rows) for t in dataset.tables}
-        export.k_summary = dataset.k_report.summary()
+        export.counts = counts
+        export.k_summary = planned.report.summary()
         export.file_path = str(path)
         export.size_bytes = size
         export.sha256 = digest
@@ -288,7 +322,7 @@ def run_export(
             action="research_export.completed",
             obj=export,
             summary=f"Research export {export.pk} ready: {export.counts.get('patients', 0)} "
-            f"patients, k = {dataset.k_report.k}",
+            f"patients, k = {planned.report.k}",
             after={
                 "counts": export.counts,
                 "k": export.k_summary,
