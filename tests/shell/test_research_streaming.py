@@ -1,8 +1,8 @@
 """The research export is written a slice of patients at a time, and what it writes is what it
 wrote when it built the whole dataset in memory: every file of the zip, compared with a golden run of
 the previous implementation on the same clinic (``golden/research_export.json``, made before the
-change), whatever the slice and row-group sizes. Its reads grow with slices and pages, never with
-rows."""
+change; its safe_harbor.csv since follows the rules' own text, which a rule's change updates),
+whatever the slice and row-group sizes. Its reads grow with slices and pages, never with rows."""
 
 from __future__ import annotations
 
