@@ -5,11 +5,13 @@
     .venv/bin/python bench/web_load.py --demo --seconds 5 --staff 20
 
 Serves Kapstone with gunicorn (deploy/gunicorn.conf.py, KAPSTONE_PROFILE=production, DEBUG off,
-one sync worker per core) on the given database (the 100 000-patient network: a copy of the one
+two sync workers per core, as deployed) on the given database (the 100 000-patient network: a copy of the one
 bench/outcomes.py builds, never that database itself), or with ``--demo`` on a fresh SQLite file
 holding the demo clinic. Before serving it adds, through the services, what the pages need: a site
-with a medical director (who sees every chart; the sites of the network too), a patient whose
-dosing session is in progress at a chair (signed plan, checklist, baseline reading, a dose), and
+with a medical director (who sees every chart; the sites of the network too), ``--chairs`` (8)
+patients whose dosing sessions are in progress at as many chairs (signed plan, checklist, baseline
+reading, a dose; in the mix staff n works at chair n mod chairs), one more in progress whose
+session takes the saturation run's hundreds of vital-sign saves a second, and
 signs the director in with MFA the way the tests do (a confirmed TOTP device named in the
 session): one stored session per simulated member of staff, sent as the session cookie.
 
@@ -185,7 +187,10 @@ async def _mix(session: Any, spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(rng.uniform(0, spec["think"]))
         while time.perf_counter() < deadline:
             name = rng.choices(names, weights)[0]
-            seconds, ok, why = await _one(session, spec["targets"][name], spec["base"], cookie)
+            target = spec["targets"][name]
+            if spec.get("chairs") and name in spec["chairs"][0]:
+                target = {**target, "path": spec["chairs"][n % len(spec["chairs"])][name]}
+            seconds, ok, why = await _one(session, target, spec["base"], cookie)
             per_page[name].append(seconds)
             if not ok:
                 errors.append(f"{name}: {why}")
@@ -309,7 +314,7 @@ def _ledger(staff: dict[str, Any], draws: int) -> int:
     return draws
 
 
-def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
+def _prepare(staff_count: int, ledger_draws: int = 0, chairs_count: int = 1) -> dict[str, Any]:
     """Adds the bench's site, director, nurse and session in progress (and the ledger's draws);
     returns targets and cookies."""
     from django.conf import settings
@@ -346,14 +351,46 @@ def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
         therapist=staff["therapist"],
         nurse=staff["nurse"],
     )
-    record = ready_to_dose(SimpleNamespace(on_team=patient, staff=staff))
-    room = Room.objects.create(site=site, name="Bench chair", routes=["iv"])
-    DosingSession.objects.filter(pk=record.session_id).update(room=room)
-    give_dose(
-        by=staff["nurse"],
-        record=record,
-        dose_mg=Decimal(35),
-        started_at=record.session.starts_at + dt.timedelta(minutes=15),
+
+    def in_progress(k: int, patient: Any) -> Any:
+        """A session in progress at chair k: checklist, baseline reading, a dose given."""
+        record = ready_to_dose(SimpleNamespace(on_team=patient, staff=staff))
+        room = Room.objects.create(site=site, name=f"Bench chair {k}", routes=["iv"])
+        DosingSession.objects.filter(pk=record.session_id).update(room=room)
+        give_dose(
+            by=staff["nurse"],
+            record=record,
+            dose_mg=Decimal(35),
+            started_at=record.session.starts_at + dt.timedelta(minutes=15),
+        )
+        return record
+
+    record = in_progress(0, patient)
+    # The clinic day's other chairs, each a patient of its own: in the mix a member of staff works
+    # at one chair (staff n at chair n mod chairs) and opens and saves that chair's console.
+    chairs = [record]
+    for k in range(1, chairs_count):
+        other = make_patient(
+            by=staff["intake_coordinator"],
+            mrn=f"BENCH-{tag}-{k}",
+            site=site,
+            prescriber=staff["prescriber"],
+            therapist=staff["therapist"],
+            nurse=staff["nurse"],
+        )
+        chairs.append(in_progress(k, other))
+    # The saturation run of the vital-sign save writes hundreds of readings a second: into a
+    # session of its own, so that the consoles of the mix show a session's readings, not those.
+    saturated = in_progress(
+        chairs_count,
+        make_patient(
+            by=staff["intake_coordinator"],
+            mrn=f"BENCH-{tag}-SAT",
+            site=site,
+            prescriber=staff["prescriber"],
+            therapist=staff["therapist"],
+            nurse=staff["nurse"],
+        ),
     )
     # The chart and the Outcomes tab of the patient with the longest history: most sessions, and
     # of those the one with the most questionnaire responses.
@@ -386,7 +423,11 @@ def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
         store.create()
         cookies.append(store.session_key)
     csrf = secrets.token_hex(16)  # 32 characters: a CSRF secret, sent as cookie and header
-    console = f"/patients/{patient.pk}/dosing/{record.session_id}/console/"
+
+    def console_of(record: Any) -> str:
+        return f"/patients/{record.session.patient_id}/dosing/{record.session_id}/console/"
+
+    console = console_of(record)
     get = {"method": "GET", "expect": 200}
     targets = {
         "floor": {**get, "path": "/bench/floor/"},
@@ -395,7 +436,7 @@ def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
         "vitals save": {
             "method": "POST",
             "expect": 302,
-            "path": console + "vitals/",
+            "path": console_of(saturated) + "vitals/",
             "vitals": True,
             "csrf": csrf,
             "zone": settings.TIME_ZONE,
@@ -417,6 +458,9 @@ def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
     name = settings.SESSION_COOKIE_NAME
     return {
         "targets": targets,
+        "chairs": [
+            {"console": console_of(r), "vitals save": console_of(r) + "vitals/"} for r in chairs
+        ],
         "cookies": [f"{name}={key}; {settings.CSRF_COOKIE_NAME}={csrf}" for key in cookies],
         "director": director.pk,
         "device": device.persistent_id,
@@ -424,6 +468,7 @@ def _prepare(staff_count: int, ledger_draws: int = 0) -> dict[str, Any]:
             "chart": chart_id,
             "outcomes": outcomes_id,
             "console": patient.pk,
+            "chairs": len(chairs),
             "total": Patient.objects.count(),
             "ledger draws added": drawn,
         },
@@ -691,7 +736,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--demo", action="store_true", help="the demo clinic on a SQLite file")
     parser.add_argument("--demo-patients", type=int, default=36)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    # As deployed: deploy/gunicorn.conf.py's default, two sync workers per core (a worker waiting
+    # on PostgreSQL leaves its core to the other).
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument(
+        "--chairs",
+        type=int,
+        default=8,
+        help="sessions in progress at as many chairs; in the mix staff n works at chair n mod chairs",
+    )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--staff", type=int, default=50)
     parser.add_argument(
@@ -769,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
             today=timezone.localdate(),
             history_until=timezone.now(),
         )
-    prepared = _prepare(max(args.staff, args.connections), args.ledger_draws)
+    prepared = _prepare(max(args.staff, args.connections), args.ledger_draws, args.chairs)
     pages = [p.strip() for p in args.pages.split(",") if p.strip()] or list(prepared["targets"])
     print(f"patients: {prepared['patients']}")
     counts = _query_counts(prepared)
@@ -781,7 +834,12 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([str(kapstone), "collectstatic", "--noinput", "-v0"], env=production, check=True)
     process, base = _serve(production, args.workers, log)
     try:
-        spec = {"base": base, "cookies": prepared["cookies"], "targets": prepared["targets"]}
+        spec = {
+            "base": base,
+            "cookies": prepared["cookies"],
+            "targets": prepared["targets"],
+            "chairs": prepared["chairs"],
+        }
         print(
             f"gunicorn: {args.workers} sync workers (deploy/gunicorn.conf.py), "
             "KAPSTONE_PROFILE=production, DEBUG off"

@@ -9,7 +9,7 @@ from django.core.cache import caches
 
 from kapstone.charts import ScoreSeries, score_trajectory_svg
 from kapstone.clinical.outcomes import ScorePoint
-from kapstone.kernel.read_once import once_per_page, reading_once
+from kapstone.kernel.read_once import once_per_page, reading_once, remember
 from kapstone.outcomes.selectors import drawn_chart
 
 
@@ -49,6 +49,17 @@ def test_within_a_page_each_row_is_read_once_and_callers_get_their_own_list():
     assert again == [1, 10] and other == [2, 20]
     readings(Row(1))  # the block is over: read again
     assert calls == [1, 2, 1]
+
+
+def test_a_page_that_read_many_rows_at_once_hands_each_its_share():
+    calls.clear()
+    remember(readings, [7], Row(3))  # outside a page: nothing is kept
+    assert readings(Row(3)) == [3, 30]
+    with reading_once():
+        remember(readings, [7, 70], Row(3))
+        assert readings(Row(3)) == [7, 70]  # what the batch read, not a read of its own
+        assert readings(Row(4)) == [4, 40]
+    assert calls == [3, 4]
 
 
 def test_arguments_it_cannot_key_are_read_as_usual():

@@ -131,7 +131,27 @@ def counted(django_db_setup, django_db_blocker):
             )
             for page in ("chart", "console", "outcomes tab")
         }
-        yield {"patient": per_patient, "clinic": {k: (before[k], after[k]) for k in before}}
+        # One more session in progress at the chair: the day board reads every record's doses,
+        # readings and ratings at once, not per session (it read 4 more queries a session).
+        board = reverse("today:board")
+        two = _count(client, board)
+        third = make_patient(
+            by=staff["intake_coordinator"],
+            mrn="QC-2",
+            site=site,
+            prescriber=staff["prescriber"],
+            therapist=staff["therapist"],
+            nurse=staff["nurse"],
+        )
+        record = ready_to_dose(SimpleNamespace(on_team=third, staff=staff))
+        console = reverse("chairside:console", args=[third.pk, record.session_id])
+        assert console in client.get(board).content.decode()  # the board does show it
+        in_progress = (two, _count(client, board))
+        yield {
+            "patient": per_patient,
+            "clinic": {k: (before[k], after[k]) for k in before},
+            "in progress": in_progress,
+        }
 
 
 @pytest.mark.parametrize("page", ["chart", "console", "outcomes tab"])
@@ -146,3 +166,10 @@ def test_a_clinic_page_does_not_read_more_when_a_patient_has_more_history(counte
     before, after = counted["clinic"][page]
     assert before == after, f"{page}: {before} queries, then {after} after more history"
     assert before > 0
+
+
+def test_the_day_board_reads_in_a_fixed_number_of_queries_whatever_the_sessions_in_progress(
+    counted, db
+):
+    two, three = counted["in progress"]
+    assert two == three, f"day board: {two} queries with 2 sessions in progress, {three} with 3"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kapstone.assessments.models import QuestionnaireSet
@@ -84,8 +85,12 @@ def core_rating(r: DissociationRating) -> CoreRating:
 def live_vitals(record: ChairsideRecord) -> list[VitalReading]:
     """Readings that count, earliest first: a struck reading counts for nothing, and neither does
     a monitor reading held as a possible artifact (the next one confirms it, and counts)."""
-    return list(
-        record.vitals.filter(strike__isnull=True)
+    return list(live_vitals_query([record.pk]))
+
+
+def live_vitals_query(record_ids: list[int]) -> QuerySet[VitalReading]:
+    return (
+        VitalReading.objects.filter(record_id__in=record_ids, strike__isnull=True)
         .exclude(device_verdict=DeviceVerdict.HELD)
         .order_by("taken_at", "pk")
     )
@@ -119,10 +124,14 @@ _SAMPLES_NEEDED = 10
 @once_per_page
 def doses(record: ChairsideRecord) -> list[DoseAdministration]:
     """Earliest first, with what the console shows of each (one read serves both)."""
-    return list(
-        record.doses.select_related(
-            "lot", "product", "given_by", "witnessed_by", "ledger_entry"
-        ).order_by("started_at", "pk")
+    return list(doses_query([record.pk]))
+
+
+def doses_query(record_ids: list[int]) -> QuerySet[DoseAdministration]:
+    return (
+        DoseAdministration.objects.filter(record_id__in=record_ids)
+        .select_related("lot", "product", "given_by", "witnessed_by", "ledger_entry")
+        .order_by("started_at", "pk")
     )
 
 
@@ -272,4 +281,12 @@ def planned_dose(record: ChairsideRecord) -> SessionDose | None:
 
 @once_per_page
 def ratings(record: ChairsideRecord) -> list[DissociationRating]:
-    return list(record.dissociation.select_related("rated_by").order_by("taken_at", "pk"))
+    return list(ratings_query([record.pk]))
+
+
+def ratings_query(record_ids: list[int]) -> QuerySet[DissociationRating]:
+    return (
+        DissociationRating.objects.filter(record_id__in=record_ids)
+        .select_related("rated_by")
+        .order_by("taken_at", "pk")
+    )

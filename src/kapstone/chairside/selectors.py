@@ -35,7 +35,7 @@ from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.monitoring_cadence import MonitoringSchedule, monitoring_schedule
 from kapstone.clinical.pre_dose_checklist import PreDoseAssessment
 from kapstone.dosing.models import SessionStatus
-from kapstone.kernel.read_once import once_per_page
+from kapstone.kernel.read_once import once_per_page, remember
 from kapstone.ledger.models import LedgerEntry
 from kapstone.plans.selectors import SessionDose
 
@@ -142,12 +142,44 @@ def alerts_version(record: ChairsideRecord) -> str:
     return f"{raised}-{acked}"
 
 
+@once_per_page
 def recheck_times(record: ChairsideRecord) -> list[dt.datetime]:
     return list(
         record.alerts.filter(grade=AlertGrade.RECHECK_IN_5_MINUTES.value)
         .order_by("raised_at")
         .values_list("raised_at", flat=True)
     )
+
+
+def read_for_schedules(records: Iterable[ChairsideRecord]) -> None:
+    """Within :func:`~kapstone.kernel.read_once.reading_once`, reads what :func:`schedule` needs
+    of every record (doses, the readings that count, ratings, recheck requests) in four queries in
+    all, so a page listing many sessions in progress (the day board) does not read per row."""
+    records = list(records)
+    ids = [r.pk for r in records]
+    if not ids:
+        return
+    given: dict[int, list[DoseAdministration]] = {pk: [] for pk in ids}
+    for dose in facts.doses_query(ids):
+        given[dose.record_id].append(dose)
+    counting: dict[int, list[VitalReading]] = {pk: [] for pk in ids}
+    for reading in facts.live_vitals_query(ids):
+        counting[reading.record_id].append(reading)
+    rated: dict[int, list[DissociationRating]] = {pk: [] for pk in ids}
+    for rating in facts.ratings_query(ids):
+        rated[rating.record_id].append(rating)
+    rechecks: dict[int, list[dt.datetime]] = {pk: [] for pk in ids}
+    for record_id, raised_at in (
+        SessionAlert.objects.filter(record_id__in=ids, grade=AlertGrade.RECHECK_IN_5_MINUTES.value)
+        .order_by("raised_at")
+        .values_list("record_id", "raised_at")
+    ):
+        rechecks[record_id].append(raised_at)
+    for record in records:
+        remember(facts.doses, given[record.pk], record)
+        remember(facts.live_vitals, counting[record.pk], record)
+        remember(facts.ratings, rated[record.pk], record)
+        remember(recheck_times, rechecks[record.pk], record)
 
 
 def schedule(record: ChairsideRecord, now: dt.datetime) -> MonitoringSchedule:

@@ -45,6 +45,33 @@ def _key(value: Any) -> Any:
     raise _Unkeyed  # anything else (an unsaved row, a date, a list): read as usual
 
 
+def _call_key(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    return (
+        fn.__module__,
+        fn.__qualname__,
+        tuple(_key(a) for a in args),
+        tuple(sorted((k, _key(v)) for k, v in kwargs.items())),
+    )
+
+
+def remember[**P, R](fn: Callable[P, R], answer: R, *args: P.args, **kwargs: P.kwargs) -> None:
+    """Within a :func:`reading_once`, records ``answer`` as what ``fn(*args, **kwargs)`` reads.
+
+    For a page listing many rows (the day board's sessions in progress) that reads their facts in
+    one query each and hands every row's share to the per-row functions, which then do not query.
+    Outside the block it does nothing, so the per-row functions read as usual.
+    """
+    memo = _MEMO.get()
+    if memo is None:
+        return
+    try:
+        memo[_call_key(fn, args, kwargs)] = answer
+    except _Unkeyed:
+        return
+
+
 def once_per_page[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
     """Marks a read-only function whose answer may be shared within a :func:`reading_once`."""
 
@@ -54,12 +81,7 @@ def once_per_page[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
         if memo is None:
             return fn(*args, **kwargs)
         try:
-            key = (
-                fn.__module__,
-                fn.__qualname__,
-                tuple(_key(a) for a in args),
-                tuple(sorted((k, _key(v)) for k, v in kwargs.items())),
-            )
+            key = _call_key(fn, args, kwargs)
         except _Unkeyed:
             return fn(*args, **kwargs)
         if key not in memo:

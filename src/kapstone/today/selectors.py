@@ -42,6 +42,7 @@ from kapstone.integration.models import (
     IntegrationSession,
     IntegrationStatus,
 )
+from kapstone.kernel.read_once import reading_once
 from kapstone.measures.selectors import PatientSchedule, schedules_for
 from kapstone.patients.models import Patient
 from kapstone.plans.models import TreatmentPlan
@@ -221,18 +222,22 @@ def day_board(*, user: StaffUser, now: dt.datetime | None = None) -> DayBoard:
     boards: dict[int, SiteBoard] = {
         s.pk: SiteBoard(site=s, dosing=[], integration=[]) for s in sites
     }
-    for session in sessions:
-        boards[session.site_id].dosing.append(
-            _dosing_row(
-                session,
-                records.get(session.pk),
-                user=user,
-                now=now,
-                open_alerts=open_alerts,
-                escorts=escorts,
-                risk=risk,
+    # Each row's phase and next check come from the chair side's own reads, done here for every
+    # record at once (a query per kind of fact, not per session) and read once for the board.
+    with reading_once():
+        chairside.read_for_schedules(records.values())
+        for session in sessions:
+            boards[session.site_id].dosing.append(
+                _dosing_row(
+                    session,
+                    records.get(session.pk),
+                    user=user,
+                    now=now,
+                    open_alerts=open_alerts,
+                    escorts=escorts,
+                    risk=risk,
+                )
             )
-        )
     role = user.staff_role
     for isession in integration:
         phase = integration_phase(
