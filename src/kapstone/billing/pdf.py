@@ -11,12 +11,11 @@ from collections.abc import Mapping
 
 from django.template.loader import render_to_string
 
+from kapstone.web.pdf import html_to_pdf
+
 
 def _pdf(template: str, context: Mapping[str, object]) -> bytes:
-    from weasyprint import HTML  # heavy import, only for PDFs
-
-    html = render_to_string(template, dict(context))
-    return bytes(HTML(string=html).write_pdf())
+    return html_to_pdf(render_to_string(template, dict(context)))
 
 
 def superbill_pdf(context: Mapping[str, object]) -> bytes:

@@ -18,6 +18,7 @@ from kapstone.patients.models import Patient
 from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
 from kapstone.web.http import AuthenticatedHttpRequest
+from kapstone.web.pdf import html_to_pdf
 
 
 def _dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -86,8 +87,6 @@ def program_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     if context["dashboard"] is None:
         status = 503 if context["preparing"] else 400
         return render(request, "cohorts/dashboard.html", context, status=status)
-    from weasyprint import HTML  # heavy import, only for PDFs
-
     context["charts"] = presenters.charts(
         context["dashboard"], context["label"], context["durability_by"]
     )
@@ -99,7 +98,7 @@ def program_report(request: AuthenticatedHttpRequest) -> HttpResponse:
         rows=context["dashboard"].started,
     )
     html = render_to_string("cohorts/report_pdf.html", context, request=request)
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     q = context["query"]
     response["Content-Disposition"] = (
         f'attachment; filename="program-report-{q["start"]:%Y-%m-%d}-{q["end"]:%Y-%m-%d}.pdf"'
@@ -132,10 +131,8 @@ def outcome_letter(request: AuthenticatedHttpRequest, patient: Patient) -> HttpR
         now=now,
     )
     services.record_letter(by=request.user, patient=patient, letter=letter)
-    from weasyprint import HTML
-
     html = render_to_string("cohorts/letter_pdf.html", {"letter": letter}, request=request)
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{document_filename("outcome-letter", timezone.localdate(now), patient)}"'
     )

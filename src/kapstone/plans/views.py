@@ -32,6 +32,7 @@ from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
 from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
+from kapstone.web.pdf import html_to_pdf
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -304,10 +305,8 @@ def sign(request: AuthenticatedHttpRequest, patient: Patient, plan_id: int) -> H
 def _pdf(
     request: HttpRequest, template: str, context: dict[str, Any], filename: str
 ) -> HttpResponse:
-    from weasyprint import HTML  # heavy import, only for PDFs
-
     html = render_to_string(template, context, request=request)
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -26,6 +26,7 @@ from kapstone.web.authz import requires
 from kapstone.web.downloads import document_filename
 from kapstone.web.found import or_404
 from kapstone.web.http import AuthenticatedHttpRequest
+from kapstone.web.pdf import html_to_pdf
 
 
 def _may_file(request: AuthenticatedHttpRequest, patient: Patient) -> bool:
@@ -123,13 +124,11 @@ def detail(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) ->
 
 @requires(Permission.OPEN_CHART, patient_kwarg="patient_id")
 def pdf(request: AuthenticatedHttpRequest, patient: Patient, form_id: int) -> HttpResponse:
-    from weasyprint import HTML  # heavy import, only for PDFs
-
     form = _form_or_404(patient, form_id)
     services.record_form_read(by=request.user, form=form, what="pdf")
     context = _context(form, timezone.now()) | {"patient": patient, "generated_at": timezone.now()}
     html = render_to_string("rems/pmf_pdf.html", context, request=request)
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     filename = document_filename("rems-pmf", form.session_date, form)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -17,12 +17,11 @@ def warm_up() -> float:
     the 837P library; the seconds it took."""
     started = time.perf_counter()
     from django.urls import get_resolver
-    from weasyprint import HTML
+
+    from kapstone.web.pdf import html_to_pdf
 
     get_resolver().url_patterns  # noqa: B018 - the attribute's evaluation imports every view
-    HTML(
-        string="<p style='font-family: sans-serif'>Kapstone <b>PDF</b> <i>ready</i></p>"
-    ).write_pdf()
+    html_to_pdf("<p style='font-family: sans-serif'>Kapstone <b>PDF</b> <i>ready</i></p>")
     from kapstone.billing import x12
 
     x12.preload()
