@@ -82,10 +82,27 @@ def core_rating(r: DissociationRating) -> CoreRating:
 
 
 @once_per_page
+def every_reading(record: ChairsideRecord) -> list[VitalReading]:
+    """The session's readings, struck ones too, earliest first, with who took, struck and
+    verified each (the console's record and its readings list show the same rows)."""
+    return list(
+        record.vitals.select_related("strike__by", "recorded_by", "verification__by").order_by(
+            "taken_at", "pk"
+        )
+    )
+
+
+@once_per_page
 def live_vitals(record: ChairsideRecord) -> list[VitalReading]:
     """Readings that count, earliest first: a struck reading counts for nothing, and neither does
-    a monitor reading held as a possible artifact (the next one confirms it, and counts)."""
-    return list(live_vitals_query([record.pk]))
+    a monitor reading held as a possible artifact (the next one confirms it, and counts).
+
+    Taken from :func:`every_reading`, so a page showing both reads the readings once."""
+    return [
+        r
+        for r in every_reading(record)
+        if not r.is_struck and r.device_verdict != DeviceVerdict.HELD
+    ]
 
 
 def live_vitals_query(record_ids: list[int]) -> QuerySet[VitalReading]:
@@ -98,12 +115,9 @@ def live_vitals_query(record_ids: list[int]) -> QuerySet[VitalReading]:
 
 @once_per_page
 def baseline_reading(record: ChairsideRecord) -> VitalReading | None:
-    return (
-        record.vitals.filter(strike__isnull=True, is_baseline=True)
-        .exclude(device_verdict=DeviceVerdict.HELD)
-        .order_by("-taken_at", "-pk")
-        .first()
-    )
+    """The latest baseline reading that counts."""
+    baselines = [r for r in live_vitals(record) if r.is_baseline]
+    return baselines[-1] if baselines else None
 
 
 def device_samples(record: ChairsideRecord, before: dt.datetime) -> list[DeviceSample]:

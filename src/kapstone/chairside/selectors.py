@@ -25,7 +25,6 @@ from kapstone.chairside.models import (
     ProceedDecision,
     SessionAddendum,
     SessionAlert,
-    SessionAlertAcknowledgement,
     VitalReading,
 )
 from kapstone.chairside.policy import monitoring_policy
@@ -116,38 +115,66 @@ def open_record_in_room(room: Room | int, at: dt.datetime) -> ChairsideRecord | 
 
 def record_for_session(session_id: int, patient_id: int) -> ChairsideRecord | None:
     return (
-        ChairsideRecord.objects.select_related("session__patient", "signed_by", "opened_by")
+        ChairsideRecord.objects.select_related(
+            "session__patient", "session__plan", "session__site", "signed_by", "opened_by"
+        )
         .filter(session_id=session_id, session__patient_id=patient_id)
         .first()
     )
 
 
-def open_alerts(record: ChairsideRecord) -> list[SessionAlert]:
+@once_per_page
+def session_alerts(record: ChairsideRecord) -> list[SessionAlert]:
+    """Every alert of the session, earliest first, with its reading, adverse event and
+    acknowledgement: the alerts the console shows in several places, read once."""
     return list(
-        record.alerts.filter(acknowledgement__isnull=True)
-        .select_related("reading", "adverse_event")
-        .order_by("raised_at", "pk")
+        record.alerts.select_related("reading", "adverse_event", "acknowledgement__by").order_by(
+            "raised_at", "pk"
+        )
     )
+
+
+def _acknowledged(alert: SessionAlert) -> bool:
+    return hasattr(alert, "acknowledgement")  # read with the alert: no query
+
+
+def open_alerts(record: ChairsideRecord) -> list[SessionAlert]:
+    return [a for a in session_alerts(record) if not _acknowledged(a)]
+
+
+def acknowledged_alerts(record: ChairsideRecord) -> list[SessionAlert]:
+    """Latest first."""
+    done = [a for a in session_alerts(record) if _acknowledged(a)]
+    return sorted(done, key=lambda a: a.raised_at, reverse=True)
 
 
 def alerts_version(record: ChairsideRecord) -> str:
     """Changes whenever an alert is raised or acknowledged: the poller swaps only then, so a note
     being typed into an acknowledgement is not wiped every few seconds."""
-    raised = list(record.alerts.order_by("pk").values_list("pk", flat=True))
-    acked = list(
-        SessionAlertAcknowledgement.objects.filter(alert__record=record)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    alerts = session_alerts(record)
+    raised = sorted(a.pk for a in alerts)
+    acked = sorted(a.acknowledgement.pk for a in alerts if _acknowledged(a))
     return f"{raised}-{acked}"
 
 
 @once_per_page
 def recheck_times(record: ChairsideRecord) -> list[dt.datetime]:
+    return [
+        a.raised_at
+        for a in session_alerts(record)
+        if a.grade == AlertGrade.RECHECK_IN_5_MINUTES.value
+    ]
+
+
+@once_per_page
+def session_draws(record: ChairsideRecord) -> list[LedgerEntry]:
+    """The ledger's draws for this session that were not reversed."""
     return list(
-        record.alerts.filter(grade=AlertGrade.RECHECK_IN_5_MINUTES.value)
-        .order_by("raised_at")
-        .values_list("raised_at", flat=True)
+        LedgerEntry.objects.filter(
+            kind=EntryKind.DRAW, dosing_session=record.session, reversed_by__isnull=True
+        )
+        .select_related("lot__product", "location", "account")
+        .order_by("seq")
     )
 
 
@@ -222,25 +249,15 @@ def console(record: ChairsideRecord, now: dt.datetime) -> Console:
         proceed=decision,
         planned=facts.planned_dose(record),
         doses=facts.doses(record),
-        vitals=every_reading(record),
+        vitals=facts.every_reading(record),
         ratings=facts.ratings(record),
         events=list(record.adverse_events.select_related("recorded_by").order_by("onset_at")),
-        acknowledged=list(
-            record.alerts.filter(acknowledgement__isnull=False)
-            .select_related("acknowledgement__by")
-            .order_by("-raised_at")
-        ),
+        acknowledged=acknowledged_alerts(record),
         discharge=DischargeSignoff.objects.filter(record=record)
         .select_related("signed_by")
         .first(),
         addenda=list(record.addenda.select_related("by").order_by("at", "pk")),
-        draws=list(
-            LedgerEntry.objects.filter(
-                kind=EntryKind.DRAW, dosing_session=record.session, reversed_by__isnull=True
-            )
-            .select_related("lot__product")
-            .order_by("seq")
-        ),
+        draws=session_draws(record),
     )
 
 
@@ -257,19 +274,8 @@ class ReadingsPanel:
     version: str
 
 
-@once_per_page
-def every_reading(record: ChairsideRecord) -> list[VitalReading]:
-    """The session's readings, struck ones too, earliest first, with who took, struck and
-    verified each (the console's record and its readings list show the same rows)."""
-    return list(
-        record.vitals.select_related("strike__by", "recorded_by", "verification__by").order_by(
-            "taken_at", "pk"
-        )
-    )
-
-
 def readings_panel(record: ChairsideRecord, now: dt.datetime) -> ReadingsPanel:
-    rows = every_reading(record)
+    rows = facts.every_reading(record)
     confirmed: set[int] = set()
     unconfirmed: set[int] = set()
     monitor = [r for r in rows if r.from_monitor and not r.is_struck]

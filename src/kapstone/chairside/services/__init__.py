@@ -9,6 +9,7 @@ One module per workflow at the chair; callers keep importing them from here
 (``from kapstone.chairside import services; services.record_vitals(...)``).
 """
 
+from kapstone.chairside.selectors import session_draws  # a read; kept here for its callers
 from kapstone.chairside.services._common import parse_decimal
 from kapstone.chairside.services.addenda import add_addendum
 from kapstone.chairside.services.adverse_events import record_adverse_event
@@ -26,7 +27,6 @@ from kapstone.chairside.services.dose_change import decide_dose_change, dose_cha
 from kapstone.chairside.services.doses import (
     give_dose,
     open_draws,
-    session_draws,
     stop_dose,
     unreconciled,
 )

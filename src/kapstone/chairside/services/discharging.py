@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from kapstone.accounts.models import StaffUser
-from kapstone.chairside import facts
+from kapstone.chairside import facts, selectors
 from kapstone.chairside.models import ChairsideRecord, DischargeSignoff
 from kapstone.chairside.policy import monitoring_policy
 from kapstone.chairside.services._common import (
@@ -48,7 +48,7 @@ def discharge_readiness(
         policy=monitoring_policy(),
         latest_dissociation=facts.core_rating(latest_rating) if latest_rating else None,
         baseline_dissociation=facts.core_rating(baseline_rating) if baseline_rating else None,
-        unacknowledged_alerts=record.alerts.filter(acknowledgement__isnull=True).count(),
+        unacknowledged_alerts=len(selectors.open_alerts(record)),
         new_high_risk_finding=SafetyAlert.objects.filter(
             patient=record.session.patient, raised_at__gte=record.opened_at
         ).exists(),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from kapstone.accounts.models import StaffUser
 from kapstone.chairside import facts
 from kapstone.chairside.models import ChairsideRecord, DoseAdministration, DoseChangeDecision
+from kapstone.chairside.selectors import session_draws
 from kapstone.chairside.services._common import (
     _audit_chart,
     _charting,
@@ -21,10 +22,8 @@ from kapstone.chairside.services.dose_change import dose_change_decision
 from kapstone.clinical import plausibility as limits
 from kapstone.clinical.access import CLINICAL_ROLES
 from kapstone.clinical.dosing import ESKETAMINE_DEVICE_MG, ESKETAMINE_MOST_DEVICES
-from kapstone.clinical.ledger_entries import EntryKind
 from kapstone.clinical.routes import Route
 from kapstone.errors import InputError
-from kapstone.kernel.read_once import once_per_page
 from kapstone.ledger.models import LedgerEntry, Lot
 from kapstone.ledger.services import give_from_draw
 from kapstone.ledger.units import dose_in_stock_units, volume_text
@@ -39,18 +38,6 @@ FORMS_FOR_ROUTE = {
     Route.ORAL: {"vial", "lozenge", "tablet"},
     Route.INTRANASAL_ESKETAMINE: {"nasal_device"},
 }
-
-
-@once_per_page
-def session_draws(record: ChairsideRecord) -> list[LedgerEntry]:
-    """The ledger's draws for this session that were not reversed."""
-    return list(
-        LedgerEntry.objects.filter(
-            kind=EntryKind.DRAW, dosing_session=record.session, reversed_by__isnull=True
-        )
-        .select_related("lot__product", "location", "account")
-        .order_by("seq")
-    )
 
 
 def open_draws(record: ChairsideRecord) -> list[LedgerEntry]:
