@@ -4,6 +4,7 @@ written out below (not from kapstone's statistics), and the Kaplan-Meier steps b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -12,6 +13,7 @@ import pytest
 from kapstone.clinical.cohort import Dimension
 from kapstone.cohorts import summaries
 from kapstone.cohorts.dashboard import cohort_dashboard
+from tests.conftest import build_clinic, kept_for_the_module, refreshed
 from tests.shell import cohort_support
 
 Z = 1.959963984540054  # the normal 97.5 % quantile
@@ -28,11 +30,23 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
 
 # Every figure is checked twice: computed from the clinical records, and counted in the database
 # from the kept course summaries (brought up to date first, as the page does).
+@pytest.fixture(scope="module")
+def _kept(django_db_setup, django_db_blocker):
+    """The clinic and its hand-built cohort, built once for the module; each test's own writes
+    (the summaries' refresh) are rolled back at its end (kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        yield clinic, cohort_support.build(clinic)
+
+
+@pytest.fixture
+def clinic(_kept, db):
+    return refreshed(_kept[0], *_kept[1].patients.values())
+
+
 @pytest.fixture(params=["records", "summaries"])
-def cohort(request, clinic):
-    built = cohort_support.build(clinic)
-    built.path = request.param
-    return built
+def cohort(request, _kept, clinic):
+    return dataclasses.replace(_kept[1], path=request.param)
 
 
 def dashboard(cohort, **filters):

@@ -21,15 +21,29 @@ from kapstone.dosing.services import book_dosing_session
 from kapstone.plans import programs
 from kapstone.plans import services as plan_services
 from kapstone.plans.selectors import current_templates
-from tests.conftest import make_patient
+from tests.conftest import build_clinic, kept_for_the_module, make_patient, refreshed
 from tests.shell import cohort_support
 
 
+@pytest.fixture(scope="module")
+def _kept(django_db_setup, django_db_blocker):
+    """The clinic, its hand-built cohort and their first refresh, done once for the module; each
+    test's own writes are rolled back at its end (kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        built = cohort_support.build(clinic)
+        summaries.bring_up_to_date(instrument="phq9", now=built.now)
+        yield clinic, built
+
+
 @pytest.fixture
-def cohort(clinic):
-    built = cohort_support.build(clinic)
-    summaries.bring_up_to_date(instrument="phq9", now=built.now)
-    return built
+def clinic(_kept, db):
+    return refreshed(_kept[0], *_kept[1].patients.values())
+
+
+@pytest.fixture
+def cohort(_kept, clinic):
+    return _kept[1]
 
 
 def both(cohort, now=None):
