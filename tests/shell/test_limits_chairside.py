@@ -22,6 +22,7 @@ from kapstone.chairside.models import (
 )
 from kapstone.clinical.discharge import DischargeChecklist
 from kapstone.errors import InputError
+from tests.conftest import build_clinic, kept_for_the_module, refreshed
 from tests.shell.chairside_support import at, ready_to_dose
 
 HUGE = "9" * 5000
@@ -45,10 +46,24 @@ def _page(response) -> str:  # type: ignore[no-untyped-def]
     return html.unescape(response.content.decode())
 
 
+@pytest.fixture(scope="module")
+def _kept(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The clinic and its record, built once for the module's 27 cases; each case's own writes
+    are rolled back at its end (kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        yield clinic, ready_to_dose(clinic)
+
+
 @pytest.fixture
-def record(clinic):  # type: ignore[no-untyped-def]
+def clinic(_kept, db):  # type: ignore[no-untyped-def]
+    return refreshed(_kept[0], _kept[1])
+
+
+@pytest.fixture
+def record(_kept, clinic):  # type: ignore[no-untyped-def]
     """IV, the plan's dose 35 mg (0.5 mg/kg x 70 kg), checklist passed, baseline charted."""
-    return ready_to_dose(clinic)
+    return _kept[1]
 
 
 # --- the service is the gate ---------------------------------------------------------------------
