@@ -21,7 +21,8 @@ import jsonschema
 import pyarrow.parquet as pq
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,7 +52,7 @@ from kapstone.plans import services as plan_services
 from kapstone.research.models import ExportStatus, ResearchExport
 from kapstone.research.services import request_export, run_export
 from kapstone.research.tasks import run_research_export
-from tests.conftest import make_patient
+from tests.conftest import build_clinic, kept_for_the_module, make_patient, refreshed
 from tests.interop.test_fhir_questionnaire import schema  # noqa: F401 - the schema fixture
 from tests.shell.billing_support import sample_payer
 from tests.shell.intake_support import signed_eligibility_for
@@ -124,9 +125,36 @@ ZEB_MEMBER_ID = "ZQW771204HP"
 ZEB_GROUP_NUMBER = "GRP55193"
 
 
+@pytest.fixture(scope="module")
+def _kept(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The clinic, its export patients and one export of them (read back), built once for the
+    module; each test's own writes are rolled back at its end (kept_for_the_module). The export's
+    own rows are rolled back at once, its files read into memory first: a test that counts
+    exports or their audit rows sees only its own."""
+    folder = tmp_path_factory.mktemp("exports")
+    with override_settings(RESEARCH_EXPORT_DIR=folder), kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        built = _export_clinic(clinic)
+        with transaction.atomic():
+            done = export(clinic)
+            files = read_back(Path(done.file_path))
+            transaction.set_rollback(True)
+        yield clinic, built, (done, files), folder
+
+
 @pytest.fixture
-def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
-    settings.RESEARCH_EXPORT_DIR = tmp_path / "exports"
+def clinic(_kept, db):
+    built = _kept[1]
+    return refreshed(_kept[0], built.zeb, *built.others, *built.sessions)
+
+
+@pytest.fixture
+def export_clinic(_kept, clinic, settings) -> ExportClinic:
+    settings.RESEARCH_EXPORT_DIR = _kept[3]
+    return _kept[1]
+
+
+def _export_clinic(clinic) -> ExportClinic:  # type: ignore[no-untyped-def]
     coordinator = clinic.staff["intake_coordinator"]
     prescriber, nurse = clinic.staff["prescriber"], clinic.staff["nurse"]
     zeb = make_patient(
@@ -332,9 +360,8 @@ def read_back(path: Path) -> Files:
 
 
 @pytest.fixture
-def exported(clinic, export_clinic) -> tuple[ResearchExport, Files]:
-    done = export(clinic)
-    return done, read_back(Path(done.file_path))
+def exported(_kept, export_clinic) -> tuple[ResearchExport, Files]:
+    return _kept[2]
 
 
 # --- every Safe Harbor class -----------------------------------------------------------------
