@@ -20,13 +20,19 @@ from kapstone.plans.selectors import plan_in_force
 from tests.companion.plan_support import write
 from tests.companion.support import make_account
 from tests.fhirapi.clinic_support import build_fhir_clinic, everything
-from tests.shell.test_research_export import (  # noqa: F401 - export_clinic is a fixture
-    export,
-    export_clinic,
-    read_back,
-)
+from tests.shell.test_research_export import ExportClinic, _export_clinic, export, read_back
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "kapstone"
+
+
+@pytest.fixture
+def export_clinic(clinic, settings, tmp_path) -> ExportClinic:
+    """The research export's patients (tests/shell/test_research_export.py), on this test's
+    clinic."""
+    settings.RESEARCH_EXPORT_DIR = tmp_path / "exports"
+    return _export_clinic(clinic)
+
+
 ENTRY = "JOURNAL-MARKER-quokka-5521 my private reflection"
 TICK = "HOMEWORK-MARKER-wombat-8830"
 AGENT = "AGENT-MARKER-numbat-1197"
@@ -69,7 +75,7 @@ def in_the_database() -> str:
 
 
 @pytest.mark.django_db
-def test_no_journal_or_consent_marker_is_in_any_research_export_file(clinic, export_clinic):  # noqa: F811
+def test_no_journal_or_consent_marker_is_in_any_research_export_file(clinic, export_clinic):
     leave_markers(export_clinic.zeb, clinic.staff["prescriber"])
     source = in_the_database()
     assert all(marker in source for marker in MARKERS)  # the search below is real

@@ -22,7 +22,10 @@ from kapstone.research import files, selectors
 from tests.shell import test_research_export
 from tests.shell.test_research_export import PERIOD, export
 
-export_clinic = test_research_export.export_clinic  # the same clinic as the export's own tests
+# The same clinic as the export's own tests, built once for this module too.
+_kept = test_research_export._kept
+clinic = test_research_export.clinic
+export_clinic = test_research_export.export_clinic
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "research_export.json").read_text())
 
