@@ -45,7 +45,7 @@ def signed_session(
         opened_at=session.starts_at,
         opened_by=nurse,
         route=route,
-        protocol_id="esketamine-standard",
+        protocol_id="esketamine-rems-default",  # the default policy's protocol for the route
         policy_version="default-2026-11",
         checklist_policy_version="default-2026-11",
     )

@@ -80,7 +80,7 @@ def signed_esketamine_session(
         opened_at=at(-20, start),
         opened_by=nurse,
         route=route,
-        protocol_id="esketamine-standard",
+        protocol_id="esketamine-rems-default",  # the default policy's protocol for the route
         policy_version=policy_version,
         checklist_policy_version="default-2026-11",
     )

@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kapstone.clinical.access import Permission, Role, may
-from tests.conftest import verified_client
+from tests.conftest import build_clinic, kept_for_the_module, refreshed, verified_client
 from tests.fhirapi.support import sample_api_client
 from tests.monitors.support import sample_device
 from tests.shell.billing_support import sample_claim, sample_entry, sample_line, sample_payer
@@ -232,6 +232,24 @@ def _got_in(response) -> bool:
         target = response["Location"]
         assert "/accounts/sign-in/" not in target and "/accounts/mfa/" not in target, target
     return True
+
+
+@pytest.fixture(scope="module")
+def _kept(django_db_setup, django_db_blocker):
+    """The clinic and a sample of everything the URLs name, built once for the module (each test's
+    walk then finds its samples instead of building them); each test's writes are rolled back at
+    its end (kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        for name, _, patient_scoped in guarded_urls():
+            for patient in (clinic.on_team, clinic.elsewhere) if patient_scoped else (None,):
+                _url(name, patient_scoped, patient)
+        yield clinic
+
+
+@pytest.fixture
+def clinic(_kept, db):
+    return refreshed(_kept)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
