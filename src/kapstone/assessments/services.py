@@ -212,7 +212,13 @@ def _answer_problems(
 
 
 def _lock_open_set(questionnaire_set: QuestionnaireSet, now: dt.datetime) -> QuestionnaireSet:
-    fresh = QuestionnaireSet.objects.select_for_update().get(pk=questionnaire_set.pk)
+    # The patient comes in the same read (saving and submitting both name them in the audit row);
+    # only the set's row is locked.
+    fresh = (
+        QuestionnaireSet.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=questionnaire_set.pk)
+    )
     if not fresh.is_open(now):
         raise InputError.single("token", LINK_REFUSED)
     return fresh

@@ -146,20 +146,15 @@ def _chain_queued(head: AuditHead) -> list[AuditEntry]:
     return entries
 
 
-def _save_head(head: AuditHead, *, since: int) -> None:
-    """Stores the head's move from ``since``. The head's guard allows one step at a time, to an
-    entry linked to the tip before it, so a batch is stored as the steps it is made of."""
-    if head.last_seq == since:
-        return
-    target_seq, target_hash = head.last_seq, head.last_hash
-    steps = list(
-        AuditEntry.objects.filter(seq__gt=since, seq__lte=target_seq)
-        .order_by("seq")
-        .values_list("seq", "hash")
-    )
-    for seq, digest in steps:
-        AuditHead.objects.filter(pk=1).update(last_seq=seq, last_hash=digest)
-    head.last_seq, head.last_hash = target_seq, target_hash
+def _save_head(head: AuditHead, steps: list[AuditEntry]) -> None:
+    """Stores the head's move through ``steps``: the entries this caller just appended after it,
+    under its lock, oldest first (so they are what the chain holds there; no need to read them
+    back). The head's guard allows one step at a time, to an entry linked to the tip before it, so
+    a batch is stored as the steps it is made of."""
+    for entry in steps:
+        AuditHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    if steps:
+        head.last_seq, head.last_hash = steps[-1].seq, steps[-1].hash
 
 
 def is_read_event(action: str, before: object, after: object) -> bool:
@@ -215,15 +210,13 @@ def record(
             head = _try_lock_head()
             if head is None:
                 return event  # another writer holds the chain: it, or the next, chains this
-            since = head.last_seq
             chained = _chain_queued(head)
-            _save_head(head, since=since)
+            _save_head(head, chained)
             mine = [entry for entry in chained if entry.queued_id == event.pk]
             return mine[0] if mine else event
     with transaction.atomic():
         head = _lock_head()
-        since = head.last_seq
-        _chain_queued(head)
+        chained = _chain_queued(head)
         fields: _EntryFields = {
             "seq": head.last_seq + 1,
             "at": at,
@@ -240,7 +233,7 @@ def record(
             "prev_hash": head.last_hash,
         }
         entry = _append(head, fields)
-        _save_head(head, since=since)
+        _save_head(head, [*chained, entry])
         return entry
 
 
@@ -248,9 +241,8 @@ def drain_read_queue() -> int:
     """Chains every queued read event (waiting for the lock); returns how many."""
     with transaction.atomic():
         head = _lock_head()
-        since = head.last_seq
         chained = _chain_queued(head)
-        _save_head(head, since=since)
+        _save_head(head, chained)
     return len(chained)
 
 

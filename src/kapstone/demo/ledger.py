@@ -120,13 +120,15 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
         else None
     )
     per_vial = product.per_container
+    # Each ketamine session's dose, read once: its draw is counted for the stock, then made.
+    dose_mg = {s.pk: _dose_mg(s) for s in held if not _esketamine(s)}
     need: dict[int, int] = defaultdict(int)
     devices: dict[int, int] = defaultdict(int)
     for k, session in enumerate(held):
         if _esketamine(session):
             devices[session.site_id] += devices_for(k)
         else:
-            need[session.site_id] += _drawn_mg(_dose_mg(session)) * 1000
+            need[session.site_id] += _drawn_mg(dose_mg[session.pk]) * 1000
     received_at = held[0].starts_at - dt.timedelta(days=3)
     safes: dict[int, StorageLocation] = {}
     lots: dict[int, Lot] = {}
@@ -158,8 +160,8 @@ def build_ledger(*, sites: list[Site], staff: dict[str, StaffUser], now: dt.date
             lot, given = device_lots[session.site_id], devices_for(k)
             drawn = given
         else:
-            lot, given = lots[session.site_id], int(_dose_mg(session) * 1000)
-            drawn = _drawn_mg(_dose_mg(session)) * 1000
+            lot, given = lots[session.site_id], int(dose_mg[session.pk] * 1000)
+            drawn = _drawn_mg(dose_mg[session.pk]) * 1000
         draw = draw_for_session(
             by=nurse,
             session=session,
