@@ -2,6 +2,8 @@
 
 One source clinic per leg (migrated, ``demo_clinic --patients 4``, one research export file) is
 backed up and restored into fresh, empty databases; each test proves one promise of docs/backup.md.
+The tests that only read a backup share the module's two (one plain, one encrypted), made once: each
+`kapstone` run costs a process start and Django's checks, and no test changes a backup it shares.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import datetime as dt
 import json
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyrage
@@ -18,8 +20,10 @@ import pytest
 
 from kapstone.audit import triggers
 from tests.backups.support import (
+    QUICK_PASSWORDS_CLI,
     Server,
     audit_head,
+    drop_all,
     ok,
     row_counts,
     run,
@@ -39,14 +43,21 @@ class Source:
     name: str
     exports: Path
     folder: Path
+    created: list[str] = field(default_factory=list)  # every database, dropped when the module ends
 
     @property
     def url(self) -> str:
         return self.server.url(self.name)
 
+    def fresh(self, prefix: str = "kap_bk_dst") -> str:
+        """A new, empty database."""
+        name = self.server.create(prefix)
+        self.created.append(name)
+        return name
+
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory):
+def clinic(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backup")
     server = server_for_this_leg(folder)
     # Migrated as `kapstone migrate` leaves an empty database: a copy of the leg's template.
@@ -54,26 +65,42 @@ def source(tmp_path_factory):
     exports = folder / "exports"
     (exports / "2026").mkdir(parents=True)
     (exports / "2026" / EXPORT_NAME).write_bytes(EXPORT_BYTES)
-    created: list[str] = [name]
+    src = Source(server, name, exports, folder, [name])
     try:
-        ok(run("demo_clinic", "--patients", "4", url=server.url(name)))
-        yield Source(server, name, exports, folder), created
+        ok(run("demo_clinic", "--patients", "4", url=src.url, argv0=QUICK_PASSWORDS_CLI))
+        yield src
     finally:
-        for db in created:
-            server.drop(db)
+        drop_all(server, src.created)
 
 
-@pytest.fixture
-def clinic(source):
-    src, created = source
+@dataclass(frozen=True)
+class Made:
+    """A backup folder and what `kapstone backup` printed when it wrote it."""
 
-    def fresh(prefix: str = "kap_bk_dst") -> str:
-        name = src.server.create(prefix)
-        created.append(name)
-        return name
+    folder: Path
+    stdout: str
 
-    src.fresh = fresh  # type: ignore[attr-defined]
-    return src
+
+@dataclass(frozen=True)
+class Backups:
+    """The module's shared backups, both written with umask 0 (the files must be owner-only anyway):
+    ``plain``, and ``sealed`` encrypted with only the public recipient on the server."""
+
+    plain: Made
+    sealed: Made
+    secret: Path
+    public: Path
+
+
+@pytest.fixture(scope="module")
+def backups(clinic, tmp_path_factory) -> Backups:
+    folder = tmp_path_factory.mktemp("shared-backups")
+    secret, public = secret_key(folder)
+    plain, plain_run = backup(clinic, folder / "plain" / "made" / "here", umask=0)
+    sealed, sealed_run = backup(
+        clinic, folder / "sealed" / "made" / "here", "--key-file", str(public), umask=0
+    )
+    return Backups(Made(plain, plain_run.stdout), Made(sealed, sealed_run.stdout), secret, public)
 
 
 def backup(clinic: Source, out: Path, *extra: str, url: str | None = None, umask: int = 0o022):
@@ -126,12 +153,12 @@ def assert_append_only(server: Server, name: str) -> None:
         server.execute(name, "DELETE FROM ledger_ledgerentry WHERE seq = 1")
 
 
-def test_round_trip_loses_nothing_and_keeps_the_guards(clinic, tmp_path):
-    folder, result = backup(clinic, tmp_path / "out")
+def test_round_trip_loses_nothing_and_keeps_the_guards(clinic, backups, tmp_path):
+    folder = backups.plain.folder
     manifest = json.loads((folder / "manifest.json").read_text())
     newest, _head = audit_head(clinic.server, clinic.name)
     assert manifest["audit_anchor"] == {"seq": newest[0], "hash": newest[1]}
-    assert str(folder) in result.stdout and newest[1] in result.stdout
+    assert str(folder) in backups.plain.stdout and newest[1] in backups.plain.stdout
     assert manifest["engine"] == clinic.server.vendor and manifest["encryption"] is None
     assert manifest["schema"]["latest"]["audit"] == max(manifest["schema"]["applied"]["audit"])
     assert set(manifest["files"]) == {
@@ -147,12 +174,14 @@ def test_round_trip_loses_nothing_and_keeps_the_guards(clinic, tmp_path):
     assert_append_only(clinic.server, target)
 
 
-def test_files_and_folders_are_owner_only_whatever_the_umask(clinic, tmp_path):
-    secret, _public = secret_key(tmp_path)
-    out = tmp_path / "made" / "here"
-    for extra in ((), ("--key-file", str(secret))):
-        shutil.rmtree(tmp_path / "made", ignore_errors=True)
-        folder, _ = backup(clinic, out, *extra, umask=0)
+def test_files_and_folders_are_owner_only_whatever_the_umask(clinic, backups, tmp_path):
+    # The module's plain and public-key backups were written with umask 0 too; this one is
+    # encrypted with the secret key file itself.
+    keyed, _ = backup(
+        clinic, tmp_path / "made" / "here", "--key-file", str(backups.secret), umask=0
+    )
+    for folder in (backups.plain.folder, backups.sealed.folder, keyed):
+        out = folder.parent
         paths = [out.parent, out, *folder.rglob("*"), folder]
         modes = {p: stat.S_IMODE(p.stat().st_mode) for p in paths}
         assert len([p for p in paths if p.is_file()]) == 3
@@ -160,11 +189,11 @@ def test_files_and_folders_are_owner_only_whatever_the_umask(clinic, tmp_path):
             assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
 
 
-def test_encrypted_backup_holds_no_plaintext_and_restores_with_the_key(clinic, tmp_path):
-    secret, public = secret_key(tmp_path)
-    plain, _ = backup(clinic, tmp_path / "plain")
+def test_encrypted_backup_holds_no_plaintext_and_restores_with_the_key(clinic, backups, tmp_path):
+    secret, public = backups.secret, backups.public
+    plain = backups.plain.folder
     # Only the public recipient on the server: the secret key stays with the clinic.
-    folder, _ = backup(clinic, tmp_path / "sealed", "--key-file", str(public))
+    folder = backups.sealed.folder
     manifest = json.loads((folder / "manifest.json").read_text())
     # A table name: in the clear in a SQLite file and in pg_dump's table of contents.
     marker = b"audit_auditentry"
@@ -189,8 +218,8 @@ def test_encrypted_backup_holds_no_plaintext_and_restores_with_the_key(clinic, t
     assert_nothing_lost(clinic, target, exports)
 
 
-def test_restore_into_a_database_with_data_refuses_and_changes_nothing(clinic, tmp_path):
-    folder, _ = backup(clinic, tmp_path / "out")
+def test_restore_into_a_database_with_data_refuses_and_changes_nothing(clinic, backups, tmp_path):
+    folder = backups.plain.folder
     before = row_counts(clinic.server, clinic.name)
     exports = tmp_path / "exports"
     refused = restore(clinic, folder, clinic.name, exports)
@@ -201,8 +230,9 @@ def test_restore_into_a_database_with_data_refuses_and_changes_nothing(clinic, t
     assert not exports.exists()
 
 
-def test_a_backup_with_one_byte_changed_is_refused_by_its_checksum(clinic, tmp_path):
-    folder, _ = backup(clinic, tmp_path / "out")
+def test_a_backup_with_one_byte_changed_is_refused_by_its_checksum(clinic, backups, tmp_path):
+    # A copy: the module's backup stays whole for the other tests.
+    folder = shutil.copytree(backups.plain.folder, tmp_path / backups.plain.folder.name)
     database = next(folder.glob("database.*"))
     data = bytearray(database.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -217,18 +247,16 @@ def test_a_backup_with_one_byte_changed_is_refused_by_its_checksum(clinic, tmp_p
 
 def test_a_rewritten_audit_row_restores_but_the_restore_reports_failure(clinic, tmp_path):
     forged = clinic.server.clone(clinic.name, "kap_bk_forged")
+    clinic.created.append(forged)  # dropped with the module's others
     vendor = clinic.server.vendor
     clinic.server.execute(
         forged,
         *triggers.statements(vendor, create=False),
         "UPDATE audit_auditentry SET summary = 'nothing happened here' WHERE seq = 3",
     )
-    try:
-        folder, _ = backup(clinic, tmp_path / "out", url=clinic.server.url(forged))
-        target, exports = clinic.fresh(), tmp_path / "exports"
-        restored = restore(clinic, folder, target, exports)
-    finally:
-        clinic.server.drop(forged)
+    folder, _ = backup(clinic, tmp_path / "out", url=clinic.server.url(forged))
+    target, exports = clinic.fresh(), tmp_path / "exports"
+    restored = restore(clinic, folder, target, exports)
     assert restored.returncode != 0
     assert "FAIL audit chain" in restored.stdout and "#3" in restored.stdout
     assert "verification FAILED (audit chain)" in restored.stderr

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.support import ok, row_counts, run, server_for_this_leg
+from tests.backups.support import (
+    QUICK_PASSWORDS_CLI,
+    drop_all,
+    ok,
+    row_counts,
+    run,
+    server_for_this_leg,
+)
 
 # It finds the leg's own database server (SQLite files, or the PostgreSQL leg's server) itself.
 pytestmark = pytest.mark.each_database
@@ -100,6 +107,7 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(tmp_path)
     old_src = extract_previous_release(tmp_path / "previous")
     server = server_for_this_leg(tmp_path)
     name = server.create("kap_upgrade")
+    created = [name]
     url = server.url(name)
     old_env = {"PYTHONPATH": str(old_src)}
     try:
@@ -114,7 +122,7 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(tmp_path)
         )
         assert imported.stdout.strip() == str(old_src / "kapstone" / "__init__.py")
         ok(run("migrate", "--no-input", "-v", "0", url=url, argv0=OLD_CLI, env=old_env))
-        ok(run("demo_clinic", "--patients", "4", url=url, argv0=OLD_CLI, env=old_env))
+        ok(run("demo_clinic", "--patients", "4", url=url, argv0=QUICK_PASSWORDS_CLI, env=old_env))
         before = row_counts(server, name)
         assert before["audit_auditentry"] > 100 and before["ledger_ledgerentry"] > 0
 
@@ -134,12 +142,10 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(tmp_path)
         # those the current, self-contained migrations build on a fresh database.
         # A fresh database: what `kapstone migrate` builds from nothing (the leg's template, built
         # by that very command once for the run: tests/migrated.py).
-        fresh = server.migrated("kap_upgrade_fresh")
-        try:
-            assert len(guards(server, name)) > 50
-            assert guards(server, fresh) == guards(server, name)
-            assert seeded_programs(server, fresh) == seeded_programs(server, name)
-        finally:
-            server.drop(fresh)
+        created.append(server.migrated("kap_upgrade_fresh"))
+        fresh = created[-1]
+        assert len(guards(server, name)) > 50
+        assert guards(server, fresh) == guards(server, name)
+        assert seeded_programs(server, fresh) == seeded_programs(server, name)
     finally:
-        server.drop(name)
+        drop_all(server, created)

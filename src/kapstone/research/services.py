@@ -13,7 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -35,8 +35,10 @@ from kapstone.interop.deidentify import (
 from kapstone.outcomes.selectors import OUTCOME_POLICY
 from kapstone.plans.models import ProgramTemplateVersion
 from kapstone.research import selectors
-from kapstone.research.files import ExportWriter, Progress
 from kapstone.research.models import ExportStatus, ResearchExport
+
+if TYPE_CHECKING:
+    from kapstone.research.files import ExportWriter, Progress
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +286,11 @@ def run_export(
     try:
         planned = plan(export=export, now=now, rng=rng or random.SystemRandom())
         _progress(export.pk, 10, "De-identifying and writing files")
+        # The writer loads here, in the task worker: pyarrow (and the numpy it imports) cost every
+        # `kapstone` command and web worker ~0.2 s of CPU at start otherwise, since the system
+        # checks import every view and the research views import this module.
+        from kapstone.research.files import ExportWriter
+
         path = export_dir() / f"research-export-{export.pk}-{secrets.token_hex(8)}.zip"
         with ExportWriter(path) as writer:
             size, digest = _write(

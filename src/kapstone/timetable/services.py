@@ -32,7 +32,6 @@ from kapstone.plans.selectors import SignedPlan, signed_plan
 from kapstone.scheduling.checker import check
 from kapstone.scheduling.explain import explain_unadmitted
 from kapstone.scheduling.instance import Instance, StaffMember
-from kapstone.scheduling.model import solve
 from kapstone.scheduling.schedule import Schedule
 from kapstone.timetable import selectors
 from kapstone.timetable.instance import Built, build_instance
@@ -256,6 +255,11 @@ def run_solve(*, run_id: int, now: dt.datetime | None = None) -> SolveRun:
             "one therapist each, then compact courses (up to "
             f"{run.time_limit_s:g} seconds)",
         )
+        # The solver loads here, in the task worker, not at import: OR-Tools (and the pandas it
+        # imports) cost every `kapstone` command and web worker ~0.6 s of CPU at start otherwise,
+        # since the system checks import every view and the views import this module.
+        from kapstone.scheduling.model import solve
+
         result = solve(
             instance,
             time_limit_s=run.time_limit_s,
