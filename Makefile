@@ -59,7 +59,9 @@ docs: install
 # test_postgres_gw0, ...). Tests that use no database run once, in the SQLite leg
 # (--database-tests-only, tests/conftest.py).
 PYTEST_WORKERS ?= auto
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
+# One file's tests on one worker (--dist loadfile): a module that builds its clinic once for its tests
+# (tests/conftest.py, kept_for_the_module) would otherwise build it on each worker its tests reached.
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
 # Jobs `make test` runs at once: both legs, and the checks beside them.
 TEST_JOBS ?= 4
 
