@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 
 import pytest
@@ -75,6 +76,39 @@ def _keep_what_the_browser_showed(request, browser, folder) -> None:
         except Exception as exc:  # a crashed tab: say so, and keep the test's own failure
             (folder / f"tab{n}.txt").write_text(f"could not be read: {exc!r}")
     request.node.warn(pytest.PytestWarning(f"what each browser tab showed: {folder}"))
+
+
+def signed_in(page, base: str, username: str, secret: str) -> None:
+    """``page``'s browser context is signed in as ``username``, second factor passed with the
+    authenticator whose key is ``secret``, and shows the home page: the session is made the way
+    tests/conftest.py's verified_client makes one and handed to the browser as its cookie.
+
+    For journeys that are not about signing in: typing the form and the TOTP code costs four
+    requests and pages per tablet. Signing in through the form stays walked, page by page, where it
+    is the subject (test_first_sign_in_and_registry, test_kiosk, test_companion_accounts).
+    """
+    from django.conf import settings
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kapstone.accounts.models import StaffUser
+
+    user = StaffUser.objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    device = next(
+        d
+        for d in TOTPDevice.objects.filter(user=user, confirmed=True)
+        if base64.b32encode(bytes.fromhex(d.key)).decode().rstrip("=") == secret
+    )
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}]
+    )
+    page.goto(f"{base}/")
+    page.get_by_role("button", name="Sign out").wait_for()
 
 
 def assert_accessible(page) -> None:

@@ -19,21 +19,16 @@ from kapstone.dosing.services import book_dosing_session
 from kapstone.ledger import services
 from kapstone.ledger.models import DrawAccount, LedgerEntry, StockBalance
 from tests.conftest import make_patient
-from tests.functional.conftest import assert_accessible
-from tests.functional.test_first_sign_in_and_registry import authenticator_code
+from tests.functional.conftest import assert_accessible, signed_in
 from tests.functional.test_suicide_risk_alert import PASSWORD, staff_member
 
 pytestmark = pytest.mark.functional
 
 
 def sign_in(page, base: str, username: str, secret: str) -> None:
-    page.goto(f"{base}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(authenticator_code(secret))
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Sign out").wait_for()
+    """On the home page, signed in with the authenticator ``secret``: the form and the code are
+    walked where signing in is the subject (test_first_sign_in_and_registry, test_kiosk)."""
+    signed_in(page, base, username, secret)
 
 
 def witness_signs(page, username: str) -> None:
