@@ -6,6 +6,7 @@ asks the same rule the page will apply (role and care team) instead of restating
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
@@ -33,8 +34,18 @@ CHART_TABS = (
 )
 
 
-def _allowed(user: Any, patient: Any, url: str) -> bool:
-    permission: Permission | None = getattr(resolve(url).func, "kapstone_permission", None)
+@functools.cache
+def _permission(name: str) -> Permission | None:
+    """The permission the tab's view checks: its URL resolved once per process (the URLconf does
+    not change while it runs), not on every chart page."""
+    permission: Permission | None = getattr(
+        resolve(reverse(name, args=[1])).func, "kapstone_permission", None
+    )
+    return permission
+
+
+def _allowed(user: Any, patient: Any, name: str) -> bool:
+    permission = _permission(name)
     if permission is None or not getattr(user, "is_authenticated", False):
         return False
     on_team = user.pk in patient.care_team_ids() if permission in PATIENT_SCOPED else None
@@ -46,7 +57,7 @@ def chart_tabs(context: template.Context, patient: Any, current: str) -> dict[st
     user = context["request"].user
     tabs = []
     for key, label, name in CHART_TABS:
-        url = reverse(name, args=[patient.pk])
-        if _allowed(user, patient, url):
+        if _allowed(user, patient, name):
+            url = reverse(name, args=[patient.pk])
             tabs.append({"key": key, "label": label, "url": url, "current": key == current})
     return {"tabs": tabs}
