@@ -794,6 +794,10 @@ def main(argv: list[str] | None = None) -> int:
         # The bench's sessions must outlive a run (pages are renewed as actions anyway).
         "KAPSTONE_IDLE_MINUTES": "240",
         "KAPSTONE_DEBUG": "0",
+        # Steady state: no worker restarts. With the deployed 2 000 requests a worker, the floor's
+        # ~7 000 requests in 15 s restarted every worker at the start of the next page's run, and
+        # a restart's start-up (the URLconf, WeasyPrint: seconds of CPU) was measured as that page.
+        "KAPSTONE_WEB_MAX_REQUESTS": "0",
         "DJANGO_SETTINGS_MODULE": "kapstone.settings",
         # gunicorn and the generator import this checkout's code, whatever the venv points at.
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),

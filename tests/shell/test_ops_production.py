@@ -219,7 +219,7 @@ def test_the_gunicorn_access_line_is_json_without_query_or_link_tokens():
 def test_the_env_example_lists_every_setting_a_clinic_sets():
     settings_source = (REPO / "src" / "kapstone" / "settings.py").read_text()
     names = set(re.findall(r'env_(?:str|int|bool|list)\(\s*"([A-Z_]+)"', settings_source))
-    names |= {"BIND", "WEB_WORKERS", "WEB_TIMEOUT"}  # read by deploy/gunicorn.conf.py
+    names |= {"BIND", "WEB_WORKERS", "WEB_TIMEOUT", "WEB_MAX_REQUESTS"}  # deploy/gunicorn.conf.py
     example = (REPO / "deploy" / "kapstone.env.example").read_text()
     development_only = {"TEST_SQLITE_NAME"}
     missing = sorted(n for n in names - development_only if f"KAPSTONE_{n}" not in example)
