@@ -343,17 +343,18 @@ def _prepare(staff_count: int, ledger_draws: int = 0, chairs_count: int = 1) -> 
     tag = site.name.split()[-1]
     staff = {r.value: make_staff(f"{r.value}-{tag}", r, [site, *sites]) for r in Role}
     director = staff[Role.MEDICAL_DIRECTOR.value]
-    patient = make_patient(
-        by=staff["intake_coordinator"],
-        mrn=f"BENCH-{tag}",
-        site=site,
-        prescriber=staff["prescriber"],
-        therapist=staff["therapist"],
-        nurse=staff["nurse"],
-    )
 
-    def in_progress(k: int, patient: Any) -> Any:
-        """A session in progress at chair k: checklist, baseline reading, a dose given."""
+    def in_progress(k: int, mrn: str) -> Any:
+        """A patient of the bench's care team whose session is in progress at chair k: checklist,
+        baseline reading, a dose given."""
+        patient = make_patient(
+            by=staff["intake_coordinator"],
+            mrn=mrn,
+            site=site,
+            prescriber=staff["prescriber"],
+            therapist=staff["therapist"],
+            nurse=staff["nurse"],
+        )
         record = ready_to_dose(SimpleNamespace(on_team=patient, staff=staff))
         room = Room.objects.create(site=site, name=f"Bench chair {k}", routes=["iv"])
         DosingSession.objects.filter(pk=record.session_id).update(room=room)
@@ -365,33 +366,14 @@ def _prepare(staff_count: int, ledger_draws: int = 0, chairs_count: int = 1) -> 
         )
         return record
 
-    record = in_progress(0, patient)
-    # The clinic day's other chairs, each a patient of its own: in the mix a member of staff works
-    # at one chair (staff n at chair n mod chairs) and opens and saves that chair's console.
-    chairs = [record]
-    for k in range(1, chairs_count):
-        other = make_patient(
-            by=staff["intake_coordinator"],
-            mrn=f"BENCH-{tag}-{k}",
-            site=site,
-            prescriber=staff["prescriber"],
-            therapist=staff["therapist"],
-            nurse=staff["nurse"],
-        )
-        chairs.append(in_progress(k, other))
+    # The clinic day's chairs, each a patient of its own: in the mix a member of staff works at one
+    # chair (staff n at chair n mod chairs) and opens and saves that chair's console.
+    chairs = [in_progress(k, f"BENCH-{tag}" + (f"-{k}" if k else "")) for k in range(chairs_count)]
+    record, patient = chairs[0], chairs[0].session.patient
     # The saturation run of the vital-sign save writes hundreds of readings a second: into a
     # session of its own, so that the consoles of the mix show a session's readings, not those.
-    saturated = in_progress(
-        chairs_count,
-        make_patient(
-            by=staff["intake_coordinator"],
-            mrn=f"BENCH-{tag}-SAT",
-            site=site,
-            prescriber=staff["prescriber"],
-            therapist=staff["therapist"],
-            nurse=staff["nurse"],
-        ),
-    )
+    saturated = in_progress(chairs_count, f"BENCH-{tag}-SAT")
+
     # The chart and the Outcomes tab of the patient with the longest history: most sessions, and
     # of those the one with the most questionnaire responses.
     busiest = (
