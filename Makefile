@@ -59,10 +59,11 @@ docs: install
 # test_postgres_gw0, ...). Tests that use no database run once, in the SQLite leg
 # (--database-tests-only, tests/conftest.py).
 PYTEST_WORKERS ?= auto
-# Not --dist loadfile (a module's kept clinic built once per leg, not once per worker its tests reach):
-# it sends a file's transactional test (whose flush empties the rows the data migrations seeded) ahead
-# of other files' tests that read those rows; worksteal keeps pytest-django's order, transactional last.
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
+# One file's tests on one worker (--dist loadfile): a module that builds its clinic once for its tests
+# (tests/conftest.py, kept_for_the_module) would otherwise build it on each worker its tests reached.
+# A file's transactional test may then run before other files' tests; its flush empties the rows
+# the data migrations seeded, and tests/conftest.py puts them back right after it.
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
 # Jobs `make test` runs at once: both legs, and the checks beside them.
 TEST_JOBS ?= 4
 

@@ -125,15 +125,28 @@ def django_db_modify_db_settings(django_db_modify_db_settings, django_db_blocker
         prepare_test_database(connection)
 
 
+# The rows the data migrations seed (program templates, the first consent text, ...), as the
+# migrated test database holds them: a transactional test's flush empties every table, and they
+# are put back right after it (pytest_runtest_teardown), so a test that runs later on the same
+# worker finds them whatever the order the tests were handed out in.
+_SEEDED: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database as migrated, with every guard in place (the migrations install them)."""
     from django.db import connection
+    from django.test import override_settings
 
     from kapstone.audit import triggers
 
     with django_db_blocker.unblock():
         triggers.install_all(connection)
+        # Content types and permissions are not kept: the flush's post_migrate makes them again.
+        with override_settings(
+            TEST_NON_SERIALIZED_APPS=["django.contrib.contenttypes", "django.contrib.auth"]
+        ):
+            _SEEDED[connection.alias] = connection.creation.serialize_db_to_string()
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +167,8 @@ def _audit_triggers(request):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """Puts the guards back once a transactional test's flush has run (its fixtures are gone)."""
+    """Puts the seeded rows and the guards back once a transactional test's flush has run (its
+    fixtures are gone)."""
     result = yield
     # With no next test the session's fixtures are gone too, the test database with them.
     if nextitem is not None and item.stash.get(_GUARDS_LIFTED, False):
@@ -164,6 +178,8 @@ def pytest_runtest_teardown(item, nextitem):
         from kapstone.audit import triggers
 
         with item.config.stash[blocking_manager_key].unblock():
+            if connection.alias in _SEEDED:
+                connection.creation.deserialize_db_from_string(_SEEDED[connection.alias])
             triggers.install_all(connection)
     return result
 
