@@ -8,7 +8,10 @@ import datetime as dt
 import time
 
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.sessions.models import Session
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kapstone.audit.models import AuditEntry
 from kapstone.chairside import services
 from kapstone.dosing.models import DosingSession
-from kapstone.web.middleware import LAST_ACTION, RENEWED
+from kapstone.web.middleware import LAST_ACTION, RENEWED, IdleTimeoutMiddleware
 from tests.conftest import PASSWORD
 from tests.shell.chairside_support import past_session, signed_plan_for
 from tests.shell.test_sign_in import code_for
@@ -85,6 +88,28 @@ def test_a_poll_does_not_renew_the_stored_session_every_second(console):
     before = Session.objects.get(session_key=key).expire_date
     client.get(urls["alerts"], {"seen": "x"}, headers=POLL)
     assert Session.objects.get(session_key=key).expire_date == before
+
+
+def test_a_poll_that_overlaps_the_unlock_does_not_put_the_idle_time_back(console, settings):
+    """The poll read the session before the unlock wrote it and saves after: a save right after
+    unlocking must still be an action, not a sign-out (CI saw the nurse signed out so)."""
+    client, urls, _, _ = console
+    client.get(urls["console"])
+    idle_for(client, settings.SESSION_COOKIE_AGE + 60)  # locked, and due for a renewal
+    key = client.session.session_key
+
+    def poll_view(request):  # type: ignore[no-untyped-def]
+        # The unlock, a request of its own, runs and saves while this poll is being served.
+        assert client.post(urls["unlock"], {"secret": PASSWORD}).json() == {"ok": True}
+        request.keep_session_alive = True
+        return HttpResponse(status=204)
+
+    request = RequestFactory().get(urls["alerts"], headers=POLL)
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = key
+    SessionMiddleware(IdleTimeoutMiddleware(poll_view))(request)
+
+    assert time.time() - client.session[LAST_ACTION] < 5
+    assert client.get(urls["console"]).status_code == 200 and signed_in(client)
 
 
 def test_the_keepalive_ends_with_the_session(console, clinic, settings):

@@ -114,8 +114,23 @@ class IdleTimeoutMiddleware:
         ):
             # A console polls every second; writing the session each time would be a write a
             # second per tablet, so renew it only when a third of its lifetime has gone.
-            session[RENEWED] = now
+            _renew_as_stored(session, now)
         return response
+
+
+def _renew_as_stored(session: SessionBase, now: float) -> None:
+    """Renews the stored session as it is now, not as this poll read it.
+
+    Saving writes the whole session, and a poll runs beside the console's other requests: had it
+    read the session before an unlock (or a save) wrote the user's last action, saving its copy
+    would put the old, idle one back, and the nurse's next save would sign her out.
+    """
+    stored = type(session)(session.session_key).load()
+    if AUTH_SESSION_KEY not in stored:
+        return  # signed out while this poll ran: nothing to keep alive
+    session.clear()
+    session.update(stored)
+    session[RENEWED] = now
 
 
 def _allows_locked(request: HttpRequest) -> bool:
