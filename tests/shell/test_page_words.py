@@ -106,6 +106,11 @@ def _charted_session(clinic) -> None:  # type: ignore[no-untyped-def]
     submit(questionnaire_set=questionnaire_set, instrument="phq9")
 
 
+# URL names that answered with a download (a PDF, a CSV) for an earlier role: not pages, and a PDF
+# takes a third of a second to make, so the later roles do not ask for them again.
+_DOWNLOADS: set[str] = set()
+
+
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_no_page_shows_a_code_shaped_token(role, clinic, client):
     _charted_session(clinic)
@@ -123,9 +128,13 @@ def test_no_page_shows_a_code_shaped_token(role, clinic, client):
         )
         if not allowed:
             continue
+        if name in _DOWNLOADS:
+            continue
         url = _url(name, patient_scoped, clinic.on_team)
         response = client.get(url)
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            if response.status_code == 200:
+                _DOWNLOADS.add(name)
             continue
         for token in code_tokens(visible_text(response.content.decode()), names):
             problems.append(f"{url}: {token}")
