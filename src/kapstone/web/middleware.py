@@ -123,7 +123,8 @@ def _renew_as_stored(session: SessionBase, now: float) -> None:
 
     Saving writes the whole session, and a poll runs beside the console's other requests: had it
     read the session before an unlock (or a save) wrote the user's last action, saving its copy
-    would put the old, idle one back, and the nurse's next save would sign her out.
+    would put the old, idle one back, and the nurse's next save would sign her out. A poll stores
+    nothing of its own in the session, so taking the stored copy loses nothing.
     """
     stored = type(session)(session.session_key).load()
     if AUTH_SESSION_KEY not in stored:
