@@ -63,7 +63,7 @@ PYTEST_WORKERS ?= auto
 # (tests/conftest.py, kept_for_the_module) would otherwise build it on each worker its tests reached.
 # A file's transactional test may then run before other files' tests; its flush empties the rows
 # the data migrations seeded, and tests/conftest.py puts them back right after it.
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
 # Jobs `make test` runs at once: both legs, and the checks beside them.
 TEST_JOBS ?= 4
 

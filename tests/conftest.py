@@ -48,9 +48,7 @@ def pytest_report_header(config):
     return None
 
 
-@pytest.hookimpl(trylast=True)  # after pytest-django's sort, whose order within a file it keeps
 def pytest_collection_modifyitems(config, items):
-    _longest_files_first(items)
     if not config.getoption("database_tests_only"):
         return
     elsewhere = [
@@ -63,25 +61,6 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=elsewhere)
         kept = set(map(id, elsewhere))
         items[:] = [item for item in items if id(item) not in kept]
-
-
-def _longest_files_first(items) -> None:  # type: ignore[no-untyped-def]
-    """Orders whole files by their recorded duration, longest first (tests/durations.py says why);
-    the tests within a file keep their order."""
-    from tests.durations import load
-
-    seconds = load()
-    root = items[0].config.rootpath if items else None
-    first_seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        first_seen.setdefault(item.path.relative_to(root).as_posix(), index)
-
-    def key(pair):  # type: ignore[no-untyped-def]
-        index, item = pair
-        path = item.path.relative_to(root).as_posix()
-        return (-seconds.get(path, 0.0), first_seen[path], index)
-
-    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
 @contextmanager
