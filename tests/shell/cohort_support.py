@@ -21,6 +21,8 @@ P8  retreat    A     first dose 30 days before day 0: outside the period
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -31,7 +33,7 @@ from kapstone.clinical.instruments import INSTRUMENTS
 from kapstone.dosing.services import book_dosing_session, cancel_dosing_session
 from kapstone.measures.services import set_care_plan
 from kapstone.plans import services as plan_services
-from tests.conftest import make_patient
+from tests.conftest import build_clinic, kept_for_the_module, make_patient, refreshed
 from tests.shell.intake_support import signed_eligibility_for
 from tests.shell.plans_support import ready_to_sign
 
@@ -174,3 +176,18 @@ def build(clinic) -> HandBuiltCohort:  # type: ignore[no-untyped-def]
         doses=doses,
         modality=plan.modalities[0],
     )
+
+
+@contextmanager
+def kept_cohort(django_db_blocker) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """The clinic and its hand-built cohort, for a module-scoped fixture: built once for the
+    module, each test's own writes rolled back at its end (``kept_for_the_module``)."""
+    with kept_for_the_module(django_db_blocker):
+        clinic = build_clinic()
+        yield clinic, build(clinic)
+
+
+def fresh_clinic(kept: tuple):  # type: ignore[no-untyped-def]
+    """The kept clinic and its cohort's patients, read again for one test (``refreshed``)."""
+    clinic, cohort = kept
+    return refreshed(clinic, *cohort.patients.values())

@@ -13,7 +13,6 @@ import pytest
 from kapstone.clinical.cohort import Dimension
 from kapstone.cohorts import summaries
 from kapstone.cohorts.dashboard import cohort_dashboard
-from tests.conftest import build_clinic, kept_for_the_module, refreshed
 from tests.shell import cohort_support
 
 Z = 1.959963984540054  # the normal 97.5 % quantile
@@ -32,16 +31,13 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
 # from the kept course summaries (brought up to date first, as the page does).
 @pytest.fixture(scope="module")
 def _kept(django_db_setup, django_db_blocker):
-    """The clinic and its hand-built cohort, built once for the module; each test's own writes
-    (the summaries' refresh) are rolled back at its end (kept_for_the_module)."""
-    with kept_for_the_module(django_db_blocker):
-        clinic = build_clinic()
-        yield clinic, cohort_support.build(clinic)
+    with cohort_support.kept_cohort(django_db_blocker) as kept:
+        yield kept
 
 
 @pytest.fixture
 def clinic(_kept, db):
-    return refreshed(_kept[0], *_kept[1].patients.values())
+    return cohort_support.fresh_clinic(_kept)
 
 
 @pytest.fixture(params=["records", "summaries"])

@@ -13,22 +13,18 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from kapstone.audit.models import AuditEntry
-from tests.conftest import build_clinic, kept_for_the_module, refreshed
 from tests.shell import cohort_support
 
 
 @pytest.fixture(scope="module")
 def _kept(django_db_setup, django_db_blocker):
-    """The clinic and its hand-built cohort, built once for the module; each test's own writes are
-    rolled back at its end (kept_for_the_module)."""
-    with kept_for_the_module(django_db_blocker):
-        clinic = build_clinic()
-        yield clinic, cohort_support.build(clinic)
+    with cohort_support.kept_cohort(django_db_blocker) as kept:
+        yield kept
 
 
 @pytest.fixture
 def clinic(_kept, db):
-    return refreshed(_kept[0], *_kept[1].patients.values())
+    return cohort_support.fresh_clinic(_kept)
 
 
 @pytest.fixture
