@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_email
 
 from kapstone.audit.anchor import (
@@ -22,9 +22,10 @@ from kapstone.audit.anchor import (
     write_anchor,
 )
 from kapstone.audit.trail import drain_read_queue, queued_reads, verify_chain
+from kapstone.kernel.commands import OperationalCommand
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Audit trail tools."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from kapstone.backups.archive import BackupError, Retention, create_backup, prune
+from kapstone.kernel.commands import OperationalCommand
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = (
         "Write a backup folder: the database snapshot, the research exports and a manifest with "
         "each file's sha256 and the audit chain's anchor."

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from kapstone.backups.archive import BackupError, restore_backup
+from kapstone.kernel.commands import OperationalCommand
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = (
         "Restore a backup folder into the configured (empty) database and research export folder, "
         "then verify the audit chain, its anchor and the ledger."

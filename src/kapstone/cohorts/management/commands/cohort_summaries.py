@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from kapstone.cohorts.selectors import DASHBOARD_INSTRUMENTS
 from kapstone.cohorts.summaries import bring_up_to_date
+from kapstone.kernel.commands import OperationalCommand
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Brings the cohort dashboard's course summaries up to date (or rebuilds them)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.ledger.verify import verify_caches, verify_chain, verify_doses
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Check the controlled-substance ledger's hash chain and that its balances add up."
 
     def handle(self, *args: Any, **options: Any) -> None:

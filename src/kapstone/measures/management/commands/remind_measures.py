@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.measures.services import send_due_reminders
 from kapstone.measures.tasks import send_measure_reminders
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "E-mails each patient one questionnaire link for the measures now due."
 
     def add_arguments(self, parser: CommandParser) -> None:

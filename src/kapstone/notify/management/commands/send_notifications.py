@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.notify.services import send_due
 
 
@@ -29,7 +30,7 @@ def parse_now(raw: str | None) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Sends the patient notifications now due (e-mails and texts), retrying failed ones."
 
     def add_arguments(self, parser: CommandParser) -> None:

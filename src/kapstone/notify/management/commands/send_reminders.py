@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.notify.management.commands.send_notifications import parse_now
 from kapstone.notify.reminders import send_reminders
 from kapstone.notify.tasks import send_due_reminders
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Sends the session and questionnaire reminders now due, each once."
 
     def add_arguments(self, parser: CommandParser) -> None:

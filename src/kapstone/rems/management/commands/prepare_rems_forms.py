@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.rems.services import prepare_missing_forms
 from kapstone.rems.tasks import prepare_rems_forms
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Prepares the REMS monitoring form of every signed esketamine session without one."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from kapstone.kernel.commands import OperationalCommand
 from kapstone.safety.services import escalate_overdue_alerts
 
 
-class Command(BaseCommand):
+class Command(OperationalCommand):
     help = "Escalates unacknowledged suicide-risk alerts to the medical director."
 
     def add_arguments(self, parser: CommandParser) -> None:
