@@ -52,7 +52,10 @@ def test_an_operational_command_starts_without_importing_the_views(tmp_path):
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
-        env={"PATH": "/usr/bin:/bin", "KAPSTONE_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "KAPSTONE_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}",
+        },
         capture_output=True,
         text=True,
         check=False,
