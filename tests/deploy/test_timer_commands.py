@@ -63,3 +63,21 @@ def test_an_operational_command_starts_without_importing_the_views(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_setting_a_timer_command_cannot_run_with_is_still_refused_by_name(tmp_path):
+    """Skipping the system checks skips none of the settings' own refusals: they run on load."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from kapstone.cli import main; main(['backup', '--help'])"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "KAPSTONE_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}",
+            "KAPSTONE_DEMO_MODE": "perhaps",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "KAPSTONE_DEMO_MODE must be a yes/no value, not 'perhaps'" in done.stderr
