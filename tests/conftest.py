@@ -245,7 +245,38 @@ def make_patient(*, by, mrn, site, prescriber=None, therapist=None, nurse=None, 
 
 @pytest.fixture
 def clinic(db) -> Clinic:
-    return build_clinic()
+    """The clinic of build_clinic: built for real on a worker's first test, then its rows put back
+    for each later test (tests/snapshots.py), a few statements instead of some 220."""
+    from tests.snapshots import built_once
+
+    return built_once("clinic", build_clinic, to_refs=_clinic_refs, from_refs=_clinic_from_refs)
+
+
+def _clinic_refs(clinic: Clinic) -> tuple:
+    return (
+        [site.pk for site in clinic.sites],
+        {role: user.pk for role, user in clinic.staff.items()},
+        {role: user.pk for role, user in clinic.others.items()},
+        clinic.on_team.pk,
+        clinic.elsewhere.pk,
+    )
+
+
+def _clinic_from_refs(refs: tuple) -> Clinic:
+    from kapstone.accounts.models import Site, StaffUser
+    from kapstone.patients.models import Patient
+
+    site_pks, staff_pks, other_pks, on_team_pk, elsewhere_pk = refs
+    sites = Site.objects.in_bulk(site_pks)
+    users = StaffUser.objects.in_bulk([*staff_pks.values(), *other_pks.values()])
+    patients = Patient.objects.in_bulk([on_team_pk, elsewhere_pk])
+    return Clinic(
+        [sites[pk] for pk in site_pks],
+        {role: users[pk] for role, pk in staff_pks.items()},
+        {role: users[pk] for role, pk in other_pks.items()},
+        patients[on_team_pk],
+        patients[elsewhere_pk],
+    )
 
 
 def build_clinic() -> Clinic:
