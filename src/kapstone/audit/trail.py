@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db import IntegrityError, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
 from kapstone.audit.hashing import entry_hash
@@ -89,8 +89,31 @@ def _create_head() -> None:
         pass  # another process created it first; lock theirs
 
 
+# Every audited change passes through here, so the head and the queue are read and moved with plain
+# statements on the primary, not querysets: the ORM's compiling was most of an append's cost, and
+# these statements never change shape. (Django's own `select_for_update` says FOR UPDATE only where
+# the database has row locks; so do these.) Their names come from the models, their values are bound.
+_HEAD = AuditHead._meta.db_table
+_QUEUE = QueuedAuditEvent._meta.db_table
+
+
+def _read_head(*, lock: str) -> AuditHead | None:
+    """The head row, locked as ``lock`` says ("" to wait for the lock, "SKIP LOCKED" not to)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    sql = f"SELECT {qn('last_seq')}, {qn('last_hash')} FROM {qn(_HEAD)} WHERE {qn('id')} = 1"  # noqa: S608
+    if connection.features.has_select_for_update:
+        sql = f"{sql} FOR UPDATE {lock}".rstrip()
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return AuditHead.from_db(DEFAULT_DB_ALIAS, ["id", "last_seq", "last_hash"], (1, *row))
+
+
 def _lock_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    head = _read_head(lock="")
     if head is not None:
         return head
     _create_head()
@@ -100,11 +123,18 @@ def _lock_head() -> AuditHead:
 def _try_lock_head() -> AuditHead | None:
     """The head, locked, if no one else holds it now; None (at once, without waiting) if someone
     does. SQLite has no row locks: its writers already run one at a time."""
-    head = AuditHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    head = _read_head(lock="SKIP LOCKED")
     if head is not None or AuditHead.objects.filter(pk=1).exists():
         return head
     _create_head()
-    return AuditHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    return _read_head(lock="SKIP LOCKED")
+
+
+def _queue_is_empty() -> bool:
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(_QUEUE)} LIMIT 1")  # noqa: S608
+        return cursor.fetchone() is None
 
 
 def _append(head: AuditHead, fields: _EntryFields, *, queued_id: int | None = None) -> AuditEntry:
@@ -120,7 +150,9 @@ def _chain_queued(head: AuditHead) -> list[AuditEntry]:
     """Moves every queued read event (committed, or this transaction's own) into the chain after
     the locked head, oldest first, and deletes them from the queue; the caller saves the head."""
     entries: list[AuditEntry] = []
-    queued = list(QueuedAuditEvent.objects.order_by("id"))
+    if _queue_is_empty():
+        return entries
+    queued = list(QueuedAuditEvent.objects.using(DEFAULT_DB_ALIAS).order_by("id"))
     for event in queued:
         fields: _EntryFields = {
             "seq": head.last_seq + 1,
@@ -151,8 +183,15 @@ def _save_head(head: AuditHead, steps: list[AuditEntry]) -> None:
     under its lock, oldest first (so they are what the chain holds there; no need to read them
     back). The head's guard allows one step at a time, to an entry linked to the tip before it, so
     a batch is stored as the steps it is made of."""
-    for entry in steps:
-        AuditHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for entry in steps:
+            cursor.execute(
+                f"UPDATE {qn(_HEAD)} SET {qn('last_seq')} = %s, {qn('last_hash')} = %s "  # noqa: S608
+                f"WHERE {qn('id')} = 1",
+                [entry.seq, entry.hash],
+            )
     if steps:
         head.last_seq, head.last_hash = steps[-1].seq, steps[-1].hash
 
