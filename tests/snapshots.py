@@ -12,6 +12,10 @@ that wrote to one of them first (a staff member, an audit row) builds for real. 
 or deleted a row instead of only adding rows is not captured at all: it is built every time.
 Same rows, same primary keys: a restored clinic is the captured one, audit chain and all (its
 timestamps are those of the captured build, minutes earlier).
+
+Not Django's fixtures (`dumpdata` and `loaddata`): loading goes through every model's
+deserialisation and save, not much cheaper than the build itself, and the append-only guards refuse
+the order it saves in.
 """
 
 from __future__ import annotations
