@@ -80,11 +80,19 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PASSWORD = "correct-horse-battery-staple"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(request):
-    """Argon2 is the production hasher (tested on its own); tests hash with MD5 for speed."""
-    if request.config.pluginmanager.hasplugin("django"):
-        request.getfixturevalue("settings").PASSWORD_HASHERS = FAST_HASHERS
+@pytest.fixture(scope="session", autouse=True)
+def _fast_passwords(request) -> Iterator[None]:
+    """Argon2 is the production hasher (tested on its own); tests hash with MD5 for speed.
+
+    For the whole session, not per test: the clinics that module-scoped fixtures build (before any
+    function-scoped fixture runs) hashed every staff password with Argon2, ~0.25 CPU-s each."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
 
 
 # The append-only guards (kapstone.audit.triggers) are part of the schema: the migrations install them

@@ -7,7 +7,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEntry
@@ -15,7 +14,7 @@ from kapstone.fhirapi import registry
 from kapstone.fhirapi.models import BulkExport, ExportState
 from kapstone.fhirapi.tasks import run_bulk_export
 from kapstone.patients.models import Patient
-from tests.conftest import FAST_HASHERS, kept_for_the_module
+from tests.conftest import kept_for_the_module
 from tests.fhir_schema import load_schema, schema_errors, validators_for
 from tests.fhirapi.clinic_support import build_fhir_clinic
 from tests.fhirapi.support import bearer
@@ -25,9 +24,7 @@ ASYNC = {"HTTP_PREFER": "respond-async", "HTTP_ACCEPT": "application/fhir+json"}
 
 @pytest.fixture(scope="module")
 def built(django_db_setup, django_db_blocker):
-    # Module-scoped, so the per-test fast hasher is not in force yet: the demo staff's passwords
-    # would otherwise be hashed with Argon2.
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), kept_for_the_module(django_db_blocker):
+    with kept_for_the_module(django_db_blocker):
         yield build_fhir_clinic()
 
 

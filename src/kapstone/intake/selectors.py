@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from kapstone.accounts.models import StaffUser
 from kapstone.audit.trail import record
@@ -22,6 +22,7 @@ from kapstone.intake.models import (
     IntakeVersion,
 )
 from kapstone.intake.sections import SECTIONS, Section
+from kapstone.kernel.related import load_related
 from kapstone.patients.models import Patient
 
 
@@ -68,25 +69,41 @@ def presentation_profile(patient: Patient) -> PresentationProfile | None:
 
 
 def _reviews(patient: Patient) -> QuerySet[EligibilityReview]:
+    """The screenings with their sign-off rows; the staff members those name are read afterwards
+    in one query (:func:`_with_staff`), not joined (kapstone.kernel.related says why)."""
     return patient.eligibility_reviews.select_related(
-        "screened_by",
-        "intake",
-        "eligibility_signature__signed_by",
-        "eligibility_signature__cosignature__cosigned_by",
+        "intake", "eligibility_signature__cosignature"
     ).order_by("-pk")
+
+
+def _with_staff(reviews: list[EligibilityReview]) -> list[EligibilityReview]:
+    pairs: list[tuple[Model, str]] = []
+    for review in reviews:
+        pairs.append((review, "screened_by"))
+        if (signature := review.signature) is not None:
+            pairs.append((signature, "signed_by"))
+        if (cosignature := review.cosignature) is not None:
+            pairs.append((cosignature, "cosigned_by"))
+    load_related(pairs)
+    return reviews
+
+
+def _first(reviews: QuerySet[EligibilityReview]) -> EligibilityReview | None:
+    return next(iter(_with_staff(list(reviews[:1]))), None)
 
 
 def current_review(patient: Patient) -> EligibilityReview | None:
     """The latest screening: the one that counts, signed or not."""
-    return _reviews(patient).first()
+    return _first(_reviews(patient))
 
 
-def review_history(patient: Patient) -> QuerySet[EligibilityReview]:
-    return _reviews(patient)
+def review_history(patient: Patient, *, limit: int) -> list[EligibilityReview]:
+    """The latest ``limit`` screenings, newest first."""
+    return _with_staff(list(_reviews(patient)[:limit]))
 
 
 def get_review(patient: Patient, review_id: int) -> EligibilityReview | None:
-    return _reviews(patient).filter(pk=review_id).first()
+    return _first(_reviews(patient).filter(pk=review_id))
 
 
 def open_review(*, user: StaffUser, patient: Patient, review_id: int) -> EligibilityReview | None:

@@ -67,7 +67,7 @@ def chart_tab(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRespon
                 latest_results(patient, policy=selectors.current_policy())
             ),
             "review": review,
-            "reviews": selectors.review_history(patient)[:20],
+            "reviews": selectors.review_history(patient, limit=20),
             "history": selectors.intake_history(patient)[:20],
             "may_edit": _may(request, patient, Permission.EDIT_PATIENT),
             "may_sign": _may(request, patient, Permission.SIGN_ELIGIBILITY),
