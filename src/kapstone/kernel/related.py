@@ -21,7 +21,9 @@ def load_related(pairs: Iterable[tuple[models.Model, str]]) -> None:
     """Caches, for each ``(row, foreign key name)``, the object the key points at (None where it is
     empty), reading each target model once: ``WHERE pk IN (...)`` over every key that names it.
     """
-    # A target is a model and the field the key names in it (its primary key, or a to_field).
+    # A target is a model and the field the key names in it (its primary key, or a to_field). Read
+    # through the base manager, as select_related reads: a default manager's filter (active staff
+    # only, say) must not lose the staff member who signed a plan years ago.
     wanted: dict[tuple[type[models.Model], str], set[object]] = defaultdict(set)
     slots: list[tuple[models.Model, models.ForeignKey[models.Model, models.Model], object]] = []
     for row, name in pairs:
@@ -33,7 +35,7 @@ def load_related(pairs: Iterable[tuple[models.Model, str]]) -> None:
         if value is not None:
             wanted[_target(field)].add(value)
     found = {
-        (model, key): model._default_manager.in_bulk(list(values), field_name=key)
+        (model, key): model._base_manager.in_bulk(list(values), field_name=key)
         for (model, key), values in wanted.items()
     }
     for row, field, value in slots:
