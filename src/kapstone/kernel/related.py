@@ -6,7 +6,8 @@ weight, signature and its signer, four staff members) took about 28 ms to plan a
 run, on every plan page. Several keys to one table (the staff member who created, confirmed,
 witnessed) are better read afterwards in one ``IN`` query: :func:`load_related` does that and caches
 each object on its row exactly as ``select_related`` would, so templates and code read them with no
-further query.
+further query. Django's ``prefetch_related`` would read each key in a query of its own (five for a
+plan's staff members); this reads all the keys that name one table together.
 """
 
 from __future__ import annotations
