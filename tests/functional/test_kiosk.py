@@ -15,7 +15,7 @@ from kapstone.accounts.services import create_staff
 from kapstone.assessments.models import QuestionnaireResponse, QuestionnaireSet
 from kapstone.clinical.access import Role
 from kapstone.clinical.instruments.madrs import MADRS_LABELS
-from tests.conftest import make_patient
+from tests.conftest import make_patient, make_staff
 from tests.functional.conftest import assert_accessible
 
 pytestmark = pytest.mark.functional
@@ -23,20 +23,32 @@ PASSWORD = "a-long-enough-passphrase-1"
 GAD7 = "Generalized Anxiety Disorder-7 (GAD-7)"
 
 
-def authenticator_code(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    """The code the prescriber's app shows (a step ahead: django-otp refuses a code used twice)."""
-    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    generator.time = time.time() + steps_ahead * device.step
+def authenticator_code(device: TOTPDevice) -> str:
+    """A code the server accepts now, as a phone whose clock is in step with it would show.
+
+    django-otp accepts the steps within its tolerance around the device's ``drift`` and after its
+    ``last_t`` (a code is never used twice), and moves ``drift`` to the step a code matched. So the
+    code is for the server's current step, or the next one when that was used already. A fixed
+    "one step ahead" for the second sign-in failed whenever the first sign-in's code was typed in
+    one 30-second step and checked in the next (a slow machine): drift then went to -1 and the code
+    two steps ahead was refused (a CI run, 2026-12-07)."""
+    device.refresh_from_db()
+    generator = TOTP(
+        device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
+    )
+    generator.time = time.time()
+    now = generator.t()
+    generator.drift += max(now, device.last_t + 1) - now
     return f"{generator.token():0{device.digits}d}"
 
 
-def sign_in(page, device: TOTPDevice, steps_ahead: int = 0) -> None:
+def sign_in(page, device: TOTPDevice) -> None:
     page.wait_for_url("**/accounts/sign-in/**")
     page.get_by_label("Username").fill("drreyes")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/accounts/mfa/**")
-    page.get_by_label("Code").fill(authenticator_code(device, steps_ahead))
+    page.get_by_label("Code").fill(authenticator_code(device))
     page.get_by_role("button", name="Verify").click()
 
 
@@ -108,7 +120,7 @@ def test_hand_the_tablet_over_for_gad7_then_rate_the_madrs(live_server, page):
     # The tablet is handed back: the prescriber signs in again and rates the MADRS at interview.
     page.go_forward()
     page.get_by_role("link", name="sign in").click()
-    sign_in(page, device, steps_ahead=1)
+    sign_in(page, device)
     page.get_by_role("heading", name="Today", exact=True).wait_for()
     page.goto(f"{live_server.url}/patients/{patient.pk}/questionnaires/")
     assert "Handed over on the clinic tablet" in page.content()
@@ -130,3 +142,17 @@ def test_hand_the_tablet_over_for_gad7_then_rate_the_madrs(live_server, page):
     assert_accessible(page)
     madrs = QuestionnaireResponse.objects.get(instrument="madrs")
     assert (madrs.total, madrs.severity, madrs.flags) == (24, "moderate", [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("drift", "used"), [(0, False), (0, True), (-1, True), (1, True)])
+def test_the_code_is_one_the_server_accepts_whatever_its_drift(drift, used):
+    site = Site.objects.create(name="Riverside Clinic")
+    device = TOTPDevice.objects.create(
+        user=make_staff("drreyes", Role.PRESCRIBER, [site]), name="phone", confirmed=True
+    )
+    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, drift=drift)
+    generator.time = time.time()
+    device.drift, device.last_t = drift, generator.t() if used else -1
+    device.save()
+    assert device.verify_token(authenticator_code(device))
