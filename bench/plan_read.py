@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from bench.own_database import machine_line, own_database_url  # noqa: E402
 
 
 def _setup(url: str) -> None:
@@ -125,14 +124,7 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    url = args.database_url
-    if url:
-        name = urlsplit(url).path.lstrip("/")
-        if name.startswith(("test", "postgres", "template")):
-            parser.error(f"{name!r} is not a bench database: name one of its own")
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='kapstone-bench-')}/plan.sqlite3"
-    _setup(url)
+    _setup(own_database_url(parser, args.database_url, "plan.sqlite3"))
 
     from django.db import connection
 
@@ -152,10 +144,7 @@ def main() -> int:
         wall["read after"].append(_round(_current, patients, args.reads))
 
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
-        f"python {platform.python_version()}; database {connection.vendor}"
-    )
+    print(machine_line(connection.vendor))
     print(
         f"{args.rounds} rounds of {args.reads} reads each over {len(patients)} patients' plans, "
         "alternating; wall time per read (median)"
