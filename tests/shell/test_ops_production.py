@@ -133,6 +133,10 @@ def test_release_runs_all_three_steps_in_order(release_place):
     steps = re.findall(r"\[(\d)/3\] (\w+)", result.stdout)
     assert steps == [("1", "collectstatic"), ("2", "migrate"), ("3", "check")]
     assert "Release ready" in result.stdout
+    # The htmx the pages load is collected; django-htmx's other builds and extensions are not.
+    htmx = {p.name for p in (tmp_path / "static" / "django_htmx").rglob("*.js")}
+    assert "htmx-2.min.js" in htmx
+    assert not {"htmx-2.js", "htmx-4.min.js", "htmax-4.js", "hx-sse-2.js"} & htmx
 
 
 @pytest.mark.django_db
