@@ -77,6 +77,21 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if id(item) not in kept]
 
 
+def daytime_zone(now: dt.datetime | None = None) -> str:
+    """A time zone where it is now between 06:00 and 20:00: a build whose sessions must lie in
+    today's clinic hours (started a while ago, not yet ended) holds at any hour of the run when it
+    runs under this zone (``override_settings(TIME_ZONE=...)``). One of the three always is."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    for name in ("America/New_York", "Europe/London", "Asia/Tokyo"):
+        if 6 <= now.astimezone(ZoneInfo(name)).hour < 20:
+            return name
+    raise AssertionError(f"no daytime zone at {now:%H:%M} UTC")
+
+
 @contextmanager
 def kept_for_the_module(django_db_blocker) -> Iterator[None]:
     """For a module-scoped fixture that builds something slow (a demo clinic) once for all its tests:
