@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from kapstone.safety.services import raise_alert
 from kapstone.today.models import Arrival
 from kapstone.today.selectors import day_board, tomorrow
 from kapstone.today.services import check_in
+from tests.conftest import daytime_zone
 from tests.shell.chairside_support import signed_plan_for
 
 M = dt.timedelta(minutes=1)
@@ -43,10 +44,11 @@ def _session(patient, *, minutes_from_now: int, plan=None) -> DosingSession:  # 
 
 @pytest.fixture
 def today(clinic):  # type: ignore[no-untyped-def]
-    if timezone.localtime().hour < 3 or timezone.localtime().hour >= 22:
-        pytest.skip("the sessions below would straddle local midnight")
-    plan = signed_plan_for(clinic)
-    return _session(clinic.on_team, minutes_from_now=-10, plan=plan)
+    # Sessions from 10 minutes ago to a few hours ahead are today's at any hour of the run in a
+    # zone where it is daytime (these tests skipped from 22:00 to 03:00 before).
+    with override_settings(TIME_ZONE=daytime_zone()):
+        plan = signed_plan_for(clinic)
+        yield _session(clinic.on_team, minutes_from_now=-10, plan=plan)
 
 
 def test_check_in_records_the_arrival_once_with_its_audit_row(clinic, today):
