@@ -19,7 +19,6 @@ in ``--database-url`` is migrated if it is not (names starting with ``test``, ``
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,18 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from bench.own_database import machine_line, own_database_url  # noqa: E402
-
-
-def _setup(url: str) -> None:
-    os.environ["KAPSTONE_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--no-input", verbosity=0)
+from bench.own_database import machine_line, own_database_url, start_django  # noqa: E402
 
 
 @contextmanager
@@ -130,7 +118,7 @@ def main() -> int:
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    _setup(own_database_url(parser, args.database_url, "append.sqlite3"))
+    start_django(own_database_url(parser, args.database_url, "append.sqlite3"))
 
     from django.db import connection
 

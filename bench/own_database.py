@@ -1,5 +1,5 @@
 """What the micro-benches share: the database each runs on is its own, and the line naming the
-machine their figures were measured on."""
+machine their figures were measured on, and starting Django on that database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import os
 import platform
 import tempfile
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -26,3 +27,17 @@ def machine_line(vendor: str) -> str:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
         f"python {platform.python_version()}; database {vendor}"
     )
+
+
+def start_django(url: str, **settings: Any) -> None:
+    """Django on ``url``, with ``settings`` set over Kapstone's own, migrated to the current code."""
+    os.environ["KAPSTONE_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
+    import django
+    from django.conf import settings as django_settings
+    from django.core.management import call_command
+
+    django.setup()
+    for name, value in settings.items():
+        setattr(django_settings, name, value)
+    call_command("migrate", "--no-input", verbosity=0)

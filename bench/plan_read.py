@@ -21,7 +21,6 @@ in ``--database-url`` is migrated and given a demo clinic if it has none (names 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,24 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from bench.own_database import machine_line, own_database_url  # noqa: E402
+from bench.own_database import machine_line, own_database_url, start_django  # noqa: E402
 
 
 def _setup(url: str) -> None:
-    os.environ["KAPSTONE_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # The demo's staff passwords: no bench reads them, and Argon2 would take most of the build.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # No query log kept in memory (it slows the timed reads), no demo e-mail on the console.
-    settings.DEBUG = False
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from django.core.management import call_command
-
-    call_command("migrate", "--no-input", verbosity=0)
+    start_django(
+        url,
+        # The demo's staff passwords: no bench reads them, and Argon2 would take most of the build.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # No query log kept in memory (it slows the timed reads), no demo e-mail on the console.
+        DEBUG=False,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
 
 
 def _patients() -> list:  # type: ignore[type-arg]
