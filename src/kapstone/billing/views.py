@@ -4,9 +4,10 @@ and CMS-1500 PDFs and the 837P file."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -128,8 +129,8 @@ def claims(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "billing/claims.html", {"claims": selectors.claims()})
 
 
-def _entry_form(data: object, patient: Patient) -> EntryForm:
-    form = EntryForm(data, initial={"effective_on": timezone.localdate(), "kind": "payment"})  # type: ignore[arg-type]
+def _entry_form(data: QueryDict | None, patient: Patient) -> EntryForm:
+    form = EntryForm(data, initial={"effective_on": timezone.localdate(), "kind": "payment"})
     choose_from(
         form, "payer", [("", "The patient"), *[(str(p.pk), p.name) for p in selectors.payers()]]
     )
@@ -429,9 +430,9 @@ def provider(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BillingProviderForm(request.POST if request.method == "POST" else None, initial=initial)
     choose_from(form, "site", [(str(s.pk), s.name) for s in sites])
 
-    def save(data: dict[str, object]) -> object:
+    def save(data: dict[str, Any]) -> object:  # the form's cleaned data
         chosen = next(s for s in sites if str(s.pk) == data.pop("site"))
-        return services.save_billing_provider(by=request.user, site=chosen, **data)  # type: ignore[arg-type]
+        return services.save_billing_provider(by=request.user, site=chosen, **data)
 
     if saved(request, form, save, success="The site's billing details are saved."):
         return redirect("billing:setup")
@@ -492,13 +493,13 @@ def fee_version(request: AuthenticatedHttpRequest) -> HttpResponse:
     choose_from(form, "site", [(str(s.pk), s.name) for s in sites])
     choose_from(form, "payer", [("", "Self-pay"), *[(str(p.pk), p.name) for p in payers]])
 
-    def save(data: dict[str, object]) -> object:
+    def save(data: dict[str, Any]) -> object:  # the form's cleaned data
         return services.save_fee_schedule_version(
             by=request.user,
             site=next(s for s in sites if str(s.pk) == data["site"]),
             payer=next((p for p in payers if str(p.pk) == data["payer"]), None),
-            effective_from=data["effective_from"],  # type: ignore[arg-type]
-            prices=data["prices"],  # type: ignore[arg-type]
+            effective_from=data["effective_from"],
+            prices=data["prices"],
         )
 
     if saved(request, form, save, success="New fee schedule version saved."):
