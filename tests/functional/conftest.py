@@ -56,6 +56,19 @@ def page(browser, request, tmp_path):
     context.close()
 
 
+@pytest.fixture
+def daytime(settings) -> str:
+    """The clinic's zone, for a journey whose sessions must lie within today's clinic hours: one
+    where it is now daytime (tests.conftest.daytime_zone), so that the journey runs at any hour of
+    the day instead of skipping near local midnight. The live server runs in the test's process and
+    reads the same setting; the pages carry no script that reads the tablet's own zone (the server
+    renders every time), so the browser's zone does not enter."""
+    from tests.conftest import daytime_zone
+
+    settings.TIME_ZONE = daytime_zone()
+    return settings.TIME_ZONE
+
+
 _REPORTS = pytest.StashKey[dict]()
 
 

@@ -34,10 +34,8 @@ def shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def floor(db):  # type: ignore[no-untyped-def]
-    if not 3 <= timezone.localtime().hour < 22:
-        pytest.skip("the session below would straddle local midnight")
-    site = Site.objects.create(name="Riverside Clinic")
+def floor(db, daytime):  # type: ignore[no-untyped-def]
+    site = Site.objects.create(name="Riverside Clinic", time_zone=daytime)
     room = Room.objects.create(site=site, name="IV chair 1", routes=["iv"])
     nurse, nurse_key = staff_member("glindqvist", Role.NURSE, site, "Grace", "Lindqvist")
     prescriber, dr_key = staff_member("drreyes", Role.PRESCRIBER, site, "Daniel", "Reyes")

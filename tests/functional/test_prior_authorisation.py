@@ -23,10 +23,10 @@ pytestmark = pytest.mark.functional
 EXCEEDS = "would exceed the 2 approved units of authorisation PA-2201"
 
 
-def test_the_day_board_warns_before_the_session_past_the_authorisation(live_server, page, db):
-    if not 3 <= timezone.localtime().hour < 22:
-        pytest.skip("the sessions below would straddle local midnight")
-    site = Site.objects.create(name="Riverside Clinic")
+def test_the_day_board_warns_before_the_session_past_the_authorisation(
+    live_server, page, db, daytime
+):
+    site = Site.objects.create(name="Riverside Clinic", time_zone=daytime)
     nurse, _ = staff_member("glindqvist", Role.NURSE, site, "Grace", "Lindqvist")
     prescriber, _ = staff_member("drreyes", Role.PRESCRIBER, site, "Daniel", "Reyes")
     desk, key = staff_member("jwhitfield", Role.INTAKE_COORDINATOR, site, "Jordan", "Whitfield")
