@@ -62,7 +62,10 @@ def test_a_monitor_reading_and_its_alert_reach_the_open_console(live_server, pag
     room = Room.objects.create(site=site, name="Chair 2", routes=["iv"])
     type(session).objects.filter(pk=session.pk).update(room=room)
     session.refresh_from_db()
-    record = services.open_record(by=nurse, session=session)
+    # Opened as the session began, an hour ago. HL7 times are to the second: a record opened now
+    # could be opened later in the same second as the monitor's first reading (stamped 03:00:44 for
+    # 03:00:44.7), which would then wait for a session instead of reaching this one.
+    record = services.open_record(by=nurse, session=session, now=at(session, 0))
     services.answer_checklist(
         by=nurse,
         record=record,
